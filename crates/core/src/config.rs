@@ -1,0 +1,128 @@
+//! `config.toml` (SPEC §3), edited with toml_edit so every other table, key and comment of the
+//! user's file survives: `[accounts.<name>]` with `type`, `region`, `default_project`, and
+//! `[active] account` only when no account is active yet.
+
+use std::path::Path;
+
+use toml_edit::{value, DocumentMut, Item, Table};
+
+use crate::error::{Error, Result};
+use crate::region::Region;
+use crate::store;
+
+pub struct Config {
+    doc: DocumentMut,
+}
+
+impl Config {
+    /// Reads `path`; a missing file is an empty config, an unparsable one `CONFIG_CORRUPT`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let corrupt = |reason: String| Error::ConfigCorrupt {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let Some(read) = store::read_no_follow(path, 16 * 1024 * 1024)? else {
+            return Ok(Config { doc: DocumentMut::new() });
+        };
+        let text = String::from_utf8(read.bytes).map_err(|_| corrupt("not UTF-8".into()))?;
+        let doc: DocumentMut = text
+            .parse()
+            .map_err(|e: toml_edit::TomlError| corrupt(e.message().to_string()))?;
+        for key in ["accounts", "active"] {
+            if let Some(item) = doc.get(key) {
+                if !item.is_table_like() {
+                    return Err(corrupt(format!("`{key}` is not a table")));
+                }
+            }
+        }
+        Ok(Config { doc })
+    }
+
+    pub fn has_account(&self, name: &str) -> bool {
+        self.doc
+            .get("accounts")
+            .and_then(|a| a.get(name))
+            .is_some()
+    }
+
+    /// Adds `[accounts.<name>]`, and `[active] account = <name>` when none is active.
+    pub fn add_account(&mut self, name: &str, region: Region, default_project: Option<&str>) {
+        let accounts = self
+            .doc
+            .entry("accounts")
+            .or_insert_with(|| {
+                let mut t = Table::new();
+                t.set_implicit(true);
+                Item::Table(t)
+            })
+            .as_table_like_mut()
+            .expect("checked at load");
+        let mut account = Table::new();
+        account.insert("type", value("oauth_browser"));
+        account.insert("region", value(region.as_str()));
+        if let Some(p) = default_project {
+            account.insert("default_project", value(p));
+        }
+        accounts.insert(name, Item::Table(account));
+        let active = self
+            .doc
+            .entry("active")
+            .or_insert_with(|| Item::Table(Table::new()))
+            .as_table_like_mut()
+            .expect("checked at load");
+        let has_active = active
+            .get("account")
+            .and_then(|a| a.as_str())
+            .is_some_and(|a| !a.is_empty());
+        if !has_active {
+            active.insert("account", value(name));
+        }
+    }
+
+    /// Writes the file atomically at 0600, creating its directory at 0700.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            store::ensure_private_dir(dir)?;
+        }
+        store::write_atomic(path, self.doc.to_string().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_users_file_and_activates_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "# my settings\ntheme = \"dark\" # keep me\n\n[other]\nx = 1\n").unwrap();
+        let mut c = Config::load(&p).unwrap();
+        c.add_account("acme", Region::Eu, Some("42"));
+        c.save(&p).unwrap();
+        let mut c = Config::load(&p).unwrap();
+        assert!(c.has_account("acme"));
+        c.add_account("acme-2", Region::Us, None);
+        c.save(&p).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.starts_with("# my settings\ntheme = \"dark\" # keep me\n"), "{text}");
+        assert!(text.contains("[other]\nx = 1"), "{text}");
+        let v: toml_edit::DocumentMut = text.parse().unwrap();
+        assert_eq!(v["accounts"]["acme"]["type"].as_str(), Some("oauth_browser"));
+        assert_eq!(v["accounts"]["acme"]["region"].as_str(), Some("eu"));
+        assert_eq!(v["accounts"]["acme"]["default_project"].as_str(), Some("42"));
+        assert!(v["accounts"]["acme-2"].get("default_project").is_none());
+        assert_eq!(v["active"]["account"].as_str(), Some("acme"));
+    }
+
+    #[test]
+    fn an_unparsable_file_is_an_error_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "[[[ not toml").unwrap();
+        assert_eq!(Config::load(&p).err().unwrap().code(), "CONFIG_CORRUPT");
+        std::fs::write(&p, "accounts = 3").unwrap();
+        assert_eq!(Config::load(&p).err().unwrap().code(), "CONFIG_CORRUPT");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "accounts = 3");
+    }
+}

@@ -1,0 +1,192 @@
+//! The HTTP client of every call (SPEC §7 step 2): blocking reqwest over rustls, connect and read
+//! timeouts, proxies from `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` (including
+//! `socks5h://`), bounded retries on 429 and 5xx honouring `Retry-After`, and a progress
+//! callback while a call is slow.
+
+use std::io::Read;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, RequestBuilder};
+
+use crate::error::{Error, Result};
+
+/// Timeouts and retry bounds.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    /// Retries after the first attempt, for calls that retry.
+    pub retries: u32,
+    /// A `Retry-After` longer than this ends the retries at once.
+    pub max_retry_wait: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+            retries: 3,
+            max_retry_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Where a slow call reports: the CLI draws a spinner on a terminal and a heartbeat line
+/// otherwise. Core never prints.
+pub trait Progress: Sync {
+    /// Called about every 100 ms while `label` is in flight.
+    fn waiting(&self, label: &str, elapsed: Duration);
+    /// The call ended (clear a spinner).
+    fn finished(&self, label: &str);
+    /// A one-line note for people (retries).
+    fn note(&self, message: &str);
+}
+
+/// A progress sink that says nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn waiting(&self, _: &str, _: Duration) {}
+    fn finished(&self, _: &str) {}
+    fn note(&self, _: &str) {}
+}
+
+/// What came back: status, `Retry-After` and the whole body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+pub struct Http {
+    client: Client,
+    config: HttpConfig,
+}
+
+impl Http {
+    pub fn new(config: HttpConfig) -> Result<Self> {
+        let builder = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.read_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("mp-login/", env!("CARGO_PKG_VERSION")));
+        let client = reqwest::blocking::ClientBuilder::from(builder)
+            .timeout(None)
+            .build()
+            .map_err(|e| Error::NetworkError {
+                url: String::new(),
+                message: format!("cannot build the HTTP client: {}", e.without_url()),
+            })?;
+        Ok(Http { client, config })
+    }
+
+    /// Sends the request `build` makes, retrying 429 and 5xx when `retry` is set, while
+    /// `progress` hears about the wait. `url` names the endpoint in errors.
+    pub fn send(
+        &self,
+        label: &str,
+        url: &str,
+        retry: bool,
+        progress: &dyn Progress,
+        build: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Reply> {
+        let attempts = if retry { self.config.retries + 1 } else { 1 };
+        let mut attempt = 1;
+        loop {
+            let (reply, retry_after) = with_progress(label, progress, || self.once(url, &build))?;
+            let retryable = reply.status == 429 || (500..600).contains(&reply.status);
+            if !retryable || attempt >= attempts {
+                return Ok(reply);
+            }
+            let wait = retry_after.unwrap_or_else(|| Duration::from_secs(1 << (attempt - 1)));
+            if wait > self.config.max_retry_wait {
+                progress.note(&format!(
+                    "{label}: the server answered {} and asks to wait {} s, longer than the {} s this kit waits",
+                    reply.status,
+                    wait.as_secs(),
+                    self.config.max_retry_wait.as_secs()
+                ));
+                return Ok(reply);
+            }
+            progress.note(&format!(
+                "{label}: the server answered {}; retrying in {} s (attempt {} of {attempts})",
+                reply.status,
+                wait.as_secs_f32(),
+                attempt + 1
+            ));
+            std::thread::sleep(wait);
+            attempt += 1;
+        }
+    }
+
+    fn once(
+        &self,
+        url: &str,
+        build: &impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<(Reply, Option<Duration>)> {
+        let network = |e: reqwest::Error| network_error(url, e);
+        let mut resp = build(&self.client).send().map_err(network)?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let mut body = Vec::new();
+        resp.read_to_end(&mut body).map_err(|e| Error::NetworkError {
+            url: url.to_string(),
+            message: format!("reading the answer failed: {e}"),
+        })?;
+        Ok((Reply { status, body }, retry_after))
+    }
+}
+
+fn network_error(url: &str, e: reqwest::Error) -> Error {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut message = kind.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::NetworkError {
+        url: url.to_string(),
+        message,
+    }
+}
+
+/// Runs `f` while a ticker thread reports progress about every 100 ms.
+fn with_progress<T>(label: &str, progress: &dyn Progress, f: impl FnOnce() -> T) -> T {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let out = std::thread::scope(|s| {
+        s.spawn(move || {
+            let start = Instant::now();
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(Duration::from_millis(100))
+            {
+                progress.waiting(label, start.elapsed());
+            }
+        });
+        let out = f();
+        let _ = stop.send(());
+        out
+    });
+    progress.finished(label);
+    out
+}

@@ -1,0 +1,23 @@
+//! `mp-login-core`: the whole domain of the mp-login kit (see `shared/SPEC.md`), with no printing
+//! and no `process::exit`. The binaries in the root package are thin shells around
+//! [`login::start`], [`login::finish`], [`login::resume`] and [`autopick::pick`].
+
+pub mod autopick;
+pub mod clock;
+pub mod config;
+pub mod envelope;
+pub mod error;
+pub mod http;
+pub mod inflight;
+pub mod login;
+pub mod me;
+pub mod naming;
+pub mod oauth;
+pub mod pkce;
+pub mod publish;
+pub mod redirect;
+pub mod region;
+pub mod secret;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,0 +1,61 @@
+//! Secrets are types: access token, refresh token, authorization code and PKCE verifier wrap
+//! their value in a private field, print `[redacted]` in `Debug`, and give it up only through
+//! an explicit `secret()`. The verifier is not `Clone`: it is moved into the exchange.
+
+macro_rules! secret_type {
+    ($(#[$doc:meta])* $name:ident $(, $derive:ident)*) => {
+        $(#[$doc])*
+        #[derive(PartialEq, Eq $(, $derive)*)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(value: impl Into<String>) -> Self {
+                $name(value.into())
+            }
+
+            /// The secret value itself: only for the wire and for the 0600 files.
+            pub fn secret(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, concat!(stringify!($name), "([redacted])"))
+            }
+        }
+    };
+}
+
+secret_type!(
+    /// An OAuth access token (RFC 6749 §1.4).
+    AccessToken,
+    Clone
+);
+secret_type!(
+    /// An OAuth refresh token (RFC 6749 §1.5).
+    RefreshToken,
+    Clone
+);
+secret_type!(
+    /// A one-time authorization code (RFC 6749 §4.1.2).
+    AuthCode
+);
+secret_type!(
+    /// A PKCE code verifier (RFC 7636 §4.1): never cloned, moved into the exchange.
+    CodeVerifier
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        let t = AccessToken::new("tok-123");
+        assert_eq!(format!("{t:?}"), "AccessToken([redacted])");
+        assert_eq!(t.secret(), "tok-123");
+        let v = CodeVerifier::new("verifier-xyz");
+        assert!(!format!("{v:?}").contains("verifier-xyz"));
+    }
+}

@@ -1,0 +1,224 @@
+//! Files on disk (SPEC §3): directories 0700 and files 0600 from the moment they exist, atomic
+//! replace (temp file in the same directory, fsync, rename, fsync the directory), no symlink
+//! followed when writing or when reading a secret.
+//!
+//! Temp files in flight are registered so that an interrupt (SIGINT) can remove them: nothing
+//! half-written is left behind.
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::error::{Error, Result};
+use crate::pkce::random_hex;
+
+static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes every temp file a write has not renamed yet (called from the SIGINT handler).
+pub fn remove_in_flight_temp_files() {
+    let paths = match IN_FLIGHT.lock() {
+        Ok(mut g) => std::mem::take(&mut *g),
+        Err(p) => std::mem::take(&mut *p.into_inner()),
+    };
+    for p in paths {
+        let _ = fs::remove_file(p);
+    }
+}
+
+fn track(path: &Path, add: bool) {
+    let mut g = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
+    if add {
+        g.push(path.to_path_buf());
+    } else {
+        g.retain(|p| p != path);
+    }
+}
+
+/// Fails with `SymlinkRefused` when `path` exists and is a symbolic link.
+pub fn refuse_symlink(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(Error::SymlinkRefused {
+            path: path.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Creates `dir` (and missing parents) at mode 0700; an existing `dir` must not be a symlink.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    refuse_symlink(dir)?;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io("cannot create directory", dir, e))
+}
+
+/// Creates a new directory at mode 0700; fails if it exists.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    DirBuilder::new()
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io("cannot create directory", dir, e))
+}
+
+/// Atomically replaces `path` with `bytes` at mode 0600 (the parent must exist).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    refuse_symlink(path)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", random_hex(4)));
+    track(&tmp, true);
+    let result = write_then_rename(&tmp, path, dir, bytes);
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    track(&tmp, false);
+    result
+}
+
+fn write_then_rename(tmp: &Path, path: &Path, dir: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(tmp)
+        .map_err(|e| Error::io("cannot create", tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::io("cannot write", tmp, e))?;
+    drop(f);
+    fs::rename(tmp, path).map_err(|e| Error::io("cannot replace", path, e))?;
+    sync_dir(dir)
+}
+
+/// fsync a directory so a rename in it is durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io("cannot sync directory", dir, e))
+}
+
+/// What a secret file held, with its permission bits.
+pub struct ReadFile {
+    pub bytes: Vec<u8>,
+    pub mode: u32,
+}
+
+/// Reads a file without following a symlink; `None` when it does not exist.
+/// At most `limit` bytes are read; a longer file is an error.
+pub fn read_no_follow(path: &Path, limit: u64) -> Result<Option<ReadFile>> {
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(Error::SymlinkRefused {
+                path: path.to_path_buf(),
+            })
+        }
+        Err(e) => return Err(Error::io("cannot read", path, e)),
+    };
+    let meta = file.metadata().map_err(|e| Error::io("cannot read", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::io(
+            "cannot read",
+            path,
+            std::io::Error::new(ErrorKind::InvalidInput, "not a regular file"),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::io(
+            "cannot read",
+            path,
+            std::io::Error::new(ErrorKind::InvalidData, format!("larger than {limit} bytes")),
+        ));
+    }
+    Ok(Some(ReadFile {
+        bytes,
+        mode: meta.permissions().mode() & 0o777,
+    }))
+}
+
+/// Removes a file; a missing file is fine.
+pub fn remove_if_exists(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("cannot remove", path, e)),
+    }
+}
+
+/// Serializes `value` as pretty JSON with a trailing newline and writes it atomically at 0600.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("kit types serialize");
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn writes_are_0600_and_atomic() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temp file is left behind");
+    }
+
+    #[test]
+    fn dirs_are_0700() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("x/y");
+        ensure_private_dir(&d).unwrap();
+        assert_eq!(fs::metadata(&d).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+
+    #[test]
+    fn symlinks_are_refused_for_writing_and_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        fs::write(&target, b"keep").unwrap();
+        let link = dir.path().join("link");
+        symlink(&target, &link).unwrap();
+        assert_eq!(write_atomic(&link, b"x").unwrap_err().code(), "SYMLINK_REFUSED");
+        assert_eq!(
+            read_no_follow(&link, 100).err().unwrap().code(),
+            "SYMLINK_REFUSED"
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"keep");
+        assert!(read_no_follow(&dir.path().join("none"), 10).unwrap().is_none());
+    }
+
+    #[test]
+    fn reads_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big");
+        fs::write(&p, vec![b'a'; 11]).unwrap();
+        assert!(read_no_follow(&p, 10).is_err());
+        assert_eq!(read_no_follow(&p, 11).unwrap().unwrap().bytes.len(), 11);
+    }
+}
