@@ -1,1 +1,289 @@
+//! The shared plumbing of the four binaries: args → core → envelope → exit code.
+//!
+//! This is the printing layer: stdout gets exactly one envelope line, stderr gets sentences for
+//! people (and the spinner or heartbeat). Usage errors become `INVALID_ARGS` envelopes with
+//! exit 3, never clap's default 2.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, Parser};
+use mp_login_core::envelope::{self, Outcome};
+use mp_login_core::http::{Http, HttpConfig, Progress};
+use mp_login_core::login::Context;
+use mp_login_core::publish::Paths;
+use mp_login_core::{store, Error};
+
+#[path = "commands.rs"]
+pub mod commands;
+
+/// Flags every networked command shares.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Storage root `S` [default: ~/.mp]
+    #[arg(long, env = "MP_STORAGE_DIR", value_name = "DIR")]
+    pub storage_dir: Option<PathBuf>,
+    /// Config file `C` [default: ~/.mp/config.toml]
+    #[arg(long = "config", env = "MP_CONFIG_PATH", value_name = "FILE")]
+    pub config_path: Option<PathBuf>,
+    /// Connect timeout in seconds
+    #[arg(
+        long,
+        env = "MP_CONNECT_TIMEOUT",
+        value_name = "SECS",
+        default_value_t = 10.0
+    )]
+    pub connect_timeout: f64,
+    /// Read timeout in seconds
+    #[arg(
+        long,
+        env = "MP_READ_TIMEOUT",
+        value_name = "SECS",
+        default_value_t = 30.0
+    )]
+    pub read_timeout: f64,
+    /// Retries after the first attempt on 429 and 5xx (registration and /me)
+    #[arg(long, env = "MP_HTTP_RETRIES", value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+}
+
+impl Common {
+    pub fn paths(&self) -> Result<Paths, Error> {
+        let home = || {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".mp"))
+                .ok_or_else(|| {
+                    Error::invalid_args("HOME is not set: set MP_STORAGE_DIR and MP_CONFIG_PATH")
+                })
+        };
+        let storage = match &self.storage_dir {
+            Some(s) => s.clone(),
+            None => home()?,
+        };
+        let config = match &self.config_path {
+            Some(c) => c.clone(),
+            None => home()?.join("config.toml"),
+        };
+        Ok(Paths { storage, config })
+    }
+
+    pub fn context<'a>(&self, progress: &'a dyn Progress) -> Result<Context<'a>, Error> {
+        let secs = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(Error::invalid_args(format!(
+                    "{name} must be a positive number of seconds"
+                )))
+            }
+        };
+        let http = Http::new(HttpConfig {
+            connect_timeout: secs("--connect-timeout", self.connect_timeout)?,
+            read_timeout: secs("--read-timeout", self.read_timeout)?,
+            retries: self.retries,
+            ..HttpConfig::default()
+        })?;
+        Ok(Context {
+            paths: self.paths()?,
+            http,
+            progress,
+        })
+    }
+}
+
+/// Parses `A`, runs `body`, prints the envelope and returns the exit code. SIGINT prints an
+/// `INTERRUPTED` envelope, removes half-written temp files and exits 130.
+pub fn run<A: Parser>(
+    command: &'static str,
+    body: impl FnOnce(A, &dyn Progress) -> Result<Outcome, Error>,
+) -> ExitCode {
+    let _ = ctrlc::set_handler(move || {
+        store::remove_in_flight_temp_files();
+        report(command, Err(Error::Interrupted));
+        std::process::exit(mp_login_core::error::EXIT_INTERRUPTED);
+    });
+    let args = match A::try_parse() {
+        Ok(a) => a,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => return report(command, Err(Error::invalid_args(usage_message(&e)))),
+    };
+    let progress = StderrProgress::from_env();
+    // A panic is a bug; it still ends in an envelope, never in a bare Rust panic message.
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(args, &progress)))
+        .unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Error::Internal { message })
+        });
+    report(command, result)
+}
+
+fn report(command: &str, result: Result<Outcome, Error>) -> ExitCode {
+    let (line, code) = match &result {
+        Ok(outcome) => {
+            say_done(outcome);
+            (envelope::success(command, outcome), 0)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(h) = e.hint() {
+                eprintln!("  hint: {h}");
+            }
+            (envelope::failure(command, e), e.exit_code())
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+fn say_done(outcome: &Outcome) {
+    match outcome {
+        Outcome::Started(s) => {
+            eprintln!(
+                "Open this URL in any browser and approve the login:\n\n  {}\n",
+                s.authorize_url
+            );
+            eprintln!(
+                "The browser then lands on `{}…`; the page may fail to load, that is expected.",
+                s.redirect_uri
+            );
+            eprintln!(
+                "Copy that URL from the address bar before {} and run:\n\n  {}\n",
+                s.expires_at, s.next
+            );
+        }
+        Outcome::Published(p) => {
+            let a = &p.account;
+            let project = match (&a.project_id, &a.project_name) {
+                (Some(id), Some(name)) => format!("default project {id} ({name})"),
+                (Some(id), None) => format!("default project {id}"),
+                _ => "no project visible yet".to_string(),
+            };
+            eprintln!(
+                "Logged in{}: account `{}` in region {}, {project}; saved in `{}`",
+                a.user_email
+                    .as_deref()
+                    .map(|e| format!(" as {e}"))
+                    .unwrap_or_default(),
+                a.name,
+                a.region,
+                a.path.display()
+            );
+        }
+        Outcome::Picked { project_pick } => match &project_pick.project_id {
+            Some(id) => eprintln!("Picked project {id} ({:?})", project_pick.method),
+            None => eprintln!("No project to pick: the account sees none"),
+        },
+    }
+}
+
+/// A usage error as one sentence that never repeats a positional value (it may be a pasted
+/// redirect URL holding a code).
+fn usage_message(e: &clap::Error) -> String {
+    let ctx = |k: ContextKind| match e.get(k) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => Some(v.join(", ")),
+        _ => None,
+    };
+    let arg = ctx(ContextKind::InvalidArg).unwrap_or_else(|| "an argument".into());
+    match e.kind() {
+        ErrorKind::UnknownArgument if arg.starts_with('-') => {
+            let flag = arg.split('=').next().unwrap_or(&arg);
+            format!("unknown flag `{flag}`")
+        }
+        ErrorKind::UnknownArgument => "unexpected extra argument".into(),
+        ErrorKind::InvalidValue => {
+            let valid = ctx(ContextKind::ValidValue)
+                .map(|v| format!(" (expected one of: {v})"))
+                .unwrap_or_default();
+            format!("invalid value for `{arg}`{valid}")
+        }
+        ErrorKind::ValueValidation => {
+            let why = std::error::Error::source(e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            format!("invalid value for `{arg}`{why}")
+        }
+        ErrorKind::ArgumentConflict => {
+            let other = ctx(ContextKind::PriorArg).unwrap_or_else(|| "another input".into());
+            format!("`{arg}` cannot be used together with `{other}`")
+        }
+        ErrorKind::MissingRequiredArgument => format!("missing required argument `{arg}`"),
+        ErrorKind::NoEquals => format!("`{arg}` needs a value"),
+        ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues | ErrorKind::TooFewValues => {
+            format!("wrong number of values for `{arg}`")
+        }
+        ErrorKind::InvalidUtf8 => "an argument is not valid UTF-8".into(),
+        other => format!("bad usage ({other})"),
+    }
+}
+
+/// Spinner on a terminal, heartbeat lines every `MP_HEARTBEAT_SECS` (default 10) otherwise.
+pub struct StderrProgress {
+    tty: bool,
+    heartbeat: Duration,
+    beats: AtomicU64,
+    frame: AtomicUsize,
+}
+
+impl StderrProgress {
+    fn from_env() -> Self {
+        let heartbeat = std::env::var("MP_HEARTBEAT_SECS")
+            .ok()
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(Duration::from_secs_f64)
+            .unwrap_or(Duration::from_secs(10));
+        StderrProgress {
+            tty: std::io::stderr().is_terminal(),
+            heartbeat,
+            beats: AtomicU64::new(0),
+            frame: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Progress for StderrProgress {
+    fn waiting(&self, label: &str, elapsed: Duration) {
+        if self.tty {
+            if elapsed < Duration::from_millis(300) {
+                return;
+            }
+            const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
+            let f = self.frame.fetch_add(1, Ordering::Relaxed) % FRAMES.len();
+            eprint!("\r{} {label}… {}s", FRAMES[f], elapsed.as_secs());
+        } else {
+            let due = (elapsed.as_secs_f64() / self.heartbeat.as_secs_f64()) as u64;
+            if due > self.beats.load(Ordering::Relaxed) {
+                self.beats.store(due, Ordering::Relaxed);
+                eprintln!("still {label} ({:.0} s so far)", elapsed.as_secs_f64());
+            }
+        }
+    }
+
+    fn finished(&self, _label: &str) {
+        self.beats.store(0, Ordering::Relaxed);
+        if self.tty && self.frame.swap(0, Ordering::Relaxed) > 0 {
+            eprint!("\r\x1b[2K");
+        }
+    }
+
+    fn note(&self, message: &str) {
+        eprintln!("{message}");
+    }
+}

@@ -1,1 +1,4 @@
-fn main() {}
+//! `mp-autopick`: see `mp_login_cli::commands::autopick`.
+fn main() -> std::process::ExitCode {
+    mp_login_cli::run("mp-autopick", mp_login_cli::commands::autopick)
+}

@@ -1,1 +1,159 @@
-fn main() {}
+//! `mock-idp serve` and `mock-idp approve` (SPEC §11).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Read};
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use mock_idp::MockIdp;
+
+#[derive(Parser)]
+#[command(
+    name = "mock-idp",
+    version,
+    about = "A mock Mixpanel OAuth IdP and /me server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve until SIGTERM or SIGINT; prints {"base_url": …} once it accepts connections
+    Serve {
+        /// Port to listen on (0: a free one)
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// The /me scenario: single, multi-org, demos-only, unintegrated-only, cross-region, large
+        #[arg(long, default_value = "single")]
+        scenario: String,
+        /// Projects in the `large` scenario
+        #[arg(long, default_value_t = 20_000)]
+        large_projects: usize,
+        /// Authorize answers error=access_denied (the user says no)
+        #[arg(long)]
+        deny: bool,
+    },
+    /// The scripted user in the browser: follow the authorize URL, print the redirect URL.
+    /// Reads the URL (or `mp-login-start`'s envelope) from stdin when URL is absent or `-`.
+    Approve { url: Option<String> },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Serve {
+            port,
+            host,
+            scenario,
+            large_projects,
+            deny,
+        } => serve(&host, port, &scenario, large_projects, deny),
+        Command::Approve { url } => approve(url),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("mock-idp: {msg}");
+    ExitCode::from(1)
+}
+
+fn serve(host: &str, port: u16, scenario: &str, large: usize, deny: bool) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    let listener = match TcpListener::bind((host, port)) {
+        Ok(l) => l,
+        Err(e) => return fail(&format!("cannot listen on {host}:{port}: {e}")),
+    };
+    runtime.block_on(async {
+        let idp = MockIdp::start_on_async(listener).await;
+        if !idp.set_scenario(scenario, large) {
+            return fail(&format!(
+                "unknown scenario `{scenario}`; known: {}",
+                mock_idp::scenario::SCENARIOS.join(", ")
+            ));
+        }
+        idp.deny_authorization(deny);
+        println!("{}", serde_json::json!({"base_url": idp.base_url()}));
+        eprintln!(
+            "mock-idp: serving {} (scenario {scenario}); stop with SIGTERM or Ctrl-C",
+            idp.base_url()
+        );
+        wait_for_signal().await;
+        eprintln!("mock-idp: stopped");
+        ExitCode::SUCCESS
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+fn approve(url: Option<String>) -> ExitCode {
+    let text = match url.filter(|u| u != "-") {
+        Some(u) => u,
+        None if std::io::stdin().is_terminal() => {
+            return fail("give the authorize URL as an argument or on stdin")
+        }
+        None => {
+            let mut s = String::new();
+            if let Err(e) = std::io::stdin().take(1 << 20).read_to_string(&mut s) {
+                return fail(&format!("cannot read stdin: {e}"));
+            }
+            s
+        }
+    };
+    let text = text.trim();
+    // `mp-login-start | mock-idp approve` works without jq: take the envelope's authorize_url.
+    let url = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => match v.get("authorize_url").and_then(|u| u.as_str()) {
+            Some(u) => u.to_string(),
+            None => {
+                return fail("the JSON on stdin has no `authorize_url` (did mp-login-start fail?)")
+            }
+        },
+        Err(_) => text.to_string(),
+    };
+    let client = match reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("cannot build an HTTP client: {e}")),
+    };
+    let resp = match client.get(&url).send() {
+        Ok(r) => r,
+        Err(e) => {
+            return fail(&format!(
+                "cannot open the authorize URL: {}",
+                e.without_url()
+            ))
+        }
+    };
+    match resp.headers().get("location").and_then(|l| l.to_str().ok()) {
+        Some(loc) if resp.status().is_redirection() => {
+            println!("{loc}");
+            ExitCode::SUCCESS
+        }
+        _ => fail(&format!(
+            "the authorize endpoint answered {} without a redirect: {}",
+            resp.status(),
+            resp.text()
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect::<String>()
+        )),
+    }
+}

@@ -89,11 +89,13 @@ pub fn pick(me: &Me, region: Region, requested: Option<&Requested>) -> Result<Pr
             Requested::Explicit(id) => (Method::Explicit, id, "--project"),
             Requested::Env(id) => (Method::Env, id, "MP_PROJECT_ID"),
         };
-        let project = me.project(id.trim()).ok_or_else(|| Error::ProjectNotFound {
-            project_id: id.clone(),
-            source_name,
-            visible: me.projects.len(),
-        })?;
+        let project = me
+            .project(id.trim())
+            .ok_or_else(|| Error::ProjectNotFound {
+                project_id: id.clone(),
+                source_name,
+                visible: me.projects.len(),
+            })?;
         if !project.is_compatible_with(region) {
             return Err(region_switch(region, vec![project], project.region()));
         }
@@ -113,7 +115,13 @@ pub fn pick(me: &Me, region: Region, requested: Option<&Requested>) -> Result<Pr
         _ => {}
     }
     let (method, set) = match integrated.len() {
-        1 => return Ok(picked(Method::SoleSurvivorFiltered, Some(integrated[0]), Some(1))),
+        1 => {
+            return Ok(picked(
+                Method::SoleSurvivorFiltered,
+                Some(integrated[0]),
+                Some(1),
+            ))
+        }
         0 if !non_demo.is_empty() => (Method::FallbackUnintegrated, &non_demo),
         0 => (Method::FallbackDemo, &compatible),
         _ => (Method::PrimaryOrgLowestId, &integrated),
@@ -192,8 +200,14 @@ mod tests {
         Me {
             user_email: None,
             organizations: vec![
-                Organization { id: "1".into(), name: Some("One".into()) },
-                Organization { id: "2".into(), name: Some("Two".into()) },
+                Organization {
+                    id: "1".into(),
+                    name: Some("One".into()),
+                },
+                Organization {
+                    id: "2".into(),
+                    name: Some("Two".into()),
+                },
             ],
             projects,
         }
@@ -208,10 +222,22 @@ mod tests {
     fn every_method_of_the_cascade() {
         let us = "mixpanel.com";
         let eu = "eu.mixpanel.com";
-        let one = me(vec![project("5", "1", us, true, false), project("6", "1", eu, false, true)]);
-        assert_eq!(method(&one, Region::Us), (Method::SoleSurvivor, Some("5".into())));
-        let filtered = me(vec![project("5", "1", us, true, true), project("6", "1", "", false, true)]);
-        assert_eq!(method(&filtered, Region::Us), (Method::SoleSurvivorFiltered, Some("6".into())));
+        let one = me(vec![
+            project("5", "1", us, true, false),
+            project("6", "1", eu, false, true),
+        ]);
+        assert_eq!(
+            method(&one, Region::Us),
+            (Method::SoleSurvivor, Some("5".into()))
+        );
+        let filtered = me(vec![
+            project("5", "1", us, true, true),
+            project("6", "1", "", false, true),
+        ]);
+        assert_eq!(
+            method(&filtered, Region::Us),
+            (Method::SoleSurvivorFiltered, Some("6".into()))
+        );
         let orgs = me(vec![
             project("30", "1", us, false, true),
             project("12", "2", us, false, true),
@@ -219,14 +245,37 @@ mod tests {
             project("9", "1", us, false, false),
         ]);
         let p = pick(&orgs, Region::Us, None).unwrap();
-        assert_eq!((p.method, p.project_id.as_deref()), (Method::PrimaryOrgLowestId, Some("11")));
+        assert_eq!(
+            (p.method, p.project_id.as_deref()),
+            (Method::PrimaryOrgLowestId, Some("11"))
+        );
         assert_eq!(p.primary_org_survivors, Some(2));
         assert_eq!(p.organization_name.as_deref(), Some("Two"));
-        assert_eq!(p.funnel, Funnel { total: 4, region_compatible: 4, non_demo: 4, integrated: 3 });
-        let unint = me(vec![project("8", "2", us, false, false), project("7", "1", us, false, false)]);
-        assert_eq!(method(&unint, Region::Us), (Method::FallbackUnintegrated, Some("7".into())));
-        let demos = me(vec![project("8", "2", us, true, true), project("70", "2", us, true, false)]);
-        assert_eq!(method(&demos, Region::Us), (Method::FallbackDemo, Some("8".into())));
+        assert_eq!(
+            p.funnel,
+            Funnel {
+                total: 4,
+                region_compatible: 4,
+                non_demo: 4,
+                integrated: 3
+            }
+        );
+        let unint = me(vec![
+            project("8", "2", us, false, false),
+            project("7", "1", us, false, false),
+        ]);
+        assert_eq!(
+            method(&unint, Region::Us),
+            (Method::FallbackUnintegrated, Some("7".into()))
+        );
+        let demos = me(vec![
+            project("8", "2", us, true, true),
+            project("70", "2", us, true, false),
+        ]);
+        assert_eq!(
+            method(&demos, Region::Us),
+            (Method::FallbackDemo, Some("8".into()))
+        );
         assert_eq!(method(&me(vec![]), Region::Us), (Method::None, None));
     }
 
@@ -247,7 +296,11 @@ mod tests {
             project("3", "1", "in.mixpanel.com", false, true),
         ]);
         match pick(&m, Region::Us, None).unwrap_err() {
-            Error::NeedsRegionSwitch { projects, suggested_region, .. } => {
+            Error::NeedsRegionSwitch {
+                projects,
+                suggested_region,
+                ..
+            } => {
                 assert_eq!(projects.len(), 3);
                 assert_eq!(suggested_region, Some(Region::Eu));
             }
@@ -257,16 +310,24 @@ mod tests {
 
     #[test]
     fn explicit_and_env_projects() {
-        let m = me(vec![project("1", "1", "", false, true), project("2", "2", "eu.mixpanel.com", false, true)]);
+        let m = me(vec![
+            project("1", "1", "", false, true),
+            project("2", "2", "eu.mixpanel.com", false, true),
+        ]);
         let p = pick(&m, Region::Us, Some(&Requested::Explicit("1".into()))).unwrap();
-        assert_eq!((p.method, p.primary_org_survivors), (Method::Explicit, None));
+        assert_eq!(
+            (p.method, p.primary_org_survivors),
+            (Method::Explicit, None)
+        );
         let p = pick(&m, Region::Eu, Some(&Requested::Env("2".into()))).unwrap();
         assert_eq!(p.method, Method::Env);
         let e = pick(&m, Region::Us, Some(&Requested::Env("404".into()))).unwrap_err();
         assert_eq!(e.code(), "PROJECT_NOT_FOUND");
         let e = pick(&m, Region::Us, Some(&Requested::Explicit("2".into()))).unwrap_err();
         match e {
-            Error::NeedsRegionSwitch { suggested_region, .. } => assert_eq!(suggested_region, Some(Region::Eu)),
+            Error::NeedsRegionSwitch {
+                suggested_region, ..
+            } => assert_eq!(suggested_region, Some(Region::Eu)),
             e => panic!("{e:?}"),
         }
     }

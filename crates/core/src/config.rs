@@ -22,7 +22,9 @@ impl Config {
             reason,
         };
         let Some(read) = store::read_no_follow(path, 16 * 1024 * 1024)? else {
-            return Ok(Config { doc: DocumentMut::new() });
+            return Ok(Config {
+                doc: DocumentMut::new(),
+            });
         };
         let text = String::from_utf8(read.bytes).map_err(|_| corrupt("not UTF-8".into()))?;
         let doc: DocumentMut = text
@@ -39,10 +41,7 @@ impl Config {
     }
 
     pub fn has_account(&self, name: &str) -> bool {
-        self.doc
-            .get("accounts")
-            .and_then(|a| a.get(name))
-            .is_some()
+        self.doc.get("accounts").and_then(|a| a.get(name)).is_some()
     }
 
     /// Adds `[accounts.<name>]`, and `[active] account = <name>` when none is active.
@@ -96,7 +95,11 @@ mod tests {
     fn keeps_the_users_file_and_activates_only_once() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("config.toml");
-        std::fs::write(&p, "# my settings\ntheme = \"dark\" # keep me\n\n[other]\nx = 1\n").unwrap();
+        std::fs::write(
+            &p,
+            "# my settings\ntheme = \"dark\" # keep me\n\n[other]\nx = 1\n",
+        )
+        .unwrap();
         let mut c = Config::load(&p).unwrap();
         c.add_account("acme", Region::Eu, Some("42"));
         c.save(&p).unwrap();
@@ -105,12 +108,21 @@ mod tests {
         c.add_account("acme-2", Region::Us, None);
         c.save(&p).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
-        assert!(text.starts_with("# my settings\ntheme = \"dark\" # keep me\n"), "{text}");
+        assert!(
+            text.starts_with("# my settings\ntheme = \"dark\" # keep me\n"),
+            "{text}"
+        );
         assert!(text.contains("[other]\nx = 1"), "{text}");
         let v: toml_edit::DocumentMut = text.parse().unwrap();
-        assert_eq!(v["accounts"]["acme"]["type"].as_str(), Some("oauth_browser"));
+        assert_eq!(
+            v["accounts"]["acme"]["type"].as_str(),
+            Some("oauth_browser")
+        );
         assert_eq!(v["accounts"]["acme"]["region"].as_str(), Some("eu"));
-        assert_eq!(v["accounts"]["acme"]["default_project"].as_str(), Some("42"));
+        assert_eq!(
+            v["accounts"]["acme"]["default_project"].as_str(),
+            Some("42")
+        );
         assert!(v["accounts"]["acme-2"].get("default_project").is_none());
         assert_eq!(v["active"]["account"].as_str(), Some("acme"));
     }

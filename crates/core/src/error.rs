@@ -164,6 +164,9 @@ pub enum Error {
     /// A file the kit reads or writes is a symbolic link.
     #[error("refusing to use `{}`: it is a symbolic link", path.display())]
     SymlinkRefused { path: PathBuf },
+    /// A bug: the kit panicked. Reported as an envelope rather than a Rust panic message.
+    #[error("internal error: {message}")]
+    Internal { message: String },
     /// Unexpected I/O.
     #[error("{action} `{}`: {message}", path.display())]
     Io {
@@ -215,7 +218,7 @@ impl Error {
             Error::ConfigCorrupt { .. } => "CONFIG_CORRUPT",
             Error::ClientCacheCorrupt { .. } => "OAUTH_CLIENT_CACHE_CORRUPT",
             Error::SymlinkRefused { .. } => "SYMLINK_REFUSED",
-            Error::Io { .. } => "GENERAL_ERROR",
+            Error::Io { .. } | Error::Internal { .. } => "GENERAL_ERROR",
         }
     }
 
@@ -249,7 +252,8 @@ impl Error {
             | Error::ConfigCorrupt { .. }
             | Error::ClientCacheCorrupt { .. }
             | Error::SymlinkRefused { .. }
-            | Error::Io { .. } => EXIT_GENERAL,
+            | Error::Io { .. }
+            | Error::Internal { .. } => EXIT_GENERAL,
         }
     }
 
@@ -321,6 +325,7 @@ impl Error {
             }
             Error::SymlinkRefused { path } => format!("replace the link `{}` with a regular file or directory", path.display()),
             Error::Io { .. } => "check the permissions and free space of the storage directory".into(),
+            Error::Internal { .. } => "this is a bug in mp-login: please report it with the command you ran".into(),
         })
     }
 
@@ -333,8 +338,13 @@ impl Error {
             Error::InflightCorrupt { path, reason }
             | Error::PlaceholderMetaCorrupt { path, reason }
             | Error::ConfigCorrupt { path, reason }
-            | Error::ClientCacheCorrupt { path, reason } => json!({ "path": path, "reason": reason }),
-            Error::InflightExpired { created_at, expires_at } => {
+            | Error::ClientCacheCorrupt { path, reason } => {
+                json!({ "path": path, "reason": reason })
+            }
+            Error::InflightExpired {
+                created_at,
+                expires_at,
+            } => {
                 json!({ "created_at": created_at, "expires_at": expires_at })
             }
             Error::InflightSchemaTooNew { path, found } => {
@@ -346,19 +356,37 @@ impl Error {
             Error::RegistrationError { failure, .. } | Error::MeFetchError { failure, .. } => {
                 json!({ "status": failure.status() })
             }
-            Error::TokenError { failure, oauth_error, .. } => {
+            Error::TokenError {
+                failure,
+                oauth_error,
+                ..
+            } => {
                 json!({ "status": failure.status(), "error": oauth_error })
             }
-            Error::ProjectNotFound { project_id, source_name, visible } => {
+            Error::ProjectNotFound {
+                project_id,
+                source_name,
+                visible,
+            } => {
                 json!({ "project_id": project_id, "source": source_name, "visible_projects": visible })
             }
-            Error::NeedsRegionSwitch { region, projects, suggested_region } => json!({
+            Error::NeedsRegionSwitch {
+                region,
+                projects,
+                suggested_region,
+            } => json!({
                 "region": region,
                 "projects": projects,
                 "suggested_region": suggested_region,
             }),
-            Error::InvalidAccountName { name } | Error::AccountExists { name } => json!({ "name": name }),
-            Error::PublishFailed { placeholder_dir, resume_hint, cause } => json!({
+            Error::InvalidAccountName { name } | Error::AccountExists { name } => {
+                json!({ "name": name })
+            }
+            Error::PublishFailed {
+                placeholder_dir,
+                resume_hint,
+                cause,
+            } => json!({
                 "placeholder_dir": placeholder_dir,
                 "resume_hint": resume_hint,
                 "cause": {
@@ -367,12 +395,15 @@ impl Error {
                     "details": cause.details(),
                 },
             }),
-            Error::PlaceholderOutsideRoot { path, root } => json!({ "path": path, "accounts_root": root }),
+            Error::PlaceholderOutsideRoot { path, root } => {
+                json!({ "path": path, "accounts_root": root })
+            }
             Error::NetworkError { url, .. } => json!({ "url": url }),
             Error::Io { action, path, .. } => json!({ "action": action, "path": path }),
             Error::InvalidArgs { .. }
             | Error::RedirectInvalid { .. }
             | Error::StateMismatch
+            | Error::Internal { .. }
             | Error::Interrupted => json!({}),
         }
     }

@@ -73,13 +73,14 @@ pub struct Http {
 
 impl Http {
     pub fn new(config: HttpConfig) -> Result<Self> {
-        let builder = reqwest::Client::builder()
+        // The blocking client's `timeout` bounds the wait for the answer's head and then each
+        // read of the body separately: a read timeout, not a total one. (The async builder's
+        // `read_timeout` panics outside a runtime when the blocking body is read.)
+        let client = Client::builder()
             .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
+            .timeout(config.read_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("mp-login/", env!("CARGO_PKG_VERSION")));
-        let client = reqwest::blocking::ClientBuilder::from(builder)
-            .timeout(None)
+            .user_agent(concat!("mp-login/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::NetworkError {
                 url: String::new(),
@@ -142,10 +143,11 @@ impl Http {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let mut body = Vec::new();
-        resp.read_to_end(&mut body).map_err(|e| Error::NetworkError {
-            url: url.to_string(),
-            message: format!("reading the answer failed: {e}"),
-        })?;
+        resp.read_to_end(&mut body)
+            .map_err(|e| Error::NetworkError {
+                url: url.to_string(),
+                message: format!("reading the answer failed: {e}"),
+            })?;
         Ok((Reply { status, body }, retry_after))
     }
 }
@@ -174,7 +176,8 @@ fn network_error(url: &str, e: reqwest::Error) -> Error {
 /// Runs `f` while a ticker thread reports progress about every 100 ms.
 fn with_progress<T>(label: &str, progress: &dyn Progress, f: impl FnOnce() -> T) -> T {
     let (stop, stopped) = mpsc::channel::<()>();
-    let out = std::thread::scope(|s| {
+    // Dropping the sender stops the ticker even if `f` unwinds.
+    let out = std::thread::scope(move |s| {
         s.spawn(move || {
             let start = Instant::now();
             while let Err(mpsc::RecvTimeoutError::Timeout) =
@@ -184,7 +187,7 @@ fn with_progress<T>(label: &str, progress: &dyn Progress, f: impl FnOnce() -> T)
             }
         });
         let out = f();
-        let _ = stop.send(());
+        drop(stop);
         out
     });
     progress.finished(label);

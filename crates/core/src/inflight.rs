@@ -89,7 +89,11 @@ impl Inflight {
         };
         let read = match store::read_no_follow(path, MAX_FILE) {
             Ok(Some(r)) => r,
-            Ok(None) => return Err(Error::InflightMissing { path: path.to_path_buf() }),
+            Ok(None) => {
+                return Err(Error::InflightMissing {
+                    path: path.to_path_buf(),
+                })
+            }
             Err(Error::Io { message, .. }) => return Err(corrupt(message)),
             Err(e) => return Err(e),
         };
@@ -103,13 +107,16 @@ impl Inflight {
             .map_err(|e| corrupt(format!("not JSON ({})", json_error_without_values(&e))))?;
         match value.get("schema_version").and_then(|v| v.as_u64()) {
             Some(v) if v > SCHEMA_VERSION => {
-                return Err(Error::InflightSchemaTooNew { path: path.to_path_buf(), found: v })
+                return Err(Error::InflightSchemaTooNew {
+                    path: path.to_path_buf(),
+                    found: v,
+                })
             }
             Some(SCHEMA_VERSION) => {}
             _ => return Err(corrupt("`schema_version` is missing or not 1".into())),
         }
-        let file: File = serde_json::from_value(value)
-            .map_err(|e| corrupt(json_error_without_values(&e)))?;
+        let file: File =
+            serde_json::from_value(value).map_err(|e| corrupt(json_error_without_values(&e)))?;
         let created_at = clock::parse_rfc3339(&file.created_at)
             .ok_or_else(|| corrupt("`created_at` is not an RFC 3339 time".into()))?;
         let expires_at = clock::parse_rfc3339(&file.expires_at)
@@ -182,15 +189,24 @@ mod tests {
         let now = clock::now();
         assert!(!session(now).save(&p).unwrap());
         assert!(session(now).save(&p).unwrap(), "second save replaces");
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let back = Inflight::load(&p, now).unwrap();
         assert_eq!(back.region, Region::Eu);
         assert_eq!(back.code_verifier.secret(), "verifier");
         assert_eq!(back.project_id.as_deref(), Some("42"));
         let late = now + DEFAULT_TTL + Duration::from_secs(5);
-        assert_eq!(Inflight::load(&p, late).unwrap_err().code(), "OAUTH_INFLIGHT_EXPIRED");
+        assert_eq!(
+            Inflight::load(&p, late).unwrap_err().code(),
+            "OAUTH_INFLIGHT_EXPIRED"
+        );
         assert!(!p.exists(), "an expired session is removed");
-        assert_eq!(Inflight::load(&p, now).unwrap_err().code(), "OAUTH_INFLIGHT_MISSING");
+        assert_eq!(
+            Inflight::load(&p, now).unwrap_err().code(),
+            "OAUTH_INFLIGHT_MISSING"
+        );
     }
 
     #[test]

@@ -96,7 +96,10 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
     let inflight_flag = if opts.inflight_path == default_inflight {
         String::new()
     } else {
-        format!(" --inflight {}", shell_quote(&opts.inflight_path.to_string_lossy()))
+        format!(
+            " --inflight {}",
+            shell_quote(&opts.inflight_path.to_string_lossy())
+        )
     };
     Ok(Started {
         authorize_url: authorize_url.to_string(),
@@ -127,10 +130,16 @@ impl RedirectInput {
             RedirectInput::Arg(s) => s.into_bytes(),
             RedirectInput::File(path) => {
                 let file = std::fs::File::open(&path).map_err(|e| {
-                    Error::invalid_args(format!("cannot read --redirect-file `{}`: {e}", path.display()))
+                    Error::invalid_args(format!(
+                        "cannot read --redirect-file `{}`: {e}",
+                        path.display()
+                    ))
                 })?;
                 read_bounded(file).map_err(|e| {
-                    Error::invalid_args(format!("cannot read --redirect-file `{}`: {e}", path.display()))
+                    Error::invalid_args(format!(
+                        "cannot read --redirect-file `{}`: {e}",
+                        path.display()
+                    ))
                 })?
             }
             RedirectInput::Stdin(r) => read_bounded(r)
@@ -161,8 +170,10 @@ pub struct FinishOptions {
 }
 
 pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
-    let inflight = Inflight::load(&opts.inflight_path, clock::now())?;
+    // Read the input first: in `mp-login-start | mock-idp approve | mp-login-finish` the
+    // inflight file exists only once the redirect has arrived on stdin.
     let text = opts.input.read()?;
+    let inflight = Inflight::load(&opts.inflight_path, clock::now())?;
     let (code, state) = match redirect::parse(&text, &inflight.redirect_uri)? {
         Redirect::Denied { error, description } => {
             store::remove_if_exists(&opts.inflight_path)?;
@@ -207,7 +218,14 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
         env_project: opts.env_project,
         ..TailOptions::default()
     };
-    publish::tail(&ctx.http, ctx.progress, &ctx.paths, &placeholder, &tail_options).map_err(|cause| {
+    publish::tail(
+        &ctx.http,
+        ctx.progress,
+        &ctx.paths,
+        &placeholder,
+        &tail_options,
+    )
+    .map_err(|cause| {
         match cause {
             // The placeholder is gone: nothing to resume.
             e @ (Error::NeedsRegionSwitch { .. } | Error::Interrupted) => e,
@@ -230,7 +248,10 @@ fn resume_command(dir: &Path, cause: &Error) -> String {
         Error::InvalidAccountName { .. } | Error::AccountExists { .. } => " --name <new-name>",
         _ => "",
     };
-    format!("mp-login-resume {}{name}", shell_quote(&dir.to_string_lossy()))
+    format!(
+        "mp-login-resume {}{name}",
+        shell_quote(&dir.to_string_lossy())
+    )
 }
 
 pub fn resume(ctx: &Context, placeholder_dir: &Path, options: &TailOptions) -> Result<Published> {
@@ -241,8 +262,7 @@ pub fn resume(ctx: &Context, placeholder_dir: &Path, options: &TailOptions) -> R
 /// Single-quotes `s` for a POSIX shell when it holds anything but safe characters.
 pub fn shell_quote(s: &str) -> String {
     let safe = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@,%".contains(c));
     if safe {
         s.to_string()

@@ -196,7 +196,10 @@ impl<'a> MeBody<'a> {
         if let Some(ws) = &self.workspaces {
             out.insert("workspaces", Field::Workspaces(ws));
         }
-        out.insert("cached_at", Field::CachedAt(clock::unix_seconds(clock::now())));
+        out.insert(
+            "cached_at",
+            Field::CachedAt(clock::unix_seconds(clock::now())),
+        );
         let bytes = serde_json::to_vec(&out).expect("raw JSON re-serializes");
         store::write_atomic(path, &bytes)
     }
@@ -271,8 +274,20 @@ mod tests {
         assert_eq!(wrapped.me, bare.me);
         let me = wrapped.me;
         assert_eq!(me.user_email.as_deref(), Some("ada@example.com"));
-        assert_eq!(me.organizations.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["9", "10"]);
-        assert_eq!(me.projects.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["20", "100"]);
+        assert_eq!(
+            me.organizations
+                .iter()
+                .map(|o| o.id.as_str())
+                .collect::<Vec<_>>(),
+            ["9", "10"]
+        );
+        assert_eq!(
+            me.projects
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>(),
+            ["20", "100"]
+        );
         assert_eq!(me.projects[0].organization_id.as_deref(), Some("9"));
         assert!(me.projects[0].is_demo && me.projects[0].has_integrated_data);
         assert_eq!(me.projects[1].region(), Some(Region::Us));

@@ -97,8 +97,14 @@ mod tests {
         let mut me = Me::default();
         assert_eq!(base_name(&me, None), "account");
         me.organizations = vec![
-            Organization { id: "7".into(), name: Some("日本".into()) },
-            Organization { id: "3".into(), name: Some("Zeta Labs".into()) },
+            Organization {
+                id: "7".into(),
+                name: Some("日本".into()),
+            },
+            Organization {
+                id: "3".into(),
+                name: Some("Zeta Labs".into()),
+            },
         ];
         assert_eq!(base_name(&me, Some("7")), "org-7");
         assert_eq!(base_name(&me, None), "zeta-labs");
@@ -111,7 +117,11 @@ mod tests {
         assert_eq!(unique("a", |n| n == "a" || n == "a-2"), "a-3");
         assert!(validate("ok_name-1").is_ok());
         for bad in ["", "has space", "dot.name", "../x", &"x".repeat(65)] {
-            assert_eq!(validate(bad).unwrap_err().code(), "INVALID_ACCOUNT_NAME", "{bad:?}");
+            assert_eq!(
+                validate(bad).unwrap_err().code(),
+                "INVALID_ACCOUNT_NAME",
+                "{bad:?}"
+            );
         }
     }
 }

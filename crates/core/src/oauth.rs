@@ -38,7 +38,9 @@ pub struct Client {
 
 /// The cache path for these endpoints.
 pub fn client_cache_path(storage: &Path, endpoints: &Endpoints) -> PathBuf {
-    storage.join("oauth").join(endpoints.client_cache_file_name())
+    storage
+        .join("oauth")
+        .join(endpoints.client_cache_file_name())
 }
 
 /// Reuses the cached client while its `redirect_uri` and scope match; registers a new one
@@ -74,9 +76,13 @@ pub fn register_or_reuse(
         "token_endpoint_auth_method": "none",
         "scope": scope,
     });
-    let reply = http.send("registering the OAuth client", url.as_str(), true, progress, |c| {
-        c.post(url.clone()).json(&body)
-    })?;
+    let reply = http.send(
+        "registering the OAuth client",
+        url.as_str(),
+        true,
+        progress,
+        |c| c.post(url.clone()).json(&body),
+    )?;
     let registration_error = |failure, message| Error::RegistrationError { failure, message };
     if !reply.is_success() {
         return Err(registration_error(
@@ -231,7 +237,10 @@ pub fn exchange(
     })?;
     Ok(Tokens {
         access_token: AccessToken::new(t.access_token),
-        refresh_token: t.refresh_token.filter(|r| !r.is_empty()).map(RefreshToken::new),
+        refresh_token: t
+            .refresh_token
+            .filter(|r| !r.is_empty())
+            .map(RefreshToken::new),
         expires_at: clock::now() + Duration::from_secs(t.expires_in.unwrap_or(3600)),
         token_type: t.token_type.unwrap_or_else(|| "Bearer".into()),
         scope: t.scope.unwrap_or_default(),

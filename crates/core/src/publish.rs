@@ -129,10 +129,12 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
             account_name: None,
             project_id: None,
         },
-        Some(read) => serde_json::from_slice(&read.bytes).map_err(|e| Error::PlaceholderMetaCorrupt {
-            path: meta_path.clone(),
-            reason: crate::inflight::json_error_without_values(&e),
-        })?,
+        Some(read) => {
+            serde_json::from_slice(&read.bytes).map_err(|e| Error::PlaceholderMetaCorrupt {
+                path: meta_path.clone(),
+                reason: crate::inflight::json_error_without_values(&e),
+            })?
+        }
     };
     Ok(Placeholder { dir, meta })
 }

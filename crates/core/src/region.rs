@@ -90,12 +90,18 @@ impl Endpoints {
     pub fn new(region: Region, base_url: Option<&str>) -> Result<Self> {
         let Some(raw) = base_url.filter(|s| !s.trim().is_empty()) else {
             let base = Url::parse(region.default_base_url()).expect("built-in base URL parses");
-            return Ok(Endpoints { region, base, custom: false });
+            return Ok(Endpoints {
+                region,
+                base,
+                custom: false,
+            });
         };
         let mut base = Url::parse(raw.trim())
             .map_err(|e| Error::invalid_args(format!("`{raw}` is not a usable base URL: {e}")))?;
         if base.cannot_be_a_base() || base.host().is_none() {
-            return Err(Error::invalid_args(format!("`{raw}` is not a usable base URL")));
+            return Err(Error::invalid_args(format!(
+                "`{raw}` is not a usable base URL"
+            )));
         }
         match base.scheme() {
             "https" => {}
@@ -112,7 +118,11 @@ impl Endpoints {
         }
         base.set_query(None);
         base.set_fragment(None);
-        Ok(Endpoints { region, base, custom: true })
+        Ok(Endpoints {
+            region,
+            base,
+            custom: true,
+        })
     }
 
     /// The base URL as given, without a trailing slash.
@@ -174,9 +184,18 @@ mod tests {
     #[test]
     fn domains_map_to_regions() {
         assert_eq!(Region::from_domain("mixpanel.com"), Some(Region::Us));
-        assert_eq!(Region::from_domain("data-eu.mixpanel.com"), Some(Region::Eu));
-        assert_eq!(Region::from_domain("https://in.mixpanel.com/path"), Some(Region::In));
-        assert_eq!(Region::from_domain("https://data-eu.mixpanel.com:443/"), Some(Region::Eu));
+        assert_eq!(
+            Region::from_domain("data-eu.mixpanel.com"),
+            Some(Region::Eu)
+        );
+        assert_eq!(
+            Region::from_domain("https://in.mixpanel.com/path"),
+            Some(Region::In)
+        );
+        assert_eq!(
+            Region::from_domain("https://data-eu.mixpanel.com:443/"),
+            Some(Region::Eu)
+        );
         assert_eq!(Region::from_domain("example.com"), None);
         assert_eq!(Region::from_domain(""), None);
     }
@@ -197,14 +216,23 @@ mod tests {
     #[test]
     fn endpoints_follow_the_spec_shape() {
         let e = Endpoints::new(Region::Eu, None).unwrap();
-        assert_eq!(e.register().as_str(), "https://eu.mixpanel.com/oauth/mcp/register/");
-        assert_eq!(e.authorize().as_str(), "https://eu.mixpanel.com/oauth/authorize/");
+        assert_eq!(
+            e.register().as_str(),
+            "https://eu.mixpanel.com/oauth/mcp/register/"
+        );
+        assert_eq!(
+            e.authorize().as_str(),
+            "https://eu.mixpanel.com/oauth/authorize/"
+        );
         assert_eq!(e.token().as_str(), "https://eu.mixpanel.com/oauth/token/");
         assert_eq!(e.me().as_str(), "https://eu.mixpanel.com/api/app/me");
         assert_eq!(e.client_cache_file_name(), "client_eu.json");
         let m = Endpoints::new(Region::Us, Some("http://127.0.0.1:5000")).unwrap();
         assert_eq!(m.base_url(), "http://127.0.0.1:5000");
         let name = m.client_cache_file_name();
-        assert!(name.starts_with("client_us_") && name.len() == "client_us_".len() + 12 + 5, "{name}");
+        assert!(
+            name.starts_with("client_us_") && name.len() == "client_us_".len() + 12 + 5,
+            "{name}"
+        );
     }
 }

@@ -131,7 +131,9 @@ pub fn read_no_follow(path: &Path, limit: u64) -> Result<Option<ReadFile>> {
         }
         Err(e) => return Err(Error::io("cannot read", path, e)),
     };
-    let meta = file.metadata().map_err(|e| Error::io("cannot read", path, e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io("cannot read", path, e))?;
     if !meta.is_file() {
         return Err(Error::io(
             "cannot read",
@@ -184,7 +186,10 @@ mod tests {
         write_atomic(&p, b"one").unwrap();
         write_atomic(&p, b"two").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temp file is left behind");
     }
@@ -194,7 +199,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().join("x/y");
         ensure_private_dir(&d).unwrap();
-        assert_eq!(fs::metadata(&d).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            fs::metadata(&d).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
 
     #[test]
@@ -204,13 +212,18 @@ mod tests {
         fs::write(&target, b"keep").unwrap();
         let link = dir.path().join("link");
         symlink(&target, &link).unwrap();
-        assert_eq!(write_atomic(&link, b"x").unwrap_err().code(), "SYMLINK_REFUSED");
+        assert_eq!(
+            write_atomic(&link, b"x").unwrap_err().code(),
+            "SYMLINK_REFUSED"
+        );
         assert_eq!(
             read_no_follow(&link, 100).err().unwrap().code(),
             "SYMLINK_REFUSED"
         );
         assert_eq!(fs::read(&target).unwrap(), b"keep");
-        assert!(read_no_follow(&dir.path().join("none"), 10).unwrap().is_none());
+        assert!(read_no_follow(&dir.path().join("none"), 10)
+            .unwrap()
+            .is_none());
     }
 
     #[test]

@@ -1,0 +1,206 @@
+//! The flags of each binary and the call into core they make.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgGroup, Parser};
+use mp_login_core::autopick::{self, Requested};
+use mp_login_core::envelope::Outcome;
+use mp_login_core::error::Error;
+use mp_login_core::http::Progress;
+use mp_login_core::inflight;
+use mp_login_core::login::{self, FinishOptions, RedirectInput, StartOptions};
+use mp_login_core::me::MeBody;
+use mp_login_core::oauth::DEFAULT_SCOPE;
+use mp_login_core::publish::TailOptions;
+use mp_login_core::region::Region;
+
+use crate::Common;
+
+/// Step one of the two-shot login: register (or reuse) an OAuth client, save the PKCE verifier
+/// in a 0600 inflight file and print the authorize URL to open in any browser.
+#[derive(Debug, Parser)]
+#[command(name = "mp-login-start", version)]
+pub struct StartArgs {
+    /// Mixpanel region: us, eu or in
+    #[arg(long, env = "MP_REGION", default_value = "us")]
+    pub region: Region,
+    /// Replace the region's base URL (https, or http on a loopback host, e.g. a mock-idp)
+    #[arg(long, env = "MP_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Port of the loopback redirect URI http://localhost:PORT/callback
+    #[arg(long, default_value_t = 19284)]
+    pub redirect_port: u16,
+    /// Seconds the login stays open (60..=3600)
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(60..=3600))]
+    pub ttl: u64,
+    /// OAuth scopes, space-separated
+    #[arg(long, env = "MP_OAUTH_SCOPE", default_value = DEFAULT_SCOPE, hide_default_value = true)]
+    pub scope: String,
+    /// Inflight file [default: S/oauth/inflight.json]
+    #[arg(long, env = "MP_INFLIGHT_PATH", value_name = "FILE")]
+    pub inflight: Option<PathBuf>,
+    /// Account name to publish under (else derived from the organization)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Project to make the default (else picked automatically)
+    #[arg(long)]
+    pub project: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+pub fn start(args: StartArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
+    let ctx = args.common.context(progress)?;
+    let inflight_path = args
+        .inflight
+        .unwrap_or_else(|| inflight::default_path(&ctx.paths.storage));
+    let started = login::start(
+        &ctx,
+        StartOptions {
+            region: args.region,
+            base_url: args.base_url,
+            redirect_port: args.redirect_port,
+            ttl: Duration::from_secs(args.ttl),
+            scope: args.scope,
+            inflight_path,
+            account_name: args.name,
+            project_id: args.project,
+        },
+    )?;
+    Ok(Outcome::Started(started))
+}
+
+/// Step two: take the redirect URL the browser landed on (argument, `--redirect-file` or stdin),
+/// exchange the code, save the tokens and publish the account.
+#[derive(Debug, Parser)]
+#[command(name = "mp-login-finish", version)]
+#[command(group(ArgGroup::new("redirect").args(["redirect_url", "redirect_file"])))]
+pub struct FinishArgs {
+    /// The URL the browser landed on after approving (or read from stdin)
+    pub redirect_url: Option<String>,
+    /// Read the redirect URL from this file
+    #[arg(long, value_name = "FILE")]
+    pub redirect_file: Option<PathBuf>,
+    /// Inflight file [default: S/oauth/inflight.json]
+    #[arg(long, env = "MP_INFLIGHT_PATH", value_name = "FILE")]
+    pub inflight: Option<PathBuf>,
+    /// Account name (overrides the one given to start)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Default project (overrides the one given to start; else MP_PROJECT_ID, else picked)
+    #[arg(long)]
+    pub project: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
+    let ctx = args.common.context(progress)?;
+    let input = match (args.redirect_url, args.redirect_file) {
+        (Some(url), None) => RedirectInput::Arg(url),
+        (None, Some(file)) => RedirectInput::File(file),
+        (None, None) if !std::io::stdin().is_terminal() => {
+            RedirectInput::Stdin(Box::new(std::io::stdin()))
+        }
+        (None, None) => return Err(Error::invalid_args(
+            "no redirect URL given: pass it as an argument, with `--redirect-file`, or on stdin",
+        )),
+        (Some(_), Some(_)) => unreachable!("clap's group refuses both"),
+    };
+    let inflight_path = args
+        .inflight
+        .unwrap_or_else(|| inflight::default_path(&ctx.paths.storage));
+    let published = login::finish(
+        &ctx,
+        FinishOptions {
+            inflight_path,
+            input,
+            account_name: args.name,
+            project_id: args.project,
+            env_project: env_project(),
+        },
+    )?;
+    Ok(Outcome::Published(published))
+}
+
+/// Re-run the publish tail on a placeholder whose tokens were saved but whose publish failed.
+#[derive(Debug, Parser)]
+#[command(name = "mp-login-resume", version)]
+pub struct ResumeArgs {
+    /// The placeholder directory `mp-login-finish` printed (`details.placeholder_dir`)
+    pub placeholder_dir: PathBuf,
+    /// Account name (overrides the saved one)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Default project (overrides the saved one; else MP_PROJECT_ID, else picked)
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Replace the base URL saved with the placeholder
+    #[arg(long, env = "MP_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+pub fn resume(args: ResumeArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
+    let ctx = args.common.context(progress)?;
+    let options = TailOptions {
+        name: args.name,
+        project: args.project,
+        env_project: env_project(),
+        base_url: args.base_url,
+    };
+    let published = login::resume(&ctx, &args.placeholder_dir, &options)?;
+    Ok(Outcome::Published(published))
+}
+
+/// The auto-pick cascade as a filter: `/me` JSON in (`--me FILE` or stdin), pick envelope out.
+#[derive(Debug, Parser)]
+#[command(name = "mp-autopick", version)]
+pub struct AutopickArgs {
+    /// Read the /me body from this file instead of stdin
+    #[arg(long, value_name = "FILE")]
+    pub me: Option<PathBuf>,
+    /// Region of the login: us, eu or in
+    #[arg(long, env = "MP_REGION", default_value = "us")]
+    pub region: Region,
+    /// An explicit project (method `explicit`); else MP_PROJECT_ID (method `env`)
+    #[arg(long)]
+    pub project: Option<String>,
+}
+
+pub fn autopick(args: AutopickArgs, _progress: &dyn Progress) -> Result<Outcome, Error> {
+    let bytes = match &args.me {
+        Some(path) => std::fs::read(path).map_err(|e| {
+            Error::invalid_args(format!("cannot read --me `{}`: {e}", path.display()))
+        })?,
+        None if std::io::stdin().is_terminal() => {
+            return Err(Error::invalid_args(
+                "no /me body given: pipe it on stdin or pass `--me FILE`",
+            ))
+        }
+        None => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::invalid_args(format!("cannot read stdin: {e}")))?;
+            buf
+        }
+    };
+    let body = MeBody::parse(&bytes).map_err(Error::invalid_args)?;
+    let requested = args
+        .project
+        .map(Requested::Explicit)
+        .or_else(|| env_project().map(Requested::Env));
+    let project_pick = autopick::pick(&body.me, args.region, requested.as_ref())?;
+    Ok(Outcome::Picked { project_pick })
+}
+
+fn env_project() -> Option<String> {
+    std::env::var("MP_PROJECT_ID")
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}

@@ -1,0 +1,229 @@
+//! `/me` bodies: a builder for tests and the named scenarios of SPEC §11. Bodies are served
+//! wrapped in `{"status":"ok","results":…}` like the real API.
+
+use serde_json::{json, Map, Value};
+
+/// One project of a `/me` body.
+#[derive(Debug, Clone)]
+pub struct ProjectSpec {
+    pub id: u64,
+    pub organization_id: u64,
+    pub name: String,
+    /// `mixpanel.com`, `eu.mixpanel.com`, `in.mixpanel.com`, or anything else.
+    pub domain: Option<String>,
+    pub is_demo: bool,
+    /// `None` leaves the field out (counts as integrated).
+    pub has_integrated_data: Option<bool>,
+}
+
+impl ProjectSpec {
+    pub fn new(id: u64, organization_id: u64, name: &str) -> Self {
+        ProjectSpec {
+            id,
+            organization_id,
+            name: name.to_string(),
+            domain: Some("mixpanel.com".into()),
+            is_demo: false,
+            has_integrated_data: Some(true),
+        }
+    }
+
+    pub fn domain(mut self, domain: &str) -> Self {
+        self.domain = Some(domain.to_string());
+        self
+    }
+
+    pub fn demo(mut self) -> Self {
+        self.is_demo = true;
+        self
+    }
+
+    pub fn unintegrated(mut self) -> Self {
+        self.has_integrated_data = Some(false);
+        self
+    }
+}
+
+/// Builds the unwrapped `/me` body.
+#[derive(Debug, Clone)]
+pub struct MeBuilder {
+    email: String,
+    organizations: Vec<(u64, String)>,
+    projects: Vec<ProjectSpec>,
+    members_per_workspace: usize,
+}
+
+impl Default for MeBuilder {
+    fn default() -> Self {
+        MeBuilder {
+            email: "ada@example.com".into(),
+            organizations: Vec::new(),
+            projects: Vec::new(),
+            members_per_workspace: 3,
+        }
+    }
+}
+
+impl MeBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn email(mut self, email: &str) -> Self {
+        self.email = email.to_string();
+        self
+    }
+
+    pub fn organization(mut self, id: u64, name: &str) -> Self {
+        self.organizations.push((id, name.to_string()));
+        self
+    }
+
+    pub fn project(mut self, project: ProjectSpec) -> Self {
+        self.projects.push(project);
+        self
+    }
+
+    /// Members listed in each project's workspace (`member_list` and `unified_member_list`).
+    pub fn members_per_workspace(mut self, n: usize) -> Self {
+        self.members_per_workspace = n;
+        self
+    }
+
+    pub fn build(&self) -> Value {
+        let mut organizations = Map::new();
+        for (id, name) in &self.organizations {
+            organizations.insert(
+                id.to_string(),
+                json!({"id": id, "name": name, "role": "owner", "is_sso_enforced": false}),
+            );
+        }
+        let mut projects = Map::new();
+        let mut workspaces = Map::new();
+        for p in &self.projects {
+            let mut project = json!({
+                "id": p.id,
+                "name": p.name,
+                "organization_id": p.organization_id,
+                "is_demo": p.is_demo,
+                "timezone": "US/Pacific",
+                "role": {"name": "Admin"},
+            });
+            if let Some(d) = &p.domain {
+                project["domain"] = json!(d);
+            }
+            if let Some(i) = p.has_integrated_data {
+                project["has_integrated_data"] = json!(i);
+            }
+            projects.insert(p.id.to_string(), project);
+            let members: Vec<Value> = (0..self.members_per_workspace)
+                .map(|m| {
+                    json!({
+                        "id": p.id * 1000 + m as u64,
+                        "email": format!("member{m}.p{}@example.com", p.id),
+                        "name": format!("Member {m}"),
+                        "role": "analyst",
+                        "last_seen": "2026-11-01T00:00:00Z",
+                    })
+                })
+                .collect();
+            workspaces.insert(
+                (p.id * 10).to_string(),
+                json!({
+                    "id": p.id * 10,
+                    "project_id": p.id,
+                    "name": "All Project Data",
+                    "is_default": true,
+                    "member_list": members,
+                    "unified_member_list": members,
+                }),
+            );
+        }
+        json!({
+            "user_id": 4242,
+            "user_email": self.email,
+            "user_name": "Ada Lovelace",
+            "organizations": organizations,
+            "projects": projects,
+            "workspaces": workspaces,
+        })
+    }
+}
+
+/// The named `/me` scenarios.
+pub const SCENARIOS: [&str; 6] = [
+    "single",
+    "multi-org",
+    "demos-only",
+    "unintegrated-only",
+    "cross-region",
+    "large",
+];
+
+/// The unwrapped `/me` body of a named scenario; `large_projects` sizes `large`.
+pub fn scenario(name: &str, large_projects: usize) -> Option<Value> {
+    let b = MeBuilder::new();
+    let body = match name {
+        "single" => b
+            .organization(1001, "Acme Analytics")
+            .project(ProjectSpec::new(3001, 1001, "Acme Production")),
+        "multi-org" => b
+            .organization(1001, "Acme Analytics")
+            .organization(1002, "Globex")
+            .project(ProjectSpec::new(3001, 1001, "Acme Production"))
+            .project(ProjectSpec::new(3002, 1001, "Acme Staging").unintegrated())
+            .project(ProjectSpec::new(3103, 1002, "Globex Web"))
+            .project(ProjectSpec::new(3102, 1002, "Globex iOS"))
+            .project(ProjectSpec::new(3101, 1002, "Globex Demo").demo())
+            .project(ProjectSpec::new(3201, 1002, "Globex EU").domain("eu.mixpanel.com")),
+        "demos-only" => b
+            .organization(1001, "Acme Analytics")
+            .project(ProjectSpec::new(3002, 1001, "Demo B").demo())
+            .project(ProjectSpec::new(3001, 1001, "Demo A").demo().unintegrated()),
+        "unintegrated-only" => b
+            .organization(1001, "Acme Analytics")
+            .project(ProjectSpec::new(3002, 1001, "New App").unintegrated())
+            .project(ProjectSpec::new(3001, 1001, "New Web").unintegrated())
+            .project(ProjectSpec::new(3003, 1001, "Demo").demo()),
+        "cross-region" => b
+            .organization(1001, "Acme Europe")
+            .project(ProjectSpec::new(3001, 1001, "EU Production").domain("eu.mixpanel.com"))
+            .project(ProjectSpec::new(3002, 1001, "EU Staging").domain("data-eu.mixpanel.com")),
+        "large" => large(large_projects),
+        _ => return None,
+    };
+    Some(body.build())
+}
+
+/// `projects` projects over `projects / 50 + 1` organizations, each with a workspace of 20
+/// members: tens of MB at 20,000 projects.
+fn large(projects: usize) -> MeBuilder {
+    let orgs = projects / 50 + 1;
+    let mut b = MeBuilder::new().members_per_workspace(20);
+    for o in 0..orgs as u64 {
+        b = b.organization(10_000 + o, &format!("Org {o}"));
+    }
+    for i in 0..projects as u64 {
+        let mut p = ProjectSpec::new(
+            100_000 + i,
+            10_000 + i % orgs as u64,
+            &format!("Project {i}"),
+        );
+        if i % 7 == 0 {
+            p = p.demo();
+        }
+        if i % 5 == 0 {
+            p = p.unintegrated();
+        }
+        if i % 11 == 0 {
+            p = p.domain("eu.mixpanel.com");
+        }
+        b = b.project(p);
+    }
+    b
+}
+
+/// The body as the real API serves it.
+pub fn wrap(body: Value) -> Value {
+    json!({"status": "ok", "results": body})
+}
