@@ -1,0 +1,277 @@
+//! The harness of the integration tests: real binaries against an in-process mock IdP, with
+//! HOME, MP_STORAGE_DIR and MP_CONFIG_PATH in a temporary directory. Every run is scanned for
+//! the secrets the mock issued (and the verifiers start saved): a hit fails the test.
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use mock_idp::MockIdp;
+use regex::Regex;
+use serde_json::Value;
+
+pub struct Env {
+    pub tmp: tempfile::TempDir,
+    pub idp: MockIdp,
+    pub home: PathBuf,
+    pub storage: PathBuf,
+    pub config: PathBuf,
+    extra_env: RefCell<Vec<(String, String)>>,
+    verifiers: RefCell<Vec<String>>,
+}
+
+/// One run of a binary as the user sees it.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub exit_code: i32,
+    pub stdout: Value,
+    pub stderr: String,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let tmp = tempfile::Builder::new().prefix("mp-login-it").tempdir().unwrap();
+        let home = tmp.path().join("home");
+        fs::create_dir_all(&home).unwrap();
+        let storage = home.join(".mp");
+        let config = storage.join("config.toml");
+        Env {
+            tmp,
+            idp: MockIdp::start(),
+            home,
+            storage,
+            config,
+            extra_env: RefCell::new(Vec::new()),
+            verifiers: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Set an environment variable for every later run.
+    pub fn set_env(&self, k: &str, v: &str) {
+        self.extra_env.borrow_mut().push((k.into(), v.into()));
+    }
+
+    pub fn command(&self, bin: &str) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::new(bin_path(bin));
+        for k in [
+            "MP_PROJECT_ID",
+            "MP_INFLIGHT_PATH",
+            "MP_REGION",
+            "MP_OAUTH_SCOPE",
+            "MP_HEARTBEAT_SECS",
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+        ] {
+            c.env_remove(k);
+        }
+        c.env("HOME", &self.home)
+            .env("MP_STORAGE_DIR", &self.storage)
+            .env("MP_CONFIG_PATH", &self.config)
+            .env("MP_BASE_URL", self.idp.base_url())
+            .env("NO_PROXY", "*")
+            .current_dir(self.tmp.path());
+        for (k, v) in self.extra_env.borrow().iter() {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Runs `bin args` with `stdin` (empty when `None`), scans and parses the output.
+    pub fn run(&self, bin: &str, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut c = self.command(bin);
+        c.args(args).write_stdin(stdin.unwrap_or(""));
+        self.finish_run(c.output().unwrap())
+    }
+
+    pub fn finish_run(&self, out: Output) -> Run {
+        self.remember_verifier();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        self.assert_no_secret(&stdout);
+        self.assert_no_secret(&stderr);
+        assert_eq!(
+            stdout.trim_end().lines().count(),
+            1,
+            "stdout must be exactly one envelope line, got {stdout:?} (stderr {stderr})"
+        );
+        let envelope: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        let exit_code = out.status.code().unwrap_or(-1);
+        if exit_code == 0 {
+            assert_eq!(envelope["state"], "ok", "{envelope}");
+        } else {
+            assert_eq!(envelope["state"], "error", "{envelope}");
+            assert_eq!(envelope["error"]["exit_code"], exit_code, "{envelope}");
+            assert!(stderr.contains("error: "), "stderr says what went wrong: {stderr}");
+        }
+        Run { exit_code, stdout: envelope, stderr }
+    }
+
+    /// The verifier of the current inflight file joins the secrets scanned for.
+    fn remember_verifier(&self) {
+        let path = self.inflight_path();
+        if let Ok(text) = fs::read_to_string(path) {
+            if let Some(v) = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["code_verifier"].as_str().map(str::to_string))
+            {
+                self.verifiers.borrow_mut().push(v);
+            }
+        }
+    }
+
+    pub fn secrets(&self) -> Vec<String> {
+        let mut all = self.idp.issued_secrets();
+        all.extend(self.verifiers.borrow().iter().cloned());
+        all
+    }
+
+    pub fn assert_no_secret(&self, text: &str) {
+        for s in self.secrets() {
+            assert!(!text.contains(&s), "a secret leaked into the output: {text}");
+        }
+    }
+
+    pub fn start(&self, args: &[&str]) -> Run {
+        let run = self.run("mp-login-start", args, None);
+        assert_eq!(run.exit_code, 0, "start failed: {run:?}");
+        run
+    }
+
+    /// The user in the browser: open the authorize URL, land on the redirect.
+    pub fn approve(&self, authorize_url: &str) -> String {
+        let client = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let resp = client.get(authorize_url).send().unwrap();
+        assert_eq!(resp.status().as_u16(), 302, "authorize redirects");
+        resp.headers()["location"].to_str().unwrap().to_string()
+    }
+
+    /// start → approve, returning the redirect URL to paste.
+    pub fn start_and_approve(&self, start_args: &[&str]) -> String {
+        let started = self.start(start_args);
+        self.approve(started.stdout["authorize_url"].as_str().unwrap())
+    }
+
+    /// start → approve → finish.
+    pub fn login(&self, start_args: &[&str], finish_args: &[&str]) -> Run {
+        let redirect = self.start_and_approve(start_args);
+        let mut args = vec![redirect.as_str()];
+        args.extend_from_slice(finish_args);
+        self.run("mp-login-finish", &args, None)
+    }
+
+    pub fn inflight_path(&self) -> PathBuf {
+        self.storage.join("oauth/inflight.json")
+    }
+
+    pub fn accounts(&self) -> PathBuf {
+        self.storage.join("accounts")
+    }
+
+    /// The `.tmp-*` placeholders under `S/accounts/`.
+    pub fn placeholders(&self) -> Vec<PathBuf> {
+        let Ok(rd) = fs::read_dir(self.accounts()) else { return vec![] };
+        let mut v: Vec<PathBuf> = rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp-"))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Replaces what is random in a run (paths, ports, ids, times) for snapshots.
+    pub fn redact(&self, run: &Run) -> Value {
+        let value = serde_json::json!({
+            "exit_code": run.exit_code,
+            "stdout": run.stdout,
+            "stderr": run.stderr,
+        });
+        self.redact_value(value)
+    }
+
+    fn redact_value(&self, v: Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(self.redact_str(&s)),
+            Value::Array(a) => Value::Array(a.into_iter().map(|x| self.redact_value(x)).collect()),
+            Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, self.redact_value(x))).collect()),
+            other => other,
+        }
+    }
+
+    pub fn redact_str(&self, s: &str) -> String {
+        let tmp = fs::canonicalize(self.tmp.path()).unwrap();
+        let mut s = s
+            .replace(&tmp.to_string_lossy().to_string(), "[TMP]")
+            .replace(&self.tmp.path().to_string_lossy().to_string(), "[TMP]")
+            .replace(&self.idp.base_url(), "[BASE_URL]");
+        for (re, with) in [
+            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
+            (r"\.tmp-[0-9a-f]{8}", ".tmp-[HEX]"),
+            (r"mpc_[A-Za-z0-9_-]{32}", "[CLIENT_ID]"),
+            (r"state=[A-Za-z0-9_-]+", "state=[STATE]"),
+            (r"code_challenge=[A-Za-z0-9_-]+", "code_challenge=[CHALLENGE]"),
+            (r"client_(us|eu|in)_[0-9a-f]{12}", "client_${1}_[HASH]"),
+            (r"still (.*) \(\d+ s so far\)\n", "still $1 ([N] s so far)\n"),
+        ] {
+            s = Regex::new(re).unwrap().replace_all(&s, with).into_owned();
+        }
+        s
+    }
+}
+
+/// The binaries of this package (assert_cmd's lookup through CARGO_BIN_EXE_<name>).
+pub fn bin_path(bin: &str) -> PathBuf {
+    assert_cmd::cargo::cargo_bin(bin)
+}
+
+/// Snapshots live in `snapshots/` at the workspace root, one file per envelope case.
+#[macro_export]
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_json_snapshot!($name, $value);
+        })
+    };
+}
+
+pub fn mode(p: &Path) -> u32 {
+    fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+pub fn read_json(p: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// Every file below `dir` with its mode, for "untouched" checks.
+pub fn tree(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    fn walk(d: &Path, base: &Path, out: &mut Vec<(String, u32, Vec<u8>)>) {
+        let Ok(rd) = fs::read_dir(d) else { return };
+        for e in rd {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                out.push((rel, mode(&p), vec![]));
+                walk(&p, base, out);
+            } else {
+                out.push((rel, mode(&p), fs::read(&p).unwrap_or_default()));
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}

@@ -1,0 +1,231 @@
+//! The two-shot login end to end: real binaries against the in-process mock IdP.
+
+mod common;
+
+use std::fs;
+
+use common::{mode, read_json, Env};
+use serde_json::json;
+
+#[test]
+fn start_then_finish_publishes_the_account() {
+    let env = Env::new();
+    // The user starts the login.
+    let started = env.start(&[]);
+    snapshot!("start_ok", env.redact(&started));
+    assert_eq!(mode(&env.inflight_path()), 0o600);
+    assert_eq!(mode(&env.storage.join("oauth")), 0o700);
+    // They approve in a browser and paste the URL it landed on.
+    let redirect = env.approve(started.stdout["authorize_url"].as_str().unwrap());
+    let finished = env.run("mp-login-finish", &[&redirect], None);
+    snapshot!("finish_ok", env.redact(&finished));
+    assert_eq!(finished.exit_code, 0);
+
+    let account = env.accounts().join("acme-analytics");
+    assert_eq!(mode(&account), 0o700);
+    for f in ["tokens.json", "me.json", "meta.json"] {
+        assert_eq!(mode(&account.join(f)), 0o600, "{f}");
+    }
+    let tokens = read_json(&account.join("tokens.json"));
+    let issued = env.idp.issued_secrets();
+    assert!(issued.contains(&tokens["access_token"].as_str().unwrap().to_string()));
+    assert!(issued.contains(&tokens["refresh_token"].as_str().unwrap().to_string()));
+    assert_eq!(tokens["token_type"], "Bearer");
+    let me = read_json(&account.join("me.json"));
+    assert_eq!(me["user_email"], "ada@example.com");
+    assert!(me["cached_at"].as_u64().is_some());
+    assert!(me.get("status").is_none(), "me.json holds the unwrapped body");
+    for ws in me["workspaces"].as_object().unwrap().values() {
+        assert!(ws.get("member_list").is_none() && ws.get("unified_member_list").is_none());
+    }
+    let config = fs::read_to_string(&env.config).unwrap();
+    assert_eq!(mode(&env.config), 0o600);
+    assert_eq!(
+        config,
+        "[accounts.acme-analytics]\ntype = \"oauth_browser\"\nregion = \"us\"\ndefault_project = \"3001\"\n\n[active]\naccount = \"acme-analytics\"\n"
+    );
+    assert!(!env.inflight_path().exists(), "the spent inflight file is removed");
+    assert!(env.placeholders().is_empty());
+}
+
+#[test]
+fn a_second_login_for_the_same_organization_gets_a_suffix() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).stdout["account"]["name"], "acme-analytics");
+    let second = env.login(&[], &[]);
+    assert_eq!(second.stdout["account"]["name"], "acme-analytics-2");
+    let third = env.login(&[], &[]);
+    assert_eq!(third.stdout["account"]["name"], "acme-analytics-3");
+    let config = fs::read_to_string(&env.config).unwrap();
+    assert!(config.contains("[accounts.acme-analytics-2]"));
+    assert!(config.contains("[active]\naccount = \"acme-analytics\"\n"), "the first login stays active");
+    // The client registered by the first start is reused.
+    let registrations = env
+        .idp
+        .journal()
+        .iter()
+        .filter(|j| j.path == "/oauth/mcp/register/")
+        .count();
+    assert_eq!(registrations, 1);
+}
+
+#[test]
+fn name_and_project_given_to_start_are_used_by_finish() {
+    let env = Env::new();
+    env.idp.set_scenario("multi-org", 0);
+    let run = env.login(&["--name", "work", "--project", "3002"], &[]);
+    snapshot!("finish_explicit_project", env.redact(&run));
+    assert_eq!(run.stdout["account"]["name"], "work");
+    assert_eq!(run.stdout["project_pick"]["method"], "explicit");
+    assert_eq!(run.stdout["account"]["project_id"], "3002");
+}
+
+#[test]
+fn name_and_project_given_to_finish_override_start() {
+    let env = Env::new();
+    env.idp.set_scenario("multi-org", 0);
+    let run = env.login(&["--name", "from-start"], &["--name", "from-finish", "--project", "3103"]);
+    assert_eq!(run.stdout["account"]["name"], "from-finish");
+    assert_eq!(run.stdout["account"]["project_id"], "3103");
+    assert_eq!(run.stdout["account"]["organization_name"], "Globex");
+}
+
+#[test]
+fn mp_project_id_picks_with_method_env() {
+    let env = Env::new();
+    env.idp.set_scenario("multi-org", 0);
+    env.set_env("MP_PROJECT_ID", "3001");
+    let run = env.login(&[], &[]);
+    assert_eq!(run.stdout["project_pick"]["method"], "env");
+    assert_eq!(run.stdout["account"]["project_id"], "3001");
+}
+
+#[test]
+fn region_eu_logs_in_to_eu_projects() {
+    let env = Env::new();
+    env.idp.set_scenario("cross-region", 0);
+    let run = env.login(&["--region", "eu"], &[]);
+    snapshot!("finish_region_eu", env.redact(&run));
+    assert_eq!(run.stdout["account"]["region"], "eu");
+    let config = fs::read_to_string(&env.config).unwrap();
+    assert!(config.contains("region = \"eu\""), "{config}");
+    let meta = read_json(&env.accounts().join("acme-europe/meta.json"));
+    assert_eq!(meta["region"], "eu");
+}
+
+#[test]
+fn region_eu_authorize_url_points_at_the_eu_host() {
+    let env = Env::new();
+    // A cached client for the real eu IdP: start needs no network to print the URL.
+    let oauth = env.storage.join("oauth");
+    fs::create_dir_all(&oauth).unwrap();
+    let cached = json!({
+        "client_id": "cached-eu-client",
+        "region": "eu",
+        "redirect_uri": "http://localhost:19284/callback",
+        "scope": mp_login_core::oauth::DEFAULT_SCOPE,
+        "created_at": "2026-11-01T00:00:00Z",
+    });
+    fs::write(oauth.join("client_eu.json"), cached.to_string()).unwrap();
+    let mut c = env.command("mp-login-start");
+    c.env_remove("MP_BASE_URL").args(["--region", "eu"]);
+    let run = env.finish_run(c.output().unwrap());
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    let url = url::Url::parse(run.stdout["authorize_url"].as_str().unwrap()).unwrap();
+    assert_eq!(url.host_str(), Some("eu.mixpanel.com"));
+    assert_eq!(url.path(), "/oauth/authorize/");
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], "cached-eu-client");
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["redirect_uri"], "http://localhost:19284/callback");
+    assert_eq!(run.stdout["region"], "eu");
+}
+
+#[test]
+fn a_hand_edited_config_keeps_comments_and_other_keys() {
+    let env = Env::new();
+    env.login(&[], &[]);
+    // The user edits config.toml by hand between two logins.
+    let edited = format!(
+        "# my Mixpanel settings\n{}\n[ui]\ntheme = \"dark\" # keep this\n",
+        fs::read_to_string(&env.config).unwrap()
+    );
+    fs::write(&env.config, &edited).unwrap();
+    env.login(&[], &[]);
+    let config = fs::read_to_string(&env.config).unwrap();
+    assert!(config.starts_with("# my Mixpanel settings\n[accounts.acme-analytics]\n"), "{config}");
+    assert!(config.contains("[ui]\ntheme = \"dark\" # keep this\n"), "{config}");
+    assert!(config.contains("[accounts.acme-analytics-2]"), "{config}");
+}
+
+#[test]
+fn finish_reads_the_redirect_from_a_file_and_from_stdin() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    let file = env.tmp.path().join("redirect.txt");
+    // Pasted into a file with a wrapped line and quotes around it.
+    let (a, b) = redirect.split_at(30);
+    fs::write(&file, format!("\"{a}\n{b}\"\n")).unwrap();
+    let run = env.run("mp-login-finish", &["--redirect-file", file.to_str().unwrap()], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    let redirect = env.start_and_approve(&[]);
+    let run = env.run("mp-login-finish", &[], Some(&format!("{redirect}\n")));
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout["account"]["name"], "acme-analytics-2");
+}
+
+#[test]
+fn an_explicit_inflight_file_chains_the_steps() {
+    let env = Env::new();
+    let inflight = env.tmp.path().join("step/inflight.json");
+    let started = env.start(&["--inflight", inflight.to_str().unwrap()]);
+    assert_eq!(mode(&inflight), 0o600);
+    assert!(!env.inflight_path().exists());
+    assert!(started.stdout["next"].as_str().unwrap().contains("--inflight"));
+    let redirect = env.approve(started.stdout["authorize_url"].as_str().unwrap());
+    let run = env.run("mp-login-finish", &["--inflight", inflight.to_str().unwrap(), &redirect], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(!inflight.exists());
+}
+
+#[test]
+fn a_second_start_replaces_the_first() {
+    let env = Env::new();
+    assert_eq!(env.start(&[]).stdout["replaced_previous"], false);
+    assert_eq!(env.start(&[]).stdout["replaced_previous"], true);
+}
+
+#[test]
+fn slow_me_shows_a_heartbeat_and_retries_5xx() {
+    let env = Env::new();
+    env.set_env("MP_HEARTBEAT_SECS", "0.5");
+    env.idp.fault(
+        mock_idp::Endpoint::Me,
+        mock_idp::Fault::status(503).retry_after(0).times(2).with_delay(std::time::Duration::from_millis(1300)),
+    );
+    let run = env.login(&[], &[]);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(run.stderr.contains("still fetching /me"), "{}", run.stderr);
+    assert!(run.stderr.contains("retrying in 0 s (attempt 2 of 4)"), "{}", run.stderr);
+    let me_calls: Vec<u16> = env
+        .idp
+        .journal()
+        .iter()
+        .filter(|j| j.path == "/api/app/me")
+        .map(|j| j.status)
+        .collect();
+    assert_eq!(me_calls, [503, 503, 200]);
+}
+
+#[test]
+fn a_me_without_projects_publishes_without_default_project() {
+    let env = Env::new();
+    env.idp.set_me(mock_idp::scenario::MeBuilder::new().build());
+    let run = env.login(&[], &[]);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout["project_pick"]["method"], "none");
+    assert_eq!(run.stdout["account"]["name"], "account");
+    let config = fs::read_to_string(&env.config).unwrap();
+    assert!(!config.contains("default_project"), "{config}");
+}
