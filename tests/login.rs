@@ -34,7 +34,10 @@ fn start_then_finish_publishes_the_account() {
     let me = read_json(&account.join("me.json"));
     assert_eq!(me["user_email"], "ada@example.com");
     assert!(me["cached_at"].as_u64().is_some());
-    assert!(me.get("status").is_none(), "me.json holds the unwrapped body");
+    assert!(
+        me.get("status").is_none(),
+        "me.json holds the unwrapped body"
+    );
     for ws in me["workspaces"].as_object().unwrap().values() {
         assert!(ws.get("member_list").is_none() && ws.get("unified_member_list").is_none());
     }
@@ -44,21 +47,30 @@ fn start_then_finish_publishes_the_account() {
         config,
         "[accounts.acme-analytics]\ntype = \"oauth_browser\"\nregion = \"us\"\ndefault_project = \"3001\"\n\n[active]\naccount = \"acme-analytics\"\n"
     );
-    assert!(!env.inflight_path().exists(), "the spent inflight file is removed");
+    assert!(
+        !env.inflight_path().exists(),
+        "the spent inflight file is removed"
+    );
     assert!(env.placeholders().is_empty());
 }
 
 #[test]
 fn a_second_login_for_the_same_organization_gets_a_suffix() {
     let env = Env::new();
-    assert_eq!(env.login(&[], &[]).stdout["account"]["name"], "acme-analytics");
+    assert_eq!(
+        env.login(&[], &[]).stdout["account"]["name"],
+        "acme-analytics"
+    );
     let second = env.login(&[], &[]);
     assert_eq!(second.stdout["account"]["name"], "acme-analytics-2");
     let third = env.login(&[], &[]);
     assert_eq!(third.stdout["account"]["name"], "acme-analytics-3");
     let config = fs::read_to_string(&env.config).unwrap();
     assert!(config.contains("[accounts.acme-analytics-2]"));
-    assert!(config.contains("[active]\naccount = \"acme-analytics\"\n"), "the first login stays active");
+    assert!(
+        config.contains("[active]\naccount = \"acme-analytics\"\n"),
+        "the first login stays active"
+    );
     // The client registered by the first start is reused.
     let registrations = env
         .idp
@@ -84,7 +96,10 @@ fn name_and_project_given_to_start_are_used_by_finish() {
 fn name_and_project_given_to_finish_override_start() {
     let env = Env::new();
     env.idp.set_scenario("multi-org", 0);
-    let run = env.login(&["--name", "from-start"], &["--name", "from-finish", "--project", "3103"]);
+    let run = env.login(
+        &["--name", "from-start"],
+        &["--name", "from-finish", "--project", "3103"],
+    );
     assert_eq!(run.stdout["account"]["name"], "from-finish");
     assert_eq!(run.stdout["account"]["project_id"], "3103");
     assert_eq!(run.stdout["account"]["organization_name"], "Globex");
@@ -154,8 +169,14 @@ fn a_hand_edited_config_keeps_comments_and_other_keys() {
     fs::write(&env.config, &edited).unwrap();
     env.login(&[], &[]);
     let config = fs::read_to_string(&env.config).unwrap();
-    assert!(config.starts_with("# my Mixpanel settings\n[accounts.acme-analytics]\n"), "{config}");
-    assert!(config.contains("[ui]\ntheme = \"dark\" # keep this\n"), "{config}");
+    assert!(
+        config.starts_with("# my Mixpanel settings\n[accounts.acme-analytics]\n"),
+        "{config}"
+    );
+    assert!(
+        config.contains("[ui]\ntheme = \"dark\" # keep this\n"),
+        "{config}"
+    );
     assert!(config.contains("[accounts.acme-analytics-2]"), "{config}");
 }
 
@@ -167,7 +188,11 @@ fn finish_reads_the_redirect_from_a_file_and_from_stdin() {
     // Pasted into a file with a wrapped line and quotes around it.
     let (a, b) = redirect.split_at(30);
     fs::write(&file, format!("\"{a}\n{b}\"\n")).unwrap();
-    let run = env.run("mp-login-finish", &["--redirect-file", file.to_str().unwrap()], None);
+    let run = env.run(
+        "mp-login-finish",
+        &["--redirect-file", file.to_str().unwrap()],
+        None,
+    );
     assert_eq!(run.exit_code, 0, "{run:?}");
     let redirect = env.start_and_approve(&[]);
     let run = env.run("mp-login-finish", &[], Some(&format!("{redirect}\n")));
@@ -182,9 +207,16 @@ fn an_explicit_inflight_file_chains_the_steps() {
     let started = env.start(&["--inflight", inflight.to_str().unwrap()]);
     assert_eq!(mode(&inflight), 0o600);
     assert!(!env.inflight_path().exists());
-    assert!(started.stdout["next"].as_str().unwrap().contains("--inflight"));
+    assert!(started.stdout["next"]
+        .as_str()
+        .unwrap()
+        .contains("--inflight"));
     let redirect = env.approve(started.stdout["authorize_url"].as_str().unwrap());
-    let run = env.run("mp-login-finish", &["--inflight", inflight.to_str().unwrap(), &redirect], None);
+    let run = env.run(
+        "mp-login-finish",
+        &["--inflight", inflight.to_str().unwrap(), &redirect],
+        None,
+    );
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert!(!inflight.exists());
 }
@@ -202,12 +234,19 @@ fn slow_me_shows_a_heartbeat_and_retries_5xx() {
     env.set_env("MP_HEARTBEAT_SECS", "0.5");
     env.idp.fault(
         mock_idp::Endpoint::Me,
-        mock_idp::Fault::status(503).retry_after(0).times(2).with_delay(std::time::Duration::from_millis(1300)),
+        mock_idp::Fault::status(503)
+            .retry_after(0)
+            .times(2)
+            .with_delay(std::time::Duration::from_millis(1300)),
     );
     let run = env.login(&[], &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert!(run.stderr.contains("still fetching /me"), "{}", run.stderr);
-    assert!(run.stderr.contains("retrying in 0 s (attempt 2 of 4)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("retrying in 0 s (attempt 2 of 4)"),
+        "{}",
+        run.stderr
+    );
     let me_calls: Vec<u16> = env
         .idp
         .journal()

@@ -189,7 +189,12 @@ pub fn autopick(args: AutopickArgs, _progress: &dyn Progress) -> Result<Outcome,
             buf
         }
     };
-    let body = MeBody::parse(&bytes).map_err(Error::invalid_args)?;
+    let body = MeBody::parse(&bytes).map_err(|m| {
+        Error::invalid_input(
+            m,
+            "pipe the JSON body of `GET /api/app/me` into `mp-autopick`, or pass `--me FILE`",
+        )
+    })?;
     let requested = args
         .project
         .map(Requested::Explicit)

@@ -105,7 +105,8 @@ pub fn run<A: Parser>(
 ) -> ExitCode {
     let _ = ctrlc::set_handler(move || {
         store::remove_in_flight_temp_files();
-        report(command, Err(Error::Interrupted));
+        let placeholder_dir = mp_login_core::publish::current_placeholder();
+        report(command, Err(Error::Interrupted { placeholder_dir }));
         std::process::exit(mp_login_core::error::EXIT_INTERRUPTED);
     });
     let args = match A::try_parse() {
@@ -185,8 +186,19 @@ fn say_done(outcome: &Outcome) {
                 a.path.display()
             );
         }
-        Outcome::Picked { project_pick } => match &project_pick.project_id {
-            Some(id) => eprintln!("Picked project {id} ({:?})", project_pick.method),
+        Outcome::Picked { project_pick: p } => match &p.project_id {
+            Some(id) => eprintln!(
+                "Picked project {id}{}{} by {}",
+                p.project_name
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default(),
+                p.organization_name
+                    .as_deref()
+                    .map(|n| format!(" in {n}"))
+                    .unwrap_or_default(),
+                p.method.as_str()
+            ),
             None => eprintln!("No project to pick: the account sees none"),
         },
     }

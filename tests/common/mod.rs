@@ -33,7 +33,10 @@ pub struct Run {
 
 impl Env {
     pub fn new() -> Env {
-        let tmp = tempfile::Builder::new().prefix("mp-login-it").tempdir().unwrap();
+        let tmp = tempfile::Builder::new()
+            .prefix("mp-login-it")
+            .tempdir()
+            .unwrap();
         let home = tmp.path().join("home");
         fs::create_dir_all(&home).unwrap();
         let storage = home.join(".mp");
@@ -55,7 +58,11 @@ impl Env {
     }
 
     pub fn command(&self, bin: &str) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::new(bin_path(bin));
+        assert_cmd::Command::from_std(self.std_command(bin))
+    }
+
+    pub fn std_command(&self, bin: &str) -> std::process::Command {
+        let mut c = std::process::Command::new(bin_path(bin));
         for k in [
             "MP_PROJECT_ID",
             "MP_INFLIGHT_PATH",
@@ -101,16 +108,24 @@ impl Env {
             1,
             "stdout must be exactly one envelope line, got {stdout:?} (stderr {stderr})"
         );
-        let envelope: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        let envelope: Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
         let exit_code = out.status.code().unwrap_or(-1);
         if exit_code == 0 {
             assert_eq!(envelope["state"], "ok", "{envelope}");
         } else {
             assert_eq!(envelope["state"], "error", "{envelope}");
             assert_eq!(envelope["error"]["exit_code"], exit_code, "{envelope}");
-            assert!(stderr.contains("error: "), "stderr says what went wrong: {stderr}");
+            assert!(
+                stderr.contains("error: "),
+                "stderr says what went wrong: {stderr}"
+            );
         }
-        Run { exit_code, stdout: envelope, stderr }
+        Run {
+            exit_code,
+            stdout: envelope,
+            stderr,
+        }
     }
 
     /// The verifier of the current inflight file joins the secrets scanned for.
@@ -134,7 +149,10 @@ impl Env {
 
     pub fn assert_no_secret(&self, text: &str) {
         for s in self.secrets() {
-            assert!(!text.contains(&s), "a secret leaked into the output: {text}");
+            assert!(
+                !text.contains(&s),
+                "a secret leaked into the output: {text}"
+            );
         }
     }
 
@@ -179,10 +197,17 @@ impl Env {
 
     /// The `.tmp-*` placeholders under `S/accounts/`.
     pub fn placeholders(&self) -> Vec<PathBuf> {
-        let Ok(rd) = fs::read_dir(self.accounts()) else { return vec![] };
+        let Ok(rd) = fs::read_dir(self.accounts()) else {
+            return vec![];
+        };
         let mut v: Vec<PathBuf> = rd
             .map(|e| e.unwrap().path())
-            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp-"))
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(".tmp-")
+            })
             .collect();
         v.sort();
         v
@@ -202,7 +227,11 @@ impl Env {
         match v {
             Value::String(s) => Value::String(self.redact_str(&s)),
             Value::Array(a) => Value::Array(a.into_iter().map(|x| self.redact_value(x)).collect()),
-            Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, self.redact_value(x))).collect()),
+            Value::Object(o) => Value::Object(
+                o.into_iter()
+                    .map(|(k, x)| (k, self.redact_value(x)))
+                    .collect(),
+            ),
             other => other,
         }
     }
@@ -218,9 +247,15 @@ impl Env {
             (r"\.tmp-[0-9a-f]{8}", ".tmp-[HEX]"),
             (r"mpc_[A-Za-z0-9_-]{32}", "[CLIENT_ID]"),
             (r"state=[A-Za-z0-9_-]+", "state=[STATE]"),
-            (r"code_challenge=[A-Za-z0-9_-]+", "code_challenge=[CHALLENGE]"),
+            (
+                r"code_challenge=[A-Za-z0-9_-]+",
+                "code_challenge=[CHALLENGE]",
+            ),
             (r"client_(us|eu|in)_[0-9a-f]{12}", "client_${1}_[HASH]"),
-            (r"still (.*) \(\d+ s so far\)\n", "still $1 ([N] s so far)\n"),
+            (
+                r"still (.*) \(\d+ s so far\)\n",
+                "still $1 ([N] s so far)\n",
+            ),
         ] {
             s = Regex::new(re).unwrap().replace_all(&s, with).into_owned();
         }

@@ -21,6 +21,21 @@ pub enum Method {
     None,
 }
 
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Explicit => "explicit",
+            Method::Env => "env",
+            Method::SoleSurvivor => "sole_survivor",
+            Method::SoleSurvivorFiltered => "sole_survivor_filtered",
+            Method::PrimaryOrgLowestId => "primary_org_lowest_id",
+            Method::FallbackUnintegrated => "fallback_unintegrated",
+            Method::FallbackDemo => "fallback_demo",
+            Method::None => "none",
+        }
+    }
+}
+
 /// Nested counts: `non_demo` among the region-compatible, `integrated` among those.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Funnel {

@@ -29,7 +29,7 @@ impl Config {
         let text = String::from_utf8(read.bytes).map_err(|_| corrupt("not UTF-8".into()))?;
         let doc: DocumentMut = text
             .parse()
-            .map_err(|e: toml_edit::TomlError| corrupt(e.message().to_string()))?;
+            .map_err(|e: toml_edit::TomlError| corrupt(e.message().trim().replace('\n', "; ")))?;
         for key in ["accounts", "active"] {
             if let Some(item) = doc.get(key) {
                 if !item.is_table_like() {

@@ -66,7 +66,10 @@ pub struct ForeignProject {
 pub enum Error {
     /// Flag errors, mutually exclusive inputs.
     #[error("{message}")]
-    InvalidArgs { message: String },
+    InvalidArgs {
+        message: String,
+        hint: Option<String>,
+    },
     /// `mp-login-finish` found no inflight file.
     #[error("no login in progress: `{}` does not exist", path.display())]
     InflightMissing { path: PathBuf },
@@ -152,9 +155,9 @@ pub enum Error {
     /// Connect/read timeout, DNS, TLS, proxy.
     #[error("network error talking to {url}: {message}")]
     NetworkError { url: String, message: String },
-    /// SIGINT.
+    /// SIGINT. `placeholder_dir` names tokens already saved, which resume can publish.
     #[error("interrupted")]
-    Interrupted,
+    Interrupted { placeholder_dir: Option<PathBuf> },
     /// `config.toml` exists but is not TOML of the expected shape; it is kept as it is.
     #[error("the config file `{}` is unusable: {reason}", path.display())]
     ConfigCorrupt { path: PathBuf, reason: String },
@@ -188,6 +191,15 @@ impl Error {
     pub fn invalid_args(message: impl Into<String>) -> Self {
         Error::InvalidArgs {
             message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Unusable input with a hint of its own.
+    pub fn invalid_input(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::InvalidArgs {
+            message: message.into(),
+            hint: Some(hint.into()),
         }
     }
 
@@ -214,7 +226,7 @@ impl Error {
             Error::PlaceholderMissing { .. } => "OAUTH_PLACEHOLDER_MISSING",
             Error::PlaceholderMetaCorrupt { .. } => "OAUTH_PLACEHOLDER_META_CORRUPT",
             Error::NetworkError { .. } => "NETWORK_ERROR",
-            Error::Interrupted => "INTERRUPTED",
+            Error::Interrupted { .. } => "INTERRUPTED",
             Error::ConfigCorrupt { .. } => "CONFIG_CORRUPT",
             Error::ClientCacheCorrupt { .. } => "OAUTH_CLIENT_CACHE_CORRUPT",
             Error::SymlinkRefused { .. } => "SYMLINK_REFUSED",
@@ -243,7 +255,7 @@ impl Error {
             Error::ProjectNotFound { .. } | Error::PlaceholderMissing { .. } => EXIT_NOT_FOUND,
             Error::NeedsRegionSwitch { .. } => EXIT_NEEDS_SELECTION,
             Error::PublishFailed { cause, .. } => cause.exit_code(),
-            Error::Interrupted => EXIT_INTERRUPTED,
+            Error::Interrupted { .. } => EXIT_INTERRUPTED,
             Error::InflightCorrupt { .. }
             | Error::InflightSchemaTooNew { .. }
             | Error::AccountExists { .. }
@@ -261,7 +273,8 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         let start_again = "run `mp-login-start` again, then open the new URL";
         Some(match self {
-            Error::InvalidArgs { .. } => "see `--help` for the accepted flags".into(),
+            Error::InvalidArgs { hint: Some(h), .. } => h.clone(),
+            Error::InvalidArgs { hint: None, .. } => "see `--help` for the accepted flags".into(),
             Error::InflightMissing { .. } => "run `mp-login-start` first".into(),
             Error::InflightExpired { .. } => {
                 format!("logins must be finished within their TTL: {start_again}")
@@ -287,10 +300,15 @@ impl Error {
                 if oauth_error.as_deref() == Some("invalid_grant") {
                     format!("authorization codes are one-time and short-lived: {start_again}")
                 } else if matches!(failure, HttpFailure::Status(429)) {
-                    "the server is rate limiting: wait a minute, then run `mp-login-start` again".into()
+                    "the server is rate limiting: wait a minute, then run `mp-login-finish` again with the same URL".into()
+                } else if matches!(failure, HttpFailure::Status(500..=599)) {
+                    "the server failed: run `mp-login-finish` again with the same URL; if the code is then refused as spent, run `mp-login-start` again".into()
                 } else {
                     start_again.to_string()
                 }
+            }
+            Error::MeFetchError { failure: HttpFailure::Status(401), .. } => {
+                "the server did not accept the new access token: log in again with `mp-login-start`".into()
             }
             Error::MeFetchError { .. } => "run the `mp-login-resume` command once the server answers again".into(),
             Error::ProjectNotFound { .. } => {
@@ -318,7 +336,13 @@ impl Error {
             Error::NetworkError { .. } => {
                 "check the network, proxy variables and `--base-url`, then try again".into()
             }
-            Error::Interrupted => return None,
+            Error::Interrupted { placeholder_dir: Some(dir) } => format!(
+                "the tokens were saved before the interrupt: publish them with `mp-login-resume {}`",
+                crate::login::shell_quote(&dir.to_string_lossy())
+            ),
+            Error::Interrupted { placeholder_dir: None } => {
+                "nothing half-written was left behind: run the command again".into()
+            }
             Error::ConfigCorrupt { path, .. } => format!("fix the TOML in `{}`, then try again", path.display()),
             Error::ClientCacheCorrupt { path, .. } => {
                 format!("delete `{}` to register a new client", path.display())
@@ -404,7 +428,15 @@ impl Error {
             | Error::RedirectInvalid { .. }
             | Error::StateMismatch
             | Error::Internal { .. }
-            | Error::Interrupted => json!({}),
+            | Error::Interrupted {
+                placeholder_dir: None,
+            } => json!({}),
+            Error::Interrupted {
+                placeholder_dir: Some(dir),
+            } => json!({
+                "placeholder_dir": dir,
+                "resume_hint": format!("mp-login-resume {}", crate::login::shell_quote(&dir.to_string_lossy())),
+            }),
         }
     }
 }

@@ -228,7 +228,7 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     .map_err(|cause| {
         match cause {
             // The placeholder is gone: nothing to resume.
-            e @ (Error::NeedsRegionSwitch { .. } | Error::Interrupted) => e,
+            e @ Error::NeedsRegionSwitch { .. } => e,
             cause => Error::PublishFailed {
                 resume_hint: resume_command(&placeholder.dir, &cause),
                 placeholder_dir: placeholder.dir.clone(),

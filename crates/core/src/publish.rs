@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,23 @@ use crate::region::{Endpoints, Region};
 use crate::store;
 
 pub const PLACEHOLDER_PREFIX: &str = ".tmp-";
+
+/// The placeholder holding this process's saved tokens while the tail runs, for the SIGINT
+/// envelope's resume hint.
+static CURRENT: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+fn set_current(dir: Option<&Path>) {
+    *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = dir.map(Path::to_path_buf);
+}
+
+/// The placeholder an interrupt would leave behind, if any.
+pub fn current_placeholder() -> Option<PathBuf> {
+    CURRENT
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .filter(|d| d.join("tokens.json").is_file())
+}
 
 /// Where the kit keeps things (SPEC §3).
 #[derive(Debug, Clone)]
@@ -97,6 +115,7 @@ pub fn create_placeholder(paths: &Paths, tokens: &Tokens, meta: Meta) -> Result<
         let _ = fs::remove_dir_all(&dir);
         return Err(e);
     }
+    set_current(Some(&dir));
     Ok(Placeholder { dir, meta })
 }
 
@@ -136,6 +155,7 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
             })?
         }
     };
+    set_current(Some(&dir));
     Ok(Placeholder { dir, meta })
 }
 
@@ -227,6 +247,7 @@ pub fn tail(
         let _ = fs::rename(&target, &placeholder.dir);
         return Err(e);
     }
+    set_current(None);
     Ok(Published {
         account: Account {
             name,

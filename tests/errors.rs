@@ -1,0 +1,473 @@
+//! One test per reachable row of SPEC §6: the envelope and stderr are snapshotted, the files
+//! afterwards checked as the row says.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use common::{mode, read_json, tree, Env};
+use mock_idp::{Endpoint, Fault};
+use serde_json::Value;
+
+const CALLBACK: &str = "http://localhost:19284/callback";
+
+fn tamper_inflight(env: &Env, f: impl FnOnce(&mut Value)) {
+    let p = env.inflight_path();
+    let mut v = read_json(&p);
+    f(&mut v);
+    fs::write(&p, v.to_string()).unwrap();
+    assert_eq!(mode(&p), 0o600);
+}
+
+#[test]
+fn invalid_args_unknown_flag() {
+    let env = Env::new();
+    let run = env.run("mp-login-start", &["--colour", "blue"], None);
+    snapshot!("error_invalid_args_unknown_flag", env.redact(&run));
+    assert_eq!(run.exit_code, 3);
+    assert!(!env.storage.exists(), "nothing is written");
+}
+
+#[test]
+fn invalid_args_bad_values() {
+    let env = Env::new();
+    let run = env.run("mp-login-start", &["--ttl", "5"], None);
+    snapshot!("error_invalid_args_ttl", env.redact(&run));
+    assert_eq!(run.exit_code, 3);
+    let run = env.run("mp-login-start", &["--region", "mars"], None);
+    assert_eq!(
+        (run.exit_code, run.stdout["error"]["code"].as_str()),
+        (3, Some("INVALID_ARGS"))
+    );
+    let run = env.run("mp-autopick", &["--region"], None);
+    assert_eq!(run.exit_code, 3);
+    assert!(!env.storage.exists());
+}
+
+#[test]
+fn invalid_args_two_redirect_inputs() {
+    let env = Env::new();
+    env.start(&[]);
+    let before = tree(&env.storage);
+    let run = env.run(
+        "mp-login-finish",
+        &["?code=SECRETCODE&state=s", "--redirect-file", "/dev/null"],
+        None,
+    );
+    snapshot!("error_invalid_args_two_inputs", env.redact(&run));
+    assert_eq!(run.exit_code, 3);
+    assert!(
+        !run.stdout.to_string().contains("SECRETCODE"),
+        "usage errors never echo the pasted URL"
+    );
+    assert_eq!(tree(&env.storage), before, "untouched");
+}
+
+#[test]
+fn invalid_args_plain_base_url_is_refused() {
+    let env = Env::new();
+    let run = env.run(
+        "mp-login-start",
+        &["--base-url", "http://example.com"],
+        None,
+    );
+    assert_eq!(
+        (run.exit_code, run.stdout["error"]["code"].as_str()),
+        (3, Some("INVALID_ARGS"))
+    );
+}
+
+#[test]
+fn inflight_missing() {
+    let env = Env::new();
+    let run = env.run(
+        "mp-login-finish",
+        &[&format!("{CALLBACK}?code=c&state=s")],
+        None,
+    );
+    snapshot!("error_inflight_missing", env.redact(&run));
+    assert_eq!(run.exit_code, 2);
+    assert!(!env.storage.exists(), "untouched");
+}
+
+#[test]
+fn inflight_expired_is_removed() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    tamper_inflight(&env, |v| {
+        v["created_at"] = "2026-01-01T00:00:00Z".into();
+        v["expires_at"] = "2026-01-01T00:10:00Z".into();
+    });
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    snapshot!("error_inflight_expired", env.redact(&run));
+    assert_eq!(run.exit_code, 2);
+    assert!(!env.inflight_path().exists(), "removed");
+}
+
+#[test]
+fn inflight_corrupt_is_kept() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    fs::write(env.inflight_path(), "{not json").unwrap();
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    snapshot!("error_inflight_corrupt", env.redact(&run));
+    assert_eq!(run.exit_code, 1);
+    assert_eq!(
+        fs::read_to_string(env.inflight_path()).unwrap(),
+        "{not json",
+        "kept"
+    );
+}
+
+#[test]
+fn inflight_with_wrong_types_is_corrupt() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    tamper_inflight(&env, |v| v["state"] = 42.into());
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_INFLIGHT_CORRUPT");
+    assert!(env.inflight_path().exists());
+}
+
+#[test]
+fn inflight_readable_by_others_is_corrupt() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    fs::set_permissions(env.inflight_path(), fs::Permissions::from_mode(0o644)).unwrap();
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    snapshot!("error_inflight_wrong_mode", env.redact(&run));
+    assert_eq!(run.exit_code, 1);
+    assert!(env.inflight_path().exists(), "kept");
+}
+
+#[test]
+fn inflight_schema_too_new_is_kept() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    tamper_inflight(&env, |v| v["schema_version"] = 2.into());
+    let before = fs::read(env.inflight_path()).unwrap();
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    snapshot!("error_inflight_schema_too_new", env.redact(&run));
+    assert_eq!(run.exit_code, 1);
+    assert_eq!(fs::read(env.inflight_path()).unwrap(), before, "kept");
+}
+
+#[test]
+fn redirect_invalid_names_the_authorize_url() {
+    let env = Env::new();
+    let started = env.start(&[]);
+    let run = env.run(
+        "mp-login-finish",
+        &[started.stdout["authorize_url"].as_str().unwrap()],
+        None,
+    );
+    snapshot!("error_redirect_is_authorize_url", env.redact(&run));
+    assert_eq!(run.exit_code, 3);
+    assert!(env.inflight_path().exists(), "kept");
+}
+
+#[test]
+fn redirect_invalid_without_state_and_too_large() {
+    let env = Env::new();
+    env.start(&[]);
+    let run = env.run(
+        "mp-login-finish",
+        &[&format!("{CALLBACK}?code=SECRETCODE")],
+        None,
+    );
+    snapshot!("error_redirect_without_state", env.redact(&run));
+    assert_eq!(run.exit_code, 3);
+    assert!(!format!("{run:?}").contains("SECRETCODE"));
+    let big = "x".repeat(64 * 1024 + 1);
+    let run = env.run("mp-login-finish", &[], Some(&big));
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_REDIRECT_INVALID");
+    assert!(run.stdout["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("64 KiB"));
+    assert!(env.inflight_path().exists(), "kept");
+}
+
+#[test]
+fn state_mismatch_keeps_the_inflight() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    let forged = regex::Regex::new("state=[^&]+")
+        .unwrap()
+        .replace(&redirect, "state=forged");
+    let run = env.run("mp-login-finish", &[&forged], None);
+    snapshot!("error_state_mismatch", env.redact(&run));
+    assert_eq!(run.exit_code, 2);
+    assert!(env.inflight_path().exists(), "kept");
+    // The real redirect still works afterwards: nothing was spent.
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+}
+
+#[test]
+fn access_denied_removes_the_inflight() {
+    let env = Env::new();
+    env.idp.deny_authorization(true);
+    let redirect = env.start_and_approve(&[]);
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    snapshot!("error_access_denied", env.redact(&run));
+    assert_eq!(run.exit_code, 2);
+    assert!(!env.inflight_path().exists(), "removed");
+}
+
+#[test]
+fn registration_error_5xx_and_429() {
+    let env = Env::new();
+    env.idp
+        .fault(Endpoint::Register, Fault::status(500).retry_after(0));
+    let run = env.run("mp-login-start", &[], None);
+    snapshot!("error_registration_500", env.redact(&run));
+    assert_eq!(run.exit_code, 1);
+    assert!(!env.inflight_path().exists(), "untouched");
+    env.idp
+        .fault(Endpoint::Register, Fault::status(429).retry_after(0));
+    let run = env.run("mp-login-start", &[], None);
+    snapshot!("error_registration_429", env.redact(&run));
+    assert_eq!(run.exit_code, 5);
+    let registrations = env
+        .idp
+        .journal()
+        .iter()
+        .filter(|j| j.path == "/oauth/mcp/register/")
+        .count();
+    assert_eq!(registrations, 8, "each start tries 1 + 3 retries");
+    assert!(
+        !env.storage.join("oauth").exists()
+            || fs::read_dir(env.storage.join("oauth")).unwrap().count() == 0
+    );
+}
+
+#[test]
+fn token_error_invalid_grant_removes_the_inflight() {
+    let env = Env::new();
+    // Codes expire: this one is dead before the user pastes it.
+    env.idp.set_code_ttl(Duration::ZERO);
+    let redirect = env.start_and_approve(&[]);
+    std::thread::sleep(Duration::from_millis(20));
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    snapshot!("error_token_invalid_grant", env.redact(&run));
+    assert_eq!(run.exit_code, 2);
+    assert!(!env.inflight_path().exists(), "removed");
+    assert!(env.placeholders().is_empty());
+}
+
+#[test]
+fn token_error_a_code_is_one_time() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    let inflight = fs::read(env.inflight_path()).unwrap();
+    assert_eq!(env.run("mp-login-finish", &[&redirect], None).exit_code, 0);
+    // The same redirect pasted again, with the inflight file put back.
+    fs::write(env.inflight_path(), inflight).unwrap();
+    fs::set_permissions(env.inflight_path(), fs::Permissions::from_mode(0o600)).unwrap();
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_TOKEN_ERROR");
+    assert_eq!(run.stdout["error"]["details"]["error"], "invalid_grant");
+    assert!(run.stdout["error"]["hint"]
+        .as_str()
+        .unwrap()
+        .contains("one-time"));
+}
+
+#[test]
+fn token_error_5xx_keeps_the_inflight() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    env.idp.fault(Endpoint::Token, Fault::status(502).times(1));
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    snapshot!("error_token_502", env.redact(&run));
+    assert_eq!(run.exit_code, 1);
+    assert!(env.inflight_path().exists(), "kept");
+}
+
+#[test]
+fn me_fetch_error_after_the_exchange_is_a_publish_failure() {
+    let env = Env::new();
+    env.idp
+        .fault(Endpoint::Me, Fault::status(500).retry_after(0));
+    let run = env.login(&[], &[]);
+    snapshot!("error_publish_failed_me_500", env.redact(&run));
+    assert_eq!(run.exit_code, 1);
+    let placeholders = env.placeholders();
+    assert_eq!(placeholders.len(), 1, "placeholder kept");
+    assert_eq!(mode(&placeholders[0]), 0o700);
+    assert_eq!(mode(&placeholders[0].join("tokens.json")), 0o600);
+    assert_eq!(mode(&placeholders[0].join("meta.json")), 0o600);
+    assert!(
+        !env.inflight_path().exists(),
+        "the code is spent: inflight removed"
+    );
+    assert_eq!(
+        run.stdout["error"]["details"]["placeholder_dir"]
+            .as_str()
+            .unwrap(),
+        placeholders[0].to_str().unwrap()
+    );
+}
+
+#[test]
+fn me_fetch_error_exit_codes_follow_the_status() {
+    for (status, exit, code) in [(429, 5, "ME_FETCH_ERROR"), (401, 2, "ME_FETCH_ERROR")] {
+        let env = Env::new();
+        env.idp
+            .fault(Endpoint::Me, Fault::status(status).retry_after(0));
+        let run = env.login(&[], &[]);
+        assert_eq!(run.exit_code, exit, "{status}: {run:?}");
+        assert_eq!(run.stdout["error"]["details"]["cause"]["code"], code);
+        assert_eq!(env.placeholders().len(), 1);
+        if status == 429 {
+            snapshot!("error_publish_failed_me_429", env.redact(&run));
+        }
+    }
+}
+
+#[test]
+fn project_not_found_keeps_the_placeholder() {
+    let env = Env::new();
+    let run = env.login(&["--project", "999"], &[]);
+    snapshot!("error_project_not_found", env.redact(&run));
+    assert_eq!(run.exit_code, 4);
+    assert_eq!(env.placeholders().len(), 1);
+    let env = Env::new();
+    env.set_env("MP_PROJECT_ID", "998");
+    let run = env.login(&[], &[]);
+    assert_eq!(run.exit_code, 4);
+    assert_eq!(
+        run.stdout["error"]["details"]["cause"]["details"]["source"],
+        "MP_PROJECT_ID"
+    );
+}
+
+#[test]
+fn needs_region_switch_removes_the_placeholder() {
+    let env = Env::new();
+    env.idp.set_scenario("cross-region", 0);
+    let run = env.login(&[], &[]);
+    snapshot!("error_needs_region_switch", env.redact(&run));
+    assert_eq!(run.exit_code, 6);
+    assert_eq!(run.stdout["error"]["details"]["suggested_region"], "eu");
+    assert!(
+        env.placeholders().is_empty(),
+        "removed: it can never be resumed"
+    );
+    assert!(!env.inflight_path().exists());
+    assert!(!env.config.exists());
+}
+
+#[test]
+fn invalid_account_name_at_start_and_at_finish() {
+    let env = Env::new();
+    let run = env.run("mp-login-start", &["--name", "no spaces"], None);
+    snapshot!("error_invalid_account_name_start", env.redact(&run));
+    assert_eq!(run.exit_code, 3);
+    assert!(!env.inflight_path().exists());
+    let run = env.login(&[], &["--name", "../escape"]);
+    snapshot!("error_invalid_account_name_finish", env.redact(&run));
+    assert_eq!(run.exit_code, 3);
+    assert_eq!(env.placeholders().len(), 1, "placeholder kept");
+}
+
+#[test]
+fn account_exists_keeps_the_placeholder() {
+    let env = Env::new();
+    assert_eq!(env.login(&["--name", "work"], &[]).exit_code, 0);
+    let run = env.login(&["--name", "work"], &[]);
+    snapshot!("error_account_exists", env.redact(&run));
+    assert_eq!(run.exit_code, 1);
+    assert_eq!(env.placeholders().len(), 1);
+}
+
+#[test]
+fn corrupt_config_is_kept_and_the_placeholder_too() {
+    let env = Env::new();
+    fs::create_dir_all(&env.storage).unwrap();
+    fs::write(&env.config, "[accounts\nbroken").unwrap();
+    let run = env.login(&[], &[]);
+    snapshot!("error_config_corrupt", env.redact(&run));
+    assert_eq!(run.exit_code, 1);
+    assert_eq!(
+        fs::read_to_string(&env.config).unwrap(),
+        "[accounts\nbroken"
+    );
+    assert_eq!(env.placeholders().len(), 1);
+    assert!(!env.accounts().join("acme-analytics").exists());
+}
+
+#[test]
+fn network_error_on_a_closed_port() {
+    let env = Env::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let run = env.run("mp-login-start", &["--base-url", &base], None);
+    assert_eq!(run.exit_code, 1);
+    assert_eq!(run.stdout["error"]["code"], "NETWORK_ERROR");
+    let mut redacted = env.redact(&run);
+    let text = redacted.to_string().replace(&port.to_string(), "[PORT]");
+    redacted = serde_json::from_str(&text).unwrap();
+    snapshot!("error_network", redacted);
+}
+
+#[test]
+fn read_timeout_is_a_network_error() {
+    let env = Env::new();
+    env.idp
+        .fault(Endpoint::Register, Fault::delay(Duration::from_secs(3)));
+    let run = env.run("mp-login-start", &["--read-timeout", "0.5"], None);
+    assert_eq!(run.stdout["error"]["code"], "NETWORK_ERROR", "{run:?}");
+    assert!(run.stdout["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("timed out"));
+}
+
+#[test]
+fn sigint_ends_in_an_interrupted_envelope() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    env.idp
+        .fault(Endpoint::Me, Fault::delay(Duration::from_secs(20)));
+    let mut cmd = env.std_command("mp-login-finish");
+    let child = cmd
+        .arg(&redirect)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until finish is waiting on /me (the tokens are saved by then).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !env.idp.journal().iter().any(|j| j.path == "/api/app/me") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "finish never reached /me"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = env.finish_run(child.wait_with_output().unwrap());
+    snapshot!("error_interrupted", env.redact(&run));
+    assert_eq!(run.exit_code, 130);
+    let placeholders = env.placeholders();
+    assert_eq!(placeholders.len(), 1, "the saved tokens stay resumable");
+    let leftovers: Vec<_> = fs::read_dir(&placeholders[0])
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "no half-written file: {leftovers:?}");
+}
