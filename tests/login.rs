@@ -268,3 +268,30 @@ fn a_me_without_projects_publishes_without_default_project() {
     let config = fs::read_to_string(&env.config).unwrap();
     assert!(!config.contains("default_project"), "{config}");
 }
+
+#[test]
+fn proxies_from_the_environment_are_honoured() {
+    let env = Env::new();
+    // A second mock plays the forward proxy: it answers what is sent through it.
+    let proxy = mock_idp::MockIdp::start();
+    env.set_env("HTTP_PROXY", &proxy.base_url());
+    env.set_env("NO_PROXY", "");
+    let run = env.run("mp-login-start", &[], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(proxy.journal().iter().any(|j| j.path == "/oauth/mcp/register/"));
+    assert!(env.idp.journal().is_empty(), "nothing went around the proxy");
+}
+
+#[test]
+fn the_secret_scan_catches_a_leak() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let secrets = env.secrets();
+    // The code, the verifier, the access and the refresh token at least.
+    assert!(secrets.len() >= 4, "{}", secrets.len());
+    for s in secrets {
+        let leaked = format!("token: {s}");
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| env.assert_no_secret(&leaked)));
+        assert!(caught.is_err(), "the scan must fail on a leaked secret");
+    }
+}

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use mock_idp::MockIdp;
+use tokio::signal::unix::{signal, SignalKind};
 
 #[derive(Parser)]
 #[command(
@@ -80,24 +81,26 @@ fn serve(host: &str, port: u16, scenario: &str, large: usize, deny: bool) -> Exi
             ));
         }
         idp.deny_authorization(deny);
+        // Handlers first, then the ready line: a signal right after it must stop us cleanly.
+        let (mut term, mut int) = match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(t), Ok(i)) => (t, i),
+            _ => return fail("cannot install the signal handlers"),
+        };
         println!("{}", serde_json::json!({"base_url": idp.base_url()}));
         eprintln!(
             "mock-idp: serving {} (scenario {scenario}); stop with SIGTERM or Ctrl-C",
             idp.base_url()
         );
-        wait_for_signal().await;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
         eprintln!("mock-idp: stopped");
         ExitCode::SUCCESS
     })
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }
 
 fn approve(url: Option<String>) -> ExitCode {

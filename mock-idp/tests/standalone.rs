@@ -1,0 +1,267 @@
+//! `mock-idp serve` and `mock-idp approve` as processes, and the OAuth rules the login relies on.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mock-idp");
+const CALLBACK: &str = "http://localhost:19284/callback";
+
+struct Served {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Served {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap();
+    Served {
+        child,
+        base: ready["base_url"].as_str().unwrap().to_string(),
+    }
+}
+
+fn client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn register(base: &str) -> String {
+    let resp = client()
+        .post(format!("{base}/oauth/mcp/register/"))
+        .json(&json!({
+            "redirect_uris": [CALLBACK],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+            "scope": "projects",
+        }))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    resp.json::<Value>().unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn authorize_url(base: &str, client_id: &str, verifier: &str) -> String {
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let mut url = url::Url::parse(&format!("{base}/oauth/authorize/")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", CALLBACK)
+        .append_pair("state", "st-1")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    url.to_string()
+}
+
+fn approve(arg: Option<&str>, stdin: &str) -> (i32, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("approve");
+    if let Some(a) = arg {
+        cmd.arg(a);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap().trim().to_string(),
+    )
+}
+
+fn code_of(redirect: &str) -> String {
+    let url = url::Url::parse(redirect).unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned()
+}
+
+fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let resp = client()
+        .post(format!("{base}/oauth/token/"))
+        .form(form)
+        .send()
+        .unwrap();
+    (resp.status().as_u16(), resp.json().unwrap())
+}
+
+#[test]
+fn serve_prints_its_base_url_and_approve_follows_the_authorize_url() {
+    let served = serve(&["--scenario", "multi-org"]);
+    assert!(served.base.starts_with("http://127.0.0.1:"));
+    let client_id = register(&served.base);
+    let verifier = "v".repeat(43);
+    let url = authorize_url(&served.base, &client_id, &verifier);
+    // The URL as an argument, and mp-login-start's envelope on stdin.
+    let (code, redirect) = approve(Some(&url), "");
+    assert_eq!(code, 0);
+    assert!(
+        redirect.starts_with(&format!("{CALLBACK}?code=mpcode_")),
+        "{redirect}"
+    );
+    assert!(redirect.ends_with("&state=st-1"));
+    let envelope = json!({"schema_version": 1, "authorize_url": url}).to_string();
+    let (code, second) = approve(None, &envelope);
+    assert_eq!(code, 0);
+    assert_ne!(
+        code_of(&second),
+        code_of(&redirect),
+        "each approval issues a fresh code"
+    );
+
+    // The code is exchanged once with the right verifier; /me needs the token.
+    let c = code_of(&redirect);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", c.as_str()),
+        ("redirect_uri", CALLBACK),
+        ("client_id", client_id.as_str()),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let (status, tokens) = token(&served.base, &form);
+    assert_eq!(status, 200, "{tokens}");
+    let me = client()
+        .get(format!("{}/api/app/me", served.base))
+        .send()
+        .unwrap();
+    assert_eq!(me.status().as_u16(), 401);
+    let me: Value = client()
+        .get(format!("{}/api/app/me", served.base))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(me["status"], "ok");
+    assert_eq!(me["results"]["projects"].as_object().unwrap().len(), 6);
+    // Used once: spent.
+    let (status, err) = token(&served.base, &form);
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[test]
+fn a_wrong_verifier_burns_the_code() {
+    let served = serve(&[]);
+    let client_id = register(&served.base);
+    let verifier = "a".repeat(43);
+    let (_, redirect) = approve(
+        Some(&authorize_url(&served.base, &client_id, &verifier)),
+        "",
+    );
+    let c = code_of(&redirect);
+    let wrong = "b".repeat(43);
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", c.as_str()),
+        ("redirect_uri", CALLBACK),
+        ("client_id", client_id.as_str()),
+        ("code_verifier", wrong.as_str()),
+    ];
+    let (status, err) = token(&served.base, &form);
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    form[4].1 = verifier.as_str();
+    let (status, err) = token(&served.base, &form);
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "burnt by the failed try"
+    );
+}
+
+#[test]
+fn authorize_refuses_unknown_clients_and_unregistered_redirects() {
+    let served = serve(&[]);
+    let (code, _) = approve(
+        Some(&authorize_url(&served.base, "nobody", &"v".repeat(43))),
+        "",
+    );
+    assert_eq!(
+        code, 1,
+        "an unknown client gets an error page, not a redirect"
+    );
+    let client_id = register(&served.base);
+    let url = authorize_url(&served.base, &client_id, &"v".repeat(43)).replace("19284", "19999");
+    assert_eq!(approve(Some(&url), "").0, 1);
+}
+
+#[test]
+fn deny_redirects_with_access_denied() {
+    let served = serve(&["--deny"]);
+    let client_id = register(&served.base);
+    let (code, redirect) = approve(
+        Some(&authorize_url(&served.base, &client_id, &"v".repeat(43))),
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(redirect.contains("error=access_denied"), "{redirect}");
+    assert!(redirect.contains("state=st-1"));
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut served = serve(&[]);
+    let pid = served.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = served.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn an_unknown_scenario_is_refused() {
+    let out = Command::new(BIN)
+        .args(["serve", "--scenario", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown scenario `nope`"));
+}
