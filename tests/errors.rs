@@ -231,12 +231,7 @@ fn registration_error_5xx_and_429() {
     let run = env.run("mp-login-start", &[], None);
     snapshot!("error_registration_429", env.redact(&run));
     assert_eq!(run.exit_code, 5);
-    let registrations = env
-        .idp
-        .journal()
-        .iter()
-        .filter(|j| j.path == "/oauth/mcp/register/")
-        .count();
+    let registrations = env.calls("/oauth/mcp/register/").len();
     assert_eq!(registrations, 8, "each start tries 1 + 3 retries");
     assert!(
         !env.storage.join("oauth").exists()

@@ -72,12 +72,7 @@ fn a_second_login_for_the_same_organization_gets_a_suffix() {
         "the first login stays active"
     );
     // The client registered by the first start is reused.
-    let registrations = env
-        .idp
-        .journal()
-        .iter()
-        .filter(|j| j.path == "/oauth/mcp/register/")
-        .count();
+    let registrations = env.calls("/oauth/mcp/register/").len();
     assert_eq!(registrations, 1);
 }
 
@@ -247,13 +242,7 @@ fn slow_me_shows_a_heartbeat_and_retries_5xx() {
         "{}",
         run.stderr
     );
-    let me_calls: Vec<u16> = env
-        .idp
-        .journal()
-        .iter()
-        .filter(|j| j.path == "/api/app/me")
-        .map(|j| j.status)
-        .collect();
+    let me_calls = env.calls("/api/app/me");
     assert_eq!(me_calls, [503, 503, 200]);
 }
 
@@ -278,8 +267,14 @@ fn proxies_from_the_environment_are_honoured() {
     env.set_env("NO_PROXY", "");
     let run = env.run("mp-login-start", &[], None);
     assert_eq!(run.exit_code, 0, "{run:?}");
-    assert!(proxy.journal().iter().any(|j| j.path == "/oauth/mcp/register/"));
-    assert!(env.idp.journal().is_empty(), "nothing went around the proxy");
+    assert!(proxy
+        .journal()
+        .iter()
+        .any(|j| j.path == "/oauth/mcp/register/"));
+    assert!(
+        env.idp.journal().is_empty(),
+        "nothing went around the proxy"
+    );
 }
 
 #[test]
@@ -291,7 +286,9 @@ fn the_secret_scan_catches_a_leak() {
     assert!(secrets.len() >= 4, "{}", secrets.len());
     for s in secrets {
         let leaked = format!("token: {s}");
-        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| env.assert_no_secret(&leaked)));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            env.assert_no_secret(&leaked)
+        }));
         assert!(caught.is_err(), "the scan must fail on a leaked secret");
     }
 }

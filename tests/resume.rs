@@ -74,10 +74,7 @@ fn an_invalid_name_is_fixed_on_resume() {
 fn the_project_given_to_finish_survives_into_resume() {
     let env = Env::new();
     env.idp.set_scenario("multi-org", 0);
-    env.idp
-        .fault(Endpoint::Me, Fault::status(503).retry_after(0));
-    let failed = env.login(&[], &["--project", "3103"]);
-    env.idp.clear_faults();
+    let (failed, _) = env.failed_publish(&[], &["--project", "3103"]);
     let hint = failed.stdout["error"]["details"]["resume_hint"]
         .as_str()
         .unwrap()
@@ -90,9 +87,7 @@ fn the_project_given_to_finish_survives_into_resume() {
 #[test]
 fn a_path_outside_the_accounts_root_is_refused() {
     let env = Env::new();
-    env.idp
-        .fault(Endpoint::Me, Fault::status(500).retry_after(0));
-    env.login(&[], &[]);
+    env.failed_publish(&[], &[]);
     let outside = env.tmp.path().join("elsewhere/.tmp-00000000");
     fs::create_dir_all(&outside).unwrap();
     fs::write(outside.join("tokens.json"), "{}").unwrap();
@@ -142,11 +137,7 @@ fn a_missing_placeholder_is_not_found() {
 #[test]
 fn a_corrupt_meta_is_refused_and_kept() {
     let env = Env::new();
-    env.idp
-        .fault(Endpoint::Me, Fault::status(500).retry_after(0));
-    env.login(&[], &[]);
-    env.idp.clear_faults();
-    let placeholder = env.placeholders().pop().unwrap();
+    let (_, placeholder) = env.failed_publish(&[], &[]);
     fs::write(placeholder.join("meta.json"), "{\"region\": 7").unwrap();
     let before = tree(&env.storage);
     let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
@@ -158,11 +149,7 @@ fn a_corrupt_meta_is_refused_and_kept() {
 #[test]
 fn an_absent_meta_means_region_us() {
     let env = Env::new();
-    env.idp
-        .fault(Endpoint::Me, Fault::status(500).retry_after(0));
-    env.login(&[], &[]);
-    env.idp.clear_faults();
-    let placeholder = env.placeholders().pop().unwrap();
+    let (_, placeholder) = env.failed_publish(&[], &[]);
     fs::remove_file(placeholder.join("meta.json")).unwrap();
     // Without meta.json the base URL comes from MP_BASE_URL (set by the harness).
     let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
@@ -175,11 +162,7 @@ fn an_absent_meta_means_region_us() {
 #[test]
 fn a_failure_after_the_rename_rolls_it_back() {
     let env = Env::new();
-    env.idp
-        .fault(Endpoint::Me, Fault::status(500).retry_after(0));
-    env.login(&[], &[]);
-    env.idp.clear_faults();
-    let placeholder = env.placeholders().pop().unwrap();
+    let (_, placeholder) = env.failed_publish(&[], &[]);
     // The config path is a directory: writing it fails after the rename.
     fs::create_dir_all(&env.config).unwrap();
     let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgGroup, Parser};
+use clap::{ArgGroup, Args, Parser};
 use mp_login_core::autopick::{self, Requested};
 use mp_login_core::envelope::Outcome;
 use mp_login_core::error::Error;
@@ -13,10 +13,32 @@ use mp_login_core::inflight;
 use mp_login_core::login::{self, FinishOptions, RedirectInput, StartOptions};
 use mp_login_core::me::MeBody;
 use mp_login_core::oauth::DEFAULT_SCOPE;
-use mp_login_core::publish::TailOptions;
+use mp_login_core::publish::{Paths, TailOptions};
 use mp_login_core::region::Region;
 
 use crate::Common;
+
+/// What start saves for finish, and finish may override.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Inflight file chaining start to finish [default: S/oauth/inflight.json]
+    #[arg(long, env = "MP_INFLIGHT_PATH", value_name = "FILE")]
+    pub inflight: Option<PathBuf>,
+    /// Account name to publish under [default: the organization's slug]; finish's wins over start's
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Default project [default: MP_PROJECT_ID, else the auto-pick]; finish's wins over start's
+    #[arg(long)]
+    pub project: Option<String>,
+}
+
+impl LoginArgs {
+    fn inflight_path(&self, paths: &Paths) -> PathBuf {
+        self.inflight
+            .clone()
+            .unwrap_or_else(|| inflight::default_path(&paths.storage))
+    }
+}
 
 /// Step one of the two-shot login: register (or reuse) an OAuth client, save the PKCE verifier
 /// in a 0600 inflight file and print the authorize URL to open in any browser.
@@ -38,24 +60,15 @@ pub struct StartArgs {
     /// OAuth scopes, space-separated
     #[arg(long, env = "MP_OAUTH_SCOPE", default_value = DEFAULT_SCOPE, hide_default_value = true)]
     pub scope: String,
-    /// Inflight file [default: S/oauth/inflight.json]
-    #[arg(long, env = "MP_INFLIGHT_PATH", value_name = "FILE")]
-    pub inflight: Option<PathBuf>,
-    /// Account name to publish under (else derived from the organization)
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Project to make the default (else picked automatically)
-    #[arg(long)]
-    pub project: Option<String>,
+    #[command(flatten)]
+    pub login: LoginArgs,
     #[command(flatten)]
     pub common: Common,
 }
 
 pub fn start(args: StartArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
     let ctx = args.common.context(progress)?;
-    let inflight_path = args
-        .inflight
-        .unwrap_or_else(|| inflight::default_path(&ctx.paths.storage));
+    let inflight_path = args.login.inflight_path(&ctx.paths);
     let started = login::start(
         &ctx,
         StartOptions {
@@ -65,8 +78,8 @@ pub fn start(args: StartArgs, progress: &dyn Progress) -> Result<Outcome, Error>
             ttl: Duration::from_secs(args.ttl),
             scope: args.scope,
             inflight_path,
-            account_name: args.name,
-            project_id: args.project,
+            account_name: args.login.name,
+            project_id: args.login.project,
         },
     )?;
     Ok(Outcome::Started(started))
@@ -83,15 +96,8 @@ pub struct FinishArgs {
     /// Read the redirect URL from this file
     #[arg(long, value_name = "FILE")]
     pub redirect_file: Option<PathBuf>,
-    /// Inflight file [default: S/oauth/inflight.json]
-    #[arg(long, env = "MP_INFLIGHT_PATH", value_name = "FILE")]
-    pub inflight: Option<PathBuf>,
-    /// Account name (overrides the one given to start)
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Default project (overrides the one given to start; else MP_PROJECT_ID, else picked)
-    #[arg(long)]
-    pub project: Option<String>,
+    #[command(flatten)]
+    pub login: LoginArgs,
     #[command(flatten)]
     pub common: Common,
 }
@@ -109,16 +115,13 @@ pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Erro
         )),
         (Some(_), Some(_)) => unreachable!("clap's group refuses both"),
     };
-    let inflight_path = args
-        .inflight
-        .unwrap_or_else(|| inflight::default_path(&ctx.paths.storage));
     let published = login::finish(
         &ctx,
         FinishOptions {
-            inflight_path,
+            inflight_path: args.login.inflight_path(&ctx.paths),
             input,
-            account_name: args.name,
-            project_id: args.project,
+            account_name: args.login.name,
+            project_id: args.login.project,
             env_project: env_project(),
         },
     )?;

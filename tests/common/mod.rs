@@ -187,6 +187,36 @@ impl Env {
         self.run("mp-login-finish", &args, None)
     }
 
+    /// The statuses the mock answered on `path`, in order.
+    pub fn calls(&self, path: &str) -> Vec<u16> {
+        self.idp
+            .journal()
+            .iter()
+            .filter(|j| j.path == path)
+            .map(|j| j.status)
+            .collect()
+    }
+
+    /// A login whose publish failed on `/me` (the fault is cleared afterwards): the
+    /// placeholder finish left, ready for resume.
+    pub fn failed_publish(&self, start_args: &[&str], finish_args: &[&str]) -> (Run, PathBuf) {
+        self.idp.fault(
+            mock_idp::Endpoint::Me,
+            mock_idp::Fault::status(500).retry_after(0),
+        );
+        let run = self.login(start_args, finish_args);
+        self.idp.clear_faults();
+        assert_eq!(
+            run.stdout["error"]["code"], "LOGIN_FINISH_PUBLISH_FAILED",
+            "{run:?}"
+        );
+        let placeholder = self
+            .placeholders()
+            .pop()
+            .expect("finish left a placeholder");
+        (run, placeholder)
+    }
+
     pub fn inflight_path(&self) -> PathBuf {
         self.storage.join("oauth/inflight.json")
     }
