@@ -292,3 +292,56 @@ fn the_secret_scan_catches_a_leak() {
         assert!(caught.is_err(), "the scan must fail on a leaked secret");
     }
 }
+
+#[test]
+fn a_socks5h_proxy_carries_the_whole_login() {
+    let env = Env::new();
+    let socks = common::Socks5::start();
+    // A host name, so socks5h has a name to resolve on the proxy's side.
+    let base = env.idp.base_url().replace("127.0.0.1", "localhost");
+    env.set_env("MP_BASE_URL", &base);
+    env.set_env("ALL_PROXY", &socks.url);
+    env.set_env("NO_PROXY", "");
+    let redirect = env.start_and_approve(&[]);
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    let requested = socks.requested.lock().unwrap().clone();
+    // One connection per process (start's registration; finish's token and /me share a
+    // kept-alive one), each through the proxy, by name.
+    assert!(requested.len() >= 2, "{requested:?}");
+    assert!(requested.iter().all(|h| h == "localhost"), "{requested:?}");
+}
+
+#[test]
+fn a_terminal_gets_a_spinner_instead_of_heartbeat_lines() {
+    let env = Env::new();
+    env.idp.fault(
+        mock_idp::Endpoint::Me,
+        mock_idp::Fault::delay(std::time::Duration::from_millis(1200)),
+    );
+    let redirect = env.start_and_approve(&[]);
+    // `script` gives the command a pseudo-terminal for stdout and stderr.
+    let finish = common::bin_path("mp-login-finish");
+    let mut cmd = env.std_command("script");
+    cmd.env("MP_HEARTBEAT_SECS", "0.2").args([
+        "-qec",
+        &format!("{} '{redirect}'", finish.display()),
+        "/dev/null",
+    ]);
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    env.assert_no_secret(&text);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("\r| fetching /me… 0s") || text.contains("fetching /me… 1s"),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("\r\x1b[2K"),
+        "the spinner is cleared: {text:?}"
+    );
+    assert!(
+        !text.contains("still fetching /me"),
+        "no heartbeat lines on a terminal: {text:?}"
+    );
+}

@@ -61,8 +61,14 @@ impl Env {
         assert_cmd::Command::from_std(self.std_command(bin))
     }
 
+    /// `bin` is one of this package's binaries, or any other program (`script`).
     pub fn std_command(&self, bin: &str) -> std::process::Command {
-        let mut c = std::process::Command::new(bin_path(bin));
+        let program = if bin.starts_with("mp-") {
+            bin_path(bin)
+        } else {
+            PathBuf::from(bin)
+        };
+        let mut c = std::process::Command::new(program);
         for k in [
             "MP_PROJECT_ID",
             "MP_INFLIGHT_PATH",
@@ -339,4 +345,71 @@ pub fn tree(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
     walk(dir, dir, &mut out);
     out.sort();
     out
+}
+
+/// A minimal SOCKS5 proxy (RFC 1928, no auth, CONNECT only) on a random loopback port. It
+/// records the host names clients asked for, so a test can see `socks5h://` resolved remotely.
+pub struct Socks5 {
+    pub url: String,
+    pub requested: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Socks5 {
+    pub fn start() -> Socks5 {
+        use std::io::{Read, Write};
+        use std::net::{TcpListener, TcpStream};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("socks5h://{}", listener.local_addr().unwrap());
+        let requested = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requested.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut c) = client else { return };
+                let seen = seen.clone();
+                std::thread::spawn(move || -> std::io::Result<()> {
+                    let mut head = [0u8; 2];
+                    c.read_exact(&mut head)?;
+                    let mut methods = vec![0u8; head[1] as usize];
+                    c.read_exact(&mut methods)?;
+                    c.write_all(&[5, 0])?;
+                    let mut req = [0u8; 4];
+                    c.read_exact(&mut req)?;
+                    let host = match req[3] {
+                        3 => {
+                            let mut len = [0u8; 1];
+                            c.read_exact(&mut len)?;
+                            let mut name = vec![0u8; len[0] as usize];
+                            c.read_exact(&mut name)?;
+                            String::from_utf8_lossy(&name).into_owned()
+                        }
+                        1 => {
+                            let mut ip = [0u8; 4];
+                            c.read_exact(&mut ip)?;
+                            std::net::Ipv4Addr::from(ip).to_string()
+                        }
+                        _ => return Ok(()),
+                    };
+                    let mut port = [0u8; 2];
+                    c.read_exact(&mut port)?;
+                    let port = u16::from_be_bytes(port);
+                    seen.lock().unwrap().push(host.clone());
+                    let target = if host == "localhost" {
+                        "127.0.0.1".to_string()
+                    } else {
+                        host
+                    };
+                    let upstream = TcpStream::connect((target.as_str(), port))?;
+                    c.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])?;
+                    let (mut c2, mut u2) = (c.try_clone()?, upstream.try_clone()?);
+                    let pump = std::thread::spawn(move || std::io::copy(&mut u2, &mut c2));
+                    let mut u = upstream;
+                    std::io::copy(&mut c, &mut u)?;
+                    let _ = u.shutdown(std::net::Shutdown::Write);
+                    let _ = pump.join();
+                    Ok(())
+                });
+            }
+        });
+        Socks5 { url, requested }
+    }
 }
