@@ -4,7 +4,7 @@
 mod common;
 
 use common::Env;
-use mock_idp::scenario::{scenario, wrap, MeBuilder, ProjectSpec};
+use mock_idp::scenario::{me_body as scenario, wrap, MeBuilder, ProjectSpec};
 use mp_login_core::autopick::{pick, Requested};
 use mp_login_core::me::MeBody;
 use mp_login_core::region::Region;

@@ -3,13 +3,16 @@
 //! In-process, for Rust tests:
 //!
 //! ```no_run
-//! let idp = mock_idp::MockIdp::start();
-//! idp.set_me(mock_idp::scenario::scenario("multi-org", 0).unwrap());
-//! idp.fault(mock_idp::Endpoint::Me, mock_idp::Fault::status(500).retry_after(0).times(2));
+//! use mock_idp::{Endpoint, Fault, MockIdp};
+//! let idp = MockIdp::start();
+//! idp.set_scenario("multi-org", 0);
+//! idp.fault(Endpoint::Me, Fault::status(500).retry_after(0).times(2));
 //! println!("{}", idp.base_url());
 //! ```
 //!
-//! Standalone, for scripts: `mock-idp serve` and `mock-idp approve URL` (see the binary).
+//! Standalone, for scripts: `mock-idp serve` and `mock-idp approve URL` (see the binary), and
+//! the same controls over HTTP under `/__admin/` (see [`admin`](crate::admin) docs in the
+//! source, and the README).
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,11 +22,12 @@ use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
+mod admin;
 mod idp;
 pub mod scenario;
 
-pub use idp::{Endpoint, Fault, JournalEntry, JOURNAL_CAPACITY};
-use idp::{Idp, State};
+use idp::{DropConnection, Idp, State};
+pub use idp::{Endpoint, Fault, JournalEntry, Settings, JOURNAL_CAPACITY};
 
 /// A running mock IdP; it stops when dropped.
 pub struct MockIdp {
@@ -55,8 +59,22 @@ impl MockIdp {
             .disable_request_recording()
             .start()
             .await;
+        // Checked first: a pending `drop` fault closes the connection without an answer.
         server
-            .register(Mock::given(any()).respond_with(Idp(state.clone())))
+            .register(
+                Mock::given(DropConnection(state.clone()))
+                    .respond_with_err(|_: &wiremock::Request| {
+                        std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected drop")
+                    })
+                    .with_priority(1),
+            )
+            .await;
+        server
+            .register(
+                Mock::given(any())
+                    .respond_with(Idp(state.clone()))
+                    .with_priority(2),
+            )
             .await;
         MockIdp { server, state }
     }
@@ -67,19 +85,21 @@ impl MockIdp {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        idp::lock(&self.state)
     }
 
-    /// Serve this (unwrapped) body from `/me`, wrapped in `{"status":"ok","results":…}`.
+    /// Serve this body from `/me` (given wrapped or bare; served wrapped in
+    /// `{"status":"ok","results":…}` like the real API).
     pub fn set_me(&self, body: Value) {
         self.state().set_me(body);
     }
 
-    /// Switch to a named scenario of [`scenario::SCENARIOS`]; false for an unknown name.
+    /// Switch to a named scenario of [`scenario::names`] (clearing faults); false for an
+    /// unknown name. `large_projects` sizes `large`.
     pub fn set_scenario(&self, name: &str, large_projects: usize) -> bool {
-        match scenario::scenario(name, large_projects) {
-            Some(body) => {
-                self.set_me(body);
+        match scenario::preset(name, large_projects) {
+            Some(s) => {
+                self.state().apply(s);
                 true
             }
             None => false,
@@ -88,12 +108,26 @@ impl MockIdp {
 
     /// Make authorize redirect with `error=access_denied` (the user said no).
     pub fn deny_authorization(&self, deny: bool) {
-        self.state().set_deny(deny);
+        self.state().settings.deny = deny;
     }
 
     /// How long issued codes live (default 60 s).
     pub fn set_code_ttl(&self, ttl: Duration) {
-        self.state().set_code_ttl(ttl);
+        self.state().settings.code_ttl_secs = ttl.as_secs();
+    }
+
+    /// How long issued access tokens live (default 3600 s).
+    pub fn set_access_token_ttl(&self, ttl: Duration) {
+        self.state().settings.access_token_ttl_secs = ttl.as_secs();
+    }
+
+    /// How many entries the journal keeps (default [`JOURNAL_CAPACITY`]).
+    pub fn set_journal_capacity(&self, capacity: usize) {
+        self.state().settings.journal_capacity = capacity.max(1);
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.state().settings.clone()
     }
 
     /// Inject a fault on an endpoint (replaces that endpoint's previous fault).
@@ -102,12 +136,26 @@ impl MockIdp {
     }
 
     pub fn clear_faults(&self) {
-        self.state().clear_faults();
+        self.state().clear_faults(None);
     }
 
-    /// The last [`JOURNAL_CAPACITY`] requests: method, path and status only.
+    /// The most recent requests (at most the journal capacity): method, path and status only.
     pub fn journal(&self) -> Vec<JournalEntry> {
         self.state().journal()
+    }
+
+    /// How many requests were journaled since the start (or the last reset).
+    pub fn journal_total(&self) -> u64 {
+        self.state().journal_total()
+    }
+
+    pub fn clear_journal(&self) {
+        self.state().clear_journal();
+    }
+
+    /// Back to a fresh server: clients, codes, tokens, faults, journal, scenario `single`.
+    pub fn reset(&self) {
+        self.state().reset();
     }
 
     /// Every code, access token and refresh token issued and every verifier received: what

@@ -30,8 +30,10 @@ enum Command {
         /// Address to listen on
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
-        /// The /me scenario: single, multi-org, demos-only, unintegrated-only, cross-region, large
-        #[arg(long, default_value = "single")]
+        /// The scenario: a /me body (single, multi-org, demos-only, unintegrated-only,
+        /// cross-region, large) or a fault preset on the single body (slow-me, me-429, me-500,
+        /// token-500, register-429, access-denied)
+        #[arg(long, default_value = "single", value_parser = clap::builder::PossibleValuesParser::new(mock_idp::scenario::names()))]
         scenario: String,
         /// Projects in the `large` scenario
         #[arg(long, default_value_t = 20_000)]
@@ -39,6 +41,9 @@ enum Command {
         /// Authorize answers error=access_denied (the user says no)
         #[arg(long)]
         deny: bool,
+        /// Requests the journal keeps (older ones are dropped first)
+        #[arg(long, default_value_t = mock_idp::JOURNAL_CAPACITY)]
+        journal_capacity: usize,
     },
     /// The scripted user in the browser: follow the authorize URL, print the redirect URL.
     /// Reads the URL (or `mp-login-start`'s envelope) from stdin when URL is absent or `-`.
@@ -53,7 +58,15 @@ fn main() -> ExitCode {
             scenario,
             large_projects,
             deny,
-        } => serve(&host, port, &scenario, large_projects, deny),
+            journal_capacity,
+        } => serve(
+            &host,
+            port,
+            &scenario,
+            large_projects,
+            deny,
+            journal_capacity,
+        ),
         Command::Approve { url } => approve(url),
     }
 }
@@ -63,7 +76,14 @@ fn fail(msg: &str) -> ExitCode {
     ExitCode::from(1)
 }
 
-fn serve(host: &str, port: u16, scenario: &str, large: usize, deny: bool) -> ExitCode {
+fn serve(
+    host: &str,
+    port: u16,
+    scenario: &str,
+    large: usize,
+    deny: bool,
+    journal_capacity: usize,
+) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
@@ -77,10 +97,13 @@ fn serve(host: &str, port: u16, scenario: &str, large: usize, deny: bool) -> Exi
         if !idp.set_scenario(scenario, large) {
             return fail(&format!(
                 "unknown scenario `{scenario}`; known: {}",
-                mock_idp::scenario::SCENARIOS.join(", ")
+                mock_idp::scenario::names().join(", ")
             ));
         }
-        idp.deny_authorization(deny);
+        if deny {
+            idp.deny_authorization(true);
+        }
+        idp.set_journal_capacity(journal_capacity);
         // Handlers first, then the ready line: a signal right after it must stop us cleanly.
         let (mut term, mut int) = match (
             signal(SignalKind::terminate()),

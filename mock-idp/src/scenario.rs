@@ -1,7 +1,11 @@
 //! `/me` bodies: a builder for tests and the named scenarios of SPEC §11. Bodies are served
 //! wrapped in `{"status":"ok","results":…}` like the real API.
 
+use std::time::Duration;
+
 use serde_json::{json, Map, Value};
+
+use crate::idp::{Endpoint, Fault};
 
 /// One project of a `/me` body.
 #[derive(Debug, Clone)]
@@ -151,7 +155,7 @@ impl MeBuilder {
 }
 
 /// The named `/me` scenarios.
-pub const SCENARIOS: [&str; 6] = [
+pub const ME_SCENARIOS: [&str; 6] = [
     "single",
     "multi-org",
     "demos-only",
@@ -160,8 +164,71 @@ pub const SCENARIOS: [&str; 6] = [
     "large",
 ];
 
-/// The unwrapped `/me` body of a named scenario; `large_projects` sizes `large`.
-pub fn scenario(name: &str, large_projects: usize) -> Option<Value> {
+/// The fault presets: the `single` body with one endpoint misbehaving until cleared.
+pub const FAULT_SCENARIOS: [&str; 6] = [
+    "slow-me",
+    "me-429",
+    "me-500",
+    "token-500",
+    "register-429",
+    "access-denied",
+];
+
+/// How long `slow-me` makes `/me` wait.
+pub const SLOW_ME_DELAY: Duration = Duration::from_secs(3);
+
+/// Every scenario name, for `--help` and the admin surface.
+pub fn names() -> Vec<&'static str> {
+    ME_SCENARIOS
+        .iter()
+        .chain(FAULT_SCENARIOS.iter())
+        .copied()
+        .collect()
+}
+
+/// A scenario as the server applies it.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    /// The unwrapped `/me` body.
+    pub me: Value,
+    pub fault: Option<(Endpoint, Fault)>,
+    pub deny: bool,
+}
+
+/// A named scenario (a `/me` scenario or a fault preset); `large_projects` sizes `large`.
+pub fn preset(name: &str, large_projects: usize) -> Option<Scenario> {
+    let (me_name, fault, deny) = match name {
+        "slow-me" => (
+            "single",
+            Some((Endpoint::Me, Fault::delay(SLOW_ME_DELAY))),
+            false,
+        ),
+        "me-429" => (
+            "single",
+            Some((Endpoint::Me, Fault::status(429).retry_after(1))),
+            false,
+        ),
+        "me-500" => ("single", Some((Endpoint::Me, Fault::status(500))), false),
+        "token-500" => ("single", Some((Endpoint::Token, Fault::status(500))), false),
+        "register-429" => (
+            "single",
+            Some((Endpoint::Register, Fault::status(429).retry_after(1))),
+            false,
+        ),
+        "access-denied" => ("single", None, true),
+        other => (other, None, false),
+    };
+    Some(Scenario {
+        name: name.to_string(),
+        me: me_body(me_name, large_projects)?,
+        fault,
+        deny,
+    })
+}
+
+/// The unwrapped `/me` body of a named `/me` scenario; `large_projects` sizes `large`.
+pub fn me_body(name: &str, large_projects: usize) -> Option<Value> {
     let b = MeBuilder::new();
     let body = match name {
         "single" => b
@@ -226,4 +293,14 @@ fn large(projects: usize) -> MeBuilder {
 /// The body as the real API serves it.
 pub fn wrap(body: Value) -> Value {
     json!({"status": "ok", "results": body})
+}
+
+/// The bare body of a wrapped one (a bare one is returned as it is).
+pub fn unwrap(body: Value) -> Value {
+    match body {
+        Value::Object(mut o) if o.get("results").is_some_and(Value::is_object) => {
+            o.remove("results").expect("checked")
+        }
+        other => other,
+    }
 }
