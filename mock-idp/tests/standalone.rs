@@ -226,8 +226,20 @@ fn authorize_refuses_unknown_clients_and_unregistered_redirects() {
         "an unknown client gets an error page, not a redirect"
     );
     let client_id = register(&served.base);
-    let url = authorize_url(&served.base, &client_id, &"v".repeat(43)).replace("19284", "19999");
-    assert_eq!(approve(Some(&url), "").0, 1);
+    let url = authorize_url(&served.base, &client_id, &"v".repeat(43));
+    let other_path = url.replace("%2Fcallback", "%2Fother");
+    assert_eq!(
+        approve(Some(&other_path), "").0,
+        1,
+        "an unregistered path is refused"
+    );
+    // RFC 8252 §7.3: a loopback redirect URI may come back on any port.
+    let (code, redirect) = approve(Some(&url.replace("19284", "19999")), "");
+    assert_eq!(code, 0);
+    assert!(
+        redirect.starts_with("http://localhost:19999/callback?code="),
+        "{redirect}"
+    );
 }
 
 #[test]
@@ -262,6 +274,18 @@ fn an_unknown_scenario_is_refused() {
         .args(["serve", "--scenario", "nope"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown scenario `nope`"));
+    assert_eq!(out.status.code(), Some(2), "clap's usage error");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'nope'") && stderr.contains("multi-org"),
+        "{stderr}"
+    );
+    let help = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for name in mock_idp::scenario::names() {
+        assert!(help.contains(name), "--help lists {name}: {help}");
+    }
 }
