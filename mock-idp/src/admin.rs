@@ -83,7 +83,7 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Reply {
             }
             let s: Switch = match body(req) {
                 Ok(s) => s,
-                Err(r) => return r,
+                Err(m) => return bad(m),
             };
             match scenario::preset(&s.name, s.large_projects) {
                 Some(preset) => {
@@ -113,7 +113,7 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Reply {
             }
             let i: Inject = match body(req) {
                 Ok(i) => i,
-                Err(r) => return r,
+                Err(m) => return bad(m),
             };
             let Some(endpoint) = Endpoint::parse(&i.endpoint) else {
                 return bad(format!(
@@ -165,7 +165,7 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Reply {
         ("POST", "/settings") => {
             let patch: Value = match body(req) {
                 Ok(v) => v,
-                Err(r) => return r,
+                Err(m) => return bad(m),
             };
             let mut merged = serde_json::to_value(&st.settings).expect("settings serialize");
             let (Some(m), Some(p)) = (merged.as_object_mut(), patch.as_object()) else {
