@@ -51,9 +51,9 @@ fn bad(message: impl Into<String>) -> Reply {
     )
 }
 
-fn body<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, Reply> {
+fn body<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, String> {
     serde_json::from_slice(&req.body)
-        .map_err(|e| bad(format!("the body is not what this route takes: {e}")))
+        .map_err(|e| format!("the body is not what this route takes: {e}"))
 }
 
 fn status(st: &State) -> Value {
