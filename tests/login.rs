@@ -345,3 +345,35 @@ fn a_terminal_gets_a_spinner_instead_of_heartbeat_lines() {
         "no heartbeat lines on a terminal: {text:?}"
     );
 }
+
+#[test]
+fn a_dropped_me_connection_is_retried() {
+    let env = Env::new();
+    env.idp
+        .fault(mock_idp::Endpoint::Me, mock_idp::Fault::dropped().times(1));
+    let run = env.login(&[], &[]);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("retrying in 1 s (attempt 2 of 4)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.calls("/api/app/me"), [0, 200]);
+}
+
+#[test]
+fn a_me_that_keeps_dropping_is_a_network_error_with_the_placeholder_kept() {
+    let env = Env::new();
+    env.set_env("MP_HTTP_RETRIES", "1");
+    env.idp
+        .fault(mock_idp::Endpoint::Me, mock_idp::Fault::dropped());
+    let run = env.login(&[], &[]);
+    snapshot!("error_publish_failed_me_dropped", env.redact(&run));
+    assert_eq!(run.exit_code, 1);
+    assert_eq!(
+        run.stdout["error"]["details"]["cause"]["code"],
+        "NETWORK_ERROR"
+    );
+    assert_eq!(env.placeholders().len(), 1);
+    assert_eq!(env.calls("/api/app/me"), [0, 0]);
+}

@@ -9,7 +9,10 @@ fn the_shell_contract_passes() {
             .args(["-c", &format!("command -v {tool}")])
             .status()
             .is_ok_and(|s| s.success());
-        assert!(found, "the shell contract test needs `{tool}`: apt-get install -y curl jq");
+        assert!(
+            found,
+            "the shell contract test needs `{tool}`: apt-get install -y curl jq"
+        );
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/shell/contract.sh");
     let out = Command::new("bash")

@@ -102,12 +102,32 @@ impl Http {
         let attempts = if retry { self.config.retries + 1 } else { 1 };
         let mut attempt = 1;
         loop {
-            let (reply, retry_after) = with_progress(label, progress, || self.once(url, &build))?;
+            let backoff = Duration::from_secs(1 << (attempt - 1));
+            let (reply, retry_after) =
+                match with_progress(label, progress, || self.once(url, &build)) {
+                    Ok(answer) => answer,
+                    // A connection dropped mid-call is retried like a 5xx; refused connections and
+                    // timeouts are not (they would only multiply the wait).
+                    Err(Failure {
+                        error,
+                        dropped: true,
+                    }) if attempt < attempts => {
+                        progress.note(&format!(
+                            "{label}: {error}; retrying in {} s (attempt {} of {attempts})",
+                            backoff.as_secs(),
+                            attempt + 1
+                        ));
+                        std::thread::sleep(backoff);
+                        attempt += 1;
+                        continue;
+                    }
+                    Err(f) => return Err(f.error),
+                };
             let retryable = reply.status == 429 || (500..600).contains(&reply.status);
             if !retryable || attempt >= attempts {
                 return Ok(reply);
             }
-            let wait = retry_after.unwrap_or_else(|| Duration::from_secs(1 << (attempt - 1)));
+            let wait = retry_after.unwrap_or(backoff);
             if wait > self.config.max_retry_wait {
                 progress.note(&format!(
                     "{label}: the server answered {} and asks to wait {} s, longer than the {} s this kit waits",
@@ -132,9 +152,11 @@ impl Http {
         &self,
         url: &str,
         build: &impl Fn(&Client) -> RequestBuilder,
-    ) -> Result<(Reply, Option<Duration>)> {
-        let network = |e: reqwest::Error| network_error(url, e);
-        let mut resp = build(&self.client).send().map_err(network)?;
+    ) -> Result<(Reply, Option<Duration>), Failure> {
+        let mut resp = build(&self.client).send().map_err(|e| Failure {
+            dropped: !e.is_connect() && !e.is_timeout(),
+            error: network_error(url, e),
+        })?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
@@ -143,13 +165,21 @@ impl Http {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let mut body = Vec::new();
-        resp.read_to_end(&mut body)
-            .map_err(|e| Error::NetworkError {
+        resp.read_to_end(&mut body).map_err(|e| Failure {
+            dropped: e.kind() != std::io::ErrorKind::TimedOut,
+            error: Error::NetworkError {
                 url: url.to_string(),
                 message: format!("reading the answer failed: {e}"),
-            })?;
+            },
+        })?;
         Ok((Reply { status, body }, retry_after))
     }
+}
+
+/// A call that got no answer; `dropped` when the connection broke after it was made.
+struct Failure {
+    error: Error,
+    dropped: bool,
 }
 
 fn network_error(url: &str, e: reqwest::Error) -> Error {
