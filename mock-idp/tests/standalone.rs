@@ -256,16 +256,18 @@ fn deny_redirects_with_access_denied() {
 }
 
 #[test]
-fn sigterm_stops_the_server_cleanly() {
-    let mut served = serve(&[]);
-    let pid = served.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = served.child.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
+fn sigterm_and_sigint_stop_the_server_cleanly() {
+    for signal in ["-TERM", "-INT"] {
+        let mut served = serve(&[]);
+        let pid = served.child.id().to_string();
+        assert!(Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap()
+            .success());
+        let status = served.child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{signal}");
+    }
 }
 
 #[test]

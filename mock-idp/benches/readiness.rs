@@ -1,0 +1,72 @@
+//! Readiness: from `mock-idp serve` process start to its `{"base_url":…}` line, against the
+//! baseline of starting and reaping `/bin/true` in the same run (the cost of a process at all).
+//! Run: `cargo bench -p mock-idp --bench readiness` (RUNS=N to change the 40 runs).
+#![allow(clippy::print_stdout)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(40);
+    let bin = env!("CARGO_BIN_EXE_mock-idp");
+    let mut ready = Vec::with_capacity(runs);
+    let mut baseline = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let status = Command::new("/bin/true").status().unwrap();
+        assert!(status.success());
+        baseline.push(t.elapsed());
+
+        let t = Instant::now();
+        let mut child = Command::new(bin)
+            .args(["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        ready.push(t.elapsed());
+        assert!(line.contains("\"base_url\":\"http://127.0.0.1:"), "{line}");
+        // Ready means accepting: one request must be answered.
+        let base: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let url = format!("{}/__admin", base["base_url"].as_str().unwrap());
+        assert!(reqwest::blocking::get(url).unwrap().status().is_success());
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    ready.sort();
+    baseline.sort();
+    let (r50, b50) = (percentile(&ready, 0.5), percentile(&baseline, 0.5));
+    println!("readiness over {runs} runs (process start → ready line):");
+    println!(
+        "  mock-idp serve  median {:.2} ms  p90 {:.2} ms  min {:.2} ms  max {:.2} ms",
+        ms(r50),
+        ms(percentile(&ready, 0.9)),
+        ms(ready[0]),
+        ms(ready[runs - 1])
+    );
+    println!(
+        "  /bin/true       median {:.2} ms  p90 {:.2} ms (baseline: spawn and reap a process)",
+        ms(b50),
+        ms(percentile(&baseline, 0.9))
+    );
+    println!(
+        "  ratio           {:.1}x the baseline median",
+        r50.as_secs_f64() / b50.as_secs_f64()
+    );
+}
