@@ -377,3 +377,25 @@ fn a_me_that_keeps_dropping_is_a_network_error_with_the_placeholder_kept() {
     assert_eq!(env.placeholders().len(), 1);
     assert_eq!(env.calls("/api/app/me"), [0, 0]);
 }
+
+#[test]
+fn a_busy_accounts_large_me_is_published_without_member_lists() {
+    let env = Env::new();
+    env.idp.set_scenario("large", 5000);
+    let run = env.login(&[], &[]);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout["project_pick"]["funnel"]["total"], 5000);
+    assert_eq!(
+        run.stdout["project_pick"]["method"],
+        "primary_org_lowest_id"
+    );
+    let me = env
+        .accounts()
+        .join(run.stdout["account"]["name"].as_str().unwrap())
+        .join("me.json");
+    let text = fs::read_to_string(&me).unwrap();
+    assert!(!text.contains("member_list"), "member lists are dropped");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["projects"].as_object().unwrap().len(), 5000);
+    assert_eq!(v["workspaces"].as_object().unwrap().len(), 5000);
+}

@@ -262,11 +262,11 @@ pub fn me_body(name: &str, large_projects: usize) -> Option<Value> {
     Some(body.build())
 }
 
-/// `projects` projects over `projects / 50 + 1` organizations, each with a workspace of 20
+/// `projects` projects over `projects / 50 + 1` organizations, each with a workspace of 8
 /// members: tens of MB at 20,000 projects.
 fn large(projects: usize) -> MeBuilder {
     let orgs = projects / 50 + 1;
-    let mut b = MeBuilder::new().members_per_workspace(20);
+    let mut b = MeBuilder::new().members_per_workspace(8);
     for o in 0..orgs as u64 {
         b = b.organization(10_000 + o, &format!("Org {o}"));
     }

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
@@ -118,35 +119,150 @@ fn lenient_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
 
 const MEMBER_LISTS: [&str; 2] = ["member_list", "unified_member_list"];
 
+type Workspaces<'a> = BTreeMap<String, BTreeMap<String, &'a RawValue>>;
+
+/// A `/me` body read in one pass: `results` (when an object) is read as the body itself,
+/// `workspaces` straight into maps without their member lists (scanned, never stored), and
+/// every other field stays a borrowed raw slice.
+#[derive(Default)]
+struct Top<'a> {
+    fields: BTreeMap<String, &'a RawValue>,
+    workspaces: Option<Workspaces<'a>>,
+    results: Option<Box<Top<'a>>>,
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Top<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
+        let mut top = Top::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "results" => top.results = map.next_value::<Nested>()?.0.map(Box::new),
+                "workspaces" => top.workspaces = map.next_value::<StrippedWorkspaces>()?.0,
+                _ => {
+                    top.fields.insert(key, map.next_value()?);
+                }
+            }
+        }
+        Ok(top)
+    }
+}
+
+impl<'de> Deserialize<'de> for Top<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(TopVisitor)
+    }
+}
+
+/// `results` when it is an object, read in the same pass; anything else is skipped.
+struct Nested<'a>(Option<Top<'a>>);
+
+impl<'de> Deserialize<'de> for Nested<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Nested<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Nested<'de>, A::Error> {
+                TopVisitor.visit_map(map).map(|t| Nested(Some(t)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Nested<'de>, A::Error> {
+                IgnoredAny.visit_seq(seq).map(|_| Nested(None))
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Nested<'de>, E> {
+                Ok(Nested(None))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Nested<'de>, E> {
+                Ok(Nested(None))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Nested<'de>, E> {
+                Ok(Nested(None))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Nested<'de>, E> {
+                Ok(Nested(None))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Nested<'de>, E> {
+                Ok(Nested(None))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Nested<'de>, E> {
+                Ok(Nested(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `workspaces`: each workspace's fields minus the member lists; `null` is none.
+struct StrippedWorkspaces<'a>(Option<Workspaces<'a>>);
+
+impl<'de> Deserialize<'de> for StrippedWorkspaces<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Workspace<'a>(BTreeMap<String, &'a RawValue>);
+        impl<'de> Deserialize<'de> for Workspace<'de> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Workspace<'de>;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a workspace object")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Workspace<'de>, A::Error> {
+                        let mut fields = BTreeMap::new();
+                        while let Some(key) = map.next_key::<String>()? {
+                            if MEMBER_LISTS.contains(&key.as_str()) {
+                                map.next_value::<IgnoredAny>()?;
+                            } else {
+                                fields.insert(key, map.next_value()?);
+                            }
+                        }
+                        Ok(Workspace(fields))
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+        let ws: Option<BTreeMap<String, Workspace<'de>>> = Deserialize::deserialize(d)?;
+        Ok(StrippedWorkspaces(
+            ws.map(|m| m.into_iter().map(|(k, w)| (k, w.0)).collect()),
+        ))
+    }
+}
+
 impl<'a> MeBody<'a> {
     /// Parses a `/me` body, wrapped in `{"status":"ok","results":{…}}` or bare. The error is a
     /// sentence without any of the body's values.
     pub fn parse(bytes: &'a [u8]) -> std::result::Result<MeBody<'a>, String> {
-        let not_object = |what: &str| format!("{what} is not a JSON object");
-        let mut fields: BTreeMap<String, &'a RawValue> =
-            serde_json::from_slice(bytes).map_err(|_| not_object("the /me answer"))?;
-        if let Some(results) = fields.get("results").copied() {
-            if results.get().trim_start().starts_with('{') {
-                fields = serde_json::from_str(results.get())
-                    .map_err(|_| not_object("the /me answer's `results`"))?;
-            }
-        }
+        let top: Top<'a> = serde_json::from_slice(bytes).map_err(|e| {
+            let what = match e.classify() {
+                serde_json::error::Category::Data => "not a JSON object of the expected shape",
+                _ => "not JSON",
+            };
+            format!(
+                "the /me answer is {what} ({})",
+                crate::inflight::json_error_without_values(&e)
+            )
+        })?;
+        let Top {
+            fields, workspaces, ..
+        } = match top.results {
+            Some(results) => *results,
+            None => top,
+        };
         let organizations: BTreeMap<String, RawOrganization> = typed(&fields, "organizations")?;
         let projects: BTreeMap<String, RawProject> = typed(&fields, "projects")?;
-        let workspaces = match fields.get("workspaces") {
-            Some(raw) if raw.get().trim_start().starts_with('{') => {
-                let mut ws: BTreeMap<String, BTreeMap<String, &'a RawValue>> =
-                    serde_json::from_str(raw.get())
-                        .map_err(|_| "the /me answer's `workspaces` are not objects".to_string())?;
-                for w in ws.values_mut() {
-                    for k in MEMBER_LISTS {
-                        w.remove(k);
-                    }
-                }
-                Some(ws)
-            }
-            _ => None,
-        };
         let user_email = fields
             .get("user_email")
             .or_else(|| fields.get("email"))
@@ -313,5 +429,19 @@ mod tests {
         assert!(MeBody::parse(b"not json").is_err());
         assert!(MeBody::parse(br#"{"projects":[1]}"#).is_err());
         assert_eq!(MeBody::parse(b"{}").unwrap().me, Me::default());
+    }
+
+    #[test]
+    fn odd_but_valid_shapes() {
+        // A `results` that is not an object is not a wrapper; null workspaces are none.
+        let b = MeBody::parse(br#"{"results":[1,{"a":2}],"workspaces":null,"projects":{"7":{}}}"#)
+            .unwrap();
+        assert_eq!(b.me.projects.len(), 1);
+        assert!(b.workspaces.is_none());
+        assert!(MeBody::parse(br#"{"workspaces":{"1":[]}}"#).is_err());
+        assert!(MeBody::parse(
+            br#"{"status":"ok","results":{"projects":{"1":{"is_demo":"yes"}}}}"#
+        )
+        .is_err());
     }
 }
