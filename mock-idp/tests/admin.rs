@@ -1,0 +1,193 @@
+//! The admin surface under `/__admin/`, over HTTP: what scripts and other languages use.
+
+use mock_idp::MockIdp;
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+
+fn call(idp: &MockIdp, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let url = format!("{}{path}", idp.base_url());
+    let http = Client::new();
+    let req = match method {
+        "GET" => http.get(url),
+        "POST" => http.post(url),
+        "PUT" => http.put(url),
+        "DELETE" => http.delete(url),
+        _ => unreachable!(),
+    };
+    let req = match body {
+        Some(b) => req.json(&b),
+        None => req,
+    };
+    let resp = req.send().unwrap();
+    (resp.status().as_u16(), resp.json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn status_lists_scenarios_routes_and_state() {
+    let idp = MockIdp::start();
+    let (s, v) = call(&idp, "GET", "/__admin", None);
+    assert_eq!(s, 200);
+    assert_eq!(v["scenario"], "single");
+    assert_eq!(v["scenarios"].as_array().unwrap().len(), 12);
+    assert!(v["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "POST /__admin/faults"));
+    assert_eq!(
+        v["journal"],
+        json!({"capacity": 1000, "len": 0, "total": 0})
+    );
+}
+
+#[test]
+fn scenarios_faults_and_settings_are_validated() {
+    let idp = MockIdp::start();
+    let (s, v) = call(
+        &idp,
+        "POST",
+        "/__admin/scenario",
+        Some(json!({"name": "me-500"})),
+    );
+    assert_eq!(s, 200);
+    assert_eq!(v["faults"]["me"]["status"], 500);
+    assert_eq!(
+        call(
+            &idp,
+            "POST",
+            "/__admin/scenario",
+            Some(json!({"name": "nope"}))
+        )
+        .0,
+        400
+    );
+    assert_eq!(
+        call(&idp, "POST", "/__admin/scenario", Some(json!({}))).0,
+        400
+    );
+    assert_eq!(
+        call(
+            &idp,
+            "POST",
+            "/__admin/faults",
+            Some(json!({"endpoint": "userinfo", "status": 500}))
+        )
+        .0,
+        400
+    );
+    assert_eq!(
+        call(
+            &idp,
+            "POST",
+            "/__admin/faults",
+            Some(json!({"endpoint": "me"}))
+        )
+        .0,
+        400,
+        "a fault must do something"
+    );
+    assert_eq!(
+        call(
+            &idp,
+            "POST",
+            "/__admin/faults",
+            Some(json!({"endpoint": "me", "status": 999}))
+        )
+        .0,
+        400
+    );
+    assert_eq!(
+        call(
+            &idp,
+            "POST",
+            "/__admin/faults",
+            Some(json!({"endpoint": "me", "status": 500, "times": 0}))
+        )
+        .0,
+        400
+    );
+    let (s, v) = call(
+        &idp,
+        "POST",
+        "/__admin/faults",
+        Some(json!({"endpoint": "token", "delay_ms": 10, "times": 2})),
+    );
+    assert_eq!(s, 201);
+    assert_eq!(v["faults"]["token"]["delay_ms"], 10);
+    let (_, v) = call(&idp, "DELETE", "/__admin/faults/me", None);
+    assert!(v["faults"].get("me").is_none() && v["faults"].get("token").is_some());
+    let (_, v) = call(&idp, "DELETE", "/__admin/faults", None);
+    assert_eq!(v["faults"], json!({}));
+    let (s, v) = call(
+        &idp,
+        "POST",
+        "/__admin/settings",
+        Some(json!({"deny": true, "code_ttl_secs": 5})),
+    );
+    assert_eq!(s, 200);
+    assert_eq!(v["settings"]["deny"], true);
+    assert!(idp.settings().deny);
+    assert_eq!(
+        call(
+            &idp,
+            "POST",
+            "/__admin/settings",
+            Some(json!({"colour": "red"}))
+        )
+        .0,
+        400
+    );
+    assert_eq!(
+        call(
+            &idp,
+            "POST",
+            "/__admin/settings",
+            Some(json!({"deny": "yes"}))
+        )
+        .0,
+        400
+    );
+    assert_eq!(call(&idp, "GET", "/__admin/nothing", None).0, 404);
+}
+
+#[test]
+fn a_custom_me_body_wrapped_or_bare() {
+    let idp = MockIdp::start();
+    let body = json!({"user_email": "x@example.com", "projects": {}});
+    for sent in [
+        body.clone(),
+        json!({"status": "ok", "results": body.clone()}),
+    ] {
+        let (s, v) = call(&idp, "PUT", "/__admin/me", Some(sent));
+        assert_eq!((s, v["scenario"].as_str()), (200, Some("custom")));
+    }
+    assert_eq!(call(&idp, "PUT", "/__admin/me", Some(json!([1, 2]))).0, 400);
+}
+
+#[test]
+fn journal_since_clear_and_reset() {
+    let idp = MockIdp::start();
+    for _ in 0..3 {
+        call(&idp, "GET", "/api/app/me", None);
+    }
+    let (_, v) = call(&idp, "GET", "/__admin/journal?since=1", None);
+    assert_eq!(v["total"], 3);
+    let seqs: Vec<u64> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [2, 3], "admin requests are not journaled");
+    call(&idp, "DELETE", "/__admin/journal", None);
+    assert!(idp.journal().is_empty());
+    call(
+        &idp,
+        "POST",
+        "/__admin/scenario",
+        Some(json!({"name": "multi-org"})),
+    );
+    let (_, v) = call(&idp, "POST", "/__admin/reset", None);
+    assert_eq!(v["scenario"], "single");
+    assert_eq!(v["journal"]["total"], 0);
+}
