@@ -6,13 +6,12 @@
 //! Run: `cargo bench -p mock-idp --bench load` (FLOWS=N, CLIENTS=N to change).
 #![allow(clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use mock_idp::process::Served;
 use rand::RngCore;
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
@@ -122,21 +121,15 @@ fn vm_hwm_kib(pid: u32) -> u64 {
 fn main() {
     let flows = env_usize("FLOWS", 200);
     let clients = env_usize("CLIENTS", 16);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-idp"))
-        .args(["serve", "--journal-capacity", &JOURNAL_CAPACITY.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = serde_json::from_str::<Value>(&line).unwrap()["base_url"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let idle_kib = vm_hwm_kib(child.id());
+    let capacity = JOURNAL_CAPACITY.to_string();
+    let served = Served::spawn(
+        std::path::Path::new(env!("CARGO_BIN_EXE_mock-idp")),
+        &["--journal-capacity", &capacity],
+    )
+    .unwrap();
+    let base = served.base_url.clone();
+    let pid = served.child.id();
+    let idle_kib = vm_hwm_kib(pid);
 
     let baseline_requests = flows * 4;
     let baseline = run(clients, baseline_requests, |http| {
@@ -148,15 +141,14 @@ fn main() {
             .is_success());
     });
     let secs = run(clients, flows, |http| flow(http, &base));
-    let peak_kib = vm_hwm_kib(child.id());
+    let peak_kib = vm_hwm_kib(pid);
     let journal: Value = reqwest::blocking::get(format!("{base}/__admin/journal"))
         .unwrap()
         .json()
         .unwrap();
     let kept = journal["entries"].as_array().unwrap().len();
     let total = journal["total"].as_u64().unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(served);
 
     assert_eq!(
         total,

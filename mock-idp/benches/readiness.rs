@@ -3,8 +3,10 @@
 //! Run: `cargo bench -p mock-idp --bench readiness` (RUNS=N to change the 40 runs).
 #![allow(clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
+
+use mock_idp::process::Served;
 use std::time::{Duration, Instant};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -30,24 +32,16 @@ fn main() {
         baseline.push(t.elapsed());
 
         let t = Instant::now();
-        let mut child = Command::new(bin)
-            .args(["serve", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let served = Served::spawn(Path::new(bin), &["--port", "0"]).unwrap();
         ready.push(t.elapsed());
-        assert!(line.contains("\"base_url\":\"http://127.0.0.1:"), "{line}");
+        assert!(
+            served.base_url.starts_with("http://127.0.0.1:"),
+            "{}",
+            served.base_url
+        );
         // Ready means accepting: one request must be answered.
-        let base: serde_json::Value = serde_json::from_str(&line).unwrap();
-        let url = format!("{}/__admin", base["base_url"].as_str().unwrap());
+        let url = format!("{}/__admin", served.base_url);
         assert!(reqwest::blocking::get(url).unwrap().status().is_success());
-        child.kill().unwrap();
-        child.wait().unwrap();
     }
     ready.sort();
     baseline.sort();

@@ -24,6 +24,7 @@ use wiremock::{Mock, MockServer};
 
 mod admin;
 mod idp;
+pub mod process;
 pub mod scenario;
 
 use idp::{DropConnection, Idp, State};

@@ -17,6 +17,14 @@ use url::Url;
 
 const CALLBACK: &str = "http://localhost:19284/callback";
 
+type Exchange = Result<
+    oauth2::basic::BasicTokenResponse,
+    RequestTokenError<
+        oauth2::HttpClientError<reqwest::Error>,
+        oauth2::StandardErrorResponse<BasicErrorResponseType>,
+    >,
+>;
+
 type Oauth = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 struct Idp {
@@ -91,6 +99,19 @@ impl Idp {
         (AuthorizationCode::new(q["code"].clone()), verifier)
     }
 
+    /// The code exchange with the verifier (RFC 7636 §4.5).
+    fn exchange(
+        &self,
+        client: &Oauth,
+        code: AuthorizationCode,
+        verifier: PkceCodeVerifier,
+    ) -> Exchange {
+        client
+            .exchange_code(code)
+            .set_pkce_verifier(verifier)
+            .request(&self.http)
+    }
+
     fn me(&self, token: &str) -> u16 {
         self.http
             .get(self.url("/api/app/me"))
@@ -123,11 +144,7 @@ fn the_full_code_pkce_and_refresh_flow() {
     let t = idp();
     let client = t.client(&t.register());
     let (code, verifier) = t.authorize(&client);
-    let tokens = client
-        .exchange_code(code)
-        .set_pkce_verifier(verifier)
-        .request(&t.http)
-        .unwrap();
+    let tokens = t.exchange(&client, code, verifier).unwrap();
     assert_eq!(*tokens.token_type(), oauth2::basic::BasicTokenType::Bearer);
     assert_eq!(tokens.expires_in(), Some(Duration::from_secs(3600)));
     assert_eq!(t.me(tokens.access_token().secret()), 200);
@@ -149,11 +166,7 @@ fn a_reused_refresh_token_revokes_the_whole_grant() {
     let t = idp();
     let client = t.client(&t.register());
     let (code, verifier) = t.authorize(&client);
-    let first = client
-        .exchange_code(code)
-        .set_pkce_verifier(verifier)
-        .request(&t.http)
-        .unwrap();
+    let first = t.exchange(&client, code, verifier).unwrap();
     let old = first.refresh_token().unwrap().clone();
     let second = client
         .exchange_refresh_token(&old)
@@ -188,37 +201,18 @@ fn codes_are_one_time_even_when_the_first_use_fails() {
     let (code, verifier) = t.authorize(&client);
     let wrong = PkceCodeVerifier::new("w".repeat(43));
     assert_eq!(
-        rfc_error(
-            client
-                .exchange_code(code.clone())
-                .set_pkce_verifier(wrong)
-                .request(&t.http)
-        ),
+        rfc_error(t.exchange(&client, code.clone(), wrong)),
         BasicErrorResponseType::InvalidGrant
     );
     assert_eq!(
-        rfc_error(
-            client
-                .exchange_code(code)
-                .set_pkce_verifier(verifier)
-                .request(&t.http)
-        ),
+        rfc_error(t.exchange(&client, code, verifier)),
         BasicErrorResponseType::InvalidGrant
     );
     let (code, verifier) = t.authorize(&client);
-    client
-        .exchange_code(code.clone())
-        .set_pkce_verifier(verifier)
-        .request(&t.http)
-        .unwrap();
+    t.exchange(&client, code.clone(), verifier).unwrap();
     let again = PkceCodeVerifier::new("x".repeat(43));
     assert_eq!(
-        rfc_error(
-            client
-                .exchange_code(code)
-                .set_pkce_verifier(again)
-                .request(&t.http)
-        ),
+        rfc_error(t.exchange(&client, code, again)),
         BasicErrorResponseType::InvalidGrant
     );
 }
@@ -237,12 +231,7 @@ fn a_code_is_bound_to_verifier_client_and_redirect_uri() {
     let other = t.client(&t.register());
     let (code, verifier) = t.authorize(&client);
     assert_eq!(
-        rfc_error(
-            other
-                .exchange_code(code)
-                .set_pkce_verifier(verifier)
-                .request(&t.http)
-        ),
+        rfc_error(t.exchange(&other, code, verifier)),
         BasicErrorResponseType::InvalidGrant
     );
     // Another redirect URI.
@@ -251,24 +240,14 @@ fn a_code_is_bound_to_verifier_client_and_redirect_uri() {
         .clone()
         .set_redirect_uri(RedirectUrl::new("http://localhost:19284/elsewhere".into()).unwrap());
     assert_eq!(
-        rfc_error(
-            moved
-                .exchange_code(code)
-                .set_pkce_verifier(verifier)
-                .request(&t.http)
-        ),
+        rfc_error(t.exchange(&moved, code, verifier)),
         BasicErrorResponseType::InvalidGrant
     );
     // An unknown client is not a client at all.
     let stranger = t.client("mpc_unknown");
     let (code, verifier) = t.authorize(&client);
     assert_eq!(
-        rfc_error(
-            stranger
-                .exchange_code(code)
-                .set_pkce_verifier(verifier)
-                .request(&t.http)
-        ),
+        rfc_error(t.exchange(&stranger, code, verifier)),
         BasicErrorResponseType::InvalidClient
     );
 }
@@ -280,12 +259,7 @@ fn codes_expire() {
     let client = t.client(&t.register());
     let (code, verifier) = t.authorize(&client);
     assert_eq!(
-        rfc_error(
-            client
-                .exchange_code(code)
-                .set_pkce_verifier(verifier)
-                .request(&t.http)
-        ),
+        rfc_error(t.exchange(&client, code, verifier)),
         BasicErrorResponseType::InvalidGrant
     );
 }
@@ -444,11 +418,7 @@ fn me_needs_a_live_bearer_token_it_issued() {
     t.idp.set_access_token_ttl(Duration::ZERO);
     let client = t.client(&t.register());
     let (code, verifier) = t.authorize(&client);
-    let tokens = client
-        .exchange_code(code)
-        .set_pkce_verifier(verifier)
-        .request(&t.http)
-        .unwrap();
+    let tokens = t.exchange(&client, code, verifier).unwrap();
     assert_eq!(t.me(tokens.access_token().secret()), 401, "expired");
 }
 
@@ -482,11 +452,7 @@ fn rfc8414_metadata_at_both_well_known_paths() {
             .set_token_uri(TokenUrl::new(meta["token_endpoint"].as_str().unwrap().into()).unwrap())
             .set_redirect_uri(RedirectUrl::new(CALLBACK.into()).unwrap());
         let (code, verifier) = t.authorize(&client);
-        client
-            .exchange_code(code)
-            .set_pkce_verifier(verifier)
-            .request(&t.http)
-            .unwrap();
+        t.exchange(&client, code, verifier).unwrap();
     }
 }
 
@@ -530,10 +496,7 @@ fn fault_presets_are_scenarios() {
     assert!(t.idp.set_scenario("token-500", 0));
     let client = t.client(&t.register());
     let (code, verifier) = t.authorize(&client);
-    let r = client
-        .exchange_code(code)
-        .set_pkce_verifier(verifier)
-        .request(&t.http);
+    let r = t.exchange(&client, code, verifier);
     assert!(
         matches!(r, Err(RequestTokenError::ServerResponse(ref e)) if *e.error() == BasicErrorResponseType::Extension("server_error".into())),
         "{r:?}"

@@ -1,7 +1,9 @@
 //! `mock-idp serve` and `mock-idp approve` as processes, and the OAuth rules the login relies on.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use mock_idp::process::Served;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -12,35 +14,8 @@ use sha2::{Digest, Sha256};
 const BIN: &str = env!("CARGO_BIN_EXE_mock-idp");
 const CALLBACK: &str = "http://localhost:19284/callback";
 
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: Value = serde_json::from_str(&line).unwrap();
-    Served {
-        child,
-        base: ready["base_url"].as_str().unwrap().to_string(),
-    }
+    Served::spawn(std::path::Path::new(BIN), args).unwrap()
 }
 
 fn client() -> Client {
@@ -128,10 +103,10 @@ fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
 #[test]
 fn serve_prints_its_base_url_and_approve_follows_the_authorize_url() {
     let served = serve(&["--scenario", "multi-org"]);
-    assert!(served.base.starts_with("http://127.0.0.1:"));
-    let client_id = register(&served.base);
+    assert!(served.base_url.starts_with("http://127.0.0.1:"));
+    let client_id = register(&served.base_url);
     let verifier = "v".repeat(43);
-    let url = authorize_url(&served.base, &client_id, &verifier);
+    let url = authorize_url(&served.base_url, &client_id, &verifier);
     // The URL as an argument, and mp-login-start's envelope on stdin.
     let (code, redirect) = approve(Some(&url), "");
     assert_eq!(code, 0);
@@ -158,15 +133,15 @@ fn serve_prints_its_base_url_and_approve_follows_the_authorize_url() {
         ("client_id", client_id.as_str()),
         ("code_verifier", verifier.as_str()),
     ];
-    let (status, tokens) = token(&served.base, &form);
+    let (status, tokens) = token(&served.base_url, &form);
     assert_eq!(status, 200, "{tokens}");
     let me = client()
-        .get(format!("{}/api/app/me", served.base))
+        .get(format!("{}/api/app/me", served.base_url))
         .send()
         .unwrap();
     assert_eq!(me.status().as_u16(), 401);
     let me: Value = client()
-        .get(format!("{}/api/app/me", served.base))
+        .get(format!("{}/api/app/me", served.base_url))
         .bearer_auth(tokens["access_token"].as_str().unwrap())
         .send()
         .unwrap()
@@ -175,7 +150,7 @@ fn serve_prints_its_base_url_and_approve_follows_the_authorize_url() {
     assert_eq!(me["status"], "ok");
     assert_eq!(me["results"]["projects"].as_object().unwrap().len(), 6);
     // Used once: spent.
-    let (status, err) = token(&served.base, &form);
+    let (status, err) = token(&served.base_url, &form);
     assert_eq!(
         (status, err["error"].as_str()),
         (400, Some("invalid_grant"))
@@ -185,10 +160,10 @@ fn serve_prints_its_base_url_and_approve_follows_the_authorize_url() {
 #[test]
 fn a_wrong_verifier_burns_the_code() {
     let served = serve(&[]);
-    let client_id = register(&served.base);
+    let client_id = register(&served.base_url);
     let verifier = "a".repeat(43);
     let (_, redirect) = approve(
-        Some(&authorize_url(&served.base, &client_id, &verifier)),
+        Some(&authorize_url(&served.base_url, &client_id, &verifier)),
         "",
     );
     let c = code_of(&redirect);
@@ -200,13 +175,13 @@ fn a_wrong_verifier_burns_the_code() {
         ("client_id", client_id.as_str()),
         ("code_verifier", wrong.as_str()),
     ];
-    let (status, err) = token(&served.base, &form);
+    let (status, err) = token(&served.base_url, &form);
     assert_eq!(
         (status, err["error"].as_str()),
         (400, Some("invalid_grant"))
     );
     form[4].1 = verifier.as_str();
-    let (status, err) = token(&served.base, &form);
+    let (status, err) = token(&served.base_url, &form);
     assert_eq!(
         (status, err["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -218,15 +193,15 @@ fn a_wrong_verifier_burns_the_code() {
 fn authorize_refuses_unknown_clients_and_unregistered_redirects() {
     let served = serve(&[]);
     let (code, _) = approve(
-        Some(&authorize_url(&served.base, "nobody", &"v".repeat(43))),
+        Some(&authorize_url(&served.base_url, "nobody", &"v".repeat(43))),
         "",
     );
     assert_eq!(
         code, 1,
         "an unknown client gets an error page, not a redirect"
     );
-    let client_id = register(&served.base);
-    let url = authorize_url(&served.base, &client_id, &"v".repeat(43));
+    let client_id = register(&served.base_url);
+    let url = authorize_url(&served.base_url, &client_id, &"v".repeat(43));
     let other_path = url.replace("%2Fcallback", "%2Fother");
     assert_eq!(
         approve(Some(&other_path), "").0,
@@ -245,9 +220,13 @@ fn authorize_refuses_unknown_clients_and_unregistered_redirects() {
 #[test]
 fn deny_redirects_with_access_denied() {
     let served = serve(&["--deny"]);
-    let client_id = register(&served.base);
+    let client_id = register(&served.base_url);
     let (code, redirect) = approve(
-        Some(&authorize_url(&served.base, &client_id, &"v".repeat(43))),
+        Some(&authorize_url(
+            &served.base_url,
+            &client_id,
+            &"v".repeat(43),
+        )),
         "",
     );
     assert_eq!(code, 0);
