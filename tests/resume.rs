@@ -177,3 +177,35 @@ fn a_failure_after_the_rename_rolls_it_back() {
     let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
     assert_eq!(run.exit_code, 0, "{run:?}");
 }
+
+#[test]
+fn resume_takes_the_placeholder_from_finishs_envelope_file() {
+    let env = Env::new();
+    let (failed, placeholder) = env.failed_publish(&[], &[]);
+    let envelope = env.tmp.path().join("finish.json");
+    fs::write(&envelope, failed.stdout.to_string()).unwrap();
+    let run = env.run(
+        "mp-login-resume",
+        &["--from-envelope", envelope.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(!placeholder.exists());
+    // An envelope that names no placeholder, and no input at all, are usage errors.
+    fs::write(&envelope, run.stdout.to_string()).unwrap();
+    let run = env.run(
+        "mp-login-resume",
+        &["--from-envelope", envelope.to_str().unwrap()],
+        None,
+    );
+    snapshot!(
+        "error_resume_envelope_without_placeholder",
+        env.redact(&run)
+    );
+    assert_eq!(run.exit_code, 3);
+    let run = env.run("mp-login-resume", &[], None);
+    assert_eq!(
+        (run.exit_code, run.stdout["error"]["code"].as_str()),
+        (3, Some("INVALID_ARGS"))
+    );
+}

@@ -131,9 +131,13 @@ pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Erro
 /// Re-run the publish tail on a placeholder whose tokens were saved but whose publish failed.
 #[derive(Debug, Parser)]
 #[command(name = "mp-login-resume", version)]
+#[command(group(ArgGroup::new("placeholder").required(true).args(["placeholder_dir", "from_envelope"])))]
 pub struct ResumeArgs {
     /// The placeholder directory `mp-login-finish` printed (`details.placeholder_dir`)
-    pub placeholder_dir: PathBuf,
+    pub placeholder_dir: Option<PathBuf>,
+    /// Take the placeholder from the envelope file of the failed `mp-login-finish`
+    #[arg(long, value_name = "FILE")]
+    pub from_envelope: Option<PathBuf>,
     /// Account name (overrides the saved one)
     #[arg(long)]
     pub name: Option<String>,
@@ -155,7 +159,12 @@ pub fn resume(args: ResumeArgs, progress: &dyn Progress) -> Result<Outcome, Erro
         env_project: env_project(),
         base_url: args.base_url,
     };
-    let published = login::resume(&ctx, &args.placeholder_dir, &options)?;
+    let placeholder_dir = match (args.placeholder_dir, args.from_envelope) {
+        (Some(dir), _) => dir,
+        (None, Some(envelope)) => login::placeholder_from_envelope(&envelope)?,
+        (None, None) => unreachable!("clap's group requires one"),
+    };
+    let published = login::resume(&ctx, &placeholder_dir, &options)?;
     Ok(Outcome::Published(published))
 }
 

@@ -259,6 +259,23 @@ pub fn resume(ctx: &Context, placeholder_dir: &Path, options: &TailOptions) -> R
     publish::tail(&ctx.http, ctx.progress, &ctx.paths, &placeholder, options)
 }
 
+/// The `details.placeholder_dir` of a failed finish's (or an interrupted run's) envelope file.
+pub fn placeholder_from_envelope(path: &Path) -> Result<PathBuf> {
+    let unusable = |why: String| {
+        Error::invalid_input(
+            format!("cannot take a placeholder from `{}`: {why}", path.display()),
+            "pass the envelope file of a `mp-login-finish` that failed after saving the tokens, or the placeholder directory itself",
+        )
+    };
+    let bytes = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
+    let envelope: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| unusable("it is not a JSON envelope".into()))?;
+    envelope["error"]["details"]["placeholder_dir"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| unusable("it names no `error.details.placeholder_dir`".into()))
+}
+
 /// Single-quotes `s` for a POSIX shell when it holds anything but safe characters.
 pub fn shell_quote(s: &str) -> String {
     let safe = !s.is_empty()
