@@ -1,0 +1,325 @@
+//! The cargo-make tasks as another project uses them: a throw-away consumer project whose
+//! Makefile.toml has the documented `extend` line runs the login tasks against a standalone
+//! `mock-idp serve`, and a task of its own uses the `mp-login-required` plugin.
+//! Needs `cargo-make` (scripts/test.sh and .ci/run install it) and the mock-idp binary
+//! (`cargo test --workspace` builds it).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use mock_idp::process::Served;
+use serde_json::{json, Value};
+
+struct Consumer {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    home: PathBuf,
+    mock: Served,
+    bin_dir: PathBuf,
+}
+
+/// What one `cargo make` run showed.
+struct Made {
+    code: i32,
+    stderr: String,
+}
+
+fn kit_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Consumer {
+    fn new() -> Consumer {
+        let found = Command::new("cargo")
+            .args(["make", "--version"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(found, "these tests need cargo-make: `cargo install --locked cargo-make` (scripts/test.sh does it)");
+        let bin_dir = common::bin_path("mp-login-start")
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let mock_bin = bin_dir.join("mock-idp");
+        assert!(
+            mock_bin.exists(),
+            "build mock-idp first: `cargo build -p mock-idp` (cargo test --workspace does)"
+        );
+        let tmp = tempfile::Builder::new()
+            .prefix("mp-login-consumer")
+            .tempdir()
+            .unwrap();
+        let dir = tmp.path().join("consumer");
+        let home = tmp.path().join("home");
+        fs::create_dir_all(&dir).unwrap();
+        fs::create_dir_all(&home).unwrap();
+        // The documented `extend` line, and a task of the consumer's own behind the plugin.
+        let makefile = format!(
+            r#"extend = "{}/cargo-make/login.toml"
+
+[config]
+skip_core_tasks = true
+
+[tasks.deploy]
+plugin = "mp-login-required"
+script = '''
+echo "deploying as $MP_ACCOUNT" > deployed.txt
+'''
+"#,
+            kit_root().display()
+        );
+        fs::write(dir.join("Makefile.toml"), makefile).unwrap();
+        let mock = Served::spawn(&mock_bin, &[]).unwrap();
+        Consumer {
+            _tmp: tmp,
+            dir,
+            home,
+            mock,
+            bin_dir,
+        }
+    }
+
+    fn make(&self, task: &str, env: &[(&str, &str)]) -> Made {
+        let mut c = Command::new("cargo");
+        c.args(["make", "--no-color", task]).current_dir(&self.dir);
+        for k in [
+            "MP_LOGIN_OUT",
+            "MP_ACCOUNT",
+            "MP_PROJECT_ID",
+            "MP_INFLIGHT_PATH",
+            "MP_REGION",
+        ] {
+            c.env_remove(k);
+        }
+        let real_home = std::env::var("HOME").unwrap();
+        c.env(
+            "CARGO_HOME",
+            std::env::var("CARGO_HOME").unwrap_or(format!("{real_home}/.cargo")),
+        )
+        .env(
+            "RUSTUP_HOME",
+            std::env::var("RUSTUP_HOME").unwrap_or(format!("{real_home}/.rustup")),
+        )
+        .env("HOME", &self.home)
+        .env("MP_STORAGE_DIR", self.home.join(".mp"))
+        .env("MP_CONFIG_PATH", self.home.join(".mp/config.toml"))
+        .env("MP_BASE_URL", &self.mock.base_url)
+        .env("MP_LOGIN_BIN_DIR", &self.bin_dir)
+        .env("NO_PROXY", "*");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out: Output = c.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        self.assert_no_secret(&stderr);
+        Made {
+            code: out.status.code().unwrap_or(-1),
+            stderr,
+        }
+    }
+
+    fn assert_no_secret(&self, text: &str) {
+        let secrets: Value =
+            reqwest::blocking::get(format!("{}/__admin/secrets", self.mock.base_url))
+                .unwrap()
+                .json()
+                .unwrap();
+        for s in secrets["issued"].as_array().unwrap() {
+            assert!(
+                !text.contains(s.as_str().unwrap()),
+                "a secret leaked: {text}"
+            );
+        }
+    }
+
+    fn out(&self) -> PathBuf {
+        self.dir.join("target/mp-login")
+    }
+
+    fn step(&self, name: &str) -> (i32, Value) {
+        let code = fs::read_to_string(self.out().join(format!("{name}.exit"))).unwrap();
+        let envelope = fs::read_to_string(self.out().join(format!("{name}.json"))).unwrap();
+        (
+            code.trim().parse().unwrap(),
+            serde_json::from_str(&envelope).unwrap(),
+        )
+    }
+
+    /// The person in the browser, played by `mock-idp approve` on start's envelope.
+    fn approve(&self) -> String {
+        let out = Command::new(self.bin_dir.join("mock-idp"))
+            .arg("approve")
+            .stdin(fs::File::open(self.out().join("start.json")).unwrap())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    fn admin(&self, method: &str, path: &str, body: Option<Value>) {
+        let url = format!("{}{path}", self.mock.base_url);
+        let c = reqwest::blocking::Client::new();
+        let req = if method == "POST" {
+            c.post(url).json(&body.unwrap())
+        } else {
+            c.delete(url)
+        };
+        assert!(req.send().unwrap().status().is_success());
+    }
+}
+
+fn placeholders(home: &Path) -> Vec<PathBuf> {
+    fs::read_dir(home.join(".mp/accounts"))
+        .map(|rd| {
+            rd.map(|e| e.unwrap().path())
+                .filter(|p| {
+                    p.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with(".tmp-")
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_consumer_runs_the_login_tasks_and_the_plugin() {
+    let c = Consumer::new();
+    // The consumer's own task, before any login: the plugin starts one and stops.
+    let first = c.make("deploy", &[]);
+    assert_ne!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("no Mixpanel account is logged in"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first
+            .stderr
+            .contains("/oauth/authorize/?response_type=code"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first.stderr.contains(
+            "MP_LOGIN_REDIRECT_URL='<the URL the browser landed on>' cargo make mp-login-finish"
+        ),
+        "{}",
+        first.stderr
+    );
+    assert!(!c.dir.join("deployed.txt").exists(), "the task did not run");
+    let (code, start) = c.step("start");
+    assert_eq!((code, start["state"].as_str()), (0, Some("ok")));
+
+    // The person approves; the pipeline finishes the login with the task.
+    let redirect = c.approve();
+    let finish = c.make("mp-login-finish", &[("MP_LOGIN_REDIRECT_URL", &redirect)]);
+    assert_eq!(finish.code, 0, "{}", finish.stderr);
+    let (code, finished) = c.step("finish");
+    assert_eq!(code, 0);
+    assert_eq!(finished["account"]["name"], "acme-analytics");
+    assert!(c
+        .home
+        .join(".mp/accounts/acme-analytics/tokens.json")
+        .exists());
+
+    // Logged in: the plugin runs the task with the account in MP_ACCOUNT.
+    let second = c.make("deploy", &[]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(second
+        .stderr
+        .contains("using the Mixpanel account `acme-analytics`"));
+    assert_eq!(
+        fs::read_to_string(c.dir.join("deployed.txt"))
+            .unwrap()
+            .trim(),
+        "deploying as acme-analytics"
+    );
+
+    // mp-autopick as a task, on the account's own me.json.
+    let me = c.home.join(".mp/accounts/acme-analytics/me.json");
+    let pick = c.make("mp-autopick", &[("MP_LOGIN_ME_FILE", me.to_str().unwrap())]);
+    assert_eq!(pick.code, 0, "{}", pick.stderr);
+    assert_eq!(c.step("autopick").1["project_pick"]["project_id"], "3001");
+}
+
+#[test]
+fn a_failing_step_stops_the_flow_and_resume_completes_it() {
+    let c = Consumer::new();
+    // /me answers 500 until the fault is cleared.
+    c.admin(
+        "POST",
+        "/__admin/faults",
+        Some(json!({"endpoint": "me", "status": 500, "retry_after": 0})),
+    );
+    assert_eq!(c.make("mp-login-start", &[]).code, 0);
+    let redirect = c.approve();
+    let finish = c.make("mp-login-finish", &[("MP_LOGIN_REDIRECT_URL", &redirect)]);
+    assert_ne!(finish.code, 0, "the flow stops");
+    assert!(
+        finish
+            .stderr
+            .contains("step `finish` failed with exit code 1"),
+        "{}",
+        finish.stderr
+    );
+    assert!(
+        finish.stderr.contains("exit code: 1"),
+        "cargo-make names the binary's code: {}",
+        finish.stderr
+    );
+    let (code, envelope) = c.step("finish");
+    assert_eq!(code, 1, "the binary's own exit code is kept");
+    assert_eq!(envelope["error"]["code"], "LOGIN_FINISH_PUBLISH_FAILED");
+    let placeholder = envelope["error"]["details"]["placeholder_dir"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(placeholders(&c.home), [PathBuf::from(&placeholder)]);
+
+    // Resume while /me still fails: the same failure, nothing lost.
+    assert_ne!(c.make("mp-login-resume", &[]).code, 0);
+    assert_eq!(c.step("resume").1["error"]["code"], "ME_FETCH_ERROR");
+    assert!(Path::new(&placeholder).exists());
+
+    // The server recovers; the resume task takes the placeholder from finish.json.
+    c.admin("DELETE", "/__admin/faults", None);
+    let resume = c.make("mp-login-resume", &[]);
+    assert_eq!(resume.code, 0, "{}", resume.stderr);
+    let (code, resumed) = c.step("resume");
+    assert_eq!(code, 0);
+    assert_eq!(resumed["account"]["name"], "acme-analytics");
+    assert!(placeholders(&c.home).is_empty());
+    assert!(c.home.join(".mp/accounts/acme-analytics/me.json").exists());
+}
+
+#[test]
+fn a_finish_without_a_redirect_says_which_variables_to_set() {
+    let c = Consumer::new();
+    assert_eq!(c.make("mp-login-start", &[]).code, 0);
+    let finish = c.make("mp-login-finish", &[]);
+    assert_ne!(finish.code, 0);
+    assert!(
+        finish.stderr.contains("set MP_LOGIN_REDIRECT_URL"),
+        "{}",
+        finish.stderr
+    );
+    // stdin is /dev/null in a task: the binary reads an empty paste.
+    let (code, envelope) = c.step("finish");
+    assert_eq!(
+        (code, envelope["error"]["code"].as_str()),
+        (3, Some("OAUTH_REDIRECT_INVALID"))
+    );
+    assert!(envelope["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("empty"));
+    assert!(
+        c.dir.join("target/mp-login/start.json").exists(),
+        "earlier steps' files stay for inspection"
+    );
+}
