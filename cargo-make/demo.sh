@@ -3,8 +3,9 @@
 # mock-idp this script starts and always stops, in a throw-away HOME under target/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-demo="$root/target/mp-login-demo"
-rm -rf "$demo"
+demo="${MP_LOGIN_DEMO_DIR:-$root/target/mp-login-demo}"
+# Only what the demo itself writes is cleared: MP_LOGIN_DEMO_DIR may name any directory.
+rm -rf "$demo/home" "$demo/steps" "$demo/mock.json" "$demo/mock.log" "$demo/redirect.txt"
 mkdir -p "$demo/home"
 # cargo and rustup keep their own homes while HOME moves.
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"

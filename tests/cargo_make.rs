@@ -323,3 +323,74 @@ fn a_finish_without_a_redirect_says_which_variables_to_set() {
         "earlier steps' files stay for inspection"
     );
 }
+
+/// `cargo make mp-login-demo` in this repository, its files in `dir`.
+fn demo(dir: &Path, scenario: &str) -> Output {
+    let real_home = std::env::var("HOME").unwrap();
+    Command::new("cargo")
+        .args([
+            "make",
+            "--no-color",
+            "--skip-tasks",
+            "^build$",
+            "mp-login-demo",
+        ])
+        .current_dir(kit_root())
+        .env(
+            "CARGO_HOME",
+            std::env::var("CARGO_HOME").unwrap_or(format!("{real_home}/.cargo")),
+        )
+        .env("MP_LOGIN_DEMO_DIR", dir)
+        .env(
+            "MP_LOGIN_BIN_DIR",
+            common::bin_path("mp-login-start").parent().unwrap(),
+        )
+        .env("MOCK_SCENARIO", scenario)
+        .env("NO_PROXY", "*")
+        .output()
+        .unwrap()
+}
+
+/// The mock the demo started no longer accepts connections.
+fn assert_mock_stopped(dir: &Path) {
+    let ready: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("mock.json")).unwrap()).unwrap();
+    let addr = ready["base_url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_string();
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "the demo's mock at {addr} is still running"
+    );
+}
+
+#[test]
+fn the_demo_publishes_an_account_and_stops_its_mock_even_when_a_step_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ok = tmp.path().join("ok");
+    let out = demo(&ok, "single");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let finish: Value =
+        serde_json::from_str(&fs::read_to_string(ok.join("steps/finish.json")).unwrap()).unwrap();
+    assert_eq!(finish["account"]["name"], "acme-analytics");
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("\"command\":\"mp-login-finish\",\"state\":\"ok\""));
+    assert_mock_stopped(&ok);
+    // finish fails (no project in the login's region): the mock is stopped all the same.
+    let failed = tmp.path().join("failed");
+    let out = demo(&failed, "cross-region");
+    assert!(!out.status.success());
+    assert_eq!(
+        fs::read_to_string(failed.join("steps/finish.exit"))
+            .unwrap()
+            .trim(),
+        "6"
+    );
+    assert_mock_stopped(&failed);
+}
