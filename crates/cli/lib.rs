@@ -19,7 +19,6 @@ use mp_login_core::login::Context;
 use mp_login_core::publish::Paths;
 use mp_login_core::{store, Error};
 
-#[path = "commands.rs"]
 pub mod commands;
 
 /// Flags every networked command shares.
