@@ -218,6 +218,16 @@ fn access_denied_removes_the_inflight() {
 }
 
 #[test]
+fn a_denial_of_another_login_keeps_this_one() {
+    let env = Env::new();
+    env.start(&[]);
+    let stale = format!("{CALLBACK}?error=access_denied&state=of-an-older-login");
+    let run = env.run("mp-login-finish", &[&stale], None);
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_STATE_MISMATCH");
+    assert!(env.inflight_path().exists(), "kept");
+}
+
+#[test]
 fn registration_error_5xx_and_429() {
     let env = Env::new();
     env.idp

@@ -174,14 +174,21 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     // inflight file exists only once the redirect has arrived on stdin.
     let text = opts.input.read()?;
     let inflight = Inflight::load(&opts.inflight_path, clock::now())?;
+    let same_state = |state: &str| bool::from(state.as_bytes().ct_eq(inflight.state.as_bytes()));
     let (code, state) = match redirect::parse(&text, &inflight.redirect_uri)? {
-        Redirect::Denied { error, description } => {
+        // A denial of another login (its state differs) must not end this one.
+        Redirect::Denied { state: Some(s), .. } if !same_state(&s) => {
+            return Err(Error::StateMismatch)
+        }
+        Redirect::Denied {
+            error, description, ..
+        } => {
             store::remove_if_exists(&opts.inflight_path)?;
             return Err(Error::AccessDenied { error, description });
         }
         Redirect::Code { code, state } => (code, state),
     };
-    if !bool::from(state.as_bytes().ct_eq(inflight.state.as_bytes())) {
+    if !same_state(&state) {
         return Err(Error::StateMismatch);
     }
     let endpoints = Endpoints::new(inflight.region, Some(&inflight.base_url))?;

@@ -22,6 +22,7 @@ pub enum Redirect {
     Denied {
         error: String,
         description: Option<String>,
+        state: Option<String>,
     },
 }
 
@@ -92,6 +93,7 @@ pub fn parse(input: &str, redirect_uri: &str) -> Result<Redirect> {
         return Ok(Redirect::Denied {
             error,
             description: params.error_description,
+            state: params.state,
         });
     }
     match (params.code, params.state) {
@@ -177,7 +179,9 @@ mod tests {
         )
         .unwrap()
         {
-            Redirect::Denied { error, description } => {
+            Redirect::Denied {
+                error, description, ..
+            } => {
                 assert_eq!(error, "access_denied");
                 assert_eq!(description.as_deref(), Some("User said no"));
             }
