@@ -399,3 +399,29 @@ fn a_busy_accounts_large_me_is_published_without_member_lists() {
     assert_eq!(v["projects"].as_object().unwrap().len(), 5000);
     assert_eq!(v["workspaces"].as_object().unwrap().len(), 5000);
 }
+
+/// Regression: in this pipe all three processes start at once, and finish used to look for the
+/// inflight file before start had written it (OAUTH_INFLIGHT_MISSING). finish now reads its
+/// input first (crates/core/src/login.rs, `finish`).
+#[test]
+fn the_three_way_pipe_works_because_finish_reads_stdin_before_the_inflight() {
+    let env = Env::new();
+    let dir = common::bin_path("mp-login-start")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    assert!(
+        dir.join("mock-idp").exists(),
+        "cargo test builds mock-idp (default-members)"
+    );
+    let pipe = format!(
+        "{d}/mp-login-start | {d}/mock-idp approve | {d}/mp-login-finish",
+        d = dir.display()
+    );
+    let mut bash = env.std_command("bash");
+    bash.args(["-o", "pipefail", "-c", &pipe]);
+    let run = env.finish_run(bash.output().unwrap());
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout["command"], "mp-login-finish");
+    assert_eq!(run.stdout["account"]["name"], "acme-analytics");
+}
