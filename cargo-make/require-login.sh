@@ -13,7 +13,7 @@ config=${MP_CONFIG_PATH:-$HOME/.mp/config.toml}
 account=${MP_ACCOUNT:-}
 if [ -z "$account" ] && [ -f "$config" ]; then
   # `[active] account = "<name>"`, as mp-login-finish writes it.
-  account=$(sed -n '/^\[active\]/,/^\[/ s/^account *= *"\([A-Za-z0-9_-]*\)".*/\1/p' "$config" | head -n1)
+  account=$(sed -n '/^[[:space:]]*\[[[:space:]]*active[[:space:]]*\]/,/^[[:space:]]*\[/ s/^[[:space:]]*account[[:space:]]*=[[:space:]]*["'"'"']\([A-Za-z0-9_-]*\)["'"'"'].*/\1/p' "$config" | head -n1)
 fi
 if [ -n "$account" ] && [ -f "$storage/accounts/$account/tokens.json" ]; then
   echo "$account" >"$out/account"
