@@ -171,21 +171,6 @@ echo "deploying as $MP_ACCOUNT" > deployed.txt
     }
 }
 
-fn placeholders(home: &Path) -> Vec<PathBuf> {
-    fs::read_dir(home.join(".mp/accounts"))
-        .map(|rd| {
-            rd.map(|e| e.unwrap().path())
-                .filter(|p| {
-                    p.file_name()
-                        .unwrap()
-                        .to_string_lossy()
-                        .starts_with(".tmp-")
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn a_consumer_runs_the_login_tasks_and_the_plugin() {
     let c = Consumer::new();
@@ -279,7 +264,10 @@ fn a_failing_step_stops_the_flow_and_resume_completes_it() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(placeholders(&c.home), [PathBuf::from(&placeholder)]);
+    assert_eq!(
+        common::placeholders_in(&c.home.join(".mp/accounts")),
+        [PathBuf::from(&placeholder)]
+    );
 
     // Resume while /me still fails: the same failure, nothing lost.
     assert_ne!(c.make("mp-login-resume", &[]).code, 0);
@@ -293,7 +281,7 @@ fn a_failing_step_stops_the_flow_and_resume_completes_it() {
     let (code, resumed) = c.step("resume");
     assert_eq!(code, 0);
     assert_eq!(resumed["account"]["name"], "acme-analytics");
-    assert!(placeholders(&c.home).is_empty());
+    assert!(common::placeholders_in(&c.home.join(".mp/accounts")).is_empty());
     assert!(c.home.join(".mp/accounts/acme-analytics/me.json").exists());
 }
 

@@ -233,20 +233,7 @@ impl Env {
 
     /// The `.tmp-*` placeholders under `S/accounts/`.
     pub fn placeholders(&self) -> Vec<PathBuf> {
-        let Ok(rd) = fs::read_dir(self.accounts()) else {
-            return vec![];
-        };
-        let mut v: Vec<PathBuf> = rd
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                p.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with(".tmp-")
-            })
-            .collect();
-        v.sort();
-        v
+        placeholders_in(&self.accounts())
     }
 
     /// Replaces what is random in a run (paths, ports, ids, times) for snapshots.
@@ -297,6 +284,24 @@ impl Env {
         }
         s
     }
+}
+
+/// The `.tmp-*` placeholders in an accounts directory, sorted (none when it does not exist).
+pub fn placeholders_in(accounts: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = fs::read_dir(accounts) else {
+        return vec![];
+    };
+    let mut v: Vec<PathBuf> = rd
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".tmp-")
+        })
+        .collect();
+    v.sort();
+    v
 }
 
 /// The binaries of this package (assert_cmd's lookup through CARGO_BIN_EXE_<name>).

@@ -441,4 +441,23 @@ impl Error {
     }
 }
 
+/// serde_json's message with any quoted value cut out: a wrong-typed field of a secret file
+/// must not echo what it held.
+pub fn json_error_without_values(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let mut out = String::with_capacity(msg.len());
+    let mut in_quotes = false;
+    for c in msg.chars() {
+        if c == '"' {
+            if !in_quotes {
+                out.push_str("\"…\"");
+            }
+            in_quotes = !in_quotes;
+        } else if !in_quotes {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -103,8 +103,12 @@ impl Inflight {
                 read.mode
             )));
         }
-        let value: serde_json::Value = serde_json::from_slice(&read.bytes)
-            .map_err(|e| corrupt(format!("not JSON ({})", json_error_without_values(&e))))?;
+        let value: serde_json::Value = serde_json::from_slice(&read.bytes).map_err(|e| {
+            corrupt(format!(
+                "not JSON ({})",
+                crate::error::json_error_without_values(&e)
+            ))
+        })?;
         match value.get("schema_version").and_then(|v| v.as_u64()) {
             Some(v) if v > SCHEMA_VERSION => {
                 return Err(Error::InflightSchemaTooNew {
@@ -115,8 +119,8 @@ impl Inflight {
             Some(SCHEMA_VERSION) => {}
             _ => return Err(corrupt("`schema_version` is missing or not 1".into())),
         }
-        let file: File =
-            serde_json::from_value(value).map_err(|e| corrupt(json_error_without_values(&e)))?;
+        let file: File = serde_json::from_value(value)
+            .map_err(|e| corrupt(crate::error::json_error_without_values(&e)))?;
         let created_at = clock::parse_rfc3339(&file.created_at)
             .ok_or_else(|| corrupt("`created_at` is not an RFC 3339 time".into()))?;
         let expires_at = clock::parse_rfc3339(&file.expires_at)
@@ -141,25 +145,6 @@ impl Inflight {
             project_id: file.project_id,
         })
     }
-}
-
-/// serde_json's message with any quoted value cut out: a wrong-typed field of a secret file
-/// must not echo what it held.
-pub fn json_error_without_values(e: &serde_json::Error) -> String {
-    let msg = e.to_string();
-    let mut out = String::with_capacity(msg.len());
-    let mut in_quotes = false;
-    for c in msg.chars() {
-        if c == '"' {
-            if !in_quotes {
-                out.push_str("\"…\"");
-            }
-            in_quotes = !in_quotes;
-        } else if !in_quotes {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -214,7 +199,7 @@ mod tests {
         let Err(e) = serde_json::from_str::<File>(r#"{"schema_version":"s3cr3t"}"#) else {
             panic!("a string schema_version must not parse")
         };
-        let msg = json_error_without_values(&e);
+        let msg = crate::error::json_error_without_values(&e);
         assert!(!msg.contains("s3cr3t"), "{msg}");
         assert!(msg.contains("invalid type"), "{msg}");
     }

@@ -128,20 +128,14 @@ impl RedirectInput {
         };
         let bytes = match self {
             RedirectInput::Arg(s) => s.into_bytes(),
-            RedirectInput::File(path) => {
-                let file = std::fs::File::open(&path).map_err(|e| {
+            RedirectInput::File(path) => std::fs::File::open(&path)
+                .and_then(read_bounded)
+                .map_err(|e| {
                     Error::invalid_args(format!(
                         "cannot read --redirect-file `{}`: {e}",
                         path.display()
                     ))
-                })?;
-                read_bounded(file).map_err(|e| {
-                    Error::invalid_args(format!(
-                        "cannot read --redirect-file `{}`: {e}",
-                        path.display()
-                    ))
-                })?
-            }
+                })?,
             RedirectInput::Stdin(r) => read_bounded(r)
                 .map_err(|e| Error::invalid_args(format!("cannot read stdin: {e}")))?,
         };

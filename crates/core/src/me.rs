@@ -252,7 +252,7 @@ impl<'a> MeBody<'a> {
             };
             format!(
                 "the /me answer is {what} ({})",
-                crate::inflight::json_error_without_values(&e)
+                crate::error::json_error_without_values(&e)
             )
         })?;
         let Top {
@@ -331,7 +331,7 @@ fn typed<T: for<'de> Deserialize<'de> + Default>(
         Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
             format!(
                 "the /me answer's `{key}` do not have the expected shape ({})",
-                crate::inflight::json_error_without_values(&e)
+                crate::error::json_error_without_values(&e)
             )
         }),
     }

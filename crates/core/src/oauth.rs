@@ -58,7 +58,7 @@ pub fn register_or_reuse(
         let cached: ClientCache =
             serde_json::from_slice(&read.bytes).map_err(|e| Error::ClientCacheCorrupt {
                 path: path.clone(),
-                reason: crate::inflight::json_error_without_values(&e),
+                reason: crate::error::json_error_without_values(&e),
             })?;
         if cached.redirect_uri == redirect_uri && cached.scope == scope {
             return Ok(Client {
@@ -87,7 +87,7 @@ pub fn register_or_reuse(
     if !reply.is_success() {
         return Err(registration_error(
             HttpFailure::Status(reply.status),
-            oauth_error_text(&reply),
+            oauth_error(&reply).1,
         ));
     }
     #[derive(Deserialize)]
@@ -179,7 +179,7 @@ impl Tokens {
         let file: TokensFile = serde_json::from_slice(&read.bytes).map_err(|e| Error::Io {
             action: "cannot parse",
             path: path.to_path_buf(),
-            message: crate::inflight::json_error_without_values(&e),
+            message: crate::error::json_error_without_values(&e),
         })?;
         Ok(Some(Tokens {
             access_token: AccessToken::new(file.access_token),
@@ -215,11 +215,11 @@ pub fn exchange(
     })?;
     drop(verifier);
     if !reply.is_success() {
-        let oauth_error = oauth_error_code(&reply);
+        let (oauth_error, message) = oauth_error(&reply);
         return Err(Error::TokenError {
             failure: HttpFailure::Status(reply.status),
             oauth_error,
-            message: oauth_error_text(&reply),
+            message,
         });
     }
     #[derive(Deserialize)]
@@ -253,24 +253,21 @@ struct OAuthErrorBody {
     error_description: Option<String>,
 }
 
-fn oauth_error_code(reply: &Reply) -> Option<String> {
-    serde_json::from_slice::<OAuthErrorBody>(&reply.body)
-        .ok()
-        .and_then(|b| b.error)
-}
-
-/// `HTTP 400: invalid_grant (the code has expired)` from an RFC 6749 §5.2 body; the status alone
-/// when the body is not one. The server's own words only: the request is never echoed.
-pub fn oauth_error_text(reply: &Reply) -> String {
+/// The RFC 6749 §5.2 `error` code of a failed answer, and the sentence for people:
+/// `HTTP 400: invalid_grant (the code has expired)`, or the status alone when the body is not
+/// such an object. The server's own words only: the request is never echoed.
+fn oauth_error(reply: &Reply) -> (Option<String>, String) {
     let body = serde_json::from_slice::<OAuthErrorBody>(&reply.body).ok();
     let mut text = format!("HTTP {}", reply.status);
+    let mut code = None;
     if let Some(b) = body {
-        if let Some(e) = b.error {
+        if let Some(e) = &b.error {
             text.push_str(&format!(": {e}"));
         }
         if let Some(d) = b.error_description {
             text.push_str(&format!(" ({d})"));
         }
+        code = b.error;
     }
-    text
+    (code, text)
 }

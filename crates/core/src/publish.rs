@@ -151,7 +151,7 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
         Some(read) => {
             serde_json::from_slice(&read.bytes).map_err(|e| Error::PlaceholderMetaCorrupt {
                 path: meta_path.clone(),
-                reason: crate::inflight::json_error_without_values(&e),
+                reason: crate::error::json_error_without_values(&e),
             })?
         }
     };
