@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${MP_LOGIN_OUT:?MP_LOGIN_OUT names the directory for the step files}
 mkdir -p "$out"
 rm -f "$out/account"
-storage=${MP_STORAGE_DIR:-$HOME/.mp}
+storage=${MP_STORAGE_DIR:-${MP_OAUTH_STORAGE_DIR:-$HOME/.mp}}
 config=${MP_CONFIG_PATH:-$HOME/.mp/config.toml}
 
 account=${MP_ACCOUNT:-}

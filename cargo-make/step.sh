@@ -24,7 +24,7 @@ case "$step" in
   finish)
     bin=mp-login-finish
     if [ -n "${MP_LOGIN_REDIRECT_URL:-}" ] && [ -n "${MP_LOGIN_REDIRECT_FILE:-}" ]; then
-      # Let the binary say it: its INVALID_ARGS envelope is the step's record.
+      # Let the binary say it: its INVALID_ARGUMENT envelope is the step's record.
       args+=("$MP_LOGIN_REDIRECT_URL" --redirect-file "$MP_LOGIN_REDIRECT_FILE")
     elif [ -n "${MP_LOGIN_REDIRECT_URL:-}" ]; then
       args+=("$MP_LOGIN_REDIRECT_URL")

@@ -1,5 +1,6 @@
 //! `mp-autopick`: the cascade of SPEC §8 as a stdin → stdout filter, one snapshot per method,
-//! and properties: key order never matters, the pick is always region-compatible.
+//! and properties: the key order of projects never changes the pick, the pick is always
+//! region-compatible.
 
 mod common;
 
@@ -35,17 +36,21 @@ fn one_snapshot_per_method() {
             vec![],
         ),
         (
-            "fallback_unintegrated",
+            "fallback_with_unintegrated",
             scenario("unintegrated-only", 0).unwrap(),
             vec![],
         ),
-        ("fallback_demo", scenario("demos-only", 0).unwrap(), vec![]),
+        (
+            "fallback_with_demos",
+            scenario("demos-only", 0).unwrap(),
+            vec![],
+        ),
         (
             "explicit",
             scenario("multi-org", 0).unwrap(),
             vec!["--project", "3002"],
         ),
-        ("none", MeBuilder::new().build(), vec![]),
+        ("no_projects", MeBuilder::new().build(), vec![]),
     ];
     for (method, body, args) in cases {
         // Wrapped like the real API and bare: the same pick.
@@ -59,7 +64,9 @@ fn one_snapshot_per_method() {
         .write_stdin(scenario("multi-org", 0).unwrap().to_string());
     let run = env.finish_run(c.output().unwrap());
     snapshot!("autopick_env", env.redact(&run));
-    assert_eq!(run.stdout["project_pick"]["method"], "env");
+    // MP_PROJECT_ID is an explicit pick, as in the seed.
+    assert_eq!(run.stdout["project_pick"]["method"], "explicit");
+    assert_eq!(run.stdout["project"]["id"], "3103");
 }
 
 #[test]
@@ -77,7 +84,7 @@ fn reads_me_from_a_file_and_honours_the_region() {
         None,
     );
     assert_eq!(run.exit_code, 0);
-    assert_eq!(run.stdout["project_pick"]["project_id"], "3001");
+    assert_eq!(run.stdout["project"]["id"], "3001");
     let run = env.run("mp-autopick", &["--me", file.to_str().unwrap()], None);
     snapshot!("autopick_needs_region_switch", env.redact(&run));
     assert_eq!(run.exit_code, 6);
@@ -93,6 +100,14 @@ fn errors_of_the_filter() {
     assert_eq!(
         (run.exit_code, run.stdout["error"]["code"].as_str()),
         (4, Some("PROJECT_NOT_FOUND"))
+    );
+    let mut c = env.command("mp-autopick");
+    c.env("MP_PROJECT_ID", "42")
+        .write_stdin(scenario("single", 0).unwrap().to_string());
+    let run = env.finish_run(c.output().unwrap());
+    assert_eq!(
+        (run.exit_code, run.stdout["error"]["code"].as_str()),
+        (1, Some("CONFIG_ERROR"))
     );
     let run = env.run("mp-autopick", &["--me", "/nonexistent/me.json"], None);
     assert_eq!(run.exit_code, 3);
@@ -124,7 +139,7 @@ fn me_text(projects: &[Gen], orgs: &[u8], wrapped: bool) -> String {
                 fields.push(format!("\"domain\":\"{d}\""));
             }
             if let Some(i) = integrated {
-                fields.push(format!("\"has_integrated_data\":{i}"));
+                fields.push(format!("\"has_integrated\":{i}"));
             }
             format!("\"{id}\":{{{}}}", fields.join(","))
         })
@@ -192,12 +207,13 @@ proptest! {
         let me = MeBody::parse(me_text(&projects, &[0, 1, 2, 3, 4], false).as_bytes()).unwrap().me;
         match pick(&me, region, None) {
             Ok(p) => {
-                let id = p.project_id.expect("projects exist, so one is picked");
+                let id = p.project.expect("projects exist, so one is picked").id;
                 let chosen = me.project(&id).unwrap();
                 prop_assert!(chosen.is_compatible_with(region));
-                prop_assert!(p.funnel.integrated <= p.funnel.non_demo);
-                prop_assert!(p.funnel.non_demo <= p.funnel.region_compatible);
-                prop_assert!(p.funnel.region_compatible <= p.funnel.total);
+                let c = p.project_pick;
+                prop_assert!(c.filtered_count + c.demo_excluded + c.unintegrated_excluded == c.region_compatible_count);
+                prop_assert!(c.region_compatible_count <= c.accessible_project_count);
+                prop_assert!(c.auto_picked);
             }
             Err(e) => {
                 prop_assert_eq!(e.code(), "NEEDS_REGION_SWITCH");

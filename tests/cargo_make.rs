@@ -229,7 +229,7 @@ fn a_consumer_runs_the_login_tasks_and_the_plugin() {
     let me = c.home.join(".mp/accounts/acme-analytics/me.json");
     let pick = c.make("mp-autopick", &[("MP_LOGIN_ME_FILE", me.to_str().unwrap())]);
     assert_eq!(pick.code, 0, "{}", pick.stderr);
-    assert_eq!(c.step("autopick").1["project_pick"]["project_id"], "3001");
+    assert_eq!(c.step("autopick").1["project"]["id"], "3001");
 }
 
 #[test]
@@ -271,7 +271,9 @@ fn a_failing_step_stops_the_flow_and_resume_completes_it() {
 
     // Resume while /me still fails: the same failure, nothing lost.
     assert_ne!(c.make("mp-login-resume", &[]).code, 0);
-    assert_eq!(c.step("resume").1["error"]["code"], "ME_FETCH_ERROR");
+    let (_, still) = c.step("resume");
+    assert_eq!(still["error"]["code"], "LOGIN_FINISH_PUBLISH_FAILED");
+    assert_eq!(still["error"]["details"]["original_code"], "SERVER_ERROR");
     assert!(Path::new(&placeholder).exists());
 
     // The server recovers; the resume task takes the placeholder from finish.json.
@@ -300,7 +302,7 @@ fn a_finish_without_a_redirect_says_which_variables_to_set() {
     let (code, envelope) = c.step("finish");
     assert_eq!(
         (code, envelope["error"]["code"].as_str()),
-        (3, Some("OAUTH_REDIRECT_INVALID"))
+        (2, Some("OAUTH_PASTE_ERROR"))
     );
     assert!(envelope["error"]["message"]
         .as_str()
@@ -368,7 +370,7 @@ fn the_demo_publishes_an_account_and_stops_its_mock_even_when_a_step_fails() {
         serde_json::from_str(&fs::read_to_string(ok.join("steps/finish.json")).unwrap()).unwrap();
     assert_eq!(finish["account"]["name"], "acme-analytics");
     assert!(String::from_utf8_lossy(&out.stdout)
-        .contains("\"command\":\"mp-login-finish\",\"state\":\"ok\""));
+        .contains("\"state\":\"ok\",\"command\":\"mp-login-finish\""));
     assert_mock_stopped(&ok);
     // finish fails (no project in the login's region): the mock is stopped all the same.
     let failed = tmp.path().join("failed");

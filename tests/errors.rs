@@ -39,7 +39,7 @@ fn invalid_args_bad_values() {
     let run = env.run("mp-login-start", &["--region", "mars"], None);
     assert_eq!(
         (run.exit_code, run.stdout["error"]["code"].as_str()),
-        (3, Some("INVALID_ARGS"))
+        (3, Some("INVALID_ARGUMENT"))
     );
     let run = env.run("mp-autopick", &["--region"], None);
     assert_eq!(run.exit_code, 3);
@@ -75,7 +75,7 @@ fn invalid_args_plain_base_url_is_refused() {
     );
     assert_eq!(
         (run.exit_code, run.stdout["error"]["code"].as_str()),
-        (3, Some("INVALID_ARGS"))
+        (3, Some("INVALID_ARGUMENT"))
     );
 }
 
@@ -93,17 +93,19 @@ fn inflight_missing() {
 }
 
 #[test]
-fn inflight_expired_is_removed() {
+fn inflight_expired_is_kept() {
     let env = Env::new();
     let redirect = env.start_and_approve(&[]);
+    // 2026-01-01T00:00:00Z, ten minutes.
     tamper_inflight(&env, |v| {
-        v["created_at"] = "2026-01-01T00:00:00Z".into();
-        v["expires_at"] = "2026-01-01T00:10:00Z".into();
+        v["created_at"] = 1_767_225_600.into();
+        v["expires_at"] = 1_767_226_200.into();
     });
     let run = env.run("mp-login-finish", &[&redirect], None);
     snapshot!("error_inflight_expired", env.redact(&run));
     assert_eq!(run.exit_code, 2);
-    assert!(!env.inflight_path().exists(), "removed");
+    assert_eq!(run.stdout["error"]["details"]["expires_at"], 1_767_226_200);
+    assert!(env.inflight_path().exists(), "kept, as the seed keeps it");
 }
 
 #[test]
@@ -113,7 +115,7 @@ fn inflight_corrupt_is_kept() {
     fs::write(env.inflight_path(), "{not json").unwrap();
     let run = env.run("mp-login-finish", &[&redirect], None);
     snapshot!("error_inflight_corrupt", env.redact(&run));
-    assert_eq!(run.exit_code, 1);
+    assert_eq!(run.exit_code, 2);
     assert_eq!(
         fs::read_to_string(env.inflight_path()).unwrap(),
         "{not json",
@@ -125,9 +127,18 @@ fn inflight_corrupt_is_kept() {
 fn inflight_with_wrong_types_is_corrupt() {
     let env = Env::new();
     let redirect = env.start_and_approve(&[]);
-    tamper_inflight(&env, |v| v["state"] = 42.into());
+    tamper_inflight(&env, |v| v["created_at"] = "yesterday".into());
     let run = env.run("mp-login-finish", &[&redirect], None);
     assert_eq!(run.stdout["error"]["code"], "OAUTH_INFLIGHT_CORRUPT");
+    assert_eq!(run.exit_code, 2);
+    tamper_inflight(&env, |v| {
+        v.as_object_mut().unwrap().remove("pkce_verifier");
+    });
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    assert_eq!(
+        run.stdout["error"]["details"]["missing"],
+        serde_json::json!(["pkce_verifier"])
+    );
     assert!(env.inflight_path().exists());
 }
 
@@ -138,7 +149,7 @@ fn inflight_readable_by_others_is_corrupt() {
     fs::set_permissions(env.inflight_path(), fs::Permissions::from_mode(0o644)).unwrap();
     let run = env.run("mp-login-finish", &[&redirect], None);
     snapshot!("error_inflight_wrong_mode", env.redact(&run));
-    assert_eq!(run.exit_code, 1);
+    assert_eq!(run.exit_code, 2);
     assert!(env.inflight_path().exists(), "kept");
 }
 
@@ -150,12 +161,12 @@ fn inflight_schema_too_new_is_kept() {
     let before = fs::read(env.inflight_path()).unwrap();
     let run = env.run("mp-login-finish", &[&redirect], None);
     snapshot!("error_inflight_schema_too_new", env.redact(&run));
-    assert_eq!(run.exit_code, 1);
+    assert_eq!(run.exit_code, 2);
     assert_eq!(fs::read(env.inflight_path()).unwrap(), before, "kept");
 }
 
 #[test]
-fn redirect_invalid_names_the_authorize_url() {
+fn paste_error_names_the_authorize_url() {
     let env = Env::new();
     let started = env.start(&[]);
     let run = env.run(
@@ -164,12 +175,13 @@ fn redirect_invalid_names_the_authorize_url() {
         None,
     );
     snapshot!("error_redirect_is_authorize_url", env.redact(&run));
-    assert_eq!(run.exit_code, 3);
+    assert_eq!(run.exit_code, 2);
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_PASTE_ERROR");
     assert!(env.inflight_path().exists(), "kept");
 }
 
 #[test]
-fn redirect_invalid_without_state_and_too_large() {
+fn paste_error_without_state_and_too_large() {
     let env = Env::new();
     env.start(&[]);
     let run = env.run(
@@ -178,11 +190,11 @@ fn redirect_invalid_without_state_and_too_large() {
         None,
     );
     snapshot!("error_redirect_without_state", env.redact(&run));
-    assert_eq!(run.exit_code, 3);
+    assert_eq!(run.exit_code, 2);
     assert!(!format!("{run:?}").contains("SECRETCODE"));
     let big = "x".repeat(64 * 1024 + 1);
     let run = env.run("mp-login-finish", &[], Some(&big));
-    assert_eq!(run.stdout["error"]["code"], "OAUTH_REDIRECT_INVALID");
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_PASTE_ERROR");
     assert!(run.stdout["error"]["message"]
         .as_str()
         .unwrap()
@@ -207,23 +219,24 @@ fn state_mismatch_keeps_the_inflight() {
 }
 
 #[test]
-fn access_denied_removes_the_inflight() {
+fn auth_denied_keeps_the_inflight() {
     let env = Env::new();
     env.idp.deny_authorization(true);
     let redirect = env.start_and_approve(&[]);
     let run = env.run("mp-login-finish", &[&redirect], None);
     snapshot!("error_access_denied", env.redact(&run));
     assert_eq!(run.exit_code, 2);
-    assert!(!env.inflight_path().exists(), "removed");
+    assert!(env.inflight_path().exists(), "kept, as the seed keeps it");
 }
 
 #[test]
-fn a_denial_of_another_login_keeps_this_one() {
+fn a_denial_is_reported_before_the_state_and_keeps_the_login() {
     let env = Env::new();
     env.start(&[]);
+    // The seed checks `error` before `state` (CONTRACT §8 step 5).
     let stale = format!("{CALLBACK}?error=access_denied&state=of-an-older-login");
     let run = env.run("mp-login-finish", &[&stale], None);
-    assert_eq!(run.stdout["error"]["code"], "OAUTH_STATE_MISMATCH");
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_AUTH_DENIED");
     assert!(env.inflight_path().exists(), "kept");
 }
 
@@ -234,13 +247,13 @@ fn registration_error_5xx_and_429() {
         .fault(Endpoint::Register, Fault::status(500).retry_after(0));
     let run = env.run("mp-login-start", &[], None);
     snapshot!("error_registration_500", env.redact(&run));
-    assert_eq!(run.exit_code, 1);
+    assert_eq!(run.exit_code, 2);
     assert!(!env.inflight_path().exists(), "untouched");
     env.idp
         .fault(Endpoint::Register, Fault::status(429).retry_after(0));
     let run = env.run("mp-login-start", &[], None);
     snapshot!("error_registration_429", env.redact(&run));
-    assert_eq!(run.exit_code, 5);
+    assert_eq!(run.exit_code, 2);
     let registrations = env.calls("/oauth/mcp/register/").len();
     assert_eq!(registrations, 8, "each start tries 1 + 3 retries");
     assert!(
@@ -250,7 +263,7 @@ fn registration_error_5xx_and_429() {
 }
 
 #[test]
-fn token_error_invalid_grant_removes_the_inflight() {
+fn token_error_invalid_grant_keeps_the_inflight() {
     let env = Env::new();
     // Codes expire: this one is dead before the user pastes it.
     env.idp.set_code_ttl(Duration::ZERO);
@@ -259,7 +272,7 @@ fn token_error_invalid_grant_removes_the_inflight() {
     let run = env.run("mp-login-finish", &[&redirect], None);
     snapshot!("error_token_invalid_grant", env.redact(&run));
     assert_eq!(run.exit_code, 2);
-    assert!(!env.inflight_path().exists(), "removed");
+    assert!(env.inflight_path().exists(), "kept, as the seed keeps it");
     assert!(env.placeholders().is_empty());
 }
 
@@ -288,7 +301,7 @@ fn token_error_5xx_keeps_the_inflight() {
     env.idp.fault(Endpoint::Token, Fault::status(502).times(1));
     let run = env.run("mp-login-finish", &[&redirect], None);
     snapshot!("error_token_502", env.redact(&run));
-    assert_eq!(run.exit_code, 1);
+    assert_eq!(run.exit_code, 2);
     assert!(env.inflight_path().exists(), "kept");
 }
 
@@ -309,23 +322,31 @@ fn me_fetch_error_after_the_exchange_is_a_publish_failure() {
         !env.inflight_path().exists(),
         "the code is spent: inflight removed"
     );
+    let details = &run.stdout["error"]["details"];
     assert_eq!(
-        run.stdout["error"]["details"]["placeholder_dir"]
-            .as_str()
-            .unwrap(),
+        details["placeholder_dir"].as_str().unwrap(),
         placeholders[0].to_str().unwrap()
     );
+    assert_eq!(details["original_code"], "SERVER_ERROR");
+    let resume = format!("mp-login-resume {}", placeholders[0].display());
+    assert_eq!(run.stdout["resume_hint"]["command"], resume.as_str());
+    assert_eq!(run.stdout["next"][0]["command"], resume.as_str());
+    assert_eq!(run.stdout["error"]["actionable"], true);
 }
 
 #[test]
-fn me_fetch_error_exit_codes_follow_the_status() {
-    for (status, exit, code) in [(429, 5, "ME_FETCH_ERROR"), (401, 2, "ME_FETCH_ERROR")] {
+fn me_fetch_errors_carry_the_seeds_original_code_and_exit_1() {
+    for (status, code) in [
+        (429, "RATE_LIMITED"),
+        (401, "AUTH_FAILED"),
+        (404, "QUERY_FAILED"),
+    ] {
         let env = Env::new();
         env.idp
             .fault(Endpoint::Me, Fault::status(status).retry_after(0));
         let run = env.login(&[], &[]);
-        assert_eq!(run.exit_code, exit, "{status}: {run:?}");
-        assert_eq!(run.stdout["error"]["details"]["cause"]["code"], code);
+        assert_eq!(run.exit_code, 1, "{status}: {run:?}");
+        assert_eq!(run.stdout["error"]["details"]["original_code"], code);
         assert_eq!(env.placeholders().len(), 1);
         if status == 429 {
             snapshot!("error_publish_failed_me_429", env.redact(&run));
@@ -338,15 +359,19 @@ fn project_not_found_keeps_the_placeholder() {
     let env = Env::new();
     let run = env.login(&["--project", "999"], &[]);
     snapshot!("error_project_not_found", env.redact(&run));
-    assert_eq!(run.exit_code, 4);
+    assert_eq!(run.exit_code, 1);
+    assert_eq!(
+        run.stdout["error"]["details"]["original_code"],
+        "PROJECT_NOT_FOUND"
+    );
     assert_eq!(env.placeholders().len(), 1);
     let env = Env::new();
     env.set_env("MP_PROJECT_ID", "998");
     let run = env.login(&[], &[]);
-    assert_eq!(run.exit_code, 4);
+    assert_eq!(run.exit_code, 1);
     assert_eq!(
-        run.stdout["error"]["details"]["cause"]["details"]["source"],
-        "MP_PROJECT_ID"
+        run.stdout["error"]["details"]["original_code"],
+        "CONFIG_ERROR"
     );
 }
 
@@ -357,7 +382,13 @@ fn needs_region_switch_removes_the_placeholder() {
     let run = env.login(&[], &[]);
     snapshot!("error_needs_region_switch", env.redact(&run));
     assert_eq!(run.exit_code, 6);
-    assert_eq!(run.stdout["error"]["details"]["suggested_region"], "eu");
+    let details = &run.stdout["error"]["details"];
+    assert_eq!(details["auth_region"], "us");
+    assert_eq!(
+        details["cross_region_projects"].as_array().unwrap().len(),
+        3
+    );
+    assert!(run.stdout.get("resume_hint").is_none());
     assert!(
         env.placeholders().is_empty(),
         "removed: it can never be resumed"
@@ -373,10 +404,15 @@ fn invalid_account_name_at_start_and_at_finish() {
     snapshot!("error_invalid_account_name_start", env.redact(&run));
     assert_eq!(run.exit_code, 3);
     assert!(!env.inflight_path().exists());
-    let run = env.login(&[], &["--name", "../escape"]);
+    // At finish too it is refused before the code is spent (SPEC §13).
+    let redirect = env.start_and_approve(&[]);
+    let run = env.run("mp-login-finish", &[&redirect, "--name", "../escape"], None);
     snapshot!("error_invalid_account_name_finish", env.redact(&run));
     assert_eq!(run.exit_code, 3);
-    assert_eq!(env.placeholders().len(), 1, "placeholder kept");
+    assert!(env.placeholders().is_empty(), "nothing was exchanged");
+    assert!(env.inflight_path().exists(), "inflight kept");
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    assert_eq!(run.exit_code, 0, "the same redirect still works: {run:?}");
 }
 
 #[test]
@@ -398,6 +434,10 @@ fn corrupt_config_is_kept_and_the_placeholder_too() {
     snapshot!("error_config_corrupt", env.redact(&run));
     assert_eq!(run.exit_code, 1);
     assert_eq!(
+        run.stdout["error"]["details"]["original_code"],
+        "CONFIG_ERROR"
+    );
+    assert_eq!(
         fs::read_to_string(&env.config).unwrap(),
         "[accounts\nbroken"
     );
@@ -406,7 +446,7 @@ fn corrupt_config_is_kept_and_the_placeholder_too() {
 }
 
 #[test]
-fn network_error_on_a_closed_port() {
+fn registration_network_error_on_a_closed_port() {
     let env = Env::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -415,8 +455,8 @@ fn network_error_on_a_closed_port() {
         .port();
     let base = format!("http://127.0.0.1:{port}");
     let run = env.run("mp-login-start", &["--base-url", &base], None);
-    assert_eq!(run.exit_code, 1);
-    assert_eq!(run.stdout["error"]["code"], "NETWORK_ERROR");
+    assert_eq!(run.exit_code, 2);
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_REGISTRATION_ERROR");
     let mut redacted = env.redact(&run);
     let text = redacted.to_string().replace(&port.to_string(), "[PORT]");
     redacted = serde_json::from_str(&text).unwrap();
@@ -424,12 +464,15 @@ fn network_error_on_a_closed_port() {
 }
 
 #[test]
-fn read_timeout_is_a_network_error() {
+fn read_timeout_is_a_registration_error() {
     let env = Env::new();
     env.idp
         .fault(Endpoint::Register, Fault::delay(Duration::from_secs(3)));
     let run = env.run("mp-login-start", &["--read-timeout", "0.5"], None);
-    assert_eq!(run.stdout["error"]["code"], "NETWORK_ERROR", "{run:?}");
+    assert_eq!(
+        run.stdout["error"]["code"], "OAUTH_REGISTRATION_ERROR",
+        "{run:?}"
+    );
     assert!(run.stdout["error"]["message"]
         .as_str()
         .unwrap()

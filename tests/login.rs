@@ -20,6 +20,13 @@ fn start_then_finish_publishes_the_account() {
     let finished = env.run("mp-login-finish", &[&redirect], None);
     snapshot!("finish_ok", env.redact(&finished));
     assert_eq!(finished.exit_code, 0);
+    // What the seed's consumer (mixpanel-plugin auth.md) reads.
+    let out = &finished.stdout;
+    assert_eq!(out["account"]["type"], "oauth_browser");
+    assert_eq!(out["user"]["email"], "ada@example.com");
+    assert_eq!(out["project"]["id"], "3001");
+    assert_eq!(out["project_pick"]["auto_picked"], true);
+    assert_eq!(out["next"][0]["command"], "mp project list");
 
     let account = env.accounts().join("acme-analytics");
     assert_eq!(mode(&account), 0o700);
@@ -33,7 +40,7 @@ fn start_then_finish_publishes_the_account() {
     assert_eq!(tokens["token_type"], "Bearer");
     let me = read_json(&account.join("me.json"));
     assert_eq!(me["user_email"], "ada@example.com");
-    assert!(me["cached_at"].as_u64().is_some());
+    assert!(me["cached_at"].as_f64().is_some());
     assert!(
         me.get("status").is_none(),
         "me.json holds the unwrapped body"
@@ -68,8 +75,8 @@ fn a_second_login_for_the_same_organization_gets_a_suffix() {
     let config = fs::read_to_string(&env.config).unwrap();
     assert!(config.contains("[accounts.acme-analytics-2]"));
     assert!(
-        config.contains("[active]\naccount = \"acme-analytics\"\n"),
-        "the first login stays active"
+        config.contains("[active]\naccount = \"acme-analytics-3\"\n"),
+        "the newest login is active, as the seed's `use()` makes it: {config}"
     );
     // The client registered by the first start is reused.
     let registrations = env.calls("/oauth/mcp/register/").len();
@@ -84,7 +91,8 @@ fn name_and_project_given_to_start_are_used_by_finish() {
     snapshot!("finish_explicit_project", env.redact(&run));
     assert_eq!(run.stdout["account"]["name"], "work");
     assert_eq!(run.stdout["project_pick"]["method"], "explicit");
-    assert_eq!(run.stdout["account"]["project_id"], "3002");
+    assert_eq!(run.stdout["project_pick"]["auto_picked"], false);
+    assert_eq!(run.stdout["project"]["id"], "3002");
 }
 
 #[test]
@@ -96,18 +104,63 @@ fn name_and_project_given_to_finish_override_start() {
         &["--name", "from-finish", "--project", "3103"],
     );
     assert_eq!(run.stdout["account"]["name"], "from-finish");
-    assert_eq!(run.stdout["account"]["project_id"], "3103");
-    assert_eq!(run.stdout["account"]["organization_name"], "Globex");
+    assert_eq!(
+        run.stdout["project"],
+        json!({"id": "3103", "name": "Globex Web"})
+    );
 }
 
 #[test]
-fn mp_project_id_picks_with_method_env() {
+fn mp_project_id_is_an_explicit_pick() {
     let env = Env::new();
     env.idp.set_scenario("multi-org", 0);
     env.set_env("MP_PROJECT_ID", "3001");
     let run = env.login(&[], &[]);
-    assert_eq!(run.stdout["project_pick"]["method"], "env");
-    assert_eq!(run.stdout["account"]["project_id"], "3001");
+    assert_eq!(run.stdout["project_pick"]["method"], "explicit");
+    assert_eq!(run.stdout["project_pick"]["auto_picked"], false);
+    assert_eq!(run.stdout["project"]["id"], "3001");
+}
+
+#[test]
+fn multi_org_names_the_account_after_the_first_organization_and_picks_numerically() {
+    let env = Env::new();
+    env.idp.set_scenario("multi-org", 0);
+    let run = env.login(&[], &[]);
+    snapshot!("finish_multi_org", env.redact(&run));
+    // Globex comes first in /me; Acme (id 1001) wins the 2–2 tie on the lower id, and 990 is
+    // its numerically lowest project (3001 as text).
+    assert_eq!(run.stdout["account"]["name"], "globex");
+    assert_eq!(run.stdout["project"]["id"], "990");
+    assert_eq!(
+        run.stdout["project_pick"]["primary_org_name"],
+        "Acme Analytics"
+    );
+    let config = fs::read_to_string(&env.config).unwrap();
+    assert!(
+        config.contains("[active]\naccount = \"globex\""),
+        "{config}"
+    );
+}
+
+#[test]
+fn the_seeds_storage_variable_is_honoured() {
+    let env = Env::new();
+    let old = env.tmp.path().join("old-name");
+    let mut c = env.command("mp-login-start");
+    c.env_remove("MP_STORAGE_DIR")
+        .env("MP_OAUTH_STORAGE_DIR", &old);
+    let run = env.finish_run(c.output().unwrap());
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(old.join("oauth/inflight.json").exists());
+    // MP_STORAGE_DIR wins when both are set; an empty one counts as unset.
+    let mut c = env.command("mp-login-start");
+    c.env("MP_STORAGE_DIR", "")
+        .env("MP_OAUTH_STORAGE_DIR", &old);
+    let run = env.finish_run(c.output().unwrap());
+    assert_eq!(
+        run.stdout["inflight_path"],
+        old.join("oauth/inflight.json").to_str().unwrap()
+    );
 }
 
 #[test]
@@ -202,7 +255,7 @@ fn an_explicit_inflight_file_chains_the_steps() {
     let started = env.start(&["--inflight", inflight.to_str().unwrap()]);
     assert_eq!(mode(&inflight), 0o600);
     assert!(!env.inflight_path().exists());
-    assert!(started.stdout["next"]
+    assert!(started.stdout["finish_command"]
         .as_str()
         .unwrap()
         .contains("--inflight"));
@@ -252,7 +305,10 @@ fn a_me_without_projects_publishes_without_default_project() {
     env.idp.set_me(mock_idp::scenario::MeBuilder::new().build());
     let run = env.login(&[], &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
-    assert_eq!(run.stdout["project_pick"]["method"], "none");
+    assert_eq!(run.stdout["project_pick"]["method"], "no_projects");
+    assert_eq!(run.stdout["project_pick"]["auto_picked"], true);
+    assert_eq!(run.stdout["project"], serde_json::Value::Null);
+    // The builder's body has no organizations: the seed's fallback name.
     assert_eq!(run.stdout["account"]["name"], "account");
     let config = fs::read_to_string(&env.config).unwrap();
     assert!(!config.contains("default_project"), "{config}");
@@ -371,8 +427,8 @@ fn a_me_that_keeps_dropping_is_a_network_error_with_the_placeholder_kept() {
     snapshot!("error_publish_failed_me_dropped", env.redact(&run));
     assert_eq!(run.exit_code, 1);
     assert_eq!(
-        run.stdout["error"]["details"]["cause"]["code"],
-        "NETWORK_ERROR"
+        run.stdout["error"]["details"]["original_code"],
+        "HTTP_ERROR"
     );
     assert_eq!(env.placeholders().len(), 1);
     assert_eq!(env.calls("/api/app/me"), [0, 0]);
@@ -384,7 +440,7 @@ fn a_busy_accounts_large_me_is_published_without_member_lists() {
     env.idp.set_scenario("large", 5000);
     let run = env.login(&[], &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
-    assert_eq!(run.stdout["project_pick"]["funnel"]["total"], 5000);
+    assert_eq!(run.stdout["project_pick"]["accessible_project_count"], 5000);
     assert_eq!(
         run.stdout["project_pick"]["method"],
         "primary_org_lowest_id"

@@ -28,14 +28,19 @@ fn the_resume_hint_publishes_once_me_answers_again() {
     );
     let placeholder = env.placeholders().pop().unwrap();
     let saved_tokens = fs::read(placeholder.join("tokens.json")).unwrap();
-    // While /me still fails, resume reports the plain cause and keeps the placeholder.
-    let hint = failed.stdout["error"]["details"]["resume_hint"]
+    // While /me still fails, resume fails the same way and keeps the placeholder.
+    let hint = failed.stdout["resume_hint"]["command"]
         .as_str()
         .unwrap()
         .to_string();
     let still = run_hint(&env, &hint);
     snapshot!("resume_me_still_failing", env.redact(&still));
-    assert_eq!(still.stdout["error"]["code"], "ME_FETCH_ERROR");
+    assert_eq!(still.exit_code, 1);
+    assert_eq!(still.stdout["error"]["code"], "LOGIN_FINISH_PUBLISH_FAILED");
+    assert_eq!(
+        still.stdout["error"]["details"]["original_code"],
+        "SERVER_ERROR"
+    );
     assert!(placeholder.exists());
     // The server recovers; the user runs the hint's exact command.
     env.idp.clear_faults();
@@ -56,15 +61,24 @@ fn the_resume_hint_publishes_once_me_answers_again() {
 }
 
 #[test]
-fn an_invalid_name_is_fixed_on_resume() {
+fn a_taken_name_is_fixed_on_resume() {
     let env = Env::new();
-    let failed = env.login(&[], &["--name", "bad name"]);
-    assert_eq!(failed.exit_code, 3);
-    let hint = failed.stdout["error"]["details"]["resume_hint"]
-        .as_str()
-        .unwrap();
-    let hint = hint.replace("<new-name>", "good-name");
-    let run = run_hint(&env, &hint);
+    assert_eq!(env.login(&[], &["--name", "work"]).exit_code, 0);
+    let failed = env.login(&[], &["--name", "work"]);
+    assert_eq!(
+        failed.stdout["error"]["details"]["original_code"],
+        "ACCOUNT_EXISTS"
+    );
+    let hint = failed.stdout["resume_hint"]["command"].as_str().unwrap();
+    // A bad name on resume is the seed's CONFIG_ERROR, and the tokens stay.
+    let run = run_hint(&env, &format!("{hint} --name ../x"));
+    assert_eq!(run.exit_code, 1);
+    assert_eq!(
+        run.stdout["error"]["details"]["original_code"],
+        "CONFIG_ERROR"
+    );
+    assert_eq!(env.placeholders().len(), 1);
+    let run = run_hint(&env, &format!("{hint} --name good-name"));
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert_eq!(run.stdout["account"]["name"], "good-name");
     assert!(env.placeholders().is_empty());
@@ -75,13 +89,13 @@ fn the_project_given_to_finish_survives_into_resume() {
     let env = Env::new();
     env.idp.set_scenario("multi-org", 0);
     let (failed, _) = env.failed_publish(&[], &["--project", "3103"]);
-    let hint = failed.stdout["error"]["details"]["resume_hint"]
+    let hint = failed.stdout["resume_hint"]["command"]
         .as_str()
         .unwrap()
         .to_string();
     let run = run_hint(&env, &hint);
     assert_eq!(run.stdout["project_pick"]["method"], "explicit");
-    assert_eq!(run.stdout["account"]["project_id"], "3103");
+    assert_eq!(run.stdout["project"]["id"], "3103");
 }
 
 #[test]
@@ -94,7 +108,7 @@ fn a_path_outside_the_accounts_root_is_refused() {
     let before = tree(env.tmp.path());
     let run = env.run("mp-login-resume", &[outside.to_str().unwrap()], None);
     snapshot!("error_resume_outside_root", env.redact(&run));
-    assert_eq!(run.exit_code, 3);
+    assert_eq!(run.exit_code, 1);
     // `..` and symlinks are resolved before the check.
     let dotdot = env.accounts().join("../../elsewhere/.tmp-00000000");
     let run = env.run("mp-login-resume", &[dotdot.to_str().unwrap()], None);
@@ -123,7 +137,7 @@ fn a_missing_placeholder_is_not_found() {
         None,
     );
     snapshot!("error_resume_placeholder_missing", env.redact(&run));
-    assert_eq!(run.exit_code, 4);
+    assert_eq!(run.exit_code, 1);
     // A published account is not a placeholder either.
     env.login(&[], &[]);
     let run = env.run(
@@ -142,8 +156,113 @@ fn a_corrupt_meta_is_refused_and_kept() {
     let before = tree(&env.storage);
     let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
     snapshot!("error_resume_meta_corrupt", env.redact(&run));
-    assert_eq!(run.exit_code, 1);
+    assert_eq!(run.exit_code, 2);
     assert_eq!(tree(&env.storage), before, "kept as it was");
+    // A region the seed does not know is its CONFIG_ERROR; kept too.
+    fs::write(placeholder.join("meta.json"), r#"{"region": "mars"}"#).unwrap();
+    let before = tree(&env.storage);
+    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    assert_eq!(
+        (run.exit_code, run.stdout["error"]["code"].as_str()),
+        (1, Some("CONFIG_ERROR"))
+    );
+    assert_eq!(tree(&env.storage), before, "kept as it was");
+}
+
+#[test]
+fn a_placeholder_the_seed_wrote_is_resumed() {
+    let env = Env::new();
+    env.idp.set_scenario("cross-region", 0);
+    let (_, placeholder) = env.failed_publish(&["--region", "eu"], &[]);
+    // The seed's meta.json: integer created_at, no base_url (MP_BASE_URL stands in).
+    fs::write(
+        placeholder.join("meta.json"),
+        "{\n  \"schema_version\": 1,\n  \"region\": \"eu\",\n  \"created_at\": 1795886213\n}",
+    )
+    .unwrap();
+    // The seed's tokens.json: +00:00 with microseconds.
+    let tokens = read_json(&placeholder.join("tokens.json"));
+    let seed_tokens = serde_json::json!({
+        "access_token": tokens["access_token"],
+        "expires_at": "2099-01-01T00:00:00.123456+00:00",
+        "token_type": "Bearer",
+        "scope": "",
+        "refresh_token": tokens["refresh_token"],
+    });
+    fs::write(placeholder.join("tokens.json"), seed_tokens.to_string()).unwrap();
+    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout["account"]["region"], "eu");
+}
+
+/// A finish whose `--project` is not visible: it fails after /me answered.
+fn project_not_found(env: &Env) -> std::path::PathBuf {
+    let failed = env.login(&[], &["--project", "404"]);
+    assert_eq!(
+        failed.stdout["error"]["details"]["original_code"],
+        "PROJECT_NOT_FOUND"
+    );
+    std::path::PathBuf::from(
+        failed.stdout["error"]["details"]["placeholder_dir"]
+            .as_str()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn resume_reuses_a_fresh_me_json_and_refetches_a_stale_one() {
+    let env = Env::new();
+    let placeholder = project_not_found(&env);
+    // /me answered before the pick failed: the placeholder keeps it.
+    let cached = read_json(&placeholder.join("me.json"));
+    assert!(cached["cached_at"].as_f64().is_some());
+    assert!(cached["workspaces"].is_object());
+    let calls = env.calls("/api/app/me").len();
+    let run = env.run(
+        "mp-login-resume",
+        &[placeholder.to_str().unwrap(), "--project", "3001"],
+        None,
+    );
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(
+        env.calls("/api/app/me").len(),
+        calls,
+        "no /me call: the copy is fresh"
+    );
+
+    let placeholder = project_not_found(&env);
+    let mut stale = read_json(&placeholder.join("me.json"));
+    stale["cached_at"] = (stale["cached_at"].as_f64().unwrap() - 601.0).into();
+    fs::write(placeholder.join("me.json"), stale.to_string()).unwrap();
+    let calls = env.calls("/api/app/me").len();
+    let run = env.run(
+        "mp-login-resume",
+        &[placeholder.to_str().unwrap(), "--project", "3001"],
+        None,
+    );
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(
+        env.calls("/api/app/me").len(),
+        calls + 1,
+        "a stale copy is fetched again"
+    );
+}
+
+#[test]
+fn a_placeholder_of_unknown_region_is_never_deleted() {
+    let env = Env::new();
+    env.idp.set_scenario("cross-region", 0);
+    let (_, placeholder) = env.failed_publish(&["--region", "eu"], &[]);
+    fs::remove_file(placeholder.join("meta.json")).unwrap();
+    // Without meta.json the region is taken as us, which has no project here.
+    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    assert_eq!(run.exit_code, 6);
+    assert!(placeholder.join("tokens.json").exists(), "kept (SPEC §13)");
+    // With a known region the seed's rule applies: it can never be resumed, so it goes.
+    fs::write(placeholder.join("meta.json"), r#"{"region": "us"}"#).unwrap();
+    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    assert_eq!(run.exit_code, 6);
+    assert!(!placeholder.exists());
 }
 
 #[test]
@@ -171,11 +290,16 @@ fn a_failure_after_the_rename_rolls_it_back() {
         placeholder.join("tokens.json").exists(),
         "renamed back: resumable again"
     );
-    assert!(!placeholder.join("me.json").exists());
     assert!(!env.accounts().join("acme-analytics").exists());
     fs::remove_dir(&env.config).unwrap();
+    let calls = env.calls("/api/app/me").len();
     let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
     assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(
+        env.calls("/api/app/me").len(),
+        calls,
+        "the kept /me is reused"
+    );
 }
 
 #[test]
@@ -206,6 +330,6 @@ fn resume_takes_the_placeholder_from_finishs_envelope_file() {
     let run = env.run("mp-login-resume", &[], None);
     assert_eq!(
         (run.exit_code, run.stdout["error"]["code"].as_str()),
-        (3, Some("INVALID_ARGS"))
+        (3, Some("INVALID_ARGUMENT"))
     );
 }

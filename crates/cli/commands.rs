@@ -12,7 +12,6 @@ use mp_login_core::http::Progress;
 use mp_login_core::inflight;
 use mp_login_core::login::{self, FinishOptions, RedirectInput, StartOptions};
 use mp_login_core::me::MeBody;
-use mp_login_core::oauth::DEFAULT_SCOPE;
 use mp_login_core::publish::{Paths, TailOptions};
 use mp_login_core::region::Region;
 
@@ -51,15 +50,13 @@ pub struct StartArgs {
     /// Replace the region's base URL (https, or http on a loopback host, e.g. a mock-idp)
     #[arg(long, env = "MP_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
-    /// Port of the loopback redirect URI http://localhost:PORT/callback
-    #[arg(long, default_value_t = 19284)]
-    pub redirect_port: u16,
+    /// Port of the loopback redirect URI http://localhost:PORT/callback [default: the first of
+    /// 19284-19287 free on 127.0.0.1, as mixpanel-headless picks it]
+    #[arg(long, value_name = "PORT")]
+    pub redirect_port: Option<u16>,
     /// Seconds the login stays open (60..=3600)
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(60..=3600))]
     pub ttl: u64,
-    /// OAuth scopes, space-separated
-    #[arg(long, env = "MP_OAUTH_SCOPE", default_value = DEFAULT_SCOPE, hide_default_value = true)]
-    pub scope: String,
     #[command(flatten)]
     pub login: LoginArgs,
     #[command(flatten)]
@@ -76,7 +73,6 @@ pub fn start(args: StartArgs, progress: &dyn Progress) -> Result<Outcome, Error>
             base_url: args.base_url,
             redirect_port: args.redirect_port,
             ttl: Duration::from_secs(args.ttl),
-            scope: args.scope,
             inflight_path,
             account_name: args.login.name,
             project_id: args.login.project,
@@ -96,6 +92,9 @@ pub struct FinishArgs {
     /// Read the redirect URL from this file
     #[arg(long, value_name = "FILE")]
     pub redirect_file: Option<PathBuf>,
+    /// Base URL for an inflight file that names none (one `mp login --start` wrote)
+    #[arg(long, env = "MP_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
     #[command(flatten)]
     pub login: LoginArgs,
     #[command(flatten)]
@@ -123,6 +122,7 @@ pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Erro
             account_name: args.login.name,
             project_id: args.login.project,
             env_project: env_project(),
+            base_url: args.base_url,
         },
     )?;
     Ok(Outcome::Published(published))
@@ -178,7 +178,7 @@ pub struct AutopickArgs {
     /// Region of the login: us, eu or in
     #[arg(long, env = "MP_REGION", default_value = "us")]
     pub region: Region,
-    /// An explicit project (method `explicit`); else MP_PROJECT_ID (method `env`)
+    /// An explicit project; else MP_PROJECT_ID (both report method `explicit`)
     #[arg(long)]
     pub project: Option<String>,
 }
@@ -211,13 +211,16 @@ pub fn autopick(args: AutopickArgs, _progress: &dyn Progress) -> Result<Outcome,
         .project
         .map(Requested::Explicit)
         .or_else(|| env_project().map(Requested::Env));
-    let project_pick = autopick::pick(&body.me, args.region, requested.as_ref())?;
-    Ok(Outcome::Picked { project_pick })
+    Ok(Outcome::Picked(autopick::pick(
+        &body.me,
+        args.region,
+        requested.as_ref(),
+    )?))
 }
 
+/// `MP_PROJECT_ID`, as the seed reads it: not trimmed, empty is unset.
 fn env_project() -> Option<String> {
     std::env::var("MP_PROJECT_ID")
         .ok()
-        .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
 }

@@ -24,8 +24,8 @@ pub mod commands;
 /// Flags every networked command shares.
 #[derive(Debug, Args)]
 pub struct Common {
-    /// Storage root `S` [default: ~/.mp]
-    #[arg(long, env = "MP_STORAGE_DIR", value_name = "DIR")]
+    /// Storage root `S` [default: $MP_STORAGE_DIR, else $MP_OAUTH_STORAGE_DIR, else ~/.mp]
+    #[arg(long, value_name = "DIR")]
     pub storage_dir: Option<PathBuf>,
     /// Config file `C` [default: ~/.mp/config.toml]
     #[arg(long = "config", env = "MP_CONFIG_PATH", value_name = "FILE")]
@@ -61,8 +61,14 @@ impl Common {
                     Error::invalid_args("HOME is not set: set MP_STORAGE_DIR and MP_CONFIG_PATH")
                 })
         };
-        let storage = match &self.storage_dir {
-            Some(s) => s.clone(),
+        // The seed's name, which mixpanel-headless 0.4 still honours, after the new one; an
+        // empty value counts as unset (SPEC §3).
+        let from_env = ["MP_STORAGE_DIR", "MP_OAUTH_STORAGE_DIR"]
+            .into_iter()
+            .find_map(|k| std::env::var_os(k).filter(|v| !v.is_empty()))
+            .map(PathBuf::from);
+        let storage = match self.storage_dir.clone().or(from_env) {
+            Some(s) => s,
             None => home()?,
         };
         let config = match &self.config_path {
@@ -151,6 +157,12 @@ fn report(command: &str, result: Result<Outcome, Error>) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 fn say_done(outcome: &Outcome) {
     match outcome {
         Outcome::Started(s) => {
@@ -163,40 +175,50 @@ fn say_done(outcome: &Outcome) {
                 s.redirect_uri
             );
             eprintln!(
-                "Copy that URL from the address bar before {} and run:\n\n  {}\n",
-                s.expires_at, s.next
+                "Copy that URL from the address bar within {} minutes and run:\n\n  {}\n",
+                (s.expires_at - unix_now()).max(0) / 60,
+                s.finish_command
             );
         }
         Outcome::Published(p) => {
             let a = &p.account;
-            let project = match (&a.project_id, &a.project_name) {
-                (Some(id), Some(name)) => format!("default project {id} ({name})"),
-                (Some(id), None) => format!("default project {id}"),
-                _ => "no project visible yet".to_string(),
+            let project = match &p.project {
+                Some(pr) => format!(
+                    "default project {}{}",
+                    pr.id,
+                    pr.name
+                        .as_deref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default()
+                ),
+                None => "no project visible yet".to_string(),
             };
             eprintln!(
-                "Logged in{}: account `{}` in region {}, {project}; saved in `{}`",
-                a.user_email
-                    .as_deref()
-                    .map(|e| format!(" as {e}"))
+                "Logged in{}: account `{}` in region {}, {project} ({}); saved in `{}`",
+                p.user
+                    .as_ref()
+                    .map(|u| format!(" as {}", u.email))
                     .unwrap_or_default(),
                 a.name,
                 a.region,
+                p.project_pick.method.as_str(),
                 a.path.display()
             );
         }
-        Outcome::Picked { project_pick: p } => match &p.project_id {
-            Some(id) => eprintln!(
-                "Picked project {id}{}{} by {}",
-                p.project_name
+        Outcome::Picked(p) => match &p.project {
+            Some(pr) => eprintln!(
+                "Picked project {}{}{} by {}",
+                pr.id,
+                pr.name
                     .as_deref()
                     .map(|n| format!(" ({n})"))
                     .unwrap_or_default(),
-                p.organization_name
+                p.project_pick
+                    .primary_org_name
                     .as_deref()
                     .map(|n| format!(" in {n}"))
                     .unwrap_or_default(),
-                p.method.as_str()
+                p.project_pick.method.as_str()
             ),
             None => eprintln!("No project to pick: the account sees none"),
         },

@@ -7,17 +7,18 @@ use serde_json::{json, Map, Value};
 
 use crate::idp::{Endpoint, Fault};
 
-/// One project of a `/me` body.
+/// One project of a `/me` body, in the live API's field names (SPEC §11).
 #[derive(Debug, Clone)]
 pub struct ProjectSpec {
     pub id: u64,
     pub organization_id: u64,
     pub name: String,
-    /// `mixpanel.com`, `eu.mixpanel.com`, `in.mixpanel.com`, or anything else.
+    /// `mixpanel.com`, `eu.mixpanel.com`, `in.mixpanel.com`, or anything else; `None` leaves
+    /// the field out.
     pub domain: Option<String>,
     pub is_demo: bool,
-    /// `None` leaves the field out (counts as integrated).
-    pub has_integrated_data: Option<bool>,
+    /// `has_integrated`; `None` leaves the field out (which the seed counts as unintegrated).
+    pub has_integrated: Option<Value>,
 }
 
 impl ProjectSpec {
@@ -28,8 +29,20 @@ impl ProjectSpec {
             name: name.to_string(),
             domain: Some("mixpanel.com".into()),
             is_demo: false,
-            has_integrated_data: Some(true),
+            has_integrated: Some(Value::Bool(true)),
         }
+    }
+
+    /// No `domain` field (older payloads): compatible with every region.
+    pub fn no_domain(mut self) -> Self {
+        self.domain = None;
+        self
+    }
+
+    /// `has_integrated` set to `value` (`null`, `1`, `"true"`…), or left out with `None`.
+    pub fn has_integrated(mut self, value: Option<Value>) -> Self {
+        self.has_integrated = value;
+        self
     }
 
     pub fn domain(mut self, domain: &str) -> Self {
@@ -43,7 +56,7 @@ impl ProjectSpec {
     }
 
     pub fn unintegrated(mut self) -> Self {
-        self.has_integrated_data = Some(false);
+        self.has_integrated = Some(Value::Bool(false));
         self
     }
 }
@@ -116,8 +129,8 @@ impl MeBuilder {
             if let Some(d) = &p.domain {
                 project["domain"] = json!(d);
             }
-            if let Some(i) = p.has_integrated_data {
-                project["has_integrated_data"] = json!(i);
+            if let Some(i) = &p.has_integrated {
+                project["has_integrated"] = i.clone();
             }
             projects.insert(p.id.to_string(), project);
             let members: Vec<Value> = (0..self.members_per_workspace)
@@ -234,13 +247,20 @@ pub fn me_body(name: &str, large_projects: usize) -> Option<Value> {
         "single" => b
             .organization(1001, "Acme Analytics")
             .project(ProjectSpec::new(3001, 1001, "Acme Production")),
+        // Organizations in an order that is not their id order (the account name comes from
+        // the first one, the pick from the one with most survivors); ids of different lengths
+        // (990 < 3001 numerically, not as text); a project without `domain`, one whose
+        // `has_integrated` is absent and one where it is null.
         "multi-org" => b
-            .organization(1001, "Acme Analytics")
             .organization(1002, "Globex")
+            .organization(1001, "Acme Analytics")
             .project(ProjectSpec::new(3001, 1001, "Acme Production"))
             .project(ProjectSpec::new(3002, 1001, "Acme Staging").unintegrated())
-            .project(ProjectSpec::new(3103, 1002, "Globex Web"))
+            .project(ProjectSpec::new(3003, 1001, "Acme Sandbox").has_integrated(None))
+            .project(ProjectSpec::new(990, 1001, "Acme Legacy"))
+            .project(ProjectSpec::new(3103, 1002, "Globex Web").no_domain())
             .project(ProjectSpec::new(3102, 1002, "Globex iOS"))
+            .project(ProjectSpec::new(3104, 1002, "Globex Beta").has_integrated(Some(Value::Null)))
             .project(ProjectSpec::new(3101, 1002, "Globex Demo").demo())
             .project(ProjectSpec::new(3201, 1002, "Globex EU").domain("eu.mixpanel.com")),
         "demos-only" => b
@@ -250,12 +270,14 @@ pub fn me_body(name: &str, large_projects: usize) -> Option<Value> {
         "unintegrated-only" => b
             .organization(1001, "Acme Analytics")
             .project(ProjectSpec::new(3002, 1001, "New App").unintegrated())
-            .project(ProjectSpec::new(3001, 1001, "New Web").unintegrated())
+            .project(ProjectSpec::new(3001, 1001, "New Web").has_integrated(None))
             .project(ProjectSpec::new(3003, 1001, "Demo").demo()),
+        // No project in us: the eu ones (one on an export host) and one with an empty domain.
         "cross-region" => b
             .organization(1001, "Acme Europe")
             .project(ProjectSpec::new(3001, 1001, "EU Production").domain("eu.mixpanel.com"))
-            .project(ProjectSpec::new(3002, 1001, "EU Staging").domain("data-eu.mixpanel.com")),
+            .project(ProjectSpec::new(3002, 1001, "EU Staging").domain("data-eu.mixpanel.com"))
+            .project(ProjectSpec::new(3003, 1001, "India").domain("in.mixpanel.com")),
         "large" => large(large_projects),
         _ => return None,
     };
@@ -282,8 +304,14 @@ fn large(projects: usize) -> MeBuilder {
         if i % 5 == 0 {
             p = p.unintegrated();
         }
+        if i % 13 == 0 {
+            p = p.has_integrated(None);
+        }
         if i % 11 == 0 {
             p = p.domain("eu.mixpanel.com");
+        }
+        if i % 17 == 0 {
+            p = p.no_domain();
         }
         b = b.project(p);
     }

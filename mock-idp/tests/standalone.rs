@@ -148,7 +148,7 @@ fn serve_prints_its_base_url_and_approve_follows_the_authorize_url() {
         .json()
         .unwrap();
     assert_eq!(me["status"], "ok");
-    assert_eq!(me["results"]["projects"].as_object().unwrap().len(), 6);
+    assert_eq!(me["results"]["projects"].as_object().unwrap().len(), 9);
     // Used once: spent.
     let (status, err) = token(&served.base_url, &form);
     assert_eq!(

@@ -140,7 +140,7 @@ impl Env {
         if let Ok(text) = fs::read_to_string(path) {
             if let Some(v) = serde_json::from_str::<Value>(&text)
                 .ok()
-                .and_then(|v| v["code_verifier"].as_str().map(str::to_string))
+                .and_then(|v| v["pkce_verifier"].as_str().map(str::to_string))
             {
                 self.verifiers.borrow_mut().push(v);
             }
@@ -252,7 +252,11 @@ impl Env {
             Value::Array(a) => Value::Array(a.into_iter().map(|x| self.redact_value(x)).collect()),
             Value::Object(o) => Value::Object(
                 o.into_iter()
-                    .map(|(k, x)| (k, self.redact_value(x)))
+                    .map(|(k, x)| match x {
+                        // Unix times (start's `expires_at`) change with every run.
+                        Value::Number(_) if k == "expires_at" => (k, "[UNIX_TIME]".into()),
+                        x => (k, self.redact_value(x)),
+                    })
                     .collect(),
             ),
             other => other,

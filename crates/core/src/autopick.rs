@@ -1,59 +1,69 @@
-//! The project auto-pick cascade (SPEC §8): a pure, deterministic function of the `/me` view,
-//! the region and an optional explicit project. Key order of the JSON cannot matter: `Me` holds
-//! its projects and organizations sorted by id.
+//! The project auto-pick cascade (SPEC §8): the seed's `_resolve_project(auto_pick=True)`
+//! (CONTRACT §6), a pure function of the `/me` view, the region and an explicit project.
+//! Projects and organizations are taken in `/me` document order, which only the
+//! `cross_region_projects` list shows: every choice is by count and numeric id.
 
 use serde::Serialize;
 
-use crate::error::{Error, ForeignProject, Result};
+use crate::error::{CrossRegionProject, Error, Result};
 use crate::me::{id_order, Me, Project};
 use crate::region::Region;
 
+/// The seed's `PickMethod` values that the headless paths can report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
+    NoProjects,
     Explicit,
-    Env,
     SoleSurvivor,
     SoleSurvivorFiltered,
     PrimaryOrgLowestId,
-    FallbackUnintegrated,
-    FallbackDemo,
-    None,
+    FallbackWithUnintegrated,
+    FallbackWithDemos,
 }
 
 impl Method {
     pub fn as_str(self) -> &'static str {
         match self {
+            Method::NoProjects => "no_projects",
             Method::Explicit => "explicit",
-            Method::Env => "env",
             Method::SoleSurvivor => "sole_survivor",
             Method::SoleSurvivorFiltered => "sole_survivor_filtered",
             Method::PrimaryOrgLowestId => "primary_org_lowest_id",
-            Method::FallbackUnintegrated => "fallback_unintegrated",
-            Method::FallbackDemo => "fallback_demo",
-            Method::None => "none",
+            Method::FallbackWithUnintegrated => "fallback_with_unintegrated",
+            Method::FallbackWithDemos => "fallback_with_demos",
         }
     }
 }
 
-/// Nested counts: `non_demo` among the region-compatible, `integrated` among those.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Funnel {
-    pub total: usize,
-    pub region_compatible: usize,
-    pub non_demo: usize,
-    pub integrated: usize,
-}
-
+/// The envelope's `project_pick`, key for key the seed's (CONTRACT §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProjectPick {
+    /// `method` is neither `explicit` nor `tty_picker` (so `no_projects` is auto-picked).
+    pub auto_picked: bool,
     pub method: Method,
-    pub project_id: Option<String>,
-    pub project_name: Option<String>,
-    pub organization_id: Option<String>,
-    pub organization_name: Option<String>,
-    pub primary_org_survivors: Option<usize>,
-    pub funnel: Funnel,
+    pub primary_org_id: Option<String>,
+    pub primary_org_name: Option<String>,
+    pub primary_org_survivor_count: Option<usize>,
+    pub accessible_project_count: usize,
+    pub region_compatible_count: usize,
+    pub filtered_count: usize,
+    pub demo_excluded: usize,
+    pub unintegrated_excluded: usize,
+}
+
+/// The envelope's `project`: `{id, name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PickedProject {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// The outcome of the cascade.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pick {
+    pub project: Option<PickedProject>,
+    pub project_pick: ProjectPick,
 }
 
 /// A project named by the user rather than picked.
@@ -65,93 +75,144 @@ pub enum Requested {
     Env(String),
 }
 
-pub fn pick(me: &Me, region: Region, requested: Option<&Requested>) -> Result<ProjectPick> {
+/// The counts every pick after the region filter reports.
+#[derive(Clone, Copy)]
+struct Funnel {
+    accessible: usize,
+    region_compatible: usize,
+    filtered: usize,
+    demo_excluded: usize,
+    unintegrated_excluded: usize,
+}
+
+impl Funnel {
+    fn pick(
+        self,
+        method: Method,
+        project: Option<&Project>,
+        org: Option<(Option<String>, Option<String>, usize)>,
+    ) -> Pick {
+        let (primary_org_id, primary_org_name, survivors) = match org {
+            Some((id, name, n)) => (id, name, Some(n)),
+            None => (None, None, None),
+        };
+        Pick {
+            project: project.map(|p| PickedProject {
+                id: p.id.clone(),
+                name: p.name.clone(),
+            }),
+            project_pick: ProjectPick {
+                auto_picked: method != Method::Explicit,
+                method,
+                primary_org_id,
+                primary_org_name,
+                primary_org_survivor_count: survivors,
+                accessible_project_count: self.accessible,
+                region_compatible_count: self.region_compatible,
+                filtered_count: self.filtered,
+                demo_excluded: self.demo_excluded,
+                unintegrated_excluded: self.unintegrated_excluded,
+            },
+        }
+    }
+}
+
+/// The cascade of CONTRACT §6.1, steps 0–10 (without the TTY picker, SPEC §8).
+pub fn pick(me: &Me, region: Region, requested: Option<&Requested>) -> Result<Pick> {
+    let accessible = me.projects.len();
+    let none = Funnel {
+        accessible,
+        region_compatible: 0,
+        filtered: 0,
+        demo_excluded: 0,
+        unintegrated_excluded: 0,
+    };
+    // Step 0: nothing to pick, whatever was asked for.
+    if accessible == 0 {
+        return Ok(none.pick(Method::NoProjects, None, None));
+    }
+    // Steps 1–2: an explicit project skips every filter; its counts are the seed's.
+    if let Some(req) = requested {
+        let project = match req {
+            Requested::Explicit(id) => me.project(id).ok_or_else(|| Error::ProjectNotFound {
+                project_id: id.clone(),
+                available: me.projects.iter().map(|p| p.id.clone()).collect(),
+            })?,
+            Requested::Env(id) => me.project(id).ok_or_else(|| env_not_visible(me, id))?,
+        };
+        let all = Funnel {
+            region_compatible: accessible,
+            filtered: accessible,
+            ..none
+        };
+        return Ok(all.pick(Method::Explicit, Some(project), None));
+    }
+    // Step 3–4: the region filter.
     let compatible: Vec<&Project> = me
         .projects
         .iter()
         .filter(|p| p.is_compatible_with(region))
         .collect();
-    let non_demo: Vec<&Project> = compatible.iter().copied().filter(|p| !p.is_demo).collect();
-    let integrated: Vec<&Project> = non_demo
+    if compatible.is_empty() {
+        return Err(region_switch(me, region));
+    }
+    // Step 5: demos, then unintegrated projects, out.
+    let no_demos: Vec<&Project> = compatible.iter().copied().filter(|p| !p.is_demo).collect();
+    let filtered: Vec<&Project> = no_demos
         .iter()
         .copied()
-        .filter(|p| p.has_integrated_data)
+        .filter(|p| p.has_integrated)
         .collect();
     let funnel = Funnel {
-        total: me.projects.len(),
+        accessible,
         region_compatible: compatible.len(),
-        non_demo: non_demo.len(),
-        integrated: integrated.len(),
+        filtered: filtered.len(),
+        demo_excluded: compatible.len() - no_demos.len(),
+        unintegrated_excluded: no_demos.len() - filtered.len(),
     };
-    let picked = |method, project: Option<&Project>, survivors| {
-        let organization_id = project.and_then(|p| p.organization_id.clone());
-        ProjectPick {
-            method,
-            project_id: project.map(|p| p.id.clone()),
-            project_name: project.and_then(|p| p.name.clone()),
-            organization_name: organization_id
-                .as_deref()
-                .and_then(|id| me.organization(id))
-                .and_then(|o| o.name.clone()),
-            organization_id,
-            primary_org_survivors: survivors,
-            funnel,
-        }
+    let org_of = |p: &Project, survivors| {
+        let name = p
+            .organization_id
+            .as_deref()
+            .and_then(|id| me.organization(id))
+            .and_then(|o| o.name.clone());
+        (p.organization_id.clone(), name, survivors)
     };
-
-    if let Some(req) = requested {
-        let (method, id, source_name) = match req {
-            Requested::Explicit(id) => (Method::Explicit, id, "--project"),
-            Requested::Env(id) => (Method::Env, id, "MP_PROJECT_ID"),
+    // Step 6: a lone region-compatible project, whatever its flags.
+    if let [only] = compatible[..] {
+        return Ok(funnel.pick(Method::SoleSurvivor, Some(only), Some(org_of(only, 1))));
+    }
+    // Steps 8–10: the pool, then its primary organization's lowest project id.
+    let (method, pool) = if !filtered.is_empty() {
+        let method = if filtered.len() > 1 {
+            Method::PrimaryOrgLowestId
+        } else {
+            Method::SoleSurvivorFiltered
         };
-        let project = me
-            .project(id.trim())
-            .ok_or_else(|| Error::ProjectNotFound {
-                project_id: id.clone(),
-                source_name,
-                visible: me.projects.len(),
-            })?;
-        if !project.is_compatible_with(region) {
-            return Err(region_switch(region, vec![project], project.region()));
-        }
-        return Ok(picked(method, Some(project), None));
-    }
-
-    if me.projects.is_empty() {
-        return Ok(picked(Method::None, None, None));
-    }
-    match compatible.len() {
-        0 => {
-            let others: Vec<&Project> = me.projects.iter().collect();
-            let suggested = most_common_region(&others);
-            return Err(region_switch(region, others, suggested));
-        }
-        1 => return Ok(picked(Method::SoleSurvivor, Some(compatible[0]), Some(1))),
-        _ => {}
-    }
-    let (method, set) = match integrated.len() {
-        1 => {
-            return Ok(picked(
-                Method::SoleSurvivorFiltered,
-                Some(integrated[0]),
-                Some(1),
-            ))
-        }
-        0 if !non_demo.is_empty() => (Method::FallbackUnintegrated, &non_demo),
-        0 => (Method::FallbackDemo, &compatible),
-        _ => (Method::PrimaryOrgLowestId, &integrated),
+        (method, &filtered)
+    } else if !no_demos.is_empty() {
+        (Method::FallbackWithUnintegrated, &no_demos)
+    } else {
+        (Method::FallbackWithDemos, &compatible)
     };
-    let (project, survivors) = primary_org_lowest_id(set);
-    Ok(picked(method, Some(project), Some(survivors)))
+    let (project, survivors) = primary_org_lowest_id(pool);
+    Ok(funnel.pick(method, Some(project), Some(org_of(project, survivors))))
 }
 
-/// The organization with the most projects in `set` (tie: lowest organization id), then its
-/// lowest project id. Returns the project and its organization's count.
-fn primary_org_lowest_id<'a>(set: &[&'a Project]) -> (&'a Project, usize) {
-    let org_of = |p: &Project| p.organization_id.clone().unwrap_or_default();
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for p in set {
-        let org = org_of(p);
+/// The seed's `_pick_from_primary_org` (CONTRACT §6.2): the organization with the most
+/// projects in `pool` (tie: numerically lowest organization id), then its numerically lowest
+/// project id. Returns the project and its organization's count in the pool.
+fn primary_org_lowest_id<'a>(pool: &[&'a Project]) -> (&'a Project, usize) {
+    let org_key = |p: &Project| p.organization_id.clone();
+    fn order(o: &Option<String>) -> (u8, i128, &str) {
+        match o {
+            Some(id) => id_order(id),
+            None => (2, 0, ""),
+        }
+    }
+    let mut counts: Vec<(Option<String>, usize)> = Vec::new();
+    for p in pool {
+        let org = org_key(p);
         match counts.iter_mut().find(|(o, _)| *o == org) {
             Some((_, n)) => *n += 1,
             None => counts.push((org, 1)),
@@ -159,198 +220,161 @@ fn primary_org_lowest_id<'a>(set: &[&'a Project]) -> (&'a Project, usize) {
     }
     let (org, survivors) = counts
         .into_iter()
-        .min_by(|(oa, na), (ob, nb)| nb.cmp(na).then_with(|| id_order(oa).cmp(&id_order(ob))))
-        .expect("the set is not empty");
-    let project = set
+        .min_by(|(oa, na), (ob, nb)| nb.cmp(na).then_with(|| order(oa).cmp(&order(ob))))
+        .expect("the pool is not empty");
+    let project = pool
         .iter()
         .copied()
-        .filter(|p| org_of(p) == org)
+        .filter(|p| org_key(p) == org)
         .min_by(|a, b| id_order(&a.id).cmp(&id_order(&b.id)))
         .expect("the organization has a project");
     (project, survivors)
 }
 
-/// The region most of `projects` live in (tie: us, eu, in).
-fn most_common_region(projects: &[&Project]) -> Option<Region> {
-    Region::ALL
-        .into_iter()
-        .map(|r| (r, projects.iter().filter(|p| p.region() == Some(r)).count()))
-        .filter(|(_, n)| *n > 0)
-        .max_by(|(ra, na), (rb, nb)| na.cmp(nb).then_with(|| rb.cmp(ra)))
-        .map(|(r, _)| r)
+/// `MP_PROJECT_ID` names no visible project: the seed's `ConfigError` (CONTRACT §6.1 step 2).
+fn env_not_visible(me: &Me, id: &str) -> Error {
+    let lines: Vec<String> = me
+        .projects
+        .iter()
+        .map(|p| {
+            format!(
+                "  - {} : {} ({})",
+                p.id,
+                p.name.as_deref().unwrap_or(""),
+                p.domain
+                    .as_deref()
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or("(no domain)")
+            )
+        })
+        .collect();
+    Error::Config {
+        message: format!(
+            "MP_PROJECT_ID={id} is not visible to this account.\n\nAccessible projects:\n{}\n\nEither unset MP_PROJECT_ID, or pass --project ID with a visible value.",
+            lines.join("\n")
+        ),
+        hint: "unset `MP_PROJECT_ID` or set it to a visible project, then run the `mp-login-resume` command".into(),
+    }
 }
 
-fn region_switch(region: Region, projects: Vec<&Project>, suggested: Option<Region>) -> Error {
+/// No region-compatible project (CONTRACT §2.3, §6.2): every project in document order, a
+/// per-region breakdown and the first other region (eu, in, us) that has projects.
+fn region_switch(me: &Me, region: Region) -> Error {
+    let projects: Vec<CrossRegionProject> = me
+        .projects
+        .iter()
+        .map(|p| CrossRegionProject {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            domain: p
+                .domain
+                .clone()
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| "(no domain)".into()),
+        })
+        .collect();
+    let mut per_region: std::collections::BTreeMap<&str, usize> = Default::default();
+    for p in &projects {
+        let r = Region::from_domain(&p.domain).map_or("(unknown)", Region::as_str);
+        *per_region.entry(r).or_default() += 1;
+    }
+    let breakdown: Vec<String> = per_region
+        .iter()
+        .map(|(r, n)| format!("{n} in {r}"))
+        .collect();
+    let suggested = [Region::Eu, Region::In, Region::Us]
+        .into_iter()
+        .find(|r| *r != region && per_region.contains_key(r.as_str()));
     Error::NeedsRegionSwitch {
         region,
-        projects: projects
-            .into_iter()
-            .map(|p| ForeignProject {
-                project_id: p.id.clone(),
-                project_name: p.name.clone(),
-                region: p.region(),
-            })
-            .collect(),
+        breakdown: breakdown.join(", "),
+        projects,
         suggested_region: suggested,
+    }
+}
+
+/// The seed's E-2 check after the pick (CONTRACT §6.1): an explicit project whose domain names
+/// another known region is a `CONFIG_ERROR`. Auto-picks never trip it.
+pub fn check_region(me: &Me, pick: &Pick, region: Region) -> Result<()> {
+    let Some(project) = pick.project.as_ref().and_then(|p| me.project(&p.id)) else {
+        return Ok(());
+    };
+    let Some(domain) = project.domain.as_deref().filter(|d| !d.is_empty()) else {
+        return Ok(());
+    };
+    match Region::from_domain(domain) {
+        Some(other) if other != region => Err(Error::Config {
+            message: format!(
+                "Region mismatch.\n\nYou authenticated against the {region} cluster, but project {} ({}) lives in the {other} cluster ({domain}).",
+                project.id,
+                project.name.as_deref().unwrap_or("")
+            ),
+            hint: format!("log in to that project's region: `mp-login-start --region {other}`"),
+        }),
+        _ => Ok(()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::me::{MeBody, Organization};
+    use crate::me::MeBody;
 
-    fn project(id: &str, org: &str, domain: &str, demo: bool, integrated: bool) -> Project {
-        Project {
-            id: id.into(),
-            name: Some(format!("P{id}")),
-            organization_id: Some(org.into()),
-            domain: (!domain.is_empty()).then(|| domain.to_string()),
-            is_demo: demo,
-            has_integrated_data: integrated,
-        }
-    }
-
-    fn me(projects: Vec<Project>) -> Me {
-        Me {
-            user_email: None,
-            organizations: vec![
-                Organization {
-                    id: "1".into(),
-                    name: Some("One".into()),
-                },
-                Organization {
-                    id: "2".into(),
-                    name: Some("Two".into()),
-                },
-            ],
-            projects,
-        }
-    }
-
-    fn method(m: &Me, region: Region) -> (Method, Option<String>) {
-        let p = pick(m, region, None).unwrap();
-        (p.method, p.project_id)
+    fn method(body: &str, region: Region) -> (Method, Option<String>) {
+        let me = MeBody::parse(body.as_bytes()).unwrap().me;
+        let p = pick(&me, region, None).unwrap();
+        (p.project_pick.method, p.project.map(|p| p.id))
     }
 
     #[test]
-    fn every_method_of_the_cascade() {
-        let us = "mixpanel.com";
-        let eu = "eu.mixpanel.com";
-        let one = me(vec![
-            project("5", "1", us, true, false),
-            project("6", "1", eu, false, true),
-        ]);
+    fn numeric_ids_order_numerically_and_orgs_tie_to_the_lowest_id() {
+        let body = r#"{"projects":{
+            "100":{"organization_id":10,"has_integrated":true},
+            "99":{"organization_id":10,"has_integrated":true},
+            "5":{"organization_id":9,"has_integrated":true},
+            "6":{"organization_id":9,"has_integrated":true}}}"#;
         assert_eq!(
-            method(&one, Region::Us),
-            (Method::SoleSurvivor, Some("5".into()))
+            method(body, Region::Us),
+            (Method::PrimaryOrgLowestId, Some("5".into()))
         );
-        let filtered = me(vec![
-            project("5", "1", us, true, true),
-            project("6", "1", "", false, true),
-        ]);
-        assert_eq!(
-            method(&filtered, Region::Us),
-            (Method::SoleSurvivorFiltered, Some("6".into()))
-        );
-        let orgs = me(vec![
-            project("30", "1", us, false, true),
-            project("12", "2", us, false, true),
-            project("11", "2", us, false, true),
-            project("9", "1", us, false, false),
-        ]);
-        let p = pick(&orgs, Region::Us, None).unwrap();
-        assert_eq!(
-            (p.method, p.project_id.as_deref()),
-            (Method::PrimaryOrgLowestId, Some("11"))
-        );
-        assert_eq!(p.primary_org_survivors, Some(2));
-        assert_eq!(p.organization_name.as_deref(), Some("Two"));
-        assert_eq!(
-            p.funnel,
-            Funnel {
-                total: 4,
-                region_compatible: 4,
-                non_demo: 4,
-                integrated: 3
-            }
-        );
-        let unint = me(vec![
-            project("8", "2", us, false, false),
-            project("7", "1", us, false, false),
-        ]);
-        assert_eq!(
-            method(&unint, Region::Us),
-            (Method::FallbackUnintegrated, Some("7".into()))
-        );
-        let demos = me(vec![
-            project("8", "2", us, true, true),
-            project("70", "2", us, true, false),
-        ]);
-        assert_eq!(
-            method(&demos, Region::Us),
-            (Method::FallbackDemo, Some("8".into()))
-        );
-        assert_eq!(method(&me(vec![]), Region::Us), (Method::None, None));
     }
 
     #[test]
-    fn numeric_ids_order_numerically() {
-        let m = me(vec![
-            project("100", "1", "", false, true),
-            project("99", "1", "", false, true),
-        ]);
-        assert_eq!(method(&m, Region::Us).1.as_deref(), Some("99"));
-    }
-
-    #[test]
-    fn no_compatible_project_needs_a_region_switch() {
-        let m = me(vec![
-            project("1", "1", "eu.mixpanel.com", false, true),
-            project("2", "1", "data-eu.mixpanel.com", false, true),
-            project("3", "1", "in.mixpanel.com", false, true),
-        ]);
-        match pick(&m, Region::Us, None).unwrap_err() {
-            Error::NeedsRegionSwitch {
-                projects,
-                suggested_region,
-                ..
-            } => {
-                assert_eq!(projects.len(), 3);
-                assert_eq!(suggested_region, Some(Region::Eu));
-            }
-            e => panic!("{e:?}"),
-        }
-    }
-
-    #[test]
-    fn explicit_and_env_projects() {
-        let m = me(vec![
-            project("1", "1", "", false, true),
-            project("2", "2", "eu.mixpanel.com", false, true),
-        ]);
-        let p = pick(&m, Region::Us, Some(&Requested::Explicit("1".into()))).unwrap();
+    fn region_switch_lists_every_project_in_document_order() {
+        let body = r#"{"projects":{
+            "2":{"name":"E","domain":"eu.mixpanel.com"},
+            "1":{"name":"I","domain":"in.mixpanel.com"},
+            "3":{"name":"X","domain":""}}}"#;
+        let me = MeBody::parse(body.as_bytes()).unwrap().me;
+        let e = pick(&me, Region::Us, None).unwrap_err();
+        assert_eq!(e.code(), "NEEDS_REGION_SWITCH");
         assert_eq!(
-            (p.method, p.primary_org_survivors),
-            (Method::Explicit, None)
+            e.to_string(),
+            "No projects in region us accessible to this account (1 in (unknown), 1 in eu, 1 in in).\n\nRun `mp-login-start --region eu` to create a separate account for that region."
         );
-        let p = pick(&m, Region::Eu, Some(&Requested::Env("2".into()))).unwrap();
-        assert_eq!(p.method, Method::Env);
-        let e = pick(&m, Region::Us, Some(&Requested::Env("404".into()))).unwrap_err();
-        assert_eq!(e.code(), "PROJECT_NOT_FOUND");
-        let e = pick(&m, Region::Us, Some(&Requested::Explicit("2".into()))).unwrap_err();
-        match e {
-            Error::NeedsRegionSwitch {
-                suggested_region, ..
-            } => assert_eq!(suggested_region, Some(Region::Eu)),
-            e => panic!("{e:?}"),
-        }
+        assert_eq!(
+            e.details()["cross_region_projects"],
+            serde_json::json!([
+                {"id": "2", "name": "E", "domain": "eu.mixpanel.com"},
+                {"id": "1", "name": "I", "domain": "in.mixpanel.com"},
+                {"id": "3", "name": "X", "domain": "(no domain)"}
+            ])
+        );
     }
 
     #[test]
-    fn a_parsed_body_picks_the_same() {
-        let body = r#"{"projects":{"2":{"organization_id":1},"1":{"organization_id":1}}}"#;
-        let parsed = MeBody::parse(body.as_bytes()).unwrap();
-        assert_eq!(method(&parsed.me, Region::In).1.as_deref(), Some("1"));
+    fn explicit_cross_region_projects_trip_the_e2_check() {
+        let body = r#"{"projects":{"1":{"domain":"https://EU.mixpanel.com"},"2":{}}}"#;
+        let me = MeBody::parse(body.as_bytes()).unwrap().me;
+        let p = pick(&me, Region::Us, Some(&Requested::Explicit("1".into()))).unwrap();
+        assert_eq!(
+            check_region(&me, &p, Region::Us).unwrap_err().code(),
+            "CONFIG_ERROR"
+        );
+        let p = pick(&me, Region::Us, Some(&Requested::Env("2".into()))).unwrap();
+        assert!(check_region(&me, &p, Region::Us).is_ok());
+        assert!(!p.project_pick.auto_picked);
+        let e = pick(&me, Region::Us, Some(&Requested::Env("404".into()))).unwrap_err();
+        assert_eq!(e.code(), "CONFIG_ERROR");
     }
 }

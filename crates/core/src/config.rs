@@ -1,6 +1,6 @@
 //! `config.toml` (SPEC §3), edited with toml_edit so every other table, key and comment of the
-//! user's file survives: `[accounts.<name>]` with `type`, `region`, `default_project`, and
-//! `[active] account` only when no account is active yet.
+//! user's file survives: `[accounts.<name>]` with `type`, `region`, `default_project`, and the
+//! new account made active as the seed's `use()` does (`[active] account`, `workspace` dropped).
 
 use std::path::Path;
 
@@ -44,8 +44,14 @@ impl Config {
         self.doc.get("accounts").and_then(|a| a.get(name)).is_some()
     }
 
-    /// Adds `[accounts.<name>]`, and `[active] account = <name>` when none is active.
-    pub fn add_account(&mut self, name: &str, region: Region, default_project: Option<&str>) {
+    /// Adds `[accounts.<name>]` and makes it the active account: `[active] account = <name>`
+    /// and `[active].workspace` removed (CONTRACT §5.3 step 5).
+    pub fn add_active_account(
+        &mut self,
+        name: &str,
+        region: Region,
+        default_project: Option<&str>,
+    ) {
         let accounts = self
             .doc
             .entry("accounts")
@@ -69,13 +75,8 @@ impl Config {
             .or_insert_with(|| Item::Table(Table::new()))
             .as_table_like_mut()
             .expect("checked at load");
-        let has_active = active
-            .get("account")
-            .and_then(|a| a.as_str())
-            .is_some_and(|a| !a.is_empty());
-        if !has_active {
-            active.insert("account", value(name));
-        }
+        active.insert("account", value(name));
+        active.remove("workspace");
     }
 
     /// Writes the file atomically at 0600, creating its directory at 0700.
@@ -92,20 +93,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_the_users_file_and_activates_only_once() {
+    fn keeps_the_users_file_and_activates_the_new_account() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("config.toml");
         std::fs::write(
             &p,
-            "# my settings\ntheme = \"dark\" # keep me\n\n[other]\nx = 1\n",
+            "# my settings\ntheme = \"dark\" # keep me\n\n[other]\nx = 1\n\n[active]\naccount = \"old\"\nworkspace = \"7\"\n",
         )
         .unwrap();
         let mut c = Config::load(&p).unwrap();
-        c.add_account("acme", Region::Eu, Some("42"));
+        c.add_active_account("acme", Region::Eu, Some("42"));
         c.save(&p).unwrap();
         let mut c = Config::load(&p).unwrap();
         assert!(c.has_account("acme"));
-        c.add_account("acme-2", Region::Us, None);
+        c.add_active_account("acme-2", Region::Us, None);
         c.save(&p).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(
@@ -124,7 +125,8 @@ mod tests {
             Some("42")
         );
         assert!(v["accounts"]["acme-2"].get("default_project").is_none());
-        assert_eq!(v["active"]["account"].as_str(), Some("acme"));
+        assert_eq!(v["active"]["account"].as_str(), Some("acme-2"));
+        assert!(v["active"].get("workspace").is_none(), "{text}");
     }
 
     #[test]
@@ -132,9 +134,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("config.toml");
         std::fs::write(&p, "[[[ not toml").unwrap();
-        assert_eq!(Config::load(&p).err().unwrap().code(), "CONFIG_CORRUPT");
+        assert_eq!(Config::load(&p).err().unwrap().code(), "CONFIG_ERROR");
         std::fs::write(&p, "accounts = 3").unwrap();
-        assert_eq!(Config::load(&p).err().unwrap().code(), "CONFIG_CORRUPT");
+        assert_eq!(Config::load(&p).err().unwrap().code(), "CONFIG_ERROR");
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "accounts = 3");
     }
 }

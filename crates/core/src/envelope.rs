@@ -1,10 +1,14 @@
-//! The one JSON object every run prints (SPEC §4), built from typed public fields only.
+//! The one JSON object every run prints (SPEC §4), built from typed public fields only. The
+//! seed's keys come first and keep its names (CONTRACT §2); the kit adds `command`,
+//! `error.exit_code` and `error.hint`.
+
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::autopick::ProjectPick;
-use crate::error::Error;
+use crate::autopick::Pick;
+use crate::error::{resume_command, Error};
 use crate::login::Started;
 use crate::publish::Published;
 
@@ -16,57 +20,87 @@ pub const SCHEMA_VERSION: u64 = 1;
 pub enum Outcome {
     Started(Started),
     Published(Published),
-    Picked { project_pick: ProjectPick },
+    Picked(Pick),
 }
 
 #[derive(Serialize)]
 struct Envelope<'a, T: Serialize> {
     schema_version: u64,
-    command: &'a str,
     state: &'static str,
+    command: &'a str,
     #[serde(flatten)]
     body: T,
+}
+
+/// `{command, label}`, as the seed's `next` and `resume_hint` entries.
+#[derive(Debug, Clone, Serialize)]
+pub struct NextStep {
+    pub command: String,
+    pub label: &'static str,
 }
 
 #[derive(Serialize)]
 struct ErrorBody {
     error: ErrorFields,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resume_hint: Option<NextStep>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<[NextStep; 1]>,
 }
 
 #[derive(Serialize)]
 struct ErrorFields {
     code: &'static str,
     message: String,
+    actionable: bool,
+    details: Value,
     exit_code: i32,
     hint: Option<String>,
-    details: Value,
 }
 
 /// The success envelope, one line.
 pub fn success(command: &str, outcome: &Outcome) -> String {
     serde_json::to_string(&Envelope {
         schema_version: SCHEMA_VERSION,
-        command,
         state: "ok",
+        command,
         body: outcome,
     })
     .expect("envelopes serialize")
 }
 
-/// The error envelope, one line.
+/// The error envelope, one line. A failed publish also carries the seed's top-level
+/// `resume_hint` and `next` (CONTRACT §2.4), with the kit's resume command.
 pub fn failure(command: &str, error: &Error) -> String {
+    let resume = error.placeholder_to_resume().map(|dir: &Path| {
+        let command = resume_command(dir);
+        (
+            NextStep {
+                command: command.clone(),
+                label: "Recover with `mp-login-resume` — re-running `mp-login-finish` won't work because the OAuth code is already consumed.",
+            },
+            [NextStep {
+                command,
+                label: "Resume with corrected args",
+            }],
+        )
+    });
+    let (resume_hint, next) = resume.unzip();
     serde_json::to_string(&Envelope {
         schema_version: SCHEMA_VERSION,
-        command,
         state: "error",
+        command,
         body: ErrorBody {
             error: ErrorFields {
                 code: error.code(),
                 message: error.to_string(),
+                actionable: error.actionable(),
+                details: error.details(),
                 exit_code: error.exit_code(),
                 hint: error.hint(),
-                details: error.details(),
             },
+            resume_hint,
+            next,
         },
     })
     .expect("envelopes serialize")

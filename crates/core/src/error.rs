@@ -1,21 +1,23 @@
-//! The error catalog of SPEC §6: one variant per error code, each with its exit code (SPEC §5).
+//! The error catalog of SPEC §6: one variant per outcome, each with the seed's code string and
+//! exit code (SPEC §5, CONTRACT §3–§4).
 //!
-//! | exit | name            | used for                                                        |
-//! |------|-----------------|-----------------------------------------------------------------|
-//! | 0    | SUCCESS         |                                                                 |
-//! | 1    | GENERAL_ERROR   | unexpected I/O, corrupt files, server 5xx, network              |
-//! | 2    | AUTH_ERROR      | inflight missing/expired, state mismatch, access denied, code rejected |
-//! | 3    | INVALID_ARGS    | bad flags, unusable pasted text, bad account name, resume path outside the root |
-//! | 4    | NOT_FOUND       | `--project` not visible, resume placeholder missing             |
-//! | 5    | RATE_LIMIT      | 429 from any endpoint, after the bounded retries                |
-//! | 6    | NEEDS_SELECTION | no region-compatible project                                    |
-//! | 130  | INTERRUPTED     | SIGINT                                                          |
+//! | exit | name            | used for                                                                |
+//! |------|-----------------|-------------------------------------------------------------------------|
+//! | 0    | SUCCESS         |                                                                         |
+//! | 1    | GENERAL_ERROR   | publish failures (whatever their cause), config errors, resume guards, I/O |
+//! | 2    | AUTH_ERROR      | every OAuth error: inflight, paste, state, denial, port, registration, token |
+//! | 3    | INVALID_ARGS    | bad flags and values (`INVALID_ARGUMENT`)                               |
+//! | 4    | NOT_FOUND       | `--project` not visible, where it is not wrapped (`mp-autopick`)        |
+//! | 5    | RATE_LIMIT      | (only inside a wrapped `/me` failure: `original_code` `RATE_LIMITED`)   |
+//! | 6    | NEEDS_SELECTION | `NEEDS_REGION_SWITCH` only                                              |
+//! | 130  | INTERRUPTED     | SIGINT                                                                  |
 //!
 //! Messages and details never carry a token, code or verifier: the variants hold only public
 //! values (paths, ids, statuses, server error strings).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::region::Region;
@@ -24,148 +26,147 @@ pub const EXIT_GENERAL: i32 = 1;
 pub const EXIT_AUTH: i32 = 2;
 pub const EXIT_INVALID_ARGS: i32 = 3;
 pub const EXIT_NOT_FOUND: i32 = 4;
-pub const EXIT_RATE_LIMIT: i32 = 5;
 pub const EXIT_NEEDS_SELECTION: i32 = 6;
 pub const EXIT_INTERRUPTED: i32 = 130;
 
-/// How an HTTP call failed, for the errors whose exit code depends on it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HttpFailure {
-    /// The server answered with this status (after retries, where the call retries).
+/// How `GET /me` failed; each maps to the seed's `original_code` (CONTRACT §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeFailure {
+    /// The server answered with this status (after retries).
     Status(u16),
-    /// The server answered 2xx but the body was not what the protocol says.
-    BadBody,
+    /// No answer: connect, read, TLS, proxy.
+    Network,
+    /// An answer the kit cannot use (SPEC §13).
+    Invalid,
 }
 
-impl HttpFailure {
-    fn exit_code(&self, on_4xx: i32) -> i32 {
-        match self {
-            HttpFailure::Status(429) => EXIT_RATE_LIMIT,
-            HttpFailure::Status(s) if (400..500).contains(s) => on_4xx,
-            _ => EXIT_GENERAL,
-        }
-    }
-
-    fn status(&self) -> Option<u16> {
-        match self {
-            HttpFailure::Status(s) => Some(*s),
-            HttpFailure::BadBody => None,
-        }
-    }
-}
-
-/// A project seen in `/me` that lives in another region (for `NEEDS_REGION_SWITCH`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ForeignProject {
-    pub project_id: String,
-    pub project_name: Option<String>,
-    pub region: Option<Region>,
+/// A project of `NEEDS_REGION_SWITCH`'s `cross_region_projects`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrossRegionProject {
+    pub id: String,
+    pub name: Option<String>,
+    /// `"(no domain)"` when the project has none.
+    pub domain: String,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Flag errors, mutually exclusive inputs.
+    /// Flag errors, mutually exclusive inputs, an account name that cannot be used.
     #[error("{message}")]
     InvalidArgs {
         message: String,
         hint: Option<String>,
     },
     /// `mp-login-finish` found no inflight file.
-    #[error("no login in progress: `{}` does not exist", path.display())]
+    #[error("No inflight session at {}. Run `mp-login-start` first.", path.display())]
     InflightMissing { path: PathBuf },
-    /// The inflight session is past `expires_at`; the file has been removed.
-    #[error("the login started at {created_at} expired at {expires_at}")]
+    /// The inflight session is past `expires_at`; the file is kept (CONTRACT §3).
+    #[error("Inflight session at {} expired at {expired}.", path.display())]
     InflightExpired {
-        created_at: String,
-        expires_at: String,
+        path: PathBuf,
+        expires_at: i64,
+        expired: String,
     },
-    /// The inflight file cannot be parsed, has wrong types or a wrong mode; it is kept.
-    #[error("the inflight file `{}` is unusable: {reason}", path.display())]
-    InflightCorrupt { path: PathBuf, reason: String },
-    /// The inflight file was written by a newer kit.
-    #[error("the inflight file `{}` has schema_version {found}, newer than this kit understands (1)", path.display())]
-    InflightSchemaTooNew { path: PathBuf, found: u64 },
+    /// The inflight file cannot be read, is not an object, misses keys or has wrong types; kept.
+    #[error("Inflight session at {} is unusable: {reason}", path.display())]
+    InflightCorrupt {
+        path: PathBuf,
+        reason: String,
+        missing: Vec<&'static str>,
+    },
+    /// The inflight file was written by a newer version.
+    #[error("Inflight session at {} has schema_version={found}, newer than this kit supports (1).", path.display())]
+    InflightSchemaTooNew { path: PathBuf, found: i64 },
+    /// The inflight's `region` is not us, eu or in (checked after the state, as the seed does).
+    #[error("Inflight session at {} has an unknown region `{region}`.", path.display())]
+    InflightRegionInvalid { path: PathBuf, region: String },
     /// The pasted text has no usable `code` + `state`.
     #[error("{message}")]
-    RedirectInvalid { message: String, hint: String },
+    PasteError { message: String, hint: String },
     /// The redirect's `state` is not the one start made.
-    #[error("the redirect's state does not match the login in progress")]
+    #[error("State mismatch — the pasted text does not belong to this login session.")]
     StateMismatch,
     /// The redirect carries `error=` (the user or the IdP refused).
-    #[error("the authorization server refused the login: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
-    AccessDenied {
+    #[error("OAuth provider returned an error: {error}{}", description.as_deref().map(|d| format!(" — {d}")).unwrap_or_default())]
+    AuthDenied {
         error: String,
         description: Option<String>,
     },
+    /// None of the redirect ports can be bound on 127.0.0.1.
+    #[error("No free callback port among {first}-{last} on 127.0.0.1.")]
+    PortError { first: u16, last: u16 },
     /// Dynamic client registration failed.
-    #[error("client registration failed: {message}")]
+    #[error("Client registration failed: {message}")]
     RegistrationError {
-        failure: HttpFailure,
+        status: Option<u16>,
         message: String,
     },
-    /// The code exchange failed.
-    #[error("the code exchange failed: {message}")]
+    /// The code exchange failed (status, network, or an answer without the needed fields).
+    #[error("Token exchange failed: {message}")]
     TokenError {
-        failure: HttpFailure,
+        status: Option<u16>,
         oauth_error: Option<String>,
         message: String,
     },
+    /// A placeholder's `tokens.json` cannot be read or lacks `access_token` / `expires_at`.
+    #[error("tokens.json at {} is unusable: {reason}", path.display())]
+    TokensCorrupt { path: PathBuf, reason: String },
     /// `GET /me` failed.
-    #[error("fetching /me failed: {message}")]
-    MeFetchError {
-        failure: HttpFailure,
-        message: String,
-    },
-    /// `--project` / `MP_PROJECT_ID` names a project `/me` does not show.
-    #[error("project {project_id} (from {source_name}) is not visible to this account")]
+    #[error("{message}")]
+    MeFetch { failure: MeFailure, message: String },
+    /// `--project` names a project `/me` does not show.
+    #[error(
+        "Project '{project_id}' not found. Available projects: {}",
+        quoted_list(available)
+    )]
     ProjectNotFound {
         project_id: String,
-        source_name: &'static str,
-        visible: usize,
+        available: Vec<String>,
     },
-    /// No project in the requested region.
-    #[error("no project is usable in region {region}")]
+    /// The seed's `ConfigError`: `MP_PROJECT_ID` not visible, a region mismatch, an unusable
+    /// account name, a taken account directory, an unknown placeholder region.
+    #[error("{message}")]
+    Config { message: String, hint: String },
+    /// No project in the login's region.
+    #[error("No projects in region {region} accessible to this account ({breakdown}).{}", suggested_region.map(|r| format!("\n\nRun `mp-login-start --region {r}` to create a separate account for that region.")).unwrap_or_default())]
     NeedsRegionSwitch {
         region: Region,
-        projects: Vec<ForeignProject>,
+        breakdown: String,
+        projects: Vec<CrossRegionProject>,
         suggested_region: Option<Region>,
     },
-    /// The account name is not `^[a-zA-Z0-9_-]{1,64}$`.
-    #[error("`{name}` is not a valid account name: use 1 to 64 letters, digits, `_` or `-`")]
-    InvalidAccountName { name: String },
-    /// An account of that name is already published.
-    #[error("an account named `{name}` already exists")]
+    /// `--name` is an account that `config.toml` already has.
+    #[error("Account '{name}' already exists.")]
     AccountExists { name: String },
     /// The publish tail failed after the tokens were saved in a placeholder.
-    #[error("the tokens are saved but publishing the account failed: {cause}")]
+    #[error("Token exchange succeeded but publish failed: {}: {cause}\n\nRecover with: {}\n(Re-running `mp-login-finish` won't work — the OAuth code has already been consumed.)", cause.code(), resume_command(placeholder_dir))]
     PublishFailed {
         placeholder_dir: PathBuf,
-        resume_hint: String,
         cause: Box<Error>,
     },
     /// The resume path is not below `S/accounts/`.
-    #[error("`{}` is not inside the accounts directory `{}`", path.display(), root.display())]
+    #[error("The placeholder must live under {}; got {}.", root.display(), path.display())]
     PlaceholderOutsideRoot { path: PathBuf, root: PathBuf },
-    /// The resume path has no `tokens.json`.
-    #[error("`{}` holds no saved tokens (no `tokens.json`)", path.display())]
+    /// The resume path is not a `.tmp-` directory holding `tokens.json`.
+    #[error("{} is not a placeholder with saved tokens (a `.tmp-*` directory holding `tokens.json`).", path.display())]
     PlaceholderMissing { path: PathBuf },
     /// The placeholder's `meta.json` exists but cannot be parsed.
-    #[error("the placeholder's `{}` is unusable: {reason}", path.display())]
+    #[error("Placeholder meta at {} could not be read: {reason}", path.display())]
     PlaceholderMetaCorrupt { path: PathBuf, reason: String },
-    /// Connect/read timeout, DNS, TLS, proxy.
+    /// Connect/read timeout, DNS, TLS, proxy (callers name the step it belongs to).
     #[error("network error talking to {url}: {message}")]
     NetworkError { url: String, message: String },
     /// SIGINT. `placeholder_dir` names tokens already saved, which resume can publish.
     #[error("interrupted")]
     Interrupted { placeholder_dir: Option<PathBuf> },
     /// `config.toml` exists but is not TOML of the expected shape; it is kept as it is.
-    #[error("the config file `{}` is unusable: {reason}", path.display())]
+    #[error("The config file {} is unusable: {reason}", path.display())]
     ConfigCorrupt { path: PathBuf, reason: String },
     /// A cached OAuth client file exists but cannot be parsed; it is kept as it is.
-    #[error("the client cache `{}` is unusable: {reason}", path.display())]
+    #[error("The client cache {} is unusable: {reason}", path.display())]
     ClientCacheCorrupt { path: PathBuf, reason: String },
     /// A file the kit reads or writes is a symbolic link.
-    #[error("refusing to use `{}`: it is a symbolic link", path.display())]
+    #[error("Refusing to use {}: it is a symbolic link", path.display())]
     SymlinkRefused { path: PathBuf },
     /// A bug: the kit panicked. Reported as an envelope rather than a Rust panic message.
     #[error("internal error: {message}")]
@@ -177,6 +178,30 @@ pub enum Error {
         path: PathBuf,
         message: String,
     },
+}
+
+fn quoted_list(ids: &[String]) -> String {
+    ids.iter()
+        .map(|i| format!("'{i}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The one spelling of the command that publishes a placeholder.
+pub fn resume_command(dir: &Path) -> String {
+    format!("mp-login-resume {}", shell_quote(&dir.to_string_lossy()))
+}
+
+/// Single-quotes `s` for a POSIX shell when it holds anything but safe characters.
+pub fn shell_quote(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@,%".contains(c));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 impl Error {
@@ -203,221 +228,263 @@ impl Error {
         }
     }
 
-    /// The envelope's `error.code`.
+    /// The envelope's `error.code`: the seed's string wherever the seed names one.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::InvalidArgs { .. } => "INVALID_ARGS",
+            Error::InvalidArgs { .. } => "INVALID_ARGUMENT",
             Error::InflightMissing { .. } => "OAUTH_INFLIGHT_MISSING",
             Error::InflightExpired { .. } => "OAUTH_INFLIGHT_EXPIRED",
             Error::InflightCorrupt { .. } => "OAUTH_INFLIGHT_CORRUPT",
             Error::InflightSchemaTooNew { .. } => "OAUTH_INFLIGHT_SCHEMA_TOO_NEW",
-            Error::RedirectInvalid { .. } => "OAUTH_REDIRECT_INVALID",
+            Error::InflightRegionInvalid { .. } => "OAUTH_CONFIG_ERROR",
+            Error::PasteError { .. } => "OAUTH_PASTE_ERROR",
             Error::StateMismatch => "OAUTH_STATE_MISMATCH",
-            Error::AccessDenied { .. } => "OAUTH_ACCESS_DENIED",
+            Error::AuthDenied { .. } => "OAUTH_AUTH_DENIED",
+            Error::PortError { .. } => "OAUTH_PORT_ERROR",
             Error::RegistrationError { .. } => "OAUTH_REGISTRATION_ERROR",
-            Error::TokenError { .. } => "OAUTH_TOKEN_ERROR",
-            Error::MeFetchError { .. } => "ME_FETCH_ERROR",
+            Error::TokenError { .. } | Error::TokensCorrupt { .. } => "OAUTH_TOKEN_ERROR",
+            Error::MeFetch { failure, .. } => match failure {
+                MeFailure::Status(401) => "AUTH_FAILED",
+                MeFailure::Status(429) => "RATE_LIMITED",
+                MeFailure::Status(500..=599) => "SERVER_ERROR",
+                MeFailure::Status(400..=499) => "QUERY_FAILED",
+                MeFailure::Status(_) | MeFailure::Network => "HTTP_ERROR",
+                MeFailure::Invalid => "ME_INVALID",
+            },
             Error::ProjectNotFound { .. } => "PROJECT_NOT_FOUND",
+            Error::Config { .. } | Error::ConfigCorrupt { .. } => "CONFIG_ERROR",
             Error::NeedsRegionSwitch { .. } => "NEEDS_REGION_SWITCH",
-            Error::InvalidAccountName { .. } => "INVALID_ACCOUNT_NAME",
             Error::AccountExists { .. } => "ACCOUNT_EXISTS",
             Error::PublishFailed { .. } => "LOGIN_FINISH_PUBLISH_FAILED",
             Error::PlaceholderOutsideRoot { .. } => "OAUTH_PLACEHOLDER_OUTSIDE_ROOT",
             Error::PlaceholderMissing { .. } => "OAUTH_PLACEHOLDER_MISSING",
             Error::PlaceholderMetaCorrupt { .. } => "OAUTH_PLACEHOLDER_META_CORRUPT",
-            Error::NetworkError { .. } => "NETWORK_ERROR",
+            Error::NetworkError { .. } => "HTTP_ERROR",
             Error::Interrupted { .. } => "INTERRUPTED",
-            Error::ConfigCorrupt { .. } => "CONFIG_CORRUPT",
             Error::ClientCacheCorrupt { .. } => "OAUTH_CLIENT_CACHE_CORRUPT",
             Error::SymlinkRefused { .. } => "SYMLINK_REFUSED",
             Error::Io { .. } | Error::Internal { .. } => "GENERAL_ERROR",
         }
     }
 
-    /// The process exit code (SPEC §5).
+    /// The process exit code: the seed's for the same outcome (SPEC §5).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::InvalidArgs { .. }
-            | Error::RedirectInvalid { .. }
-            | Error::InvalidAccountName { .. }
-            | Error::PlaceholderOutsideRoot { .. } => EXIT_INVALID_ARGS,
+            Error::InvalidArgs { .. } => EXIT_INVALID_ARGS,
             Error::InflightMissing { .. }
             | Error::InflightExpired { .. }
-            | Error::StateMismatch
-            | Error::AccessDenied { .. } => EXIT_AUTH,
-            Error::RegistrationError { failure, .. } => failure.exit_code(EXIT_GENERAL),
-            Error::TokenError { failure, .. } => failure.exit_code(EXIT_AUTH),
-            Error::MeFetchError { failure, .. } => match failure {
-                HttpFailure::Status(401) => EXIT_AUTH,
-                HttpFailure::Status(429) => EXIT_RATE_LIMIT,
-                _ => EXIT_GENERAL,
-            },
-            Error::ProjectNotFound { .. } | Error::PlaceholderMissing { .. } => EXIT_NOT_FOUND,
-            Error::NeedsRegionSwitch { .. } => EXIT_NEEDS_SELECTION,
-            Error::PublishFailed { cause, .. } => cause.exit_code(),
-            Error::Interrupted { .. } => EXIT_INTERRUPTED,
-            Error::InflightCorrupt { .. }
+            | Error::InflightCorrupt { .. }
             | Error::InflightSchemaTooNew { .. }
-            | Error::AccountExists { .. }
+            | Error::InflightRegionInvalid { .. }
+            | Error::PasteError { .. }
+            | Error::StateMismatch
+            | Error::AuthDenied { .. }
+            | Error::PortError { .. }
+            | Error::RegistrationError { .. }
+            | Error::TokenError { .. }
+            | Error::TokensCorrupt { .. }
             | Error::PlaceholderMetaCorrupt { .. }
+            | Error::ClientCacheCorrupt { .. } => EXIT_AUTH,
+            Error::ProjectNotFound { .. } => EXIT_NOT_FOUND,
+            Error::NeedsRegionSwitch { .. } => EXIT_NEEDS_SELECTION,
+            Error::Interrupted { .. } => EXIT_INTERRUPTED,
+            Error::MeFetch { .. }
+            | Error::Config { .. }
+            | Error::AccountExists { .. }
+            | Error::PublishFailed { .. }
+            | Error::PlaceholderOutsideRoot { .. }
+            | Error::PlaceholderMissing { .. }
             | Error::NetworkError { .. }
             | Error::ConfigCorrupt { .. }
-            | Error::ClientCacheCorrupt { .. }
             | Error::SymlinkRefused { .. }
             | Error::Io { .. }
             | Error::Internal { .. } => EXIT_GENERAL,
         }
     }
 
+    /// The seed's `actionable`: the message or hint names the command to run next.
+    pub fn actionable(&self) -> bool {
+        let names_command = |s: &str| s.contains("`mp-") || s.contains("`mp ");
+        names_command(&self.to_string()) || self.hint().is_some_and(|h| names_command(&h))
+    }
+
     /// What the user should do next, for the envelope's `hint` and the stderr line.
     pub fn hint(&self) -> Option<String> {
         let start_again = "run `mp-login-start` again, then open the new URL";
         Some(match self {
-            Error::InvalidArgs { hint: Some(h), .. } => h.clone(),
+            Error::InvalidArgs { hint: Some(h), .. } | Error::PasteError { hint: h, .. } => {
+                h.clone()
+            }
             Error::InvalidArgs { hint: None, .. } => "see `--help` for the accepted flags".into(),
             Error::InflightMissing { .. } => "run `mp-login-start` first".into(),
             Error::InflightExpired { .. } => {
                 format!("logins must be finished within their TTL: {start_again}")
             }
-            Error::InflightCorrupt { path, .. } | Error::InflightSchemaTooNew { path, .. } => {
-                format!(
-                    "inspect or delete `{}`, then run `mp-login-start` again",
-                    path.display()
-                )
-            }
-            Error::RedirectInvalid { hint, .. } => hint.clone(),
+            Error::InflightCorrupt { path, .. }
+            | Error::InflightSchemaTooNew { path, .. }
+            | Error::InflightRegionInvalid { path, .. } => format!(
+                "inspect or delete `{}`, then run `mp-login-start` again",
+                path.display()
+            ),
             Error::StateMismatch => {
                 "paste the URL of the login you started last; if in doubt, run `mp-login-start` again".into()
             }
-            Error::AccessDenied { .. } => {
+            Error::AuthDenied { .. } => {
                 format!("approve the request in the browser this time: {start_again}")
             }
-            Error::RegistrationError { failure, .. } => match failure {
-                HttpFailure::Status(429) => "the server is rate limiting: wait a minute and run `mp-login-start` again".into(),
-                _ => "check the region and `--base-url`, then run `mp-login-start` again".into(),
-            },
-            Error::TokenError { oauth_error, failure, .. } => {
-                if oauth_error.as_deref() == Some("invalid_grant") {
-                    format!("authorization codes are one-time and short-lived: {start_again}")
-                } else if matches!(failure, HttpFailure::Status(429)) {
-                    "the server is rate limiting: wait a minute, then run `mp-login-finish` again with the same URL".into()
-                } else if matches!(failure, HttpFailure::Status(500..=599)) {
-                    "the server failed: run `mp-login-finish` again with the same URL; if the code is then refused as spent, run `mp-login-start` again".into()
-                } else {
-                    start_again.to_string()
-                }
+            Error::PortError { .. } => {
+                "free one of the ports, or pass `--redirect-port`, then run `mp-login-start` again".into()
             }
-            Error::MeFetchError { failure: HttpFailure::Status(401), .. } => {
+            Error::RegistrationError { status: Some(429), .. } => {
+                "the server is rate limiting: wait a minute and run `mp-login-start` again".into()
+            }
+            Error::RegistrationError { .. } => {
+                "check the network, the region and `--base-url`, then run `mp-login-start` again".into()
+            }
+            Error::TokenError { oauth_error: Some(e), .. } if e == "invalid_grant" => {
+                format!("authorization codes are one-time and short-lived: {start_again}")
+            }
+            Error::TokenError { status: Some(429 | 500..=599) | None, .. } => {
+                "run `mp-login-finish` again with the same URL; if the code is then refused as spent, run `mp-login-start` again".into()
+            }
+            Error::TokenError { .. } => start_again.to_string(),
+            Error::TokensCorrupt { .. } => {
+                "the saved tokens cannot be used: log in again with `mp-login-start`".into()
+            }
+            Error::MeFetch { failure: MeFailure::Status(401), .. } => {
                 "the server did not accept the new access token: log in again with `mp-login-start`".into()
             }
-            Error::MeFetchError { .. } => "run the `mp-login-resume` command once the server answers again".into(),
+            Error::MeFetch { .. } => "run the `mp-login-resume` command once the server answers again".into(),
             Error::ProjectNotFound { .. } => {
-                "check the project id, or drop `--project` / `MP_PROJECT_ID` to let the kit pick".into()
+                "check the project id, or drop `--project` to let the kit pick".into()
             }
+            Error::Config { hint, .. } => hint.clone(),
             Error::NeedsRegionSwitch { suggested_region, .. } => match suggested_region {
                 Some(r) => format!("log in to the region that has your projects: `mp-login-start --region {r}`"),
                 None => "log in to the region that has your projects with `mp-login-start --region <us|eu|in>`".into(),
             },
-            Error::InvalidAccountName { .. } => {
-                "choose a name of letters, digits, `_` and `-` and pass it as `--name`".into()
+            Error::AccountExists { .. } => {
+                "pass another `--name`, or remove the existing account first".into()
             }
-            Error::AccountExists { .. } => "choose another `--name`, or remove the existing account first".into(),
-            Error::PublishFailed { resume_hint, .. } => format!("fix the cause, then run `{resume_hint}`"),
+            Error::PublishFailed { placeholder_dir, cause } => {
+                let command = resume_command(placeholder_dir);
+                match cause.as_ref() {
+                    Error::AccountExists { .. } | Error::Config { .. } => format!(
+                        "{}; then run `{command}` (with `--name` or `--project` as needed)",
+                        cause.hint().unwrap_or_default()
+                    ),
+                    Error::ProjectNotFound { .. } => format!(
+                        "run `{command} --project <id>` with a visible id (`details.original_details.available_projects`)"
+                    ),
+                    Error::MeFetch { failure: MeFailure::Status(401), .. } => format!(
+                        "the server refused the new access token: try `{command}` once, else log in again with `mp-login-start`"
+                    ),
+                    Error::MeFetch { .. } => {
+                        format!("run `{command}` once the server answers again")
+                    }
+                    _ => format!("fix the cause, then run `{command}`"),
+                }
+            }
             Error::PlaceholderOutsideRoot { root, .. } => format!(
                 "pass a placeholder directory below `{}` (the path `mp-login-finish` printed)",
                 root.display()
             ),
             Error::PlaceholderMissing { .. } => {
-                "pass the `placeholder_dir` that `mp-login-finish` printed, or log in again".into()
+                "pass the `placeholder_dir` that `mp-login-finish` printed, or log in again with `mp-login-start`".into()
             }
-            Error::PlaceholderMetaCorrupt { path, .. } => {
-                format!("repair or delete `{}` (without it the region is `us`)", path.display())
-            }
+            Error::PlaceholderMetaCorrupt { path, .. } => format!(
+                "do not delete the placeholder (it holds tokens): repair `{}` by hand, or log in again with `mp-login-start --region <us|eu|in>`",
+                path.display()
+            ),
             Error::NetworkError { .. } => {
                 "check the network, proxy variables and `--base-url`, then try again".into()
             }
             Error::Interrupted { placeholder_dir: Some(dir) } => format!(
-                "the tokens were saved before the interrupt: publish them with `mp-login-resume {}`",
-                crate::login::shell_quote(&dir.to_string_lossy())
+                "the tokens were saved before the interrupt: publish them with `{}`",
+                resume_command(dir)
             ),
             Error::Interrupted { placeholder_dir: None } => {
                 "nothing half-written was left behind: run the command again".into()
             }
-            Error::ConfigCorrupt { path, .. } => format!("fix the TOML in `{}`, then try again", path.display()),
+            Error::ConfigCorrupt { path, .. } => {
+                format!("fix the TOML in `{}`, then try again", path.display())
+            }
             Error::ClientCacheCorrupt { path, .. } => {
                 format!("delete `{}` to register a new client", path.display())
             }
-            Error::SymlinkRefused { path } => format!("replace the link `{}` with a regular file or directory", path.display()),
-            Error::Io { .. } => "check the permissions and free space of the storage directory".into(),
-            Error::Internal { .. } => "this is a bug in mp-login: please report it with the command you ran".into(),
+            Error::SymlinkRefused { path } => format!(
+                "replace the link `{}` with a regular file or directory",
+                path.display()
+            ),
+            Error::Io { .. } => {
+                "check the permissions and free space of the storage directory".into()
+            }
+            Error::Internal { .. } => {
+                "this is a bug in mp-login: please report it with the command you ran".into()
+            }
         })
     }
 
-    /// The envelope's `error.details`: typed public facts only.
+    /// The envelope's `error.details`: the seed's keys where it has the outcome, typed public
+    /// facts only.
     pub fn details(&self) -> Value {
         match self {
             Error::InflightMissing { path }
             | Error::PlaceholderMissing { path }
             | Error::SymlinkRefused { path } => json!({ "path": path }),
-            Error::InflightCorrupt { path, reason }
+            Error::InflightCorrupt {
+                path,
+                reason,
+                missing,
+            } if !missing.is_empty() => {
+                json!({ "path": path, "missing": missing, "reason": reason })
+            }
+            Error::InflightCorrupt { path, reason, .. }
             | Error::PlaceholderMetaCorrupt { path, reason }
+            | Error::TokensCorrupt { path, reason }
             | Error::ConfigCorrupt { path, reason }
             | Error::ClientCacheCorrupt { path, reason } => {
                 json!({ "path": path, "reason": reason })
             }
             Error::InflightExpired {
-                created_at,
-                expires_at,
-            } => {
-                json!({ "created_at": created_at, "expires_at": expires_at })
-            }
+                path, expires_at, ..
+            } => json!({ "path": path, "expires_at": expires_at }),
             Error::InflightSchemaTooNew { path, found } => {
                 json!({ "path": path, "schema_version": found, "supported": 1 })
             }
-            Error::AccessDenied { error, description } => {
+            Error::InflightRegionInvalid { path, region } => {
+                json!({ "path": path, "region": region })
+            }
+            Error::AuthDenied { error, description } => {
                 json!({ "error": error, "error_description": description })
             }
-            Error::RegistrationError { failure, .. } | Error::MeFetchError { failure, .. } => {
-                json!({ "status": failure.status() })
-            }
+            Error::PortError { first, last } => json!({ "ports": [first, last] }),
+            Error::RegistrationError { status, .. } => json!({ "status_code": status }),
             Error::TokenError {
-                failure,
+                status,
                 oauth_error,
                 ..
-            } => {
-                json!({ "status": failure.status(), "error": oauth_error })
-            }
+            } => json!({ "status_code": status, "error": oauth_error }),
+            Error::MeFetch { failure, .. } => match failure {
+                MeFailure::Status(s) => json!({ "status_code": s }),
+                MeFailure::Network | MeFailure::Invalid => json!({}),
+            },
             Error::ProjectNotFound {
                 project_id,
-                source_name,
-                visible,
-            } => {
-                json!({ "project_id": project_id, "source": source_name, "visible_projects": visible })
-            }
+                available,
+            } => json!({ "project_id": project_id, "available_projects": available }),
             Error::NeedsRegionSwitch {
-                region,
-                projects,
-                suggested_region,
-            } => json!({
-                "region": region,
-                "projects": projects,
-                "suggested_region": suggested_region,
-            }),
-            Error::InvalidAccountName { name } | Error::AccountExists { name } => {
-                json!({ "name": name })
-            }
+                region, projects, ..
+            } => json!({ "auth_region": region, "cross_region_projects": projects }),
+            Error::AccountExists { name } => json!({ "name": name }),
             Error::PublishFailed {
                 placeholder_dir,
-                resume_hint,
                 cause,
             } => json!({
                 "placeholder_dir": placeholder_dir,
-                "resume_hint": resume_hint,
-                "cause": {
-                    "code": cause.code(),
-                    "message": cause.to_string(),
-                    "details": cause.details(),
-                },
+                "original_code": cause.code(),
+                "original_message": cause.to_string(),
+                "original_details": cause.details(),
             }),
             Error::PlaceholderOutsideRoot { path, root } => {
                 json!({ "path": path, "accounts_root": root })
@@ -425,18 +492,26 @@ impl Error {
             Error::NetworkError { url, .. } => json!({ "url": url }),
             Error::Io { action, path, .. } => json!({ "action": action, "path": path }),
             Error::InvalidArgs { .. }
-            | Error::RedirectInvalid { .. }
+            | Error::PasteError { .. }
             | Error::StateMismatch
+            | Error::Config { .. }
             | Error::Internal { .. }
             | Error::Interrupted {
                 placeholder_dir: None,
             } => json!({}),
             Error::Interrupted {
                 placeholder_dir: Some(dir),
-            } => json!({
-                "placeholder_dir": dir,
-                "resume_hint": format!("mp-login-resume {}", crate::login::shell_quote(&dir.to_string_lossy())),
-            }),
+            } => json!({ "placeholder_dir": dir, "resume_command": resume_command(dir) }),
+        }
+    }
+
+    /// The placeholder a failed publish left, for the envelope's `resume_hint` and `next`.
+    pub fn placeholder_to_resume(&self) -> Option<&Path> {
+        match self {
+            Error::PublishFailed {
+                placeholder_dir, ..
+            } => Some(placeholder_dir),
+            _ => None,
         }
     }
 }

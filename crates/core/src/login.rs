@@ -15,7 +15,7 @@ use serde::Serialize;
 use subtle::ConstantTimeEq;
 
 use crate::clock;
-use crate::error::{Error, Result};
+use crate::error::{shell_quote, Error, Result};
 use crate::http::{Http, Progress};
 use crate::inflight::Inflight;
 use crate::naming;
@@ -24,7 +24,6 @@ use crate::pkce;
 use crate::publish::{self, Meta, Paths, Published, TailOptions};
 use crate::redirect::{self, Redirect, MAX_PASTE};
 use crate::region::{Endpoints, Region};
-use crate::store;
 
 /// Everything a command needs from its surroundings.
 pub struct Context<'a> {
@@ -36,58 +35,97 @@ pub struct Context<'a> {
 pub struct StartOptions {
     pub region: Region,
     pub base_url: Option<String>,
-    pub redirect_port: u16,
+    /// `None`: the first of 19284–19287 that can be bound on 127.0.0.1, as the seed picks it.
+    pub redirect_port: Option<u16>,
     pub ttl: Duration,
-    pub scope: String,
     pub inflight_path: PathBuf,
     pub account_name: Option<String>,
     pub project_id: Option<String>,
 }
 
+/// The seed's start envelope keys (CONTRACT §2.1), then the kit's.
 #[derive(Debug, Serialize)]
 pub struct Started {
     pub authorize_url: String,
     pub redirect_uri: String,
+    /// Unix seconds.
+    pub expires_at: i64,
     pub region: Region,
-    pub expires_at: String,
     pub inflight_path: PathBuf,
     pub replaced_previous: bool,
-    pub next: String,
+    /// The command that finishes this login.
+    pub finish_command: String,
+}
+
+/// The callback ports the seed tries, in order (CONTRACT §2.1).
+pub const CALLBACK_PORTS: std::ops::RangeInclusive<u16> = 19284..=19287;
+
+/// The seed's `find_available_callback_port`: the first port of [`CALLBACK_PORTS`] that can be
+/// bound on 127.0.0.1 (`OAUTH_PORT_ERROR` when none can). A port is tried three times, 20 ms
+/// apart: another start probing the same port at the same moment holds it only briefly.
+fn free_callback_port() -> Result<u16> {
+    let free = |port: u16| {
+        (0..3).any(|attempt| {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+        })
+    };
+    CALLBACK_PORTS
+        .into_iter()
+        .find(|p| free(*p))
+        .ok_or(Error::PortError {
+            first: *CALLBACK_PORTS.start(),
+            last: *CALLBACK_PORTS.end(),
+        })
+}
+
+/// `--name` is checked before anything is spent (SPEC §13).
+fn check_name(name: Option<&str>) -> Result<()> {
+    match name {
+        Some(n) if !naming::is_valid(n) => Err(Error::invalid_input(
+            format!("`{n}` is not a valid account name: use 1 to 64 letters, digits, `_` or `-`"),
+            "pass a name of letters, digits, `_` and `-` as `--name`",
+        )),
+        _ => Ok(()),
+    }
 }
 
 pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
-    if let Some(name) = &opts.account_name {
-        naming::validate(name)?;
-    }
+    check_name(opts.account_name.as_deref())?;
     let endpoints = Endpoints::new(opts.region, opts.base_url.as_deref())?;
-    let redirect_uri = format!("http://localhost:{}/callback", opts.redirect_port);
-    let client = oauth::register_or_reuse(
+    let port = match opts.redirect_port {
+        Some(p) => p,
+        None => free_callback_port()?,
+    };
+    let redirect_uri = format!("http://localhost:{port}/callback");
+    let client_id = oauth::register_or_reuse(
         &ctx.http,
         ctx.progress,
         &ctx.paths.storage,
         &endpoints,
         &redirect_uri,
-        &opts.scope,
     )?;
     let verifier = pkce::new_verifier();
     let state = pkce::new_state();
     let authorize_url = oauth::authorize_url(
         &endpoints,
-        &client.client_id,
+        &client_id,
         &redirect_uri,
         &state,
         &pkce::challenge(&verifier),
     );
-    let now = clock::now();
+    let now = clock::unix_seconds(clock::now()) as i64;
     let inflight = Inflight {
         created_at: now,
-        expires_at: now + opts.ttl,
-        region: opts.region,
-        base_url: endpoints.base_url(),
-        client_id: client.client_id,
+        expires_at: now + opts.ttl.as_secs() as i64,
+        region: opts.region.as_str().to_string(),
+        base_url: endpoints.is_custom().then(|| endpoints.base_url()),
+        client_id,
         redirect_uri: redirect_uri.clone(),
         state,
-        code_verifier: verifier,
+        pkce_verifier: verifier,
         account_name: opts.account_name,
         project_id: opts.project_id,
     };
@@ -105,10 +143,10 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
         authorize_url: authorize_url.to_string(),
         redirect_uri,
         region: opts.region,
-        expires_at: clock::rfc3339(inflight.expires_at),
+        expires_at: inflight.expires_at,
         inflight_path: opts.inflight_path,
         replaced_previous,
-        next: format!("mp-login-finish{inflight_flag} '<the URL the browser landed on>'"),
+        finish_command: format!("mp-login-finish{inflight_flag} '<the URL the browser landed on>'"),
     })
 }
 
@@ -122,7 +160,7 @@ pub enum RedirectInput {
 impl RedirectInput {
     /// The text, refusing more than 64 KiB without reading further.
     pub fn read(self) -> Result<String> {
-        let too_big = || Error::RedirectInvalid {
+        let too_big = || Error::PasteError {
             message: format!("the pasted text is larger than {} KiB", MAX_PASTE / 1024),
             hint: "pass only the URL the browser landed on".into(),
         };
@@ -142,7 +180,7 @@ impl RedirectInput {
         if bytes.len() > MAX_PASTE {
             return Err(too_big());
         }
-        String::from_utf8(bytes).map_err(|_| Error::RedirectInvalid {
+        String::from_utf8(bytes).map_err(|_| Error::PasteError {
             message: "the pasted text is not UTF-8".into(),
             hint: "pass only the URL the browser landed on".into(),
         })
@@ -161,60 +199,54 @@ pub struct FinishOptions {
     pub account_name: Option<String>,
     pub project_id: Option<String>,
     pub env_project: Option<String>,
+    /// Used when the inflight file names no base URL (the seed's files never do).
+    pub base_url: Option<String>,
 }
 
 pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
+    check_name(opts.account_name.as_deref())?;
     // Read the input first: in `mp-login-start | mock-idp approve | mp-login-finish` the
     // inflight file exists only once the redirect has arrived on stdin.
     let text = opts.input.read()?;
     let inflight = Inflight::load(&opts.inflight_path, clock::now())?;
-    let same_state = |state: &str| bool::from(state.as_bytes().ct_eq(inflight.state.as_bytes()));
+    // Every paste error keeps the inflight, so the user can paste again (CONTRACT §8).
     let (code, state) = match redirect::parse(&text, &inflight.redirect_uri)? {
-        // A denial of another login (its state differs) must not end this one.
-        Redirect::Denied { state: Some(s), .. } if !same_state(&s) => {
-            return Err(Error::StateMismatch)
-        }
-        Redirect::Denied {
-            error, description, ..
-        } => {
-            store::remove_if_exists(&opts.inflight_path)?;
-            return Err(Error::AccessDenied { error, description });
+        Redirect::Denied { error, description } => {
+            return Err(Error::AuthDenied { error, description })
         }
         Redirect::Code { code, state } => (code, state),
     };
-    if !same_state(&state) {
+    if !bool::from(state.as_bytes().ct_eq(inflight.state.as_bytes())) {
         return Err(Error::StateMismatch);
     }
-    let endpoints = Endpoints::new(inflight.region, Some(&inflight.base_url))?;
-    let tokens = match oauth::exchange(
+    let region = inflight.region(&opts.inflight_path)?;
+    let base_url = inflight.base_url.clone().or(opts.base_url);
+    let endpoints = Endpoints::new(region, base_url.as_deref())?;
+    // A failed exchange keeps the inflight too (CONTRACT §3): a 5xx may be retried.
+    let tokens = oauth::exchange(
         &ctx.http,
         ctx.progress,
         &endpoints,
         &inflight.client_id,
         &inflight.redirect_uri,
         code,
-        inflight.code_verifier,
-    ) {
-        Err(e @ Error::TokenError { .. }) if is_invalid_grant(&e) => {
-            store::remove_if_exists(&opts.inflight_path)?;
-            return Err(e);
-        }
-        other => other?,
-    };
+        inflight.pkce_verifier,
+    )?;
     let placeholder = publish::create_placeholder(
         &ctx.paths,
         &tokens,
         Meta {
             schema_version: 1,
-            region: inflight.region,
-            base_url: inflight.base_url,
-            client_id: inflight.client_id,
-            created_at: clock::rfc3339(clock::now()),
+            region,
+            created_at: clock::unix_seconds(clock::now()) as i64,
+            base_url: endpoints.is_custom().then(|| endpoints.base_url()),
+            client_id: Some(inflight.client_id),
             account_name: opts.account_name.or(inflight.account_name),
             project_id: opts.project_id.or(inflight.project_id),
         },
     )?;
-    store::remove_if_exists(&opts.inflight_path)?;
+    // The code is spent: the inflight is useless now, unless a newer start replaced it.
+    crate::inflight::remove_if_same(&opts.inflight_path, &inflight.state)?;
     let tail_options = TailOptions {
         env_project: opts.env_project,
         ..TailOptions::default()
@@ -226,38 +258,26 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
         &placeholder,
         &tail_options,
     )
-    .map_err(|cause| {
-        match cause {
-            // The placeholder is gone: nothing to resume.
-            e @ Error::NeedsRegionSwitch { .. } => e,
-            cause => Error::PublishFailed {
-                resume_hint: resume_command(&placeholder.dir, &cause),
-                placeholder_dir: placeholder.dir.clone(),
-                cause: Box::new(cause),
-            },
-        }
-    })
+    .map_err(|cause| publish_failed(&placeholder.dir, cause))
 }
 
-fn is_invalid_grant(e: &Error) -> bool {
-    matches!(e, Error::TokenError { oauth_error: Some(c), .. } if c == "invalid_grant")
-}
-
-/// The exact `mp-login-resume` command for a placeholder; a name problem needs a new name.
-fn resume_command(dir: &Path, cause: &Error) -> String {
-    let name = match cause {
-        Error::InvalidAccountName { .. } | Error::AccountExists { .. } => " --name <new-name>",
-        _ => "",
-    };
-    format!(
-        "mp-login-resume {}{name}",
-        shell_quote(&dir.to_string_lossy())
-    )
+/// A tail failure while the placeholder still holds the tokens is `LOGIN_FINISH_PUBLISH_FAILED`
+/// (CONTRACT §2.4), from finish and from resume alike; `NEEDS_REGION_SWITCH` stays itself.
+fn publish_failed(dir: &Path, cause: Error) -> Error {
+    match cause {
+        e @ Error::NeedsRegionSwitch { .. } => e,
+        cause if dir.join("tokens.json").is_file() => Error::PublishFailed {
+            placeholder_dir: dir.to_path_buf(),
+            cause: Box::new(cause),
+        },
+        cause => cause,
+    }
 }
 
 pub fn resume(ctx: &Context, placeholder_dir: &Path, options: &TailOptions) -> Result<Published> {
     let placeholder = publish::open_placeholder(&ctx.paths, placeholder_dir)?;
     publish::tail(&ctx.http, ctx.progress, &ctx.paths, &placeholder, options)
+        .map_err(|cause| publish_failed(&placeholder.dir, cause))
 }
 
 /// The `details.placeholder_dir` of a failed finish's (or an interrupted run's) envelope file.
@@ -277,24 +297,13 @@ pub fn placeholder_from_envelope(path: &Path) -> Result<PathBuf> {
         .ok_or_else(|| unusable("it names no `error.details.placeholder_dir`".into()))
 }
 
-/// Single-quotes `s` for a POSIX shell when it holds anything but safe characters.
-pub fn shell_quote(s: &str) -> String {
-    let safe = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@,%".contains(c));
-    if safe {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn quoting() {
+        use crate::error::shell_quote;
         assert_eq!(shell_quote("/a/b/.tmp-1"), "/a/b/.tmp-1");
         assert_eq!(shell_quote("/a b/it's"), r"'/a b/it'\''s'");
         assert_eq!(shell_quote(""), "''");
@@ -306,7 +315,7 @@ mod tests {
         let e = RedirectInput::Stdin(Box::new(std::io::Cursor::new(big.into_bytes())))
             .read()
             .unwrap_err();
-        assert_eq!(e.code(), "OAUTH_REDIRECT_INVALID");
+        assert_eq!(e.code(), "OAUTH_PASTE_ERROR");
         let ok = RedirectInput::Arg("x".repeat(MAX_PASTE)).read().unwrap();
         assert_eq!(ok.len(), MAX_PASTE);
     }

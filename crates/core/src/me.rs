@@ -4,55 +4,70 @@
 //! read as borrowed raw JSON slices; only `organizations` and `projects` are typed (unknown
 //! fields skipped), and each workspace keeps its raw fields minus `member_list` /
 //! `unified_member_list`, which are scanned but never built.
+//!
+//! Organizations and projects keep their **document order**: the seed's account name comes
+//! from the first organization in `/me` order and its `cross_region_projects` list follows it
+//! (CONTRACT §2.3, §7). A key that appears twice keeps its first place and its last value, as
+//! Python's `json.loads` does.
 
-use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
-use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 use crate::clock;
-use crate::error::{Error, HttpFailure, Result};
+use crate::error::{Error, MeFailure, Result};
 use crate::http::{Http, Progress};
 use crate::region::{Endpoints, Region};
 use crate::secret::AccessToken;
 use crate::store;
 
+/// A placeholder's `me.json` is reused by resume while younger than this (CONTRACT §5.2).
+pub const PLACEHOLDER_CACHE_TTL: Duration = Duration::from_secs(600);
+
 /// What the pick and the account need from `/me`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Me {
     pub user_email: Option<String>,
-    /// Sorted by id (numeric order where ids are numbers).
+    /// In document order.
     pub organizations: Vec<Organization>,
-    /// Sorted by id (numeric order where ids are numbers).
+    /// In document order.
     pub projects: Vec<Project>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Organization {
+    /// The key of `organizations`.
     pub id: String,
     pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Project {
+    /// The key of `projects`.
     pub id: String,
     pub name: Option<String>,
+    /// Canonical: an integer id (number or numeric string) as its decimal digits, like the
+    /// seed's `str(int(organization_id))`.
     pub organization_id: Option<String>,
     pub domain: Option<String>,
+    /// `is_demo` by JSON truthiness, as the seed's `bool(...)` (CONTRACT §10.3).
     pub is_demo: bool,
-    pub has_integrated_data: bool,
+    /// `has_integrated` is exactly `true` (CONTRACT §10.3: `1`, `"true"`, null and absent are not).
+    pub has_integrated: bool,
 }
 
 impl Project {
-    /// The region of the project's `domain`; `None` = compatible with every region.
-    pub fn region(&self) -> Option<Region> {
-        self.domain.as_deref().and_then(Region::from_domain)
+    /// The seed's region filter (CONTRACT §6.1 step 3): no domain, or exactly the region's.
+    pub fn is_compatible_with(&self, region: Region) -> bool {
+        self.domain.as_deref().is_none_or(|d| d == region.domain())
     }
 
-    pub fn is_compatible_with(&self, region: Region) -> bool {
-        self.region().is_none_or(|r| r == region)
+    /// The seed's `_domain_to_region` of the project's domain.
+    pub fn region(&self) -> Option<Region> {
+        self.domain.as_deref().and_then(Region::from_domain)
     }
 }
 
@@ -67,8 +82,8 @@ impl Me {
 }
 
 /// Sort key of an id: numbers in numeric order before anything else in string order.
-pub fn id_order(id: &str) -> (u8, u128, &str) {
-    match id.parse::<u128>() {
+pub fn id_order(id: &str) -> (u8, i128, &str) {
+    match id.trim().parse::<i128>() {
         Ok(n) => (0, n, ""),
         Err(_) => (1, 0, id),
     }
@@ -76,8 +91,12 @@ pub fn id_order(id: &str) -> (u8, u128, &str) {
 
 /// A `/me` body as borrowed raw fields: the parsed view plus what `me.json` keeps.
 pub struct MeBody<'a> {
-    fields: BTreeMap<String, &'a RawValue>,
-    workspaces: Option<BTreeMap<String, BTreeMap<String, &'a RawValue>>>,
+    fields: Vec<(String, &'a RawValue)>,
+    workspaces: Option<Workspaces<'a>>,
+    /// The top-level `status`, when the body was wrapped (`{"status":"ok","results":…}`).
+    status: Option<String>,
+    /// Whether the body has `results` or `projects` at all.
+    recognizable: bool,
     pub me: Me,
 }
 
@@ -96,39 +115,155 @@ struct RawProject {
     #[serde(default)]
     domain: Option<String>,
     #[serde(default)]
-    is_demo: Option<bool>,
+    is_demo: Truthy,
     #[serde(default)]
-    has_integrated_data: Option<bool>,
+    has_integrated: IsTrue,
 }
 
-/// Ids arrive as numbers or strings.
+/// Ids arrive as numbers or strings; an integer is written as its decimal digits.
 fn lenient_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Id {
+        I(i64),
         N(u64),
         S(String),
-        I(i64),
     }
     Ok(Option::<Id>::deserialize(d)?.map(|id| match id {
         Id::N(n) => n.to_string(),
         Id::I(n) => n.to_string(),
-        Id::S(s) => s,
+        Id::S(s) => match s.trim().parse::<i128>() {
+            Ok(n) => n.to_string(),
+            Err(_) => s,
+        },
     }))
+}
+
+/// Python truthiness of any JSON value: false, null, 0, "", [] and {} are false.
+#[derive(Default)]
+struct Truthy(bool);
+
+/// `value is True`: only the JSON literal `true`.
+#[derive(Default)]
+struct IsTrue(bool);
+
+struct TruthVisitor {
+    strict: bool,
+}
+
+impl<'de> Visitor<'de> for TruthVisitor {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<bool, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<bool, E> {
+        Ok(!self.strict && v != 0)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<bool, E> {
+        Ok(!self.strict && v != 0)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<bool, E> {
+        Ok(!self.strict && v != 0.0)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+        Ok(!self.strict && !v.is_empty())
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let mut any = false;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            any = true;
+        }
+        Ok(!self.strict && any)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut any = false;
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+            any = true;
+        }
+        Ok(!self.strict && any)
+    }
+}
+
+impl<'de> Deserialize<'de> for Truthy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TruthVisitor { strict: false })
+            .map(Truthy)
+    }
+}
+
+impl<'de> Deserialize<'de> for IsTrue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TruthVisitor { strict: true }).map(IsTrue)
+    }
+}
+
+/// A JSON object as its entries in document order; a repeated key keeps its first place and
+/// takes the last value.
+struct Ordered<T>(Vec<(String, T)>);
+
+impl<T> Default for Ordered<T> {
+    fn default() -> Self {
+        Ordered(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Ordered<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Ordered<T>, E> {
+                Ok(Ordered::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<T>, A::Error> {
+                let mut out: Vec<(String, T)> = Vec::new();
+                let mut seen: std::collections::HashMap<String, usize> =
+                    std::collections::HashMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map.next_value::<T>()?;
+                    match seen.get(&key) {
+                        Some(&i) => out[i].1 = value,
+                        None => {
+                            seen.insert(key.clone(), out.len());
+                            out.push((key, value));
+                        }
+                    }
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 const MEMBER_LISTS: [&str; 2] = ["member_list", "unified_member_list"];
 
-type Workspaces<'a> = BTreeMap<String, BTreeMap<String, &'a RawValue>>;
+type Workspaces<'a> = Vec<(String, Vec<(String, &'a RawValue)>)>;
 
 /// A `/me` body read in one pass: `results` (when an object) is read as the body itself,
 /// `workspaces` straight into maps without their member lists (scanned, never stored), and
 /// every other field stays a borrowed raw slice.
 #[derive(Default)]
 struct Top<'a> {
-    fields: BTreeMap<String, &'a RawValue>,
+    fields: Ordered<&'a RawValue>,
     workspaces: Option<Workspaces<'a>>,
     results: Option<Box<Top<'a>>>,
+    has_results: bool,
 }
 
 struct TopVisitor;
@@ -142,10 +277,17 @@ impl<'de> Visitor<'de> for TopVisitor {
         let mut top = Top::default();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "results" => top.results = map.next_value::<Nested>()?.0.map(Box::new),
+                "results" => {
+                    top.has_results = true;
+                    top.results = map.next_value::<Nested>()?.0.map(Box::new);
+                }
                 "workspaces" => top.workspaces = map.next_value::<StrippedWorkspaces>()?.0,
                 _ => {
-                    top.fields.insert(key, map.next_value()?);
+                    let raw: &RawValue = map.next_value()?;
+                    match top.fields.0.iter_mut().find(|(k, _)| *k == key) {
+                        Some(slot) => slot.1 = raw,
+                        None => top.fields.0.push((key, raw)),
+                    }
                 }
             }
         }
@@ -173,10 +315,7 @@ impl<'de> Deserialize<'de> for Nested<'de> {
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Nested<'de>, A::Error> {
                 TopVisitor.visit_map(map).map(|t| Nested(Some(t)))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                seq: A,
-            ) -> Result<Nested<'de>, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Nested<'de>, A::Error> {
                 IgnoredAny.visit_seq(seq).map(|_| Nested(None))
             }
             fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Nested<'de>, E> {
@@ -207,7 +346,7 @@ struct StrippedWorkspaces<'a>(Option<Workspaces<'a>>);
 
 impl<'de> Deserialize<'de> for StrippedWorkspaces<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Workspace<'a>(BTreeMap<String, &'a RawValue>);
+        struct Workspace<'a>(Vec<(String, &'a RawValue)>);
         impl<'de> Deserialize<'de> for Workspace<'de> {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 struct V;
@@ -220,12 +359,12 @@ impl<'de> Deserialize<'de> for StrippedWorkspaces<'de> {
                         self,
                         mut map: A,
                     ) -> Result<Workspace<'de>, A::Error> {
-                        let mut fields = BTreeMap::new();
+                        let mut fields = Vec::new();
                         while let Some(key) = map.next_key::<String>()? {
                             if MEMBER_LISTS.contains(&key.as_str()) {
                                 map.next_value::<IgnoredAny>()?;
                             } else {
-                                fields.insert(key, map.next_value()?);
+                                fields.push((key, map.next_value()?));
                             }
                         }
                         Ok(Workspace(fields))
@@ -234,9 +373,9 @@ impl<'de> Deserialize<'de> for StrippedWorkspaces<'de> {
                 d.deserialize_map(V)
             }
         }
-        let ws: Option<BTreeMap<String, Workspace<'de>>> = Deserialize::deserialize(d)?;
+        let ws: Option<Ordered<Workspace<'de>>> = Deserialize::deserialize(d)?;
         Ok(StrippedWorkspaces(
-            ws.map(|m| m.into_iter().map(|(k, w)| (k, w.0)).collect()),
+            ws.map(|m| m.0.into_iter().map(|(k, w)| (k, w.0)).collect()),
         ))
     }
 }
@@ -255,44 +394,53 @@ impl<'a> MeBody<'a> {
                 crate::error::json_error_without_values(&e)
             )
         })?;
+        let status = field(&top.fields.0, "status")
+            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+        let has_results = top.has_results;
         let Top {
             fields, workspaces, ..
         } = match top.results {
             Some(results) => *results,
             None => top,
         };
-        let organizations: BTreeMap<String, RawOrganization> = typed(&fields, "organizations")?;
-        let projects: BTreeMap<String, RawProject> = typed(&fields, "projects")?;
-        let user_email = fields
-            .get("user_email")
-            .or_else(|| fields.get("email"))
-            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
-        let mut organizations: Vec<Organization> = organizations
-            .into_iter()
-            .map(|(id, o)| Organization { id, name: o.name })
-            .collect();
-        organizations.sort_by(|a, b| id_order(&a.id).cmp(&id_order(&b.id)));
-        let mut projects: Vec<Project> = projects
-            .into_iter()
-            .map(|(id, p)| Project {
-                id,
-                name: p.name,
-                organization_id: p.organization_id,
-                domain: p.domain,
-                is_demo: p.is_demo.unwrap_or(false),
-                has_integrated_data: p.has_integrated_data.unwrap_or(true),
-            })
-            .collect();
-        projects.sort_by(|a, b| id_order(&a.id).cmp(&id_order(&b.id)));
+        let fields = fields.0;
+        let recognizable = has_results || field(&fields, "projects").is_some();
+        let organizations: Ordered<RawOrganization> = typed(&fields, "organizations")?;
+        let projects: Ordered<RawProject> = typed(&fields, "projects")?;
+        let user_email = field(&fields, "user_email")
+            .and_then(|raw| serde_json::from_str::<Option<String>>(raw.get()).ok())
+            .flatten();
         Ok(MeBody {
-            fields,
-            workspaces,
             me: Me {
                 user_email,
-                organizations,
-                projects,
+                organizations: organizations
+                    .0
+                    .into_iter()
+                    .map(|(id, o)| Organization { id, name: o.name })
+                    .collect(),
+                projects: projects
+                    .0
+                    .into_iter()
+                    .map(|(id, p)| Project {
+                        id,
+                        name: p.name,
+                        organization_id: p.organization_id,
+                        domain: p.domain,
+                        is_demo: p.is_demo.0,
+                        has_integrated: p.has_integrated.0,
+                    })
+                    .collect(),
             },
+            fields,
+            workspaces,
+            status,
+            recognizable,
         })
+    }
+
+    /// `cached_at` (Unix seconds) of a `me.json` the kit or the seed wrote.
+    pub fn cached_at(&self) -> Option<f64> {
+        field(&self.fields, "cached_at").and_then(|raw| raw.get().parse::<f64>().ok())
     }
 
     /// Writes `me.json`: the unwrapped body without member lists, plus `cached_at` (Unix s).
@@ -301,31 +449,59 @@ impl<'a> MeBody<'a> {
         #[serde(untagged)]
         enum Field<'b, 'a> {
             Raw(&'a RawValue),
-            Workspaces(&'b BTreeMap<String, BTreeMap<String, &'a RawValue>>),
-            CachedAt(u64),
+            Workspace(#[serde(serialize_with = "entries")] &'b [(String, &'a RawValue)]),
+            Workspaces(#[serde(serialize_with = "workspaces")] &'b Workspaces<'a>),
+            CachedAt(f64),
         }
-        let mut out: BTreeMap<&str, Field> = self
+        fn entries<S: serde::Serializer>(
+            v: &&[(String, &RawValue)],
+            s: S,
+        ) -> std::result::Result<S::Ok, S::Error> {
+            s.collect_map(v.iter().map(|(k, raw)| (k, raw)))
+        }
+        fn workspaces<S: serde::Serializer>(
+            v: &&Workspaces,
+            s: S,
+        ) -> std::result::Result<S::Ok, S::Error> {
+            s.collect_map(v.iter().map(|(k, w)| (k, Field::Workspace(w.as_slice()))))
+        }
+        struct Out<'b, 'a>(Vec<(&'b str, Field<'b, 'a>)>);
+        impl Serialize for Out<'_, '_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+            }
+        }
+        let mut out: Vec<(&str, Field)> = self
             .fields
             .iter()
+            .filter(|(k, _)| k != "cached_at")
             .map(|(k, v)| (k.as_str(), Field::Raw(v)))
             .collect();
         if let Some(ws) = &self.workspaces {
-            out.insert("workspaces", Field::Workspaces(ws));
+            out.push(("workspaces", Field::Workspaces(ws)));
         }
-        out.insert(
-            "cached_at",
-            Field::CachedAt(clock::unix_seconds(clock::now())),
-        );
-        let bytes = serde_json::to_vec(&out).expect("raw JSON re-serializes");
+        let now = clock::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        out.push(("cached_at", Field::CachedAt(now)));
+        let bytes = serde_json::to_vec(&Out(out)).expect("raw JSON re-serializes");
         store::write_atomic(path, &bytes)
     }
 }
 
+fn field<'a>(fields: &[(String, &'a RawValue)], key: &str) -> Option<&'a RawValue> {
+    fields.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+}
+
 fn typed<T: for<'de> Deserialize<'de> + Default>(
-    fields: &BTreeMap<String, &RawValue>,
+    fields: &[(String, &RawValue)],
     key: &str,
 ) -> std::result::Result<T, String> {
-    match fields.get(key) {
+    match field(fields, key) {
         None => Ok(T::default()),
         Some(raw) if raw.get() == "null" => Ok(T::default()),
         Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
@@ -337,7 +513,9 @@ fn typed<T: for<'de> Deserialize<'de> + Default>(
     }
 }
 
-/// `GET /me` with the bearer token; 429 and 5xx are retried. Returns the raw body.
+/// `GET /me` with the bearer token; 429 and 5xx are retried. Returns the raw body. Failures
+/// carry the seed's `original_code` (CONTRACT §3): `AUTH_FAILED`, `QUERY_FAILED`,
+/// `SERVER_ERROR`, `RATE_LIMITED`, `HTTP_ERROR`.
 pub fn fetch(
     http: &Http,
     progress: &dyn Progress,
@@ -345,28 +523,47 @@ pub fn fetch(
     token: &AccessToken,
 ) -> Result<Vec<u8>> {
     let url = endpoints.me();
-    let reply = http.send("fetching /me", url.as_str(), true, progress, |c| {
-        c.get(url.clone()).bearer_auth(token.secret())
-    })?;
+    let reply = http
+        .send("fetching /me", url.as_str(), true, progress, |c| {
+            c.get(url.clone()).bearer_auth(token.secret())
+        })
+        .map_err(|e| Error::MeFetch {
+            failure: MeFailure::Network,
+            message: e.to_string(),
+        })?;
     if !reply.is_success() {
         let message = match reply.status {
             401 => "HTTP 401: the server did not accept the access token".to_string(),
             s => format!("HTTP {s}"),
         };
-        return Err(Error::MeFetchError {
-            failure: HttpFailure::Status(reply.status),
+        return Err(Error::MeFetch {
+            failure: MeFailure::Status(reply.status),
             message,
         });
     }
     Ok(reply.body)
 }
 
-/// Parse failures of a fetched body are `ME_FETCH_ERROR` with a bad-body failure.
+/// A fetched body: unparsable, a `status` other than `ok`, or neither `results` nor `projects`
+/// is `ME_INVALID` (SPEC §13; the seed publishes such an answer as an empty account).
 pub fn parse_fetched(bytes: &[u8]) -> Result<MeBody<'_>> {
-    MeBody::parse(bytes).map_err(|message| Error::MeFetchError {
-        failure: HttpFailure::BadBody,
+    let invalid = |message| Error::MeFetch {
+        failure: MeFailure::Invalid,
         message,
-    })
+    };
+    let body = MeBody::parse(bytes).map_err(invalid)?;
+    if let Some(status) = body.status.as_deref().filter(|s| *s != "ok") {
+        return Err(invalid(format!(
+            "the /me answer has status `{}`, not `ok`",
+            status.chars().take(40).collect::<String>()
+        )));
+    }
+    if !body.recognizable {
+        return Err(invalid(
+            "the /me answer has neither `results` nor `projects`".into(),
+        ));
+    }
+    Ok(body)
 }
 
 #[cfg(test)]
@@ -376,13 +573,17 @@ mod tests {
     const BODY: &str = r#"{"status":"ok","results":{
         "user_email":"ada@example.com",
         "organizations":{"10":{"id":10,"name":"Acme"},"9":{"id":9,"name":"Beta","extra":[1,2]}},
-        "projects":{"100":{"name":"Prod","organization_id":10,"domain":"mixpanel.com"},
-                    "20":{"name":"Demo","organization_id":"9","is_demo":true,"has_integrated_data":null}},
+        "projects":{"100":{"name":"Prod","organization_id":10,"domain":"mixpanel.com","has_integrated":true},
+                    "20":{"name":"Demo","organization_id":"9","is_demo":"false","has_integrated":null}},
         "workspaces":{"5":{"id":5,"project_id":100,"member_list":[{"email":"x"}],"unified_member_list":[1]}}
     }}"#;
 
+    fn ids<T>(v: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
+        v.iter().map(|x| id(x).to_string()).collect()
+    }
+
     #[test]
-    fn parses_wrapped_and_bare_bodies_alike() {
+    fn parses_wrapped_and_bare_bodies_alike_in_document_order() {
         let wrapped = MeBody::parse(BODY.as_bytes()).unwrap();
         let inner = BODY.find("\"results\":").unwrap() + "\"results\":".len();
         let bare = &BODY[inner..BODY.len() - 1];
@@ -390,23 +591,50 @@ mod tests {
         assert_eq!(wrapped.me, bare.me);
         let me = wrapped.me;
         assert_eq!(me.user_email.as_deref(), Some("ada@example.com"));
+        assert_eq!(ids(&me.organizations, |o| &o.id), ["10", "9"]);
+        assert_eq!(ids(&me.projects, |p| &p.id), ["100", "20"]);
+        assert_eq!(me.projects[1].organization_id.as_deref(), Some("9"));
+        // The seed's truthiness: the string "false" is a demo; null is not integrated.
+        assert!(me.projects[1].is_demo && !me.projects[1].has_integrated);
+        assert!(!me.projects[0].is_demo && me.projects[0].has_integrated);
+        assert_eq!(me.projects[0].region(), Some(Region::Us));
+    }
+
+    #[test]
+    fn flags_follow_the_seed_exactly() {
+        let body = br#"{"projects":{
+            "1":{"is_demo":0,"has_integrated":1},
+            "2":{"is_demo":[],"has_integrated":"true"},
+            "3":{"is_demo":[0],"has_integrated":true},
+            "4":{"is_demo":{},"has_integrated":false},
+            "5":{"is_demo":0.5},
+            "6":{"is_demo":null,"organization_id":"007"}}}"#;
+        let me = MeBody::parse(body).unwrap().me;
+        let flags: Vec<(bool, bool)> = me
+            .projects
+            .iter()
+            .map(|p| (p.is_demo, p.has_integrated))
+            .collect();
         assert_eq!(
-            me.organizations
-                .iter()
-                .map(|o| o.id.as_str())
-                .collect::<Vec<_>>(),
-            ["9", "10"]
+            flags,
+            [
+                (false, false),
+                (false, false),
+                (true, true),
+                (false, false),
+                (true, false),
+                (false, false)
+            ]
         );
-        assert_eq!(
-            me.projects
-                .iter()
-                .map(|p| p.id.as_str())
-                .collect::<Vec<_>>(),
-            ["20", "100"]
-        );
-        assert_eq!(me.projects[0].organization_id.as_deref(), Some("9"));
-        assert!(me.projects[0].is_demo && me.projects[0].has_integrated_data);
-        assert_eq!(me.projects[1].region(), Some(Region::Us));
+        assert_eq!(me.projects[5].organization_id.as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_place_and_takes_the_last_value() {
+        let body = br#"{"organizations":{"2":{"name":"A"},"1":{"name":"B"},"2":{"name":"C"}}}"#;
+        let me = MeBody::parse(body).unwrap().me;
+        assert_eq!(ids(&me.organizations, |o| &o.id), ["2", "1"]);
+        assert_eq!(me.organizations[0].name.as_deref(), Some("C"));
     }
 
     #[test]
@@ -414,13 +642,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("me.json");
         MeBody::parse(BODY.as_bytes()).unwrap().save(&p).unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert!(v.get("status").is_none(), "the body is unwrapped");
         assert_eq!(v["workspaces"]["5"]["project_id"], 100);
         assert!(v["workspaces"]["5"].get("member_list").is_none());
         assert!(v["workspaces"]["5"].get("unified_member_list").is_none());
         assert_eq!(v["organizations"]["9"]["extra"], serde_json::json!([1, 2]));
-        assert!(v["cached_at"].as_u64().unwrap() > 1_700_000_000);
+        assert!(v["cached_at"].as_f64().unwrap() > 1_700_000_000.0);
+        // Read back, in the same order, with its cached_at.
+        let again = MeBody::parse(&bytes).unwrap();
+        assert_eq!(ids(&again.me.organizations, |o| &o.id), ["10", "9"]);
+        assert!(again.cached_at().unwrap() > 1_700_000_000.0);
     }
 
     #[test]
@@ -429,6 +662,16 @@ mod tests {
         assert!(MeBody::parse(b"not json").is_err());
         assert!(MeBody::parse(br#"{"projects":[1]}"#).is_err());
         assert_eq!(MeBody::parse(b"{}").unwrap().me, Me::default());
+        for bad in [
+            &br#"{"status":"error","results":{"projects":{}}}"#[..],
+            br#"{"user_email":"a@b"}"#,
+            b"{}",
+        ] {
+            let e = parse_fetched(bad).err().expect("refused");
+            assert_eq!(e.code(), "ME_INVALID");
+        }
+        assert!(parse_fetched(br#"{"status":"ok","results":{}}"#).is_ok());
+        assert!(parse_fetched(br#"{"projects":{}}"#).is_ok());
     }
 
     #[test]
@@ -439,9 +682,5 @@ mod tests {
         assert_eq!(b.me.projects.len(), 1);
         assert!(b.workspaces.is_none());
         assert!(MeBody::parse(br#"{"workspaces":{"1":[]}}"#).is_err());
-        assert!(MeBody::parse(
-            br#"{"status":"ok","results":{"projects":{"1":{"is_demo":"yes"}}}}"#
-        )
-        .is_err());
     }
 }

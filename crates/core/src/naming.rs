@@ -1,26 +1,18 @@
 //! Account names (SPEC §7 step 4): an explicit name is validated; otherwise the slug of the
-//! organization's name, made unique with `-2`, `-3`, …
+//! first organization's name, made unique with `-2`, `-3`, …
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::error::{Error, Result};
-use crate::me::{id_order, Me};
+use crate::me::Me;
 
 const SLUG_MAX: usize = 32;
 
-/// `^[a-zA-Z0-9_-]{1,64}$`.
-pub fn validate(name: &str) -> Result<()> {
-    let ok = (1..=64).contains(&name.len())
+/// `^[a-zA-Z0-9_-]{1,64}$` (the seed's `account_dir` rule).
+pub fn is_valid(name: &str) -> bool {
+    (1..=64).contains(&name.len())
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidAccountName {
-            name: name.to_string(),
-        })
-    }
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// NFKD, ASCII-fold, lowercase, runs of non-`[a-z0-9]` → `-`, trimmed, at most 32 characters.
@@ -43,22 +35,15 @@ pub fn slug(text: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// The base name for an account: the slug of the picked project's organization (else the
-/// lowest-id organization); `org-<id>` when that slug is empty; `account` without organizations.
-pub fn base_name(me: &Me, organization_id: Option<&str>) -> String {
-    let org = organization_id
-        .and_then(|id| me.organization(id))
-        .or_else(|| {
-            me.organizations
-                .iter()
-                .min_by(|a, b| id_order(&a.id).cmp(&id_order(&b.id)))
-        });
-    match org {
+/// The seed's `default_account_name` base (CONTRACT §7): the slug of the **first** organization
+/// in `/me` document order; `org-<its key>` when that slug is empty; `account` without any.
+pub fn base_name(me: &Me) -> String {
+    match me.organizations.first() {
         None => "account".to_string(),
         Some(o) => {
             let s = slug(o.name.as_deref().unwrap_or(""));
             if s.is_empty() {
-                slug(&format!("org-{}", o.id))
+                format!("org-{}", o.id)
             } else {
                 s
             }
@@ -93,9 +78,9 @@ mod tests {
     }
 
     #[test]
-    fn base_names() {
+    fn base_names_come_from_the_first_organization_in_document_order() {
         let mut me = Me::default();
-        assert_eq!(base_name(&me, None), "account");
+        assert_eq!(base_name(&me), "account");
         me.organizations = vec![
             Organization {
                 id: "7".into(),
@@ -106,22 +91,19 @@ mod tests {
                 name: Some("Zeta Labs".into()),
             },
         ];
-        assert_eq!(base_name(&me, Some("7")), "org-7");
-        assert_eq!(base_name(&me, None), "zeta-labs");
-        assert_eq!(base_name(&me, Some("404")), "zeta-labs");
+        assert_eq!(base_name(&me), "org-7");
+        me.organizations.swap(0, 1);
+        assert_eq!(base_name(&me), "zeta-labs");
+        assert_eq!(slug("  Café & Sons, Inc.!!  "), "cafe-sons-inc");
     }
 
     #[test]
     fn unique_names_and_validation() {
         assert_eq!(unique("a", |_| false), "a");
         assert_eq!(unique("a", |n| n == "a" || n == "a-2"), "a-3");
-        assert!(validate("ok_name-1").is_ok());
+        assert!(is_valid("ok_name-1"));
         for bad in ["", "has space", "dot.name", "../x", &"x".repeat(65)] {
-            assert_eq!(
-                validate(bad).unwrap_err().code(),
-                "INVALID_ACCOUNT_NAME",
-                "{bad:?}"
-            );
+            assert!(!is_valid(bad), "{bad:?}");
         }
     }
 }

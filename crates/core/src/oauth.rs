@@ -10,16 +10,16 @@ use serde_json::json;
 use url::Url;
 
 use crate::clock;
-use crate::error::{Error, HttpFailure, Result};
+use crate::error::{Error, Result};
 use crate::http::{Http, Progress, Reply};
 use crate::region::{Endpoints, Region};
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
 use crate::store;
 
-/// The scopes the kit asks for unless `--scope` / `MP_OAUTH_SCOPE` says otherwise.
+/// The seed's advisory scope string, sent in the registration body (CONTRACT §9).
 pub const DEFAULT_SCOPE: &str = "projects analysis events insights segmentation retention data:read funnels flows data_definitions dashboard_reports bookmarks";
 
-/// The cached registration: `S/oauth/client_<region>[_<hash>].json`.
+/// The cached registration: `S/oauth/client_<region>[_<hash>].json` (CONTRACT §5.5).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClientCache {
     pub client_id: String,
@@ -29,13 +29,6 @@ pub struct ClientCache {
     pub created_at: String,
 }
 
-/// A registered (or reused) client.
-#[derive(Debug, Clone)]
-pub struct Client {
-    pub client_id: String,
-    pub reused: bool,
-}
-
 /// The cache path for these endpoints.
 pub fn client_cache_path(storage: &Path, endpoints: &Endpoints) -> PathBuf {
     storage
@@ -43,50 +36,77 @@ pub fn client_cache_path(storage: &Path, endpoints: &Endpoints) -> PathBuf {
         .join(endpoints.client_cache_file_name())
 }
 
-/// Reuses the cached client while its `redirect_uri` and scope match; registers a new one
-/// otherwise and caches it.
+/// The file for a client whose redirect URI differs from the region file's: the region file is
+/// what mixpanel-headless refreshes every account of the region with, so it is never replaced
+/// by another client (SPEC §2).
+fn port_cache_path(region_file: &Path, redirect_uri: &str) -> PathBuf {
+    let port = Url::parse(redirect_uri)
+        .ok()
+        .and_then(|u| u.port_or_known_default())
+        .unwrap_or(0);
+    let stem = region_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    region_file.with_file_name(format!("{stem}_port{port}.json"))
+}
+
+fn read_cache(path: &Path) -> Result<Option<ClientCache>> {
+    let Some(read) = store::read_no_follow(path, 64 * 1024)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&read.bytes)
+        .map(Some)
+        .map_err(|e| Error::ClientCacheCorrupt {
+            path: path.to_path_buf(),
+            reason: crate::error::json_error_without_values(&e),
+        })
+}
+
+/// Reuses a cached client whose `redirect_uri` matches exactly (the seed's rule); registers a
+/// new one otherwise (RFC 7591, the seed's body) and caches it: in the region file when there
+/// is none yet, else beside it.
 pub fn register_or_reuse(
     http: &Http,
     progress: &dyn Progress,
     storage: &Path,
     endpoints: &Endpoints,
     redirect_uri: &str,
-    scope: &str,
-) -> Result<Client> {
-    let path = client_cache_path(storage, endpoints);
-    if let Some(read) = store::read_no_follow(&path, 64 * 1024)? {
-        let cached: ClientCache =
-            serde_json::from_slice(&read.bytes).map_err(|e| Error::ClientCacheCorrupt {
-                path: path.clone(),
-                reason: crate::error::json_error_without_values(&e),
-            })?;
-        if cached.redirect_uri == redirect_uri && cached.scope == scope {
-            return Ok(Client {
-                client_id: cached.client_id,
-                reused: true,
-            });
+) -> Result<String> {
+    let region_file = client_cache_path(storage, endpoints);
+    let mut target = region_file.clone();
+    if let Some(cached) = read_cache(&region_file)? {
+        if cached.redirect_uri == redirect_uri {
+            return Ok(cached.client_id);
+        }
+        target = port_cache_path(&region_file, redirect_uri);
+        if let Some(cached) = read_cache(&target)? {
+            if cached.redirect_uri == redirect_uri {
+                return Ok(cached.client_id);
+            }
         }
     }
     let url = endpoints.register();
     let body = json!({
-        "client_name": "mp-login",
         "redirect_uris": [redirect_uri],
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
         "token_endpoint_auth_method": "none",
-        "scope": scope,
+        "scope": DEFAULT_SCOPE,
     });
-    let reply = http.send(
-        "registering the OAuth client",
-        url.as_str(),
-        true,
-        progress,
-        |c| c.post(url.clone()).json(&body),
-    )?;
-    let registration_error = |failure, message| Error::RegistrationError { failure, message };
+    let registration_error = |status, message| Error::RegistrationError { status, message };
+    let reply = http
+        .send(
+            "registering the OAuth client",
+            url.as_str(),
+            true,
+            progress,
+            |c| c.post(url.clone()).json(&body),
+        )
+        .map_err(|e| registration_error(None, e.to_string()))?;
     if !reply.is_success() {
         return Err(registration_error(
-            HttpFailure::Status(reply.status),
+            Some(reply.status),
             oauth_error(&reply).1,
         ));
     }
@@ -96,25 +116,22 @@ pub fn register_or_reuse(
     }
     let registered: Registered = serde_json::from_slice(&reply.body).map_err(|_| {
         registration_error(
-            HttpFailure::BadBody,
+            Some(reply.status),
             "the registration answer has no `client_id`".into(),
         )
     })?;
-    store::ensure_private_dir(path.parent().expect("cache path has a parent"))?;
+    store::ensure_private_dir(target.parent().expect("cache path has a parent"))?;
     store::write_json(
-        &path,
+        &target,
         &ClientCache {
             client_id: registered.client_id.clone(),
             region: endpoints.region,
             redirect_uri: redirect_uri.to_string(),
-            scope: scope.to_string(),
+            scope: DEFAULT_SCOPE.to_string(),
             created_at: clock::rfc3339(clock::now()),
         },
     )?;
-    Ok(Client {
-        client_id: registered.client_id,
-        reused: false,
-    })
+    Ok(registered.client_id)
 }
 
 /// The authorize URL the user opens (RFC 6749 §4.1.1, RFC 7636 §4.3).
@@ -171,22 +188,45 @@ impl Tokens {
         )
     }
 
-    /// Reads `tokens.json`; `None` when it does not exist.
+    /// Reads `tokens.json` as the seed's `read_tokens_from_placeholder` (CONTRACT §3): `None`
+    /// when it does not exist; unreadable, no `access_token`, or an `expires_at` that is not
+    /// ISO 8601 with an offset → `OAUTH_TOKEN_ERROR`.
     pub fn load(path: &Path) -> Result<Option<Tokens>> {
         let Some(read) = store::read_no_follow(path, 1024 * 1024)? else {
             return Ok(None);
         };
-        let file: TokensFile = serde_json::from_slice(&read.bytes).map_err(|e| Error::Io {
-            action: "cannot parse",
+        let corrupt = |reason: String| Error::TokensCorrupt {
             path: path.to_path_buf(),
-            message: crate::error::json_error_without_values(&e),
-        })?;
+            reason,
+        };
+        #[derive(Deserialize)]
+        struct Loose {
+            access_token: Option<String>,
+            expires_at: Option<String>,
+            token_type: Option<String>,
+            scope: Option<String>,
+            refresh_token: Option<String>,
+        }
+        let file: Loose = serde_json::from_slice(&read.bytes)
+            .map_err(|e| corrupt(crate::error::json_error_without_values(&e)))?;
+        let access_token = file
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| corrupt("`access_token` is missing".into()))?;
+        let expires_at = file
+            .expires_at
+            .ok_or_else(|| corrupt("`expires_at` is missing".into()))?;
+        let expires_at = clock::parse_iso8601(&expires_at)
+            .ok_or_else(|| corrupt("`expires_at` is not an ISO 8601 time with an offset".into()))?;
         Ok(Some(Tokens {
-            access_token: AccessToken::new(file.access_token),
-            refresh_token: file.refresh_token.map(RefreshToken::new),
-            expires_at: clock::parse_rfc3339(&file.expires_at).unwrap_or_else(clock::now),
-            token_type: file.token_type,
-            scope: file.scope,
+            access_token: AccessToken::new(access_token),
+            refresh_token: file
+                .refresh_token
+                .filter(|r| !r.is_empty())
+                .map(RefreshToken::new),
+            expires_at,
+            token_type: file.token_type.unwrap_or_else(|| "Bearer".into()),
+            scope: file.scope.unwrap_or_default(),
         }))
     }
 }
@@ -210,39 +250,49 @@ pub fn exchange(
         ("client_id", client_id),
         ("code_verifier", verifier.secret()),
     ];
-    let reply = http.send("exchanging the code", url.as_str(), false, progress, |c| {
-        c.post(url.clone()).form(&form)
-    })?;
+    let token_error = |status, oauth_error, message| Error::TokenError {
+        status,
+        oauth_error,
+        message,
+    };
+    let reply = http
+        .send("exchanging the code", url.as_str(), false, progress, |c| {
+            c.post(url.clone()).form(&form)
+        })
+        .map_err(|e| token_error(None, None, e.to_string()))?;
     drop(verifier);
-    if !reply.is_success() {
+    // The seed accepts 200 only (CONTRACT §9).
+    if reply.status != 200 {
         let (oauth_error, message) = oauth_error(&reply);
-        return Err(Error::TokenError {
-            failure: HttpFailure::Status(reply.status),
-            oauth_error,
-            message,
-        });
+        return Err(token_error(Some(reply.status), oauth_error, message));
     }
+    // `access_token`, `expires_in` (an integer, or a string of one) and `token_type` are
+    // required; `scope` defaults to "" and `refresh_token` is optional (CONTRACT §9).
     #[derive(Deserialize)]
     struct TokenResponse {
         access_token: String,
-        token_type: Option<String>,
-        expires_in: Option<u64>,
+        token_type: String,
+        expires_in: serde_json::Value,
         refresh_token: Option<String>,
         scope: Option<String>,
     }
-    let t: TokenResponse = serde_json::from_slice(&reply.body).map_err(|_| Error::TokenError {
-        failure: HttpFailure::BadBody,
-        oauth_error: None,
-        message: "the token answer has no `access_token`".into(),
-    })?;
+    let bad = |what: &str| token_error(Some(200), None, format!("the token answer {what}"));
+    let t: TokenResponse = serde_json::from_slice(&reply.body)
+        .map_err(|_| bad("lacks `access_token`, `expires_in` or `token_type`"))?;
+    let expires_in = match &t.expires_in {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| bad("has an `expires_in` that is not a whole number of seconds"))?;
     Ok(Tokens {
         access_token: AccessToken::new(t.access_token),
         refresh_token: t
             .refresh_token
             .filter(|r| !r.is_empty())
             .map(RefreshToken::new),
-        expires_at: clock::now() + Duration::from_secs(t.expires_in.unwrap_or(3600)),
-        token_type: t.token_type.unwrap_or_else(|| "Bearer".into()),
+        expires_at: clock::now() + Duration::from_secs(expires_in),
+        token_type: t.token_type,
         scope: t.scope.unwrap_or_default(),
     })
 }

@@ -6,12 +6,13 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::autopick::{self, ProjectPick, Requested};
+use crate::autopick::{self, PickedProject, ProjectPick, Requested};
 use crate::clock;
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::envelope::NextStep;
+use crate::error::{Error, MeFailure, Result};
 use crate::http::{Http, Progress};
 use crate::me::{self, MeBody};
 use crate::naming;
@@ -42,7 +43,7 @@ pub fn current_placeholder() -> Option<PathBuf> {
 /// Where the kit keeps things (SPEC §3).
 #[derive(Debug, Clone)]
 pub struct Paths {
-    /// `S`: `$MP_STORAGE_DIR`, else `~/.mp`.
+    /// `S`: `$MP_STORAGE_DIR`, else `$MP_OAUTH_STORAGE_DIR`, else `~/.mp`.
     pub storage: PathBuf,
     /// `C`: `$MP_CONFIG_PATH`, else `~/.mp/config.toml`.
     pub config: PathBuf,
@@ -54,15 +55,20 @@ impl Paths {
     }
 }
 
-/// `meta.json` of a placeholder.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `meta.json` of a placeholder: the seed's keys (CONTRACT §5.2), then the kit's.
+#[derive(Debug, Clone, Serialize)]
 pub struct Meta {
     pub schema_version: u64,
     pub region: Region,
-    pub base_url: String,
-    pub client_id: String,
-    pub created_at: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub project_id: Option<String>,
 }
 
@@ -71,25 +77,48 @@ pub struct Meta {
 pub struct Placeholder {
     pub dir: PathBuf,
     pub meta: Meta,
+    /// `meta.json` was there: the region is known for sure (SPEC §13).
+    pub region_known: bool,
 }
 
-/// The account as the envelope shows it.
+/// The envelope's `account`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Account {
     pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
     pub region: Region,
-    pub project_id: Option<String>,
-    pub project_name: Option<String>,
-    pub organization_id: Option<String>,
-    pub organization_name: Option<String>,
-    pub user_email: Option<String>,
+    /// Kit extra: where the account lives.
     pub path: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub email: String,
+}
+
+/// What finish and resume print on success (CONTRACT §2.2).
+#[derive(Debug, Clone, Serialize)]
 pub struct Published {
     pub account: Account,
+    pub user: Option<User>,
+    pub project: Option<PickedProject>,
     pub project_pick: ProjectPick,
+    pub next: [NextStep; 2],
+}
+
+/// The seed's `_PROJECT_NEXT`, verbatim: the account is used by mixpanel-headless's `mp`.
+fn project_next() -> [NextStep; 2] {
+    [
+        NextStep {
+            command: "mp project list".into(),
+            label: "See all accessible projects",
+        },
+        NextStep {
+            command: "mp project use <id>".into(),
+            label: "Switch to a different project",
+        },
+    ]
 }
 
 /// What the caller of the tail may add to the placeholder's meta.
@@ -102,25 +131,30 @@ pub struct TailOptions {
     pub base_url: Option<String>,
 }
 
-/// Step 1: a new `S/accounts/.tmp-<8 hex>/` (0700) with `tokens.json` and `meta.json` (0600).
+/// Step 1: a new `S/accounts/.tmp-<8 hex>/` (0700) with `meta.json` (what identifies the
+/// login) and then `tokens.json` (0600).
 pub fn create_placeholder(paths: &Paths, tokens: &Tokens, meta: Meta) -> Result<Placeholder> {
     let root = paths.accounts();
     store::ensure_private_dir(&root)?;
     let dir = root.join(format!("{PLACEHOLDER_PREFIX}{}", random_hex(4)));
     store::create_private_dir(&dir)?;
-    let saved = tokens
-        .save(&dir.join("tokens.json"))
-        .and_then(|()| store::write_json(&dir.join("meta.json"), &meta));
+    let saved = store::write_json(&dir.join("meta.json"), &meta)
+        .and_then(|()| tokens.save(&dir.join("tokens.json")));
     if let Err(e) = saved {
         let _ = fs::remove_dir_all(&dir);
         return Err(e);
     }
     set_current(Some(&dir));
-    Ok(Placeholder { dir, meta })
+    Ok(Placeholder {
+        dir,
+        meta,
+        region_known: true,
+    })
 }
 
 /// Opens a placeholder for resume: it must resolve (`..` and symlinks) to a `.tmp-` directory
-/// below `S/accounts/` and hold `tokens.json`; an absent `meta.json` means region `us`.
+/// below `S/accounts/` and hold `tokens.json`; an absent `meta.json` means region `us`
+/// (CONTRACT §3 resume guards).
 pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
     let root = resolve(&paths.accounts());
     let dir = resolve(path);
@@ -138,25 +172,63 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
         return Err(Error::PlaceholderMissing { path: dir });
     }
     let meta_path = dir.join("meta.json");
-    let meta = match store::read_no_follow(&meta_path, 64 * 1024)? {
-        None => Meta {
-            schema_version: 1,
-            region: Region::Us,
-            base_url: Region::Us.default_base_url().to_string(),
-            client_id: String::new(),
-            created_at: clock::rfc3339(clock::now()),
-            account_name: None,
-            project_id: None,
-        },
-        Some(read) => {
-            serde_json::from_slice(&read.bytes).map_err(|e| Error::PlaceholderMetaCorrupt {
-                path: meta_path.clone(),
-                reason: crate::error::json_error_without_values(&e),
-            })?
-        }
+    let (meta, region_known) = match store::read_no_follow(&meta_path, 64 * 1024)? {
+        None => (
+            Meta {
+                schema_version: 1,
+                region: Region::Us,
+                created_at: clock::unix_seconds(clock::now()) as i64,
+                base_url: None,
+                client_id: None,
+                account_name: None,
+                project_id: None,
+            },
+            false,
+        ),
+        Some(read) => (read_meta(&meta_path, &read.bytes)?, true),
     };
     set_current(Some(&dir));
-    Ok(Placeholder { dir, meta })
+    Ok(Placeholder {
+        dir,
+        meta,
+        region_known,
+    })
+}
+
+/// `meta.json` as the seed reads it: not a JSON object → `OAUTH_PLACEHOLDER_META_CORRUPT`; a
+/// `region` other than us, eu or in → `CONFIG_ERROR`; every other key is optional.
+fn read_meta(path: &Path, bytes: &[u8]) -> Result<Meta> {
+    let corrupt = |reason: String| Error::PlaceholderMetaCorrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| corrupt(crate::error::json_error_without_values(&e)))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(corrupt("not a JSON object".into()));
+    };
+    let text = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let region = text("region")
+        .and_then(|r| Region::ALL.into_iter().find(|x| x.as_str() == r))
+        .ok_or_else(|| Error::Config {
+            message: format!(
+                "Placeholder {} has an invalid region in meta.json.",
+                path.parent().unwrap_or(path).display()
+            ),
+            hint: format!(
+                "set `region` in `{}` to us, eu or in by hand, then run the resume command again",
+                path.display()
+            ),
+        })?;
+    Ok(Meta {
+        schema_version: 1,
+        region,
+        created_at: map.get("created_at").and_then(|v| v.as_i64()).unwrap_or(0),
+        base_url: text("base_url"),
+        client_id: text("client_id"),
+        account_name: text("account_name"),
+        project_id: text("project_id"),
+    })
 }
 
 /// Absolute, symlinks resolved where the path exists, `..` folded lexically where it does not.
@@ -184,7 +256,22 @@ fn resolve(path: &Path) -> PathBuf {
     out
 }
 
-/// Steps 2–5 of SPEC §7.
+/// The placeholder's `me.json` while it is fresh (CONTRACT §5.2: within 600 s of `cached_at`,
+/// or without a numeric `cached_at`); `None` when absent, stale or unreadable.
+fn cached_me(dir: &Path) -> Option<Vec<u8>> {
+    let read = store::read_no_follow(&dir.join("me.json"), 1 << 30).ok()??;
+    let body = MeBody::parse(&read.bytes).ok()?;
+    let now = clock::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    match body.cached_at() {
+        Some(at) if now - at > me::PLACEHOLDER_CACHE_TTL.as_secs_f64() => None,
+        _ => Some(read.bytes),
+    }
+}
+
+/// Steps 2–5 of SPEC §7, in the seed's order (CONTRACT §5.3, §6, §7).
 pub fn tail(
     http: &Http,
     progress: &dyn Progress,
@@ -193,18 +280,36 @@ pub fn tail(
     options: &TailOptions,
 ) -> Result<Published> {
     let meta = &placeholder.meta;
-    let base_url = options.base_url.as_deref().unwrap_or(&meta.base_url);
-    let endpoints = Endpoints::new(meta.region, Some(base_url))?;
+    let base_url = options.base_url.as_deref().or(meta.base_url.as_deref());
+    let endpoints = Endpoints::new(meta.region, base_url)?;
     let tokens_path = placeholder.dir.join("tokens.json");
     let tokens = Tokens::load(&tokens_path)?.ok_or_else(|| Error::PlaceholderMissing {
         path: placeholder.dir.clone(),
     })?;
 
-    // Step 2: /me.
-    let bytes = me::fetch(http, progress, &endpoints, &tokens.access_token)?;
-    let body = me::parse_fetched(&bytes)?;
+    // Step 2: /me, unless a fresh copy is in the placeholder; a fetched body is kept there
+    // for a later resume (failing to keep it is not fatal, as in the seed).
+    let (bytes, fetched) = match cached_me(&placeholder.dir) {
+        Some(bytes) => (bytes, false),
+        None => (
+            me::fetch(http, progress, &endpoints, &tokens.access_token)?,
+            true,
+        ),
+    };
+    let body = if fetched {
+        let body = me::parse_fetched(&bytes)?;
+        if let Err(e) = body.save(&placeholder.dir.join("me.json")) {
+            progress.note(&format!("could not keep /me in the placeholder: {e}"));
+        }
+        body
+    } else {
+        MeBody::parse(&bytes).map_err(|message| Error::MeFetch {
+            failure: MeFailure::Invalid,
+            message,
+        })?
+    };
 
-    // Step 3: the project.
+    // Step 3: the project, then the seed's region check of an explicit one.
     let requested = options
         .project
         .clone()
@@ -213,37 +318,67 @@ pub fn tail(
         .or_else(|| options.env_project.clone().map(Requested::Env));
     let pick = match autopick::pick(&body.me, meta.region, requested.as_ref()) {
         Err(e @ Error::NeedsRegionSwitch { .. }) => {
-            // A placeholder for the wrong region can never be resumed.
-            let _ = fs::remove_dir_all(&placeholder.dir);
+            // A placeholder for the wrong region can never be resumed; one whose region is
+            // only assumed (no meta.json) is kept (SPEC §13).
+            if placeholder.region_known {
+                let _ = fs::remove_dir_all(&placeholder.dir);
+                set_current(None);
+            }
             return Err(e);
         }
         other => other?,
     };
+    autopick::check_region(&body.me, &pick, meta.region)?;
 
     // Step 4: the name.
     let config = Config::load(&paths.config)?;
     let accounts = paths.accounts();
-    let taken = |n: &str| accounts.join(n).exists() || config.has_account(n);
     let name = match options.name.clone().or_else(|| meta.account_name.clone()) {
         Some(name) => {
-            naming::validate(&name)?;
-            if taken(&name) {
+            if config.has_account(&name) {
                 return Err(Error::AccountExists { name });
+            }
+            if !naming::is_valid(&name) {
+                return Err(Error::Config {
+                    message: format!(
+                        "Invalid account name '{name}': must match `^[a-zA-Z0-9_-]{{1,64}}$`."
+                    ),
+                    hint: "pass a name of letters, digits, `_` and `-` as `--name`".into(),
+                });
+            }
+            if accounts.join(&name).exists() {
+                return Err(Error::Config {
+                    message: format!(
+                        "Final account directory {} already exists.",
+                        accounts.join(&name).display()
+                    ),
+                    hint: format!(
+                        "remove it with `mp account remove {name}`, or pass another `--name`"
+                    ),
+                });
             }
             name
         }
-        None => naming::unique(
-            &naming::base_name(&body.me, pick.organization_id.as_deref()),
-            taken,
-        ),
+        // A directory not in the config is skipped too (SPEC §13; the seed fails on it).
+        None => naming::unique(&naming::base_name(&body.me), |n| {
+            config.has_account(n) || accounts.join(n).exists()
+        }),
     };
 
     // Step 5: rename, me.json, config; roll the rename back on failure.
     let target = accounts.join(&name);
     fs::rename(&placeholder.dir, &target)
         .map_err(|e| Error::io("cannot publish the account to", &target, e))?;
-    if let Err(e) = finish_publish(&target, &body, config, &name, meta.region, &pick, paths) {
-        let _ = store::remove_if_exists(&target.join("me.json"));
+    let project_id = pick.project.as_ref().map(|p| p.id.as_str());
+    if let Err(e) = finish_publish(
+        &target,
+        &body,
+        config,
+        &name,
+        meta.region,
+        project_id,
+        paths,
+    ) {
         let _ = fs::rename(&target, &placeholder.dir);
         return Err(e);
     }
@@ -251,15 +386,14 @@ pub fn tail(
     Ok(Published {
         account: Account {
             name,
+            kind: "oauth_browser",
             region: meta.region,
-            project_id: pick.project_id.clone(),
-            project_name: pick.project_name.clone(),
-            organization_id: pick.organization_id.clone(),
-            organization_name: pick.organization_name.clone(),
-            user_email: body.me.user_email.clone(),
             path: target,
         },
-        project_pick: pick,
+        user: body.me.user_email.clone().map(|email| User { email }),
+        project: pick.project,
+        project_pick: pick.project_pick,
+        next: project_next(),
     })
 }
 
@@ -269,11 +403,11 @@ fn finish_publish(
     mut config: Config,
     name: &str,
     region: Region,
-    pick: &ProjectPick,
+    project_id: Option<&str>,
     paths: &Paths,
 ) -> Result<()> {
     body.save(&target.join("me.json"))?;
-    config.add_account(name, region, pick.project_id.as_deref());
+    config.add_active_account(name, region, project_id);
     config.save(&paths.config)?;
     store::sync_dir(target.parent().unwrap_or(target))
 }

@@ -4,6 +4,7 @@
 //! full URL, a URL whose line was wrapped (internal whitespace removed), a bare query string
 //! (`?code=…` or `code=…&state=…`), and `&amp;` in place of `&`. `code`, `state`, `error` and
 //! `error_description` come from the query, then the fragment (RFC 6749 §4.1.2, §4.1.2.1).
+//! `error` wins over everything, as in the seed (CONTRACT §8 step 5): no state check then.
 //! Messages describe what was pasted without repeating it: the text may hold a code.
 
 use url::Url;
@@ -22,7 +23,6 @@ pub enum Redirect {
     Denied {
         error: String,
         description: Option<String>,
-        state: Option<String>,
     },
 }
 
@@ -58,7 +58,7 @@ impl Params {
 
 /// Parses pasted text; `redirect_uri` only shapes the hints.
 pub fn parse(input: &str, redirect_uri: &str) -> Result<Redirect> {
-    let invalid = |what: &str, hint: String| Error::RedirectInvalid {
+    let invalid = |what: &str, hint: String| Error::PasteError {
         message: format!("the pasted text is {what}, not the redirect URL with `code` and `state`"),
         hint,
     };
@@ -93,7 +93,6 @@ pub fn parse(input: &str, redirect_uri: &str) -> Result<Redirect> {
         return Ok(Redirect::Denied {
             error,
             description: params.error_description,
-            state: params.state,
         });
     }
     match (params.code, params.state) {
@@ -140,8 +139,8 @@ mod tests {
 
     fn rejected(input: &str) -> String {
         match parse(input, R) {
-            Err(e @ Error::RedirectInvalid { .. }) => e.to_string(),
-            other => panic!("expected OAUTH_REDIRECT_INVALID for {input:?}, got {other:?}"),
+            Err(e @ Error::PasteError { .. }) => e.to_string(),
+            other => panic!("expected OAUTH_PASTE_ERROR for {input:?}, got {other:?}"),
         }
     }
 

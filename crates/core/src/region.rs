@@ -38,22 +38,29 @@ impl Region {
         }
     }
 
-    /// The region a project's `domain` names (SPEC §8): `mixpanel.com` → us,
-    /// `eu.mixpanel.com` → eu, `in.mixpanel.com` → in; a `data-` prefix, a scheme and a path
-    /// are ignored. `None` for anything else (compatible with every region).
-    pub fn from_domain(domain: &str) -> Option<Region> {
-        let d = domain.trim().to_ascii_lowercase();
-        let d = d.split_once("://").map_or(d.as_str(), |(_, rest)| rest);
-        let host = d.split(['/', '?', '#']).next().unwrap_or("");
-        let host = host.split(':').next().unwrap_or("");
-        let host = host.trim_end_matches('.');
-        let host = host.strip_prefix("data-").unwrap_or(host);
-        match host {
-            "mixpanel.com" | "www.mixpanel.com" => Some(Region::Us),
-            "eu.mixpanel.com" => Some(Region::Eu),
-            "in.mixpanel.com" => Some(Region::In),
-            _ => None,
+    /// The domain `/me` gives a project of this region (the seed's `DOMAIN_FOR_REGION`).
+    pub fn domain(self) -> &'static str {
+        match self {
+            Region::Us => "mixpanel.com",
+            Region::Eu => "eu.mixpanel.com",
+            Region::In => "in.mixpanel.com",
         }
+    }
+
+    /// The seed's `_domain_to_region` (CONTRACT §6.1): lowercase, trim, drop a scheme and a
+    /// path, a `data-` prefix or the `data.mixpanel.com` host; `None` for any other host.
+    pub fn from_domain(domain: &str) -> Option<Region> {
+        let host = domain.trim().to_lowercase();
+        let host = host
+            .split_once("://")
+            .map_or(host.as_str(), |(_, rest)| rest);
+        let host = host.split('/').next().unwrap_or("");
+        let host = match host.strip_prefix("data-") {
+            Some(rest) => rest,
+            None if host == "data.mixpanel.com" => "mixpanel.com",
+            None => host,
+        };
+        Region::ALL.into_iter().find(|r| r.domain() == host)
     }
 }
 
@@ -193,9 +200,15 @@ mod tests {
             Some(Region::In)
         );
         assert_eq!(
-            Region::from_domain("https://data-eu.mixpanel.com:443/"),
-            Some(Region::Eu)
+            Region::from_domain(" HTTPS://Data.Mixpanel.com/x"),
+            Some(Region::Us)
         );
+        // As the seed's `_domain_to_region`: a port or `www.` is an unknown host.
+        assert_eq!(
+            Region::from_domain("https://data-eu.mixpanel.com:443/"),
+            None
+        );
+        assert_eq!(Region::from_domain("www.mixpanel.com"), None);
         assert_eq!(Region::from_domain("example.com"), None);
         assert_eq!(Region::from_domain(""), None);
     }
@@ -208,7 +221,7 @@ mod tests {
         assert!(Endpoints::new(Region::Us, Some("http://localhost:8080")).is_ok());
         assert!(Endpoints::new(Region::Us, Some("https://example.com")).is_ok());
         let err = Endpoints::new(Region::Us, Some("http://example.com")).unwrap_err();
-        assert_eq!(err.code(), "INVALID_ARGS");
+        assert_eq!(err.code(), "INVALID_ARGUMENT");
         assert!(Endpoints::new(Region::Us, Some("ftp://127.0.0.1")).is_err());
         assert!(Endpoints::new(Region::Us, Some("not a url")).is_err());
     }

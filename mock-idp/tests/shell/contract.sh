@@ -57,7 +57,7 @@ check "code reuse" "$again" invalid_grant
 # Admin: switch the scenario.
 curl -sS -o /dev/null -H 'content-type: application/json' -d '{"name":"multi-org"}' "$base/__admin/scenario"
 me >/dev/null
-check "me multi-org" "$(jq '.results.projects | length' "$work/me")" 6
+check "me multi-org" "$(jq '.results.projects | length' "$work/me")" 9
 
 # Admin: a fault for the next /me only.
 check "fault injected" "$(curl -sS -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
