@@ -217,35 +217,24 @@ fn resume_reuses_a_fresh_me_json_and_refetches_a_stale_one() {
     let cached = read_json(&placeholder.join("me.json"));
     assert!(cached["cached_at"].as_f64().is_some());
     assert!(cached["workspaces"].is_object());
-    let calls = env.calls("/api/app/me").len();
-    let run = env.run(
-        "mp-login-resume",
-        &[placeholder.to_str().unwrap(), "--project", "3001"],
-        None,
-    );
-    assert_eq!(run.exit_code, 0, "{run:?}");
-    assert_eq!(
-        env.calls("/api/app/me").len(),
-        calls,
-        "no /me call: the copy is fresh"
-    );
+    // Resumes with a visible project; returns how many /me calls that made.
+    let resume = |placeholder: &std::path::Path| {
+        let calls = env.calls("/api/app/me").len();
+        let run = env.run(
+            "mp-login-resume",
+            &[placeholder.to_str().unwrap(), "--project", "3001"],
+            None,
+        );
+        assert_eq!(run.exit_code, 0, "{run:?}");
+        env.calls("/api/app/me").len() - calls
+    };
+    assert_eq!(resume(&placeholder), 0, "no /me call: the copy is fresh");
 
     let placeholder = project_not_found(&env);
     let mut stale = read_json(&placeholder.join("me.json"));
     stale["cached_at"] = (stale["cached_at"].as_f64().unwrap() - 601.0).into();
     fs::write(placeholder.join("me.json"), stale.to_string()).unwrap();
-    let calls = env.calls("/api/app/me").len();
-    let run = env.run(
-        "mp-login-resume",
-        &[placeholder.to_str().unwrap(), "--project", "3001"],
-        None,
-    );
-    assert_eq!(run.exit_code, 0, "{run:?}");
-    assert_eq!(
-        env.calls("/api/app/me").len(),
-        calls + 1,
-        "a stale copy is fetched again"
-    );
+    assert_eq!(resume(&placeholder), 1, "a stale copy is fetched again");
 }
 
 #[test]

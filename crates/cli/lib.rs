@@ -183,14 +183,7 @@ fn say_done(outcome: &Outcome) {
         Outcome::Published(p) => {
             let a = &p.account;
             let project = match &p.project {
-                Some(pr) => format!(
-                    "default project {}{}",
-                    pr.id,
-                    pr.name
-                        .as_deref()
-                        .map(|n| format!(" ({n})"))
-                        .unwrap_or_default()
-                ),
+                Some(pr) => format!("default project {pr}"),
                 None => "no project visible yet".to_string(),
             };
             eprintln!(
@@ -207,12 +200,7 @@ fn say_done(outcome: &Outcome) {
         }
         Outcome::Picked(p) => match &p.project {
             Some(pr) => eprintln!(
-                "Picked project {}{}{} by {}",
-                pr.id,
-                pr.name
-                    .as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default(),
+                "Picked project {pr}{} by {}",
                 p.project_pick
                     .primary_org_name
                     .as_deref()

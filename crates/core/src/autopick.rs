@@ -59,6 +59,16 @@ pub struct PickedProject {
     pub name: Option<String>,
 }
 
+/// `3001 (Acme Production)`, for sentences on stderr.
+impl std::fmt::Display for PickedProject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "{} ({name})", self.id),
+            None => write!(f, "{}", self.id),
+        }
+    }
+}
+
 /// The outcome of the cascade.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pick {
