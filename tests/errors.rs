@@ -519,3 +519,45 @@ fn sigint_ends_in_an_interrupted_envelope() {
         .collect();
     assert!(leftovers.is_empty(), "no half-written file: {leftovers:?}");
 }
+
+/// Regression (issue 8, item 5): the code used to be exchanged before the kit knew it could keep
+/// the tokens, which were then thrown away. The placeholder now exists before the exchange.
+#[test]
+fn a_storage_that_cannot_hold_the_tokens_fails_before_the_code_is_spent() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    // `S/accounts` is a symlink, then a plain file.
+    let elsewhere = env.tmp.path().join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, env.accounts()).unwrap();
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    assert_eq!(run.stdout["error"]["code"], "SYMLINK_REFUSED", "{run:?}");
+    fs::remove_file(env.accounts()).unwrap();
+    fs::write(env.accounts(), "not a directory").unwrap();
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    assert_eq!(run.exit_code, 1, "{run:?}");
+    assert!(
+        env.calls("/oauth/token/").is_empty(),
+        "the code was never sent"
+    );
+    assert!(
+        env.inflight_path().exists(),
+        "the login is still in progress"
+    );
+    assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
+    // Fixed, the same redirect still logs in.
+    fs::remove_file(env.accounts()).unwrap();
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+}
+
+/// A failed exchange leaves no placeholder behind (it never got tokens).
+#[test]
+fn a_failed_exchange_leaves_no_placeholder() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    env.idp.fault(Endpoint::Token, Fault::status(503).times(1));
+    let run = env.run("mp-login-finish", &[&redirect], None);
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_TOKEN_ERROR");
+    assert!(env.placeholders().is_empty());
+}

@@ -322,3 +322,63 @@ fn resume_takes_the_placeholder_from_finishs_envelope_file() {
         (3, Some("INVALID_ARGUMENT"))
     );
 }
+
+/// Regression (issue 8, item 3): a publish killed after its rename left `accounts/<name>/` with
+/// the tokens, no `config.toml` block and no placeholder; resume refused it. It now completes
+/// the publish under the directory's own name, and the next start mentions it.
+#[test]
+fn a_half_published_account_is_completed_by_resume() {
+    let env = Env::new();
+    let (_, placeholder) = env.failed_publish(&[], &[]);
+    // What a kill between the rename and the config write leaves.
+    let half = env.accounts().join("acme-analytics");
+    fs::rename(&placeholder, &half).unwrap();
+    let started = env.start(&[]);
+    assert_eq!(
+        started.stdout["recoverable"][0]["resume_command"],
+        format!("mp-login-resume {}", half.display())
+    );
+    assert!(
+        started.stderr.contains("publish them with"),
+        "{}",
+        started.stderr
+    );
+    let run = env.run("mp-login-resume", &[half.to_str().unwrap()], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout["account"]["name"], "acme-analytics");
+    assert!(fs::read_to_string(&env.config)
+        .unwrap()
+        .contains("[accounts.acme-analytics]"));
+    // Published, it is no longer something to resume.
+    let run = env.run("mp-login-resume", &[half.to_str().unwrap()], None);
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_PLACEHOLDER_MISSING");
+    assert!(run.stdout["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("config.toml lists it"));
+    assert!(env.start(&[]).stdout.get("recoverable").is_none());
+}
+
+/// Regression (issue 8, item 3): a kill between the write of `tokens.json`'s temp file and its
+/// rename left the tokens only in `.tokens.json.tmp-*`, which resume did not see.
+#[test]
+fn resume_adopts_a_complete_tokens_temp_file_and_drops_other_temps() {
+    let env = Env::new();
+    let (_, placeholder) = env.failed_publish(&[], &[]);
+    fs::rename(
+        placeholder.join("tokens.json"),
+        placeholder.join(".tokens.json.tmp-0a1b2c3d"),
+    )
+    .unwrap();
+    fs::write(placeholder.join(".me.json.tmp-99999999"), "{\"half").unwrap();
+    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    let account = env.accounts().join("acme-analytics");
+    assert!(account.join("tokens.json").is_file());
+    let leftovers: Vec<_> = fs::read_dir(&account)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -17,7 +17,7 @@ use mp_login_core::envelope::{self, Outcome};
 use mp_login_core::http::{Http, HttpConfig, Progress};
 use mp_login_core::login::Context;
 use mp_login_core::publish::Paths;
-use mp_login_core::{store, Error};
+use mp_login_core::{interrupt, Error};
 
 pub mod commands;
 
@@ -103,17 +103,17 @@ impl Common {
 }
 
 /// Parses `A`, runs `body`, prints the envelope and returns the exit code. SIGINT prints an
-/// `INTERRUPTED` envelope, removes half-written temp files and exits 130.
+/// `INTERRUPTED` envelope naming what the login left (see `mp_login_core::interrupt`) and exits
+/// 130, after any durable step in progress has ended.
 pub fn run<A: Parser>(
     command: &'static str,
     body: impl FnOnce(A, &dyn Progress) -> Result<Outcome, Error>,
 ) -> ExitCode {
-    let _ = ctrlc::set_handler(move || {
-        store::remove_in_flight_temp_files();
-        let placeholder_dir = mp_login_core::publish::current_placeholder();
-        report(command, Err(Error::Interrupted { placeholder_dir }));
-        std::process::exit(mp_login_core::error::EXIT_INTERRUPTED);
-    });
+    // The handler only asks for a stop; the core decides when and what to report.
+    interrupt::install(Box::new(move |e| {
+        report(command, Err(e));
+    }));
+    let _ = ctrlc::set_handler(interrupt::on_signal);
     let args = match A::try_parse() {
         Ok(a) => a,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
@@ -179,6 +179,12 @@ fn say_done(outcome: &Outcome) {
                 (s.expires_at - unix_now()).max(0) / 60,
                 s.finish_command
             );
+            for r in &s.recoverable {
+                eprintln!(
+                    "Tokens of an earlier login were saved but not published; unless that login is still running, publish them with:\n\n  {}\n",
+                    r.resume_command
+                );
+            }
         }
         Outcome::Published(p) => {
             let a = &p.account;

@@ -147,18 +147,23 @@ pub enum Error {
     /// The resume path is not below `S/accounts/`.
     #[error("The placeholder must live under {}; got {}.", root.display(), path.display())]
     PlaceholderOutsideRoot { path: PathBuf, root: PathBuf },
-    /// The resume path is not a `.tmp-` directory holding `tokens.json`.
-    #[error("{} is not a placeholder with saved tokens (a `.tmp-*` directory holding `tokens.json`).", path.display())]
-    PlaceholderMissing { path: PathBuf },
+    /// The resume path holds nothing to publish: not a directory right below `S/accounts/`, no
+    /// `tokens.json`, or an account `config.toml` already lists.
+    #[error("{} has no tokens to publish: {reason}.", path.display())]
+    PlaceholderMissing { path: PathBuf, reason: &'static str },
     /// The placeholder's `meta.json` exists but cannot be parsed.
     #[error("Placeholder meta at {} could not be read: {reason}", path.display())]
     PlaceholderMetaCorrupt { path: PathBuf, reason: String },
     /// Connect/read timeout, DNS, TLS, proxy (callers name the step it belongs to).
     #[error("network error talking to {url}: {message}")]
     NetworkError { url: String, message: String },
-    /// SIGINT. `placeholder_dir` names tokens already saved, which resume can publish.
-    #[error("interrupted")]
-    Interrupted { placeholder_dir: Option<PathBuf> },
+    /// SIGINT. `placeholder_dir` names tokens already saved, which resume can publish;
+    /// `code_spent` says the code was (or may have been) exchanged without saved tokens.
+    #[error("Interrupted{}.", if placeholder_dir.is_some() { " after the tokens were saved" } else if *code_spent { " while the code was being exchanged" } else { "" })]
+    Interrupted {
+        placeholder_dir: Option<PathBuf>,
+        code_spent: bool,
+    },
     /// `config.toml` exists but is not TOML of the expected shape; it is kept as it is.
     #[error("The config file {} is unusable: {reason}", path.display())]
     ConfigCorrupt { path: PathBuf, reason: String },
@@ -399,12 +404,15 @@ impl Error {
             Error::NetworkError { .. } => {
                 "check the network, proxy variables and `--base-url`, then try again".into()
             }
-            Error::Interrupted { placeholder_dir: Some(dir) } => format!(
+            Error::Interrupted { placeholder_dir: Some(dir), .. } => format!(
                 "the tokens were saved before the interrupt: publish them with `{}`",
                 resume_command(dir)
             ),
-            Error::Interrupted { placeholder_dir: None } => {
-                "nothing half-written was left behind: run the command again".into()
+            Error::Interrupted { code_spent: true, .. } => {
+                "the authorization code may be spent and no tokens were saved: run `mp-login-start` again".into()
+            }
+            Error::Interrupted { .. } => {
+                "nothing was changed: run the same command again".into()
             }
             Error::ConfigCorrupt { path, .. } => {
                 format!("fix the TOML in `{}`, then try again", path.display())
@@ -429,9 +437,10 @@ impl Error {
     /// facts only.
     pub fn details(&self) -> Value {
         match self {
-            Error::InflightMissing { path }
-            | Error::PlaceholderMissing { path }
-            | Error::SymlinkRefused { path } => json!({ "path": path }),
+            Error::InflightMissing { path } | Error::SymlinkRefused { path } => {
+                json!({ "path": path })
+            }
+            Error::PlaceholderMissing { path, reason } => json!({ "path": path, "reason": reason }),
             Error::InflightCorrupt {
                 path,
                 reason,
@@ -498,9 +507,11 @@ impl Error {
             | Error::Internal { .. }
             | Error::Interrupted {
                 placeholder_dir: None,
+                ..
             } => json!({}),
             Error::Interrupted {
                 placeholder_dir: Some(dir),
+                ..
             } => json!({ "placeholder_dir": dir, "resume_command": resume_command(dir) }),
         }
     }

@@ -230,6 +230,7 @@ pub fn remove_if_same(path: &Path, state: &str) -> Result<()> {
         .and_then(|v| v.get("state").and_then(Value::as_str).map(|s| s == state))
         .unwrap_or(false);
     if same {
+        let _durable = crate::interrupt::durable();
         store::remove_if_exists(path)?;
     }
     Ok(())

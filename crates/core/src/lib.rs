@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod error;
 pub mod http;
 pub mod inflight;
+pub mod interrupt;
 pub mod login;
 pub mod me;
 pub mod naming;

@@ -55,6 +55,16 @@ pub struct Started {
     pub replaced_previous: bool,
     /// The command that finishes this login.
     pub finish_command: String,
+    /// Tokens an earlier login saved but did not publish (killed, or its publish failed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recoverable: Vec<Recoverable>,
+}
+
+/// A directory `mp-login-resume` can publish.
+#[derive(Debug, Serialize)]
+pub struct Recoverable {
+    pub path: PathBuf,
+    pub resume_command: String,
 }
 
 /// The callback ports the seed tries, in order (CONTRACT §2.1).
@@ -147,6 +157,13 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
         inflight_path: opts.inflight_path,
         replaced_previous,
         finish_command: format!("mp-login-finish{inflight_flag} '<the URL the browser landed on>'"),
+        recoverable: publish::recoverable(&ctx.paths)
+            .into_iter()
+            .map(|path| Recoverable {
+                resume_command: crate::error::resume_command(&path),
+                path,
+            })
+            .collect(),
     })
 }
 
@@ -222,8 +239,23 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     let region = inflight.region(&opts.inflight_path)?;
     let base_url = inflight.base_url.clone().or(opts.base_url);
     let endpoints = Endpoints::new(region, base_url.as_deref())?;
-    // A failed exchange keeps the inflight too (CONTRACT §3): a 5xx may be retried.
-    let tokens = oauth::exchange(
+    // Where the tokens will go exists before the code is spent: a storage that cannot hold
+    // them fails here, with the code still good (SPEC §13).
+    let placeholder = publish::prepare_placeholder(
+        &ctx.paths,
+        Meta {
+            schema_version: 1,
+            region,
+            created_at: clock::unix_seconds(clock::now()) as i64,
+            base_url: endpoints.is_custom().then(|| endpoints.base_url()),
+            client_id: Some(inflight.client_id.clone()),
+            account_name: opts.account_name.or(inflight.account_name),
+            project_id: opts.project_id.or(inflight.project_id),
+        },
+    )?;
+    // A failed exchange keeps the inflight (CONTRACT §3): a 5xx may be retried.
+    crate::interrupt::set_phase(crate::interrupt::Phase::CodeSpent);
+    let tokens = match oauth::exchange(
         &ctx.http,
         ctx.progress,
         &endpoints,
@@ -231,20 +263,14 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
         &inflight.redirect_uri,
         code,
         inflight.pkce_verifier,
-    )?;
-    let placeholder = publish::create_placeholder(
-        &ctx.paths,
-        &tokens,
-        Meta {
-            schema_version: 1,
-            region,
-            created_at: clock::unix_seconds(clock::now()) as i64,
-            base_url: endpoints.is_custom().then(|| endpoints.base_url()),
-            client_id: Some(inflight.client_id),
-            account_name: opts.account_name.or(inflight.account_name),
-            project_id: opts.project_id.or(inflight.project_id),
-        },
-    )?;
+    ) {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            placeholder.discard();
+            return Err(e);
+        }
+    };
+    placeholder.save_tokens(&tokens)?;
     // The code is spent: the inflight is useless now, unless a newer start replaced it.
     crate::inflight::remove_if_same(&opts.inflight_path, &inflight.state)?;
     let tail_options = TailOptions {

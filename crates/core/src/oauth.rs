@@ -74,6 +74,11 @@ pub fn register_or_reuse(
     redirect_uri: &str,
 ) -> Result<String> {
     let region_file = client_cache_path(storage, endpoints);
+    // Parallel starts register one client, not one each: the cache is read, filled and written
+    // under the lock of its directory.
+    let dir = region_file.parent().expect("cache path has a parent");
+    store::ensure_private_dir(dir)?;
+    let _lock = store::lock_dir(dir)?;
     let mut target = region_file.clone();
     if let Some(cached) = read_cache(&region_file)? {
         if cached.redirect_uri == redirect_uri {
@@ -120,7 +125,6 @@ pub fn register_or_reuse(
             "the registration answer has no `client_id`".into(),
         )
     })?;
-    store::ensure_private_dir(target.parent().expect("cache path has a parent"))?;
     store::write_json(
         &target,
         &ClientCache {

@@ -4,7 +4,6 @@
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -14,6 +13,7 @@ use crate::config::Config;
 use crate::envelope::NextStep;
 use crate::error::{Error, MeFailure, Result};
 use crate::http::{Http, Progress};
+use crate::interrupt::{self, Phase};
 use crate::me::{self, MeBody};
 use crate::naming;
 use crate::oauth::Tokens;
@@ -22,23 +22,6 @@ use crate::region::{Endpoints, Region};
 use crate::store;
 
 pub const PLACEHOLDER_PREFIX: &str = ".tmp-";
-
-/// The placeholder holding this process's saved tokens while the tail runs, for the SIGINT
-/// envelope's resume hint.
-static CURRENT: Mutex<Option<PathBuf>> = Mutex::new(None);
-
-fn set_current(dir: Option<&Path>) {
-    *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = dir.map(Path::to_path_buf);
-}
-
-/// The placeholder an interrupt would leave behind, if any.
-pub fn current_placeholder() -> Option<PathBuf> {
-    CURRENT
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone()
-        .filter(|d| d.join("tokens.json").is_file())
-}
 
 /// Where the kit keeps things (SPEC §3).
 #[derive(Debug, Clone)]
@@ -79,6 +62,9 @@ pub struct Placeholder {
     pub meta: Meta,
     /// `meta.json` was there: the region is known for sure (SPEC §13).
     pub region_known: bool,
+    /// A directory already renamed to this account name whose `config.toml` block was never
+    /// written (a publish killed half-way): resume completes it under its own name.
+    pub published_as: Option<String>,
 }
 
 /// The envelope's `account`.
@@ -131,30 +117,45 @@ pub struct TailOptions {
     pub base_url: Option<String>,
 }
 
-/// Step 1: a new `S/accounts/.tmp-<8 hex>/` (0700) with `meta.json` (what identifies the
-/// login) and then `tokens.json` (0600).
-pub fn create_placeholder(paths: &Paths, tokens: &Tokens, meta: Meta) -> Result<Placeholder> {
+/// Step 1, before the code is spent: a new `S/accounts/.tmp-<8 hex>/` (0700) holding
+/// `meta.json` (what identifies the login). If this fails, nothing was exchanged (SPEC §13).
+pub fn prepare_placeholder(paths: &Paths, meta: Meta) -> Result<Placeholder> {
     let root = paths.accounts();
     store::ensure_private_dir(&root)?;
     let dir = root.join(format!("{PLACEHOLDER_PREFIX}{}", random_hex(4)));
     store::create_private_dir(&dir)?;
-    let saved = store::write_json(&dir.join("meta.json"), &meta)
-        .and_then(|()| tokens.save(&dir.join("tokens.json")));
-    if let Err(e) = saved {
+    if let Err(e) = store::write_json(&dir.join("meta.json"), &meta) {
         let _ = fs::remove_dir_all(&dir);
         return Err(e);
     }
-    set_current(Some(&dir));
     Ok(Placeholder {
         dir,
         meta,
         region_known: true,
+        published_as: None,
     })
 }
 
-/// Opens a placeholder for resume: it must resolve (`..` and symlinks) to a `.tmp-` directory
-/// below `S/accounts/` and hold `tokens.json`; an absent `meta.json` means region `us`
-/// (CONTRACT §3 resume guards).
+impl Placeholder {
+    /// Step 1, once the code is exchanged: `tokens.json` (0600). From here the placeholder is
+    /// what `mp-login-resume` publishes.
+    pub fn save_tokens(&self, tokens: &Tokens) -> Result<()> {
+        let _durable = interrupt::durable();
+        tokens.save(&self.dir.join("tokens.json"))?;
+        interrupt::saved(&self.dir);
+        Ok(())
+    }
+
+    /// Removes a placeholder that never got tokens (the exchange failed).
+    pub fn discard(self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Opens what resume publishes: a `.tmp-` placeholder below `S/accounts/` holding `tokens.json`
+/// (the seed's rule), or an account directory there that `config.toml` does not list (a publish
+/// killed after its rename). Paths are resolved (`..`, symlinks) before the check; an absent
+/// `meta.json` means region `us` (CONTRACT §3 resume guards).
 pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
     let root = resolve(&paths.accounts());
     let dir = resolve(path);
@@ -164,12 +165,35 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
             root,
         });
     }
-    let is_placeholder = dir.parent() == Some(root.as_path())
-        && dir
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(PLACEHOLDER_PREFIX));
-    if !is_placeholder || !dir.join("tokens.json").is_file() {
-        return Err(Error::PlaceholderMissing { path: dir });
+    let missing = |reason| Error::PlaceholderMissing {
+        path: dir.clone(),
+        reason,
+    };
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !dir.exists() {
+        return Err(missing("it does not exist"));
+    }
+    if dir.parent() != Some(root.as_path()) || !dir.is_dir() {
+        return Err(missing(
+            "it is not a directory right below the accounts directory",
+        ));
+    }
+    let published_as = if name.starts_with(PLACEHOLDER_PREFIX) {
+        None
+    } else if !naming::is_valid(&name) {
+        return Err(missing(
+            "it is neither a placeholder nor an account directory",
+        ));
+    } else if Config::load(&paths.config)?.has_account(&name) {
+        return Err(missing("it is a published account (config.toml lists it)"));
+    } else {
+        Some(name)
+    };
+    if !adopt_tokens(&dir)? {
+        return Err(missing("it holds no tokens.json"));
     }
     let meta_path = dir.join("meta.json");
     let (meta, region_known) = match store::read_no_follow(&meta_path, 64 * 1024)? {
@@ -187,12 +211,59 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
         ),
         Some(read) => (read_meta(&meta_path, &read.bytes)?, true),
     };
-    set_current(Some(&dir));
+    interrupt::saved(&dir);
     Ok(Placeholder {
         dir,
         meta,
         region_known,
+        published_as,
     })
+}
+
+/// Whether `dir` holds `tokens.json`, after adopting what a killed write left: a complete
+/// `.tokens.json.tmp-*` (its rename never ran) becomes `tokens.json`; every other temp file of
+/// an atomic write is removed (its target is still whole).
+fn adopt_tokens(dir: &Path) -> Result<bool> {
+    let temps: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| Error::io("cannot read directory", dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && store::is_temp_file(p))
+        .collect();
+    let tokens = dir.join("tokens.json");
+    for temp in temps {
+        let is_tokens = temp
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(".tokens.json.tmp-"));
+        if is_tokens && !tokens.exists() && matches!(Tokens::load(&temp), Ok(Some(_))) {
+            fs::rename(&temp, &tokens).map_err(|e| Error::io("cannot adopt", &temp, e))?;
+            store::sync_dir(dir)?;
+        } else {
+            store::remove_if_exists(&temp)?;
+        }
+    }
+    Ok(tokens.is_file())
+}
+
+/// What a new login should mention: placeholders with tokens, and account directories that
+/// `config.toml` does not list, each publishable by `mp-login-resume <dir>`.
+pub fn recoverable(paths: &Paths) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(paths.accounts()) else {
+        return Vec::new();
+    };
+    let config = Config::load(&paths.config).ok();
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .filter(|dir| {
+            let name = dir.file_name().unwrap_or_default().to_string_lossy();
+            let unlisted = name.starts_with(PLACEHOLDER_PREFIX)
+                || config.as_ref().is_some_and(|c| !c.has_account(&name));
+            unlisted && dir.join("tokens.json").is_file()
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 /// `meta.json` as the seed reads it: not a JSON object → `OAUTH_PLACEHOLDER_META_CORRUPT`; a
@@ -285,6 +356,7 @@ pub fn tail(
     let tokens_path = placeholder.dir.join("tokens.json");
     let tokens = Tokens::load(&tokens_path)?.ok_or_else(|| Error::PlaceholderMissing {
         path: placeholder.dir.clone(),
+        reason: "it holds no tokens.json",
     })?;
 
     // Step 2: /me, unless a fresh copy is in the placeholder; a fetched body is kept there
@@ -321,8 +393,9 @@ pub fn tail(
             // A placeholder for the wrong region can never be resumed; one whose region is
             // only assumed (no meta.json) is kept (SPEC §13).
             if placeholder.region_known {
+                let _durable = interrupt::durable();
                 let _ = fs::remove_dir_all(&placeholder.dir);
-                set_current(None);
+                interrupt::set_phase(Phase::CodeSpent);
             }
             return Err(e);
         }
@@ -330,10 +403,18 @@ pub fn tail(
     };
     autopick::check_region(&body.me, &pick, meta.region)?;
 
-    // Step 4: the name.
-    let config = Config::load(&paths.config)?;
+    // Step 4: the name. From here to the config write, other publishers wait: the free name
+    // and the config's read–modify–write are decided under one lock.
     let accounts = paths.accounts();
-    let name = match options.name.clone().or_else(|| meta.account_name.clone()) {
+    let _lock = store::lock_dir(&accounts)?;
+    let config = Config::load(&paths.config)?;
+    let own = placeholder.published_as.as_deref();
+    let name = options
+        .name
+        .clone()
+        .or_else(|| own.map(str::to_string))
+        .or_else(|| meta.account_name.clone());
+    let name = match name {
         Some(name) => {
             if config.has_account(&name) {
                 return Err(Error::AccountExists { name });
@@ -346,7 +427,7 @@ pub fn tail(
                     hint: "pass a name of letters, digits, `_` and `-` as `--name`".into(),
                 });
             }
-            if accounts.join(&name).exists() {
+            if accounts.join(&name).exists() && own != Some(name.as_str()) {
                 return Err(Error::Config {
                     message: format!(
                         "Final account directory {} already exists.",
@@ -367,6 +448,7 @@ pub fn tail(
 
     // Step 5: rename, me.json, config; roll the rename back on failure.
     let target = accounts.join(&name);
+    let durable = interrupt::durable();
     fs::rename(&placeholder.dir, &target)
         .map_err(|e| Error::io("cannot publish the account to", &target, e))?;
     let project_id = pick.project.as_ref().map(|p| p.id.as_str());
@@ -382,7 +464,8 @@ pub fn tail(
         let _ = fs::rename(&target, &placeholder.dir);
         return Err(e);
     }
-    set_current(None);
+    interrupt::set_phase(Phase::Published);
+    drop(durable);
     Ok(Published {
         account: Account {
             name,

@@ -2,39 +2,16 @@
 //! replace (temp file in the same directory, fsync, rename, fsync the directory), no symlink
 //! followed when writing or when reading a secret.
 //!
-//! Temp files in flight are registered so that an interrupt (SIGINT) can remove them: nothing
-//! half-written is left behind.
+//! Every write is a durable step ([`crate::interrupt`]): an interrupt waits for it to end, so no
+//! half-written temp file is left behind.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::pkce::random_hex;
-
-static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-/// Removes every temp file a write has not renamed yet (called from the SIGINT handler).
-pub fn remove_in_flight_temp_files() {
-    let paths = match IN_FLIGHT.lock() {
-        Ok(mut g) => std::mem::take(&mut *g),
-        Err(p) => std::mem::take(&mut *p.into_inner()),
-    };
-    for p in paths {
-        let _ = fs::remove_file(p);
-    }
-}
-
-fn track(path: &Path, add: bool) {
-    let mut g = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
-    if add {
-        g.push(path.to_path_buf());
-    } else {
-        g.retain(|p| p != path);
-    }
-}
 
 /// Fails with `SymlinkRefused` when `path` exists and is a symbolic link.
 pub fn refuse_symlink(path: &Path) -> Result<()> {
@@ -67,6 +44,13 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io("cannot create directory", dir, e))
 }
 
+/// A temp file of [`write_atomic`] (`.<name>.tmp-<hex>`), which a killed write can leave.
+pub fn is_temp_file(path: &Path) -> bool {
+    path.file_name()
+        .map(|n| n.to_string_lossy())
+        .is_some_and(|n| n.starts_with('.') && n.contains(".tmp-"))
+}
+
 /// Atomically replaces `path` with `bytes` at mode 0600 (the parent must exist).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     refuse_symlink(path)?;
@@ -76,12 +60,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", random_hex(4)));
-    track(&tmp, true);
+    let _durable = crate::interrupt::durable();
     let result = write_then_rename(&tmp, path, dir, bytes);
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
-    track(&tmp, false);
     result
 }
 
@@ -106,6 +89,35 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io("cannot sync directory", dir, e))
+}
+
+/// An exclusive advisory lock (`flock`) on a directory, held until dropped.
+///
+/// The kit serialises its read–modify–write of shared files (`config.toml` and the choice of a
+/// free account name, the client cache) by locking the directory itself rather than a sibling
+/// lock file: mixpanel-headless reads these directories and expects no extra files in them.
+pub struct DirLock {
+    _held: File,
+}
+
+/// Waits for the exclusive lock on `dir` (which must exist).
+pub fn lock_dir(dir: &Path) -> Result<DirLock> {
+    use std::os::fd::AsRawFd;
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(dir)
+        .map_err(|e| Error::io("cannot open directory", dir, e))?;
+    loop {
+        // SAFETY: flock on a descriptor this function owns; no memory is shared.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return Ok(DirLock { _held: f });
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != ErrorKind::Interrupted {
+            return Err(Error::io("cannot lock directory", dir, e));
+        }
+    }
 }
 
 /// What a secret file held, with its permission bits.

@@ -1,0 +1,106 @@
+//! SIGINT with one writer of the outcome (issue 8, item 4). The signal only asks for a stop.
+//! Inside a durable step (every atomic write, the publish's rename → `me.json` → `config.toml`)
+//! the stop waits for the step to end; outside one, the process stops at once and reports the
+//! state the login is in: nothing spent, the code spent without saved tokens, or the placeholder
+//! to resume. A login that already published is reported as the success it is.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use crate::error::Error;
+
+/// How far the login got, for the report of an interrupt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing that cannot be redone: run the same command again.
+    Idle,
+    /// The code was (or may have been) exchanged, and no tokens are saved.
+    CodeSpent,
+    /// Tokens are saved in this directory: `mp-login-resume` publishes them.
+    Saved(PathBuf),
+    /// The account is published: the run ends as a success.
+    Published,
+}
+
+struct State {
+    depth: u32,
+    requested: bool,
+    phase: Phase,
+}
+
+static STATE: Mutex<State> = Mutex::new(State {
+    depth: 0,
+    requested: false,
+    phase: Phase::Idle,
+});
+
+type Reporter = Box<dyn Fn(Error) + Send + Sync>;
+
+/// Prints the interrupt's envelope; the process exits 130 right after it.
+static REPORT: OnceLock<Reporter> = OnceLock::new();
+
+fn state() -> MutexGuard<'static, State> {
+    STATE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Installs what prints the `INTERRUPTED` envelope (the CLI's printing layer).
+pub fn install(report: Reporter) {
+    let _ = REPORT.set(report);
+}
+
+/// Called from the signal handler's thread.
+pub fn on_signal() {
+    let mut s = state();
+    s.requested = true;
+    if s.depth == 0 {
+        stop(s);
+    }
+}
+
+/// Records how far the login got.
+pub fn set_phase(phase: Phase) {
+    state().phase = phase;
+}
+
+/// A durable step: an interrupt waits for its end (see the module docs).
+#[must_use = "the step is durable only while the guard lives"]
+pub struct Durable(());
+
+/// Enters a durable step; an interrupt being reported holds the lock, so nothing starts then.
+pub fn durable() -> Durable {
+    state().depth += 1;
+    Durable(())
+}
+
+impl Drop for Durable {
+    fn drop(&mut self) {
+        let mut s = state();
+        s.depth -= 1;
+        if s.depth == 0 && s.requested {
+            stop(s);
+        }
+    }
+}
+
+/// Reports the interrupt for the current phase and exits 130, unless the login is published.
+/// The lock stays held until the process is gone: no durable step starts meanwhile.
+fn stop(s: MutexGuard<'static, State>) {
+    let placeholder_dir = match &s.phase {
+        Phase::Published => return,
+        Phase::Saved(dir) => Some(dir.clone()),
+        Phase::Idle | Phase::CodeSpent => None,
+    };
+    let error = Error::Interrupted {
+        placeholder_dir,
+        code_spent: s.phase == Phase::CodeSpent,
+    };
+    if let Some(report) = REPORT.get() {
+        report(error);
+    }
+    std::process::exit(crate::error::EXIT_INTERRUPTED);
+}
+
+/// `Phase::Saved(dir)` as a convenience for the publish steps.
+pub fn saved(dir: &Path) {
+    set_phase(Phase::Saved(dir.to_path_buf()));
+}
