@@ -151,6 +151,9 @@ pub enum Error {
     /// `tokens.json`, or an account `config.toml` already lists.
     #[error("{} has no tokens to publish: {reason}.", path.display())]
     PlaceholderMissing { path: PathBuf, reason: &'static str },
+    /// Another running `mp-login-finish` or `mp-login-resume` holds the placeholder.
+    #[error("{} is in use by another running login.", path.display())]
+    PlaceholderBusy { path: PathBuf },
     /// The placeholder's `meta.json` exists but cannot be parsed.
     #[error("Placeholder meta at {} could not be read: {reason}", path.display())]
     PlaceholderMetaCorrupt { path: PathBuf, reason: String },
@@ -263,6 +266,7 @@ impl Error {
             Error::PublishFailed { .. } => "LOGIN_FINISH_PUBLISH_FAILED",
             Error::PlaceholderOutsideRoot { .. } => "OAUTH_PLACEHOLDER_OUTSIDE_ROOT",
             Error::PlaceholderMissing { .. } => "OAUTH_PLACEHOLDER_MISSING",
+            Error::PlaceholderBusy { .. } => "OAUTH_PLACEHOLDER_BUSY",
             Error::PlaceholderMetaCorrupt { .. } => "OAUTH_PLACEHOLDER_META_CORRUPT",
             Error::NetworkError { .. } => "HTTP_ERROR",
             Error::Interrupted { .. } => "INTERRUPTED",
@@ -299,6 +303,7 @@ impl Error {
             | Error::PublishFailed { .. }
             | Error::PlaceholderOutsideRoot { .. }
             | Error::PlaceholderMissing { .. }
+            | Error::PlaceholderBusy { .. }
             | Error::NetworkError { .. }
             | Error::ConfigCorrupt { .. }
             | Error::SymlinkRefused { .. }
@@ -397,6 +402,10 @@ impl Error {
             Error::PlaceholderMissing { .. } => {
                 "pass the `placeholder_dir` that `mp-login-finish` printed, or log in again with `mp-login-start`".into()
             }
+            Error::PlaceholderBusy { path } => format!(
+                "wait for the other login to end, then run `{}` if it did not publish",
+                resume_command(path)
+            ),
             Error::PlaceholderMetaCorrupt { path, .. } => format!(
                 "do not delete the placeholder (it holds tokens): repair `{}` by hand, or log in again with `mp-login-start --region <us|eu|in>`",
                 path.display()
@@ -437,7 +446,9 @@ impl Error {
     /// facts only.
     pub fn details(&self) -> Value {
         match self {
-            Error::InflightMissing { path } | Error::SymlinkRefused { path } => {
+            Error::InflightMissing { path }
+            | Error::SymlinkRefused { path }
+            | Error::PlaceholderBusy { path } => {
                 json!({ "path": path })
             }
             Error::PlaceholderMissing { path, reason } => json!({ "path": path, "reason": reason }),

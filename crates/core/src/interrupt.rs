@@ -14,6 +14,10 @@ use crate::error::Error;
 pub enum Phase {
     /// Nothing that cannot be redone: run the same command again.
     Idle,
+    /// The placeholder for the tokens exists, the code is not sent yet; a stop removes it.
+    Prepared(PathBuf),
+    /// The code is being exchanged; this placeholder (without tokens) is removed on a stop.
+    Exchanging(PathBuf),
     /// The code was (or may have been) exchanged, and no tokens are saved.
     CodeSpent,
     /// Tokens are saved in this directory: `mp-login-resume` publishes them.
@@ -88,11 +92,15 @@ fn stop(s: MutexGuard<'static, State>) {
     let placeholder_dir = match &s.phase {
         Phase::Published => return,
         Phase::Saved(dir) => Some(dir.clone()),
+        Phase::Prepared(dir) | Phase::Exchanging(dir) => {
+            let _ = std::fs::remove_dir_all(dir);
+            None
+        }
         Phase::Idle | Phase::CodeSpent => None,
     };
     let error = Error::Interrupted {
         placeholder_dir,
-        code_spent: s.phase == Phase::CodeSpent,
+        code_spent: matches!(s.phase, Phase::Exchanging(_) | Phase::CodeSpent),
     };
     if let Some(report) = REPORT.get() {
         report(error);

@@ -157,7 +157,7 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
         inflight_path: opts.inflight_path,
         replaced_previous,
         finish_command: format!("mp-login-finish{inflight_flag} '<the URL the browser landed on>'"),
-        recoverable: publish::recoverable(&ctx.paths)
+        recoverable: publish::sweep_and_list_recoverable(&ctx.paths)
             .into_iter()
             .map(|path| Recoverable {
                 resume_command: crate::error::resume_command(&path),
@@ -254,7 +254,7 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
         },
     )?;
     // A failed exchange keeps the inflight (CONTRACT §3): a 5xx may be retried.
-    crate::interrupt::set_phase(crate::interrupt::Phase::CodeSpent);
+    crate::interrupt::set_phase(crate::interrupt::Phase::Exchanging(placeholder.dir.clone()));
     let tokens = match oauth::exchange(
         &ctx.http,
         ctx.progress,

@@ -65,6 +65,9 @@ pub struct Placeholder {
     /// A directory already renamed to this account name whose `config.toml` block was never
     /// written (a publish killed half-way): resume completes it under its own name.
     pub published_as: Option<String>,
+    /// Held while this process works on the directory: a killed process's placeholder is told
+    /// from a running one's by whether its lock can be taken.
+    _lock: store::DirLock,
 }
 
 /// The envelope's `account`.
@@ -123,7 +126,15 @@ pub fn prepare_placeholder(paths: &Paths, meta: Meta) -> Result<Placeholder> {
     let root = paths.accounts();
     store::ensure_private_dir(&root)?;
     let dir = root.join(format!("{PLACEHOLDER_PREFIX}{}", random_hex(4)));
-    store::create_private_dir(&dir)?;
+    let created = {
+        let _durable = interrupt::durable();
+        let created = store::create_private_dir(&dir).and_then(|()| store::lock_dir(&dir));
+        if created.is_ok() {
+            interrupt::set_phase(Phase::Prepared(dir.clone()));
+        }
+        created
+    };
+    let lock = created?;
     if let Err(e) = store::write_json(&dir.join("meta.json"), &meta) {
         let _ = fs::remove_dir_all(&dir);
         return Err(e);
@@ -133,6 +144,7 @@ pub fn prepare_placeholder(paths: &Paths, meta: Meta) -> Result<Placeholder> {
         meta,
         region_known: true,
         published_as: None,
+        _lock: lock,
     })
 }
 
@@ -192,6 +204,8 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
     } else {
         Some(name)
     };
+    let lock =
+        store::try_lock_dir(&dir)?.ok_or_else(|| Error::PlaceholderBusy { path: dir.clone() })?;
     if !adopt_tokens(&dir)? {
         return Err(missing("it holds no tokens.json"));
     }
@@ -217,6 +231,7 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
         meta,
         region_known,
         published_as,
+        _lock: lock,
     })
 }
 
@@ -244,24 +259,43 @@ fn adopt_tokens(dir: &Path) -> Result<bool> {
     Ok(tokens.is_file())
 }
 
-/// What a new login should mention: placeholders with tokens, and account directories that
-/// `config.toml` does not list, each publishable by `mp-login-resume <dir>`.
-pub fn recoverable(paths: &Paths) -> Vec<PathBuf> {
+/// What a new login finds below `S/accounts/`: placeholders with tokens, and account
+/// directories that `config.toml` does not list, each publishable by `mp-login-resume <dir>`.
+/// A placeholder nobody holds and that never got tokens (its login was killed before the
+/// exchange answered) is removed; anything a running login holds is left alone.
+pub fn sweep_and_list_recoverable(paths: &Paths) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(paths.accounts()) else {
         return Vec::new();
     };
     let config = Config::load(&paths.config).ok();
-    let mut found: Vec<PathBuf> = entries
+    let mut found = Vec::new();
+    for dir in entries
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.path())
-        .filter(|dir| {
-            let name = dir.file_name().unwrap_or_default().to_string_lossy();
-            let unlisted = name.starts_with(PLACEHOLDER_PREFIX)
-                || config.as_ref().is_some_and(|c| !c.has_account(&name));
-            unlisted && dir.join("tokens.json").is_file()
-        })
-        .collect();
+    {
+        let name = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let placeholder = name.starts_with(PLACEHOLDER_PREFIX);
+        let unlisted = placeholder || config.as_ref().is_some_and(|c| !c.has_account(&name));
+        if !unlisted {
+            continue;
+        }
+        let Ok(Some(_lock)) = store::try_lock_dir(&dir) else {
+            continue;
+        };
+        match adopt_tokens(&dir) {
+            Ok(true) => found.push(dir),
+            Ok(false) if placeholder => {
+                let _durable = interrupt::durable();
+                let _ = fs::remove_dir_all(&dir);
+            }
+            _ => {}
+        }
+    }
     found.sort();
     found
 }
@@ -407,6 +441,7 @@ pub fn tail(
     // and the config's read–modify–write are decided under one lock.
     let accounts = paths.accounts();
     let _lock = store::lock_dir(&accounts)?;
+    store::remove_stale_temps(&paths.config)?;
     let config = Config::load(&paths.config)?;
     let own = placeholder.published_as.as_deref();
     let name = options

@@ -51,6 +51,29 @@ pub fn is_temp_file(path: &Path) -> bool {
         .is_some_and(|n| n.starts_with('.') && n.contains(".tmp-"))
 }
 
+/// Removes the temp files a killed [`write_atomic`] of `path` left. Only for a caller holding
+/// the lock every writer of `path` takes: then no other write of it is in progress.
+pub fn remove_stale_temps(path: &Path) -> Result<()> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Ok(());
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.tmp-", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(&prefix) {
+            remove_if_exists(&e.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Atomically replaces `path` with `bytes` at mode 0600 (the parent must exist).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     refuse_symlink(path)?;
@@ -96,12 +119,23 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 /// The kit serialises its read–modify–write of shared files (`config.toml` and the choice of a
 /// free account name, the client cache) by locking the directory itself rather than a sibling
 /// lock file: mixpanel-headless reads these directories and expects no extra files in them.
+#[derive(Debug)]
 pub struct DirLock {
     _held: File,
 }
 
 /// Waits for the exclusive lock on `dir` (which must exist).
 pub fn lock_dir(dir: &Path) -> Result<DirLock> {
+    flock_dir(dir, libc::LOCK_EX).map(|l| l.expect("a blocking lock is taken"))
+}
+
+/// The exclusive lock on `dir` if nobody holds it; `None` when a live process does (the kernel
+/// drops the lock of a killed one).
+pub fn try_lock_dir(dir: &Path) -> Result<Option<DirLock>> {
+    flock_dir(dir, libc::LOCK_EX | libc::LOCK_NB)
+}
+
+fn flock_dir(dir: &Path, how: libc::c_int) -> Result<Option<DirLock>> {
     use std::os::fd::AsRawFd;
     let f = OpenOptions::new()
         .read(true)
@@ -110,12 +144,14 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock> {
         .map_err(|e| Error::io("cannot open directory", dir, e))?;
     loop {
         // SAFETY: flock on a descriptor this function owns; no memory is shared.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
-            return Ok(DirLock { _held: f });
+        if unsafe { libc::flock(f.as_raw_fd(), how) } == 0 {
+            return Ok(Some(DirLock { _held: f }));
         }
         let e = std::io::Error::last_os_error();
-        if e.kind() != ErrorKind::Interrupted {
-            return Err(Error::io("cannot lock directory", dir, e));
+        match e.kind() {
+            ErrorKind::Interrupted => continue,
+            ErrorKind::WouldBlock => return Ok(None),
+            _ => return Err(Error::io("cannot lock directory", dir, e)),
         }
     }
 }
