@@ -184,8 +184,9 @@ pub struct AutopickArgs {
 }
 
 pub fn autopick(args: AutopickArgs, _progress: &dyn Progress) -> Result<Outcome, Error> {
+    let limit = mp_login_core::http::Call::Me.max_bytes();
     let bytes = match &args.me {
-        Some(path) => std::fs::read(path).map_err(|e| {
+        Some(path) => mp_login_core::store::read_user_file(path, limit).map_err(|e| {
             Error::invalid_args(format!("cannot read --me `{}`: {e}", path.display()))
         })?,
         None if std::io::stdin().is_terminal() => {
@@ -196,8 +197,14 @@ pub fn autopick(args: AutopickArgs, _progress: &dyn Progress) -> Result<Outcome,
         None => {
             let mut buf = Vec::new();
             std::io::stdin()
+                .take(limit + 1)
                 .read_to_end(&mut buf)
                 .map_err(|e| Error::invalid_args(format!("cannot read stdin: {e}")))?;
+            if buf.len() as u64 > limit {
+                return Err(Error::invalid_args(format!(
+                    "the /me body on stdin is larger than {limit} bytes"
+                )));
+            }
             buf
         }
     };

@@ -49,6 +49,12 @@ pub struct Common {
     /// Retries after the first attempt on 429 and 5xx (registration and /me)
     #[arg(long, env = "MP_HTTP_RETRIES", value_name = "N", default_value_t = 3)]
     pub retries: u32,
+    /// Largest answer accepted from any call [default: 256 MiB for /me, 1 MiB for the others]
+    #[arg(long, env = "MP_MAX_RESPONSE_BYTES", value_name = "BYTES")]
+    pub max_response_bytes: Option<u64>,
+    /// Whole-request deadline in seconds [default: 300 for /me, 60 for the others]
+    #[arg(long, env = "MP_HTTP_DEADLINE", value_name = "SECS")]
+    pub deadline: Option<f64>,
 }
 
 impl Common {
@@ -92,6 +98,8 @@ impl Common {
             connect_timeout: secs("--connect-timeout", self.connect_timeout)?,
             read_timeout: secs("--read-timeout", self.read_timeout)?,
             retries: self.retries,
+            max_body: self.max_response_bytes,
+            deadline: self.deadline.map(|d| secs("--deadline", d)).transpose()?,
             ..HttpConfig::default()
         })?;
         Ok(Context {

@@ -99,7 +99,10 @@ impl Env {
     /// Runs `bin args` with `stdin` (empty when `None`), scans and parses the output.
     pub fn run(&self, bin: &str, args: &[&str], stdin: Option<&str>) -> Run {
         let mut c = self.command(bin);
-        c.args(args).write_stdin(stdin.unwrap_or(""));
+        // No run of the kit may hang: a FIFO or a trickling server must end in an envelope.
+        c.args(args)
+            .write_stdin(stdin.unwrap_or(""))
+            .timeout(std::time::Duration::from_secs(60));
         self.finish_run(c.output().unwrap())
     }
 
@@ -137,6 +140,10 @@ impl Env {
     /// The verifier of the current inflight file joins the secrets scanned for.
     fn remember_verifier(&self) {
         let path = self.inflight_path();
+        // Only a regular file: a test may have put a FIFO there.
+        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            return;
+        }
         if let Ok(text) = fs::read_to_string(path) {
             if let Some(v) = serde_json::from_str::<Value>(&text)
                 .ok()
@@ -421,4 +428,71 @@ impl Socks5 {
         });
         Socks5 { url, requested }
     }
+}
+
+/// A loopback HTTP server answering every request with 200 and a body that is either endless
+/// or trickled a byte at a time, for the body cap and the deadline (issue 8, items 8 and 9).
+pub struct RawHttp {
+    pub base_url: String,
+}
+
+#[derive(Clone, Copy)]
+pub enum RawBody {
+    /// Spaces until the client hangs up.
+    Endless,
+    /// `{}` padded to 100 bytes, one byte every `every`.
+    Trickle { every: std::time::Duration },
+}
+
+impl RawHttp {
+    pub fn start(body: RawBody) -> RawHttp {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut c) = conn else { return };
+                std::thread::spawn(move || -> std::io::Result<()> {
+                    // The request head, up to its blank line.
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if c.read(&mut byte)? == 0 {
+                            return Ok(());
+                        }
+                        head.push(byte[0]);
+                    }
+                    match body {
+                        RawBody::Endless => {
+                            c.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n")?;
+                            let chunk = vec![b' '; 64 * 1024];
+                            loop {
+                                c.write_all(&chunk)?;
+                            }
+                        }
+                        RawBody::Trickle { every } => {
+                            let text = format!("{:<100}", "{}");
+                            c.write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", text.len()).as_bytes())?;
+                            for b in text.bytes() {
+                                c.write_all(&[b])?;
+                                std::thread::sleep(every);
+                            }
+                            Ok(())
+                        }
+                    }
+                });
+            }
+        });
+        RawHttp { base_url }
+    }
+}
+
+/// Makes a FIFO at `path` (nothing ever writes to it).
+pub fn mkfifo(path: &Path) {
+    let _ = fs::remove_file(path);
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
 }

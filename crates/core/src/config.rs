@@ -21,7 +21,11 @@ impl Config {
             path: path.to_path_buf(),
             reason,
         };
-        let Some(read) = store::read_no_follow(path, 16 * 1024 * 1024)? else {
+        let read = match store::read_no_follow(path, 16 * 1024 * 1024) {
+            Err(Error::Io { message, .. }) => return Err(corrupt(message)),
+            other => other?,
+        };
+        let Some(read) = read else {
             return Ok(Config {
                 doc: DocumentMut::new(),
             });
@@ -82,7 +86,7 @@ impl Config {
     /// Writes the file atomically at 0600, creating its directory at 0700.
     pub fn save(&self, path: &Path) -> Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            store::ensure_private_dir(dir)?;
+            store::ensure_user_dir(dir)?;
         }
         store::write_atomic(path, self.doc.to_string().as_bytes())
     }

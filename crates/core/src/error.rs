@@ -160,6 +160,9 @@ pub enum Error {
     /// Connect/read timeout, DNS, TLS, proxy (callers name the step it belongs to).
     #[error("network error talking to {url}: {message}")]
     NetworkError { url: String, message: String },
+    /// An answer larger than its cap (`MP_MAX_RESPONSE_BYTES`).
+    #[error("the answer of {url} is larger than {limit} bytes")]
+    ResponseTooLarge { url: String, limit: u64 },
     /// SIGINT. `placeholder_dir` names tokens already saved, which resume can publish;
     /// `code_spent` says the code was (or may have been) exchanged without saved tokens.
     #[error("Interrupted{}.", if placeholder_dir.is_some() { " after the tokens were saved" } else if *code_spent { " while the code was being exchanged" } else { "" })]
@@ -269,6 +272,7 @@ impl Error {
             Error::PlaceholderBusy { .. } => "OAUTH_PLACEHOLDER_BUSY",
             Error::PlaceholderMetaCorrupt { .. } => "OAUTH_PLACEHOLDER_META_CORRUPT",
             Error::NetworkError { .. } => "HTTP_ERROR",
+            Error::ResponseTooLarge { .. } => "RESPONSE_TOO_LARGE",
             Error::Interrupted { .. } => "INTERRUPTED",
             Error::ClientCacheCorrupt { .. } => "OAUTH_CLIENT_CACHE_CORRUPT",
             Error::SymlinkRefused { .. } => "SYMLINK_REFUSED",
@@ -305,6 +309,7 @@ impl Error {
             | Error::PlaceholderMissing { .. }
             | Error::PlaceholderBusy { .. }
             | Error::NetworkError { .. }
+            | Error::ResponseTooLarge { .. }
             | Error::ConfigCorrupt { .. }
             | Error::SymlinkRefused { .. }
             | Error::Io { .. }
@@ -413,6 +418,9 @@ impl Error {
             Error::NetworkError { .. } => {
                 "check the network, proxy variables and `--base-url`, then try again".into()
             }
+            Error::ResponseTooLarge { .. } => {
+                "check `--base-url`, or raise `MP_MAX_RESPONSE_BYTES` if the server really answers that much".into()
+            }
             Error::Interrupted { placeholder_dir: Some(dir), .. } => format!(
                 "the tokens were saved before the interrupt: publish them with `{}`",
                 resume_command(dir)
@@ -510,6 +518,7 @@ impl Error {
                 json!({ "path": path, "accounts_root": root })
             }
             Error::NetworkError { url, .. } => json!({ "url": url }),
+            Error::ResponseTooLarge { url, limit } => json!({ "url": url, "limit": limit }),
             Error::Io { action, path, .. } => json!({ "action": action, "path": path }),
             Error::InvalidArgs { .. }
             | Error::PasteError { .. }

@@ -20,6 +20,10 @@ pub struct HttpConfig {
     pub retries: u32,
     /// A `Retry-After` longer than this ends the retries at once.
     pub max_retry_wait: Duration,
+    /// Replaces every call's body cap ([`Call::max_bytes`]).
+    pub max_body: Option<u64>,
+    /// Replaces every call's whole-request deadline ([`Call::deadline`]).
+    pub deadline: Option<Duration>,
 }
 
 impl Default for HttpConfig {
@@ -29,6 +33,41 @@ impl Default for HttpConfig {
             read_timeout: Duration::from_secs(30),
             retries: 3,
             max_retry_wait: Duration::from_secs(60),
+            max_body: None,
+            deadline: None,
+        }
+    }
+}
+
+/// The kit's calls, each with its retry rule, body cap and deadline (issue 8, items 8 and 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// `GET /me`: retried; tens of MB on busy accounts.
+    Me,
+    /// Dynamic client registration: retried.
+    Register,
+    /// The code exchange: never retried (a second try with the same code fails anyway).
+    Token,
+}
+
+impl Call {
+    fn retried(self) -> bool {
+        !matches!(self, Call::Token)
+    }
+
+    /// 256 MiB for `/me`, 1 MiB for the OAuth calls.
+    pub fn max_bytes(self) -> u64 {
+        match self {
+            Call::Me => 256 << 20,
+            Call::Register | Call::Token => 1 << 20,
+        }
+    }
+
+    /// 300 s for `/me`, 60 s for the OAuth calls, from the request to the body's last byte.
+    pub fn deadline(self) -> Duration {
+        match self {
+            Call::Me => Duration::from_secs(300),
+            Call::Register | Call::Token => Duration::from_secs(60),
         }
     }
 }
@@ -89,22 +128,26 @@ impl Http {
         Ok(Http { client, config })
     }
 
-    /// Sends the request `build` makes, retrying 429 and 5xx when `retry` is set, while
+    /// Sends the request `build` makes, retrying 429 and 5xx when `call` is retried, while
     /// `progress` hears about the wait. `url` names the endpoint in errors.
     pub fn send(
         &self,
         label: &str,
         url: &str,
-        retry: bool,
+        call: Call,
         progress: &dyn Progress,
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Reply> {
-        let attempts = if retry { self.config.retries + 1 } else { 1 };
+        let attempts = if call.retried() {
+            self.config.retries + 1
+        } else {
+            1
+        };
         let mut attempt = 1;
         loop {
             let backoff = Duration::from_secs(1 << (attempt - 1));
             let (reply, retry_after) =
-                match with_progress(label, progress, || self.once(url, &build)) {
+                match with_progress(label, progress, || self.once(url, call, &build)) {
                     Ok(answer) => answer,
                     // A connection dropped mid-call is retried like a 5xx; refused connections and
                     // timeouts are not (they would only multiply the wait).
@@ -151,8 +194,12 @@ impl Http {
     fn once(
         &self,
         url: &str,
+        call: Call,
         build: &impl Fn(&Client) -> RequestBuilder,
     ) -> Result<(Reply, Option<Duration>), Failure> {
+        let started = Instant::now();
+        let deadline = self.config.deadline.unwrap_or(call.deadline());
+        let limit = self.config.max_body.unwrap_or(call.max_bytes());
         let mut resp = build(&self.client).send().map_err(|e| Failure {
             dropped: !e.is_connect() && !e.is_timeout(),
             error: network_error(url, e),
@@ -163,14 +210,46 @@ impl Http {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
+        // The body is read in chunks so that a server trickling bytes meets the deadline and
+        // an endless one meets the cap; neither is retried.
+        let stop = |error| Failure {
+            error,
+            dropped: false,
+        };
         let mut body = Vec::new();
-        resp.read_to_end(&mut body).map_err(|e| Failure {
-            dropped: e.kind() != std::io::ErrorKind::TimedOut,
-            error: Error::NetworkError {
-                url: url.to_string(),
-                message: format!("reading the answer failed: {e}"),
-            },
-        })?;
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            if started.elapsed() > deadline {
+                return Err(stop(Error::NetworkError {
+                    url: url.to_string(),
+                    message: format!(
+                        "no complete answer within the {} s deadline",
+                        deadline.as_secs_f64()
+                    ),
+                }));
+            }
+            let n = match resp.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Failure {
+                        dropped: e.kind() != std::io::ErrorKind::TimedOut,
+                        error: Error::NetworkError {
+                            url: url.to_string(),
+                            message: format!("reading the answer failed: {e}"),
+                        },
+                    })
+                }
+            };
+            if (body.len() + n) as u64 > limit {
+                return Err(stop(Error::ResponseTooLarge {
+                    url: url.to_string(),
+                    limit,
+                }));
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
         Ok((Reply { status, body }, retry_after))
     }
 }

@@ -24,6 +24,7 @@ use crate::pkce;
 use crate::publish::{self, Meta, Paths, Published, TailOptions};
 use crate::redirect::{self, Redirect, MAX_PASTE};
 use crate::region::{Endpoints, Region};
+use crate::store;
 
 /// Everything a command needs from its surroundings.
 pub struct Context<'a> {
@@ -102,8 +103,28 @@ fn check_name(name: Option<&str>) -> Result<()> {
     }
 }
 
+/// A word on stderr for each of the kit's directories others can write to: whoever can write
+/// there can replace what the kit reads (the kit tightens only what it creates).
+fn warn_shared_dirs(ctx: &Context) {
+    use std::os::unix::fs::PermissionsExt;
+    let storage = &ctx.paths.storage;
+    for dir in [storage.clone(), storage.join("oauth"), ctx.paths.accounts()] {
+        if let Ok(meta) = std::fs::metadata(&dir) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o022 != 0 {
+                ctx.progress.note(&format!(
+                    "warning: `{}` is writable by others (mode {mode:04o}): run `chmod go-w {}`",
+                    dir.display(),
+                    shell_quote(&dir.to_string_lossy())
+                ));
+            }
+        }
+    }
+}
+
 pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
     check_name(opts.account_name.as_deref())?;
+    warn_shared_dirs(ctx);
     let endpoints = Endpoints::new(opts.region, opts.base_url.as_deref())?;
     let port = match opts.redirect_port {
         Some(p) => p,
@@ -183,14 +204,14 @@ impl RedirectInput {
         };
         let bytes = match self {
             RedirectInput::Arg(s) => s.into_bytes(),
-            RedirectInput::File(path) => std::fs::File::open(&path)
-                .and_then(read_bounded)
-                .map_err(|e| {
+            RedirectInput::File(path) => {
+                store::read_user_file(&path, MAX_PASTE as u64).map_err(|e| {
                     Error::invalid_args(format!(
                         "cannot read --redirect-file `{}`: {e}",
                         path.display()
                     ))
-                })?,
+                })?
+            }
             RedirectInput::Stdin(r) => read_bounded(r)
                 .map_err(|e| Error::invalid_args(format!("cannot read stdin: {e}")))?,
         };
@@ -225,6 +246,7 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     // Read the input first: in `mp-login-start | mock-idp approve | mp-login-finish` the
     // inflight file exists only once the redirect has arrived on stdin.
     let text = opts.input.read()?;
+    warn_shared_dirs(ctx);
     let inflight = Inflight::load(&opts.inflight_path, clock::now())?;
     // Every paste error keeps the inflight, so the user can paste again (CONTRACT §8).
     let (code, state) = match redirect::parse(&text, &inflight.redirect_uri)? {
@@ -235,6 +257,17 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     };
     if !bool::from(state.as_bytes().ct_eq(inflight.state.as_bytes())) {
         return Err(Error::StateMismatch);
+    }
+    // The state matches, so it is this login's redirect; another host is still worth a word.
+    if let (Some(pasted), Some(expected)) = (
+        redirect::origin(&text),
+        redirect::origin(&inflight.redirect_uri),
+    ) {
+        if pasted != expected {
+            ctx.progress.note(&format!(
+                "warning: the pasted URL is for `{pasted}`, but this login's browser lands on `{expected}`: check it is the URL you meant"
+            ));
+        }
     }
     let region = inflight.region(&opts.inflight_path)?;
     let base_url = inflight.base_url.clone().or(opts.base_url);
@@ -301,6 +334,7 @@ fn publish_failed(dir: &Path, cause: Error) -> Error {
 }
 
 pub fn resume(ctx: &Context, placeholder_dir: &Path, options: &TailOptions) -> Result<Published> {
+    warn_shared_dirs(ctx);
     let placeholder = publish::open_placeholder(&ctx.paths, placeholder_dir)?;
     publish::tail(&ctx.http, ctx.progress, &ctx.paths, &placeholder, options)
         .map_err(|cause| publish_failed(&placeholder.dir, cause))
@@ -314,7 +348,7 @@ pub fn placeholder_from_envelope(path: &Path) -> Result<PathBuf> {
             "pass the envelope file of a `mp-login-finish` that failed after saving the tokens, or the placeholder directory itself",
         )
     };
-    let bytes = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
+    let bytes = store::read_user_file(path, 1024 * 1024).map_err(|e| unusable(e.to_string()))?;
     let envelope: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|_| unusable("it is not a JSON envelope".into()))?;
     envelope["error"]["details"]["placeholder_dir"]

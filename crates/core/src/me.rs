@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 
 use crate::clock;
 use crate::error::{Error, MeFailure, Result};
-use crate::http::{Http, Progress};
+use crate::http::{Call, Http, Progress};
 use crate::region::{Endpoints, Region};
 use crate::secret::AccessToken;
 use crate::store;
@@ -524,12 +524,15 @@ pub fn fetch(
 ) -> Result<Vec<u8>> {
     let url = endpoints.me();
     let reply = http
-        .send("fetching /me", url.as_str(), true, progress, |c| {
+        .send("fetching /me", url.as_str(), Call::Me, progress, |c| {
             c.get(url.clone()).bearer_auth(token.secret())
         })
-        .map_err(|e| Error::MeFetch {
-            failure: MeFailure::Network,
-            message: e.to_string(),
+        .map_err(|e| match e {
+            e @ Error::ResponseTooLarge { .. } => e,
+            e => Error::MeFetch {
+                failure: MeFailure::Network,
+                message: e.to_string(),
+            },
         })?;
     if !reply.is_success() {
         let message = match reply.status {

@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::clock;
 use crate::error::{Error, Result};
-use crate::http::{Http, Progress, Reply};
+use crate::http::{Call, Http, Progress, Reply};
 use crate::region::{Endpoints, Region};
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
 use crate::store;
@@ -104,11 +104,14 @@ pub fn register_or_reuse(
         .send(
             "registering the OAuth client",
             url.as_str(),
-            true,
+            Call::Register,
             progress,
             |c| c.post(url.clone()).json(&body),
         )
-        .map_err(|e| registration_error(None, e.to_string()))?;
+        .map_err(|e| match e {
+            e @ Error::ResponseTooLarge { .. } => e,
+            e => registration_error(None, e.to_string()),
+        })?;
     if !reply.is_success() {
         return Err(registration_error(
             Some(reply.status),
@@ -260,10 +263,17 @@ pub fn exchange(
         message,
     };
     let reply = http
-        .send("exchanging the code", url.as_str(), false, progress, |c| {
-            c.post(url.clone()).form(&form)
-        })
-        .map_err(|e| token_error(None, None, e.to_string()))?;
+        .send(
+            "exchanging the code",
+            url.as_str(),
+            Call::Token,
+            progress,
+            |c| c.post(url.clone()).form(&form),
+        )
+        .map_err(|e| match e {
+            e @ Error::ResponseTooLarge { .. } => e,
+            e => token_error(None, None, e.to_string()),
+        })?;
     drop(verifier);
     // The seed accepts 200 only (CONTRACT §9).
     if reply.status != 200 {

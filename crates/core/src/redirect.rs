@@ -110,6 +110,16 @@ pub fn parse(input: &str, redirect_uri: &str) -> Result<Redirect> {
     }
 }
 
+/// `host:port` of pasted text that is a full URL (after the same clean-up as [`parse`]).
+pub fn origin(input: &str) -> Option<String> {
+    let url = Url::parse(&normalize(input)).ok()?;
+    Some(format!(
+        "{}:{}",
+        url.host_str()?,
+        url.port_or_known_default()?
+    ))
+}
+
 /// Trim, drop one pair of surrounding quotes or angle brackets, join wrapped lines, `&amp;` → `&`.
 fn normalize(input: &str) -> String {
     let mut s = input.trim();

@@ -36,6 +36,21 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io("cannot create directory", dir, e))
 }
 
+/// The directory that holds `config.toml` is the user's, like the storage root itself: it may be
+/// a symlink (a dotfiles checkout, say). It is created at 0700 when missing. The kit's own
+/// directories below the root (`oauth`, `accounts`, placeholders) go through
+/// [`ensure_private_dir`], which refuses a symlink.
+pub fn ensure_user_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io("cannot create directory", dir, e))
+}
+
 /// Creates a new directory at mode 0700; fails if it exists.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     DirBuilder::new()
@@ -165,45 +180,49 @@ pub struct ReadFile {
 /// Reads a file without following a symlink; `None` when it does not exist.
 /// At most `limit` bytes are read; a longer file is an error.
 pub fn read_no_follow(path: &Path, limit: u64) -> Result<Option<ReadFile>> {
-    let file = match OpenOptions::new()
+    match open_regular(path, libc::O_NOFOLLOW, limit) {
+        Ok(read) => Ok(Some(read)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(Error::SymlinkRefused {
+            path: path.to_path_buf(),
+        }),
+        Err(e) => Err(Error::io("cannot read", path, e)),
+    }
+}
+
+/// Reads a file the user named (`--redirect-file`, `--me`, `--from-envelope`): a symlink is
+/// followed, anything but a regular file (a FIFO, a device) is refused without blocking, and at
+/// most `limit` bytes are read.
+pub fn read_user_file(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    open_regular(path, 0, limit).map(|r| r.bytes)
+}
+
+fn open_regular(path: &Path, flags: libc::c_int, limit: u64) -> std::io::Result<ReadFile> {
+    // O_NONBLOCK: a FIFO in a file's place opens at once (and is refused below) instead of
+    // waiting forever for a writer.
+    let file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(Error::SymlinkRefused {
-                path: path.to_path_buf(),
-            })
-        }
-        Err(e) => return Err(Error::io("cannot read", path, e)),
-    };
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::io("cannot read", path, e))?;
+        .custom_flags(flags | libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
     if !meta.is_file() {
-        return Err(Error::io(
-            "cannot read",
-            path,
-            std::io::Error::new(ErrorKind::InvalidInput, "not a regular file"),
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file",
         ));
     }
     let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("cannot read", path, e))?;
+    file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
-        return Err(Error::io(
-            "cannot read",
-            path,
-            std::io::Error::new(ErrorKind::InvalidData, format!("larger than {limit} bytes")),
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidData,
+            format!("larger than {limit} bytes"),
         ));
     }
-    Ok(Some(ReadFile {
+    Ok(ReadFile {
         bytes,
         mode: meta.permissions().mode() & 0o777,
-    }))
+    })
 }
 
 /// Removes a file; a missing file is fine.
