@@ -481,3 +481,36 @@ fn the_three_way_pipe_works_because_finish_reads_stdin_before_the_inflight() {
     assert_eq!(run.stdout["command"], "mp-login-finish");
     assert_eq!(run.stdout["account"]["name"], "acme-analytics");
 }
+
+/// Regression (issue 8, item 6): a finish removed whatever inflight file it found at the end,
+/// including the one a `mp-login-start` had written while it was exchanging the code.
+#[test]
+fn a_finish_keeps_a_newer_login_started_meanwhile() {
+    let env = Env::new();
+    let first = env.start_and_approve(&[]);
+    env.idp.fault(
+        mock_idp::Endpoint::Token,
+        mock_idp::Fault::delay(std::time::Duration::from_millis(800)).times(1),
+    );
+    let finish = env
+        .std_command("mp-login-finish")
+        .arg(&first)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while !env.idp.journal().iter().any(|j| j.path == "/oauth/token/") {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // A second login starts while the first is exchanging its code.
+    let second = env.start_and_approve(&[]);
+    let run = env.finish_run(finish.wait_with_output().unwrap());
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(
+        env.inflight_path().exists(),
+        "the newer login's inflight is kept"
+    );
+    let run = env.run("mp-login-finish", &[&second], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+}
