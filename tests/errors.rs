@@ -614,48 +614,50 @@ fn fifos_are_refused_without_blocking() {
     assert_eq!(run.exit_code, 1, "{run:?}");
 }
 
-/// Regression (issue 8, item 8): an endless /me grew the process without bound.
-#[test]
-fn an_endless_me_is_response_too_large_and_resumable() {
+/// Resume of a fresh failed publish with `/me` at a raw server answering `body`, with `env`
+/// extra variables: the failure envelope's `details`, after checking the tokens stayed.
+fn resume_against_raw(body: common::RawBody, vars: &[(&str, &str)]) -> Value {
     let env = Env::new();
     let (_, placeholder) = env.failed_publish(&[], &[]);
-    let raw = common::RawHttp::start(common::RawBody::Endless);
-    env.set_env("MP_MAX_RESPONSE_BYTES", "1000000");
+    let raw = common::RawHttp::start(body);
+    for (k, v) in vars {
+        env.set_env(k, v);
+    }
     let run = env.run(
         "mp-login-resume",
         &[placeholder.to_str().unwrap(), "--base-url", &raw.base_url],
         None,
     );
     assert_eq!(run.exit_code, 1, "{run:?}");
-    let details = &run.stdout["error"]["details"];
-    assert_eq!(details["original_code"], "RESPONSE_TOO_LARGE", "{run:?}");
-    assert_eq!(details["original_details"]["limit"], 1_000_000);
     assert!(placeholder.join("tokens.json").exists());
+    run.stdout["error"]["details"].clone()
+}
+
+/// Regression (issue 8, item 8): an endless /me grew the process without bound.
+#[test]
+fn an_endless_me_is_response_too_large_and_resumable() {
+    let details = resume_against_raw(
+        common::RawBody::Endless,
+        &[("MP_MAX_RESPONSE_BYTES", "1000000")],
+    );
+    assert_eq!(details["original_code"], "RESPONSE_TOO_LARGE", "{details}");
+    assert_eq!(details["original_details"]["limit"], 1_000_000);
 }
 
 /// Regression (issue 8, item 9): a server trickling a byte at a time kept resume alive forever.
 #[test]
 fn a_trickling_me_meets_the_deadline() {
-    let env = Env::new();
-    let (_, placeholder) = env.failed_publish(&[], &[]);
-    let raw = common::RawHttp::start(common::RawBody::Trickle {
-        every: Duration::from_millis(200),
-    });
-    env.set_env("MP_HTTP_DEADLINE", "1.5");
-    env.set_env("MP_READ_TIMEOUT", "5");
-    let run = env.run(
-        "mp-login-resume",
-        &[placeholder.to_str().unwrap(), "--base-url", &raw.base_url],
-        None,
+    let details = resume_against_raw(
+        common::RawBody::Trickle {
+            every: Duration::from_millis(200),
+        },
+        &[("MP_HTTP_DEADLINE", "1.5"), ("MP_READ_TIMEOUT", "5")],
     );
-    assert_eq!(run.exit_code, 1, "{run:?}");
-    let details = &run.stdout["error"]["details"];
-    assert_eq!(details["original_code"], "HTTP_ERROR", "{run:?}");
+    assert_eq!(details["original_code"], "HTTP_ERROR", "{details}");
     assert!(details["original_message"]
         .as_str()
         .unwrap()
         .contains("deadline"));
-    assert!(placeholder.join("tokens.json").exists());
 }
 
 /// Issue 8, item 12: one rule for symlinks (the storage root and the config's directory may be

@@ -26,14 +26,7 @@ pub fn refuse_symlink(path: &Path) -> Result<()> {
 /// Creates `dir` (and missing parents) at mode 0700; an existing `dir` must not be a symlink.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     refuse_symlink(dir)?;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| Error::io("cannot create directory", dir, e))
+    ensure_user_dir(dir)
 }
 
 /// The directory that holds `config.toml` is the user's, like the storage root itself: it may be
