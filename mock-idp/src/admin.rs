@@ -20,8 +20,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use wiremock::{Request, ResponseTemplate};
 
-use crate::idp::{json_response, lock, Endpoint, Fault, Reply, State};
+use crate::faults::{Endpoint, Fault};
 use crate::scenario;
+use crate::state::{json_response, lock, Reply, State};
 
 const ROUTES: [&str; 10] = [
     "GET /__admin",

@@ -11,8 +11,8 @@
 //! ```
 //!
 //! Standalone, for scripts: `mock-idp serve` and `mock-idp approve URL` (see the binary), and
-//! the same controls over HTTP under `/__admin/` (see [`admin`](crate::admin) docs in the
-//! source, and the README).
+//! the same controls over HTTP under `/__admin/` (see `src/admin.rs` and the
+//! README).
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -23,12 +23,18 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
 mod admin;
+mod faults;
 mod idp;
+mod me;
+mod oauth;
 pub mod process;
 pub mod scenario;
+mod state;
 
-use idp::{DropConnection, Idp, State};
-pub use idp::{Endpoint, Fault, JournalEntry, Settings, JOURNAL_CAPACITY};
+pub use faults::{Endpoint, Fault};
+use idp::{DropConnection, Idp};
+use state::State;
+pub use state::{JournalEntry, Settings, JOURNAL_CAPACITY};
 
 /// A running mock IdP; it stops when dropped.
 pub struct MockIdp {
@@ -86,7 +92,7 @@ impl MockIdp {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        idp::lock(&self.state)
+        state::lock(&self.state)
     }
 
     /// Serve this body from `/me` (given wrapped or bare; served wrapped in

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::idp::{Endpoint, Fault};
+use crate::faults::{Endpoint, Fault};
 
 /// One project of a `/me` body, in the live API's field names (SPEC §11).
 #[derive(Debug, Clone)]

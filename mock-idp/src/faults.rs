@@ -1,0 +1,136 @@
+//! Faults the mock injects per endpoint (SPEC §11): a status (with `Retry-After`), a delay or a
+//! dropped connection, for the next N requests or until cleared. A leaf module: the scenarios,
+//! the state and the admin surface all name faults.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The endpoints faults can be set on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endpoint {
+    Register,
+    Authorize,
+    Token,
+    Me,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 4] = [
+        Endpoint::Register,
+        Endpoint::Authorize,
+        Endpoint::Token,
+        Endpoint::Me,
+    ];
+
+    pub(crate) fn of(method: &str, path: &str) -> Option<Endpoint> {
+        match (method, path.trim_end_matches('/')) {
+            ("POST", "/oauth/mcp/register") => Some(Endpoint::Register),
+            ("GET", "/oauth/authorize") => Some(Endpoint::Authorize),
+            ("POST", "/oauth/token") => Some(Endpoint::Token),
+            ("GET", "/api/app/me") => Some(Endpoint::Me),
+            _ => None,
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Endpoint> {
+        Endpoint::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Register => "register",
+            Endpoint::Authorize => "authorize",
+            Endpoint::Token => "token",
+            Endpoint::Me => "me",
+        }
+    }
+}
+
+/// A fault for the next `times` requests of an endpoint (`None`: until cleared).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Fault {
+    /// Answer with this status instead of the real handler (`None`: the real answer).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// `Retry-After` seconds on the faulty answer.
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    /// Wait this long before answering.
+    #[serde(default, rename = "delay_ms", with = "millis")]
+    pub delay: Option<Duration>,
+    /// Close the connection without answering.
+    #[serde(default)]
+    pub drop: bool,
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_u64(d.as_millis() as u64),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_millis))
+    }
+}
+
+impl Fault {
+    /// Answer `status` instead of the real handler.
+    pub fn status(status: u16) -> Self {
+        Fault {
+            status: Some(status),
+            ..Fault::default()
+        }
+    }
+
+    /// Delay the real answer.
+    pub fn delay(delay: Duration) -> Self {
+        Fault {
+            delay: Some(delay),
+            ..Fault::default()
+        }
+    }
+
+    /// Close the connection without an answer.
+    pub fn dropped() -> Self {
+        Fault {
+            drop: true,
+            ..Fault::default()
+        }
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
+        self
+    }
+
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+}
+
+/// The RFC 6749 `error` of an injected status.
+pub(crate) fn fault_error(status: u16) -> &'static str {
+    match status {
+        429 => "rate_limited",
+        500..=599 => "server_error",
+        401 => "invalid_token",
+        _ => "invalid_request",
+    }
+}

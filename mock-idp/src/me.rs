@@ -1,0 +1,34 @@
+//! `/me` behind a bearer token this mock issued.
+
+use std::time::Instant;
+
+use wiremock::Request;
+
+use crate::scenario;
+use crate::state::{json_response, oauth_error, Reply, State};
+
+/// `/me` behind a bearer token this mock issued (RFC 6750 §3.1 errors).
+pub(crate) fn me(st: &mut State, req: &Request) -> Reply {
+    let token = req
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let valid = st
+        .access
+        .get(token)
+        .is_some_and(|a| a.expires > Instant::now());
+    if !valid {
+        let Reply(s, r) = oauth_error(
+            401,
+            "invalid_token",
+            "a live bearer token issued by this server is required",
+        );
+        return Reply(
+            s,
+            r.insert_header("WWW-Authenticate", "Bearer error=\"invalid_token\""),
+        );
+    }
+    json_response(200, scenario::wrap(st.me.clone()))
+}

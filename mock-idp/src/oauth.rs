@@ -1,0 +1,440 @@
+//! The OAuth endpoints (SPEC §11): RFC 7591 registration, RFC 6749 §4.1 authorization with
+//! RFC 7636 S256 and RFC 8252 §7.3 loopback ports, the token endpoint (code and refresh grants;
+//! the code is removed before anything is checked, so a failed attempt burns it; rotation with
+//! reuse detection as OAuth 2.1 §4.3.1 asks for public clients), and RFC 8414 metadata.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use url::Url;
+use wiremock::{Request, ResponseTemplate};
+
+use crate::state::{
+    json_response, oauth_error, AccessGrant, Client, CodeGrant, RefreshGrant, Reply, State,
+};
+
+/// The server's own origin as the client reached it.
+fn origin(req: &Request) -> String {
+    let host = req
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            format!(
+                "{}:{}",
+                req.url.host_str().unwrap_or("127.0.0.1"),
+                req.url.port().unwrap_or(80)
+            )
+        });
+    format!("http://{host}")
+}
+
+/// RFC 8414: `/.well-known/oauth-authorization-server` for the issuer `{origin}`, and the
+/// path-inserted `/.well-known/oauth-authorization-server/oauth` for the issuer `{origin}/oauth`.
+pub(crate) fn metadata(req: &Request, path: &str) -> Option<Reply> {
+    let origin = origin(req);
+    let issuer = match path.trim_end_matches('/') {
+        "/.well-known/oauth-authorization-server" => origin.clone(),
+        "/.well-known/oauth-authorization-server/oauth" => format!("{origin}/oauth"),
+        _ => return None,
+    };
+    Some(json_response(
+        200,
+        json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{origin}/oauth/authorize/"),
+            "token_endpoint": format!("{origin}/oauth/token/"),
+            "registration_endpoint": format!("{origin}/oauth/mcp/register/"),
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "response_modes_supported": ["query"],
+        }),
+    ))
+}
+
+/// RFC 7591 §3: validate the metadata, answer 201 with what was registered (§3.2.1).
+pub(crate) fn register(st: &mut State, req: &Request) -> Reply {
+    let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+        return oauth_error(
+            400,
+            "invalid_client_metadata",
+            "the body is not a JSON object",
+        );
+    };
+    if !body.is_object() {
+        return oauth_error(
+            400,
+            "invalid_client_metadata",
+            "the body is not a JSON object",
+        );
+    }
+    let strings = |key: &str| -> Result<Option<Vec<String>>, ()> {
+        match body.get(key) {
+            None => Ok(None),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).ok_or(()))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(()),
+        }
+    };
+    let redirect_uris = match strings("redirect_uris") {
+        Ok(Some(r)) if !r.is_empty() => r,
+        _ => {
+            return oauth_error(
+                400,
+                "invalid_redirect_uri",
+                "redirect_uris must be a non-empty array of URLs",
+            )
+        }
+    };
+    let absolute = |u: &str| {
+        Url::parse(u).is_ok_and(|u| !u.cannot_be_a_base() && u.fragment().is_none() && u.has_host())
+    };
+    if !redirect_uris.iter().all(|u| absolute(u)) {
+        return oauth_error(
+            400,
+            "invalid_redirect_uri",
+            "redirect_uris must be absolute URLs without a fragment",
+        );
+    }
+    let Ok(grant_types) = strings("grant_types") else {
+        return oauth_error(
+            400,
+            "invalid_client_metadata",
+            "grant_types must be an array of strings",
+        );
+    };
+    let grant_types = grant_types.unwrap_or_else(|| vec!["authorization_code".into()]);
+    if grant_types
+        .iter()
+        .any(|g| g != "authorization_code" && g != "refresh_token")
+    {
+        return oauth_error(
+            400,
+            "invalid_client_metadata",
+            "grant_types may only hold authorization_code and refresh_token",
+        );
+    }
+    let Ok(response_types) = strings("response_types") else {
+        return oauth_error(
+            400,
+            "invalid_client_metadata",
+            "response_types must be an array of strings",
+        );
+    };
+    let response_types = response_types.unwrap_or_else(|| vec!["code".into()]);
+    if response_types.iter().any(|r| r != "code") {
+        return oauth_error(
+            400,
+            "invalid_client_metadata",
+            "response_types may only hold code",
+        );
+    }
+    match body.get("token_endpoint_auth_method") {
+        None => {}
+        Some(Value::String(m)) if m == "none" => {}
+        Some(_) => {
+            return oauth_error(
+                400,
+                "invalid_client_metadata",
+                "token_endpoint_auth_method must be none (public clients only)",
+            )
+        }
+    }
+    let scope = match body.get("scope") {
+        None => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return oauth_error(400, "invalid_client_metadata", "scope must be a string"),
+    };
+    // A client id is public, not a secret: it is not remembered for leak scans.
+    let client_id = State::random("mpc_");
+    st.clients.insert(
+        client_id.clone(),
+        Client {
+            redirect_uris: redirect_uris.clone(),
+            scope: scope.clone(),
+        },
+    );
+    let mut registered = json!({
+        "client_id": client_id,
+        "client_id_issued_at": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "redirect_uris": redirect_uris,
+        "grant_types": grant_types,
+        "response_types": response_types,
+        "token_endpoint_auth_method": "none",
+        "scope": scope,
+    });
+    if let Some(name) = body.get("client_name").and_then(Value::as_str) {
+        registered["client_name"] = json!(name);
+    }
+    json_response(201, registered)
+}
+
+/// Exact match, except that a loopback redirect URI may use any port (RFC 8252 §7.3; `localhost`
+/// is treated like the loopback IP literals, as the kit's default redirect URI uses it).
+fn redirect_matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    let (Ok(a), Ok(b)) = (Url::parse(registered), Url::parse(requested)) else {
+        return false;
+    };
+    let loopback = |u: &Url| match u.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    a.scheme() == "http"
+        && loopback(&a)
+        && a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.path() == b.path()
+        && a.query() == b.query()
+        && a.fragment().is_none()
+        && b.fragment().is_none()
+}
+
+/// RFC 6749 §4.1.1 with RFC 7636 §4.3; errors per §4.1.2.1: redirect only to a trusted URI,
+/// an error page otherwise.
+pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
+    st.prune();
+    let mut q: HashMap<String, String> = HashMap::new();
+    for (k, v) in req.url.query_pairs() {
+        if q.contains_key(k.as_ref()) {
+            return error_page("a parameter is repeated");
+        }
+        q.insert(k.into_owned(), v.into_owned());
+    }
+    let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+    let Some(client) = st.clients.get(get("client_id")) else {
+        return error_page("unknown client_id");
+    };
+    let redirect_uri = get("redirect_uri").to_string();
+    if !client
+        .redirect_uris
+        .iter()
+        .any(|r| redirect_matches(r, &redirect_uri))
+    {
+        return error_page("redirect_uri is not registered for this client");
+    }
+    let scope = q
+        .get("scope")
+        .cloned()
+        .unwrap_or_else(|| client.scope.clone());
+    let state = q.get("state").cloned();
+    let redirect = |params: &[(&str, &str)]| {
+        let mut url = Url::parse(&redirect_uri).expect("registered URIs are absolute");
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in params {
+                pairs.append_pair(k, v);
+            }
+            if let Some(s) = &state {
+                pairs.append_pair("state", s);
+            }
+        }
+        Reply(
+            302,
+            ResponseTemplate::new(302).insert_header("Location", url.as_str()),
+        )
+    };
+    if get("response_type") != "code" {
+        return redirect(&[
+            ("error", "unsupported_response_type"),
+            ("error_description", "only response_type=code is supported"),
+        ]);
+    }
+    let challenge = get("code_challenge").to_string();
+    if get("code_challenge_method") != "S256" {
+        return redirect(&[
+            ("error", "invalid_request"),
+            (
+                "error_description",
+                "PKCE with code_challenge_method=S256 is required",
+            ),
+        ]);
+    }
+    // RFC 7636 §4.2: BASE64URL(SHA256(...)) is 43 characters of the base64url alphabet.
+    let well_formed = challenge.len() == 43
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return redirect(&[
+            ("error", "invalid_request"),
+            (
+                "error_description",
+                "code_challenge is not a base64url SHA-256",
+            ),
+        ]);
+    }
+    if st.settings.deny {
+        return redirect(&[
+            ("error", "access_denied"),
+            ("error_description", "The user denied the request"),
+        ]);
+    }
+    let code = st.issue_secret("mpcode_");
+    let grant = CodeGrant {
+        client_id: get("client_id").to_string(),
+        redirect_uri: redirect_uri.clone(),
+        challenge,
+        scope,
+        expires: Instant::now() + Duration::from_secs(st.settings.code_ttl_secs),
+    };
+    st.codes.insert(code.clone(), grant);
+    redirect(&[("code", &code)])
+}
+
+fn error_page(message: &str) -> Reply {
+    Reply(
+        400,
+        ResponseTemplate::new(400).set_body_raw(
+            format!(
+                "<!doctype html><title>Login error</title><h1>Login error</h1><p>{message}</p>"
+            ),
+            "text/html",
+        ),
+    )
+}
+
+/// RFC 6749 §4.1.3 / §6 with RFC 7636 §4.6; errors per §5.2.
+pub(crate) fn token(st: &mut State, req: &Request) -> Reply {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect();
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    if let Some(v) = form.get("code_verifier").filter(|v| !v.is_empty()) {
+        st.remember_secret(v.clone());
+    }
+    match get("grant_type") {
+        "authorization_code" => {
+            // Burn the code first: a failed attempt spends it too.
+            let grant = st.codes.remove(get("code"));
+            if !st.clients.contains_key(get("client_id")) {
+                return oauth_error(401, "invalid_client", "unknown client_id");
+            }
+            let Some(grant) = grant else {
+                return oauth_error(
+                    400,
+                    "invalid_grant",
+                    "unknown, used or expired authorization code",
+                );
+            };
+            if grant.expires <= Instant::now() {
+                return oauth_error(400, "invalid_grant", "the authorization code has expired");
+            }
+            if grant.client_id != get("client_id") {
+                return oauth_error(
+                    400,
+                    "invalid_grant",
+                    "the code was issued to another client",
+                );
+            }
+            if grant.redirect_uri != get("redirect_uri") {
+                return oauth_error(
+                    400,
+                    "invalid_grant",
+                    "redirect_uri does not match the authorization request",
+                );
+            }
+            let verifier = get("code_verifier");
+            // RFC 7636 §4.1: 43 to 128 unreserved characters.
+            let well_formed = (43..=128).contains(&verifier.len())
+                && verifier
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            if !well_formed {
+                return oauth_error(
+                    400,
+                    "invalid_grant",
+                    "code_verifier is missing or malformed",
+                );
+            }
+            if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != grant.challenge {
+                return oauth_error(400, "invalid_grant", "PKCE verification failed");
+            }
+            st.families += 1;
+            let family = st.families;
+            issue_tokens(st, family, &grant.client_id, &grant.scope)
+        }
+        "refresh_token" => {
+            let presented = get("refresh_token").to_string();
+            if !st.clients.contains_key(get("client_id")) {
+                return oauth_error(401, "invalid_client", "unknown client_id");
+            }
+            if let Some(family) = st.used_refresh.get(&presented).copied() {
+                // Reuse of a rotated-out token: someone else may hold the family; revoke it.
+                st.access.retain(|_, a| a.family != family);
+                st.refresh.retain(|_, r| r.family != family);
+                return oauth_error(
+                    400,
+                    "invalid_grant",
+                    "refresh token reuse detected: the grant is revoked",
+                );
+            }
+            let Some(grant) = st.refresh.remove(&presented) else {
+                return oauth_error(400, "invalid_grant", "unknown or revoked refresh token");
+            };
+            if grant.client_id != get("client_id") {
+                st.refresh.insert(presented, grant);
+                return oauth_error(
+                    400,
+                    "invalid_grant",
+                    "the refresh token was issued to another client",
+                );
+            }
+            st.used_refresh.insert(presented, grant.family);
+            issue_tokens(st, grant.family, &grant.client_id, &grant.scope)
+        }
+        "" => oauth_error(400, "invalid_request", "grant_type is required"),
+        _ => oauth_error(
+            400,
+            "unsupported_grant_type",
+            "use authorization_code or refresh_token",
+        ),
+    }
+}
+
+fn issue_tokens(st: &mut State, family: u64, client_id: &str, scope: &str) -> Reply {
+    st.prune();
+    let access = st.issue_secret("mpat_");
+    let refresh = st.issue_secret("mprt_");
+    let ttl = st.settings.access_token_ttl_secs;
+    st.access.insert(
+        access.clone(),
+        AccessGrant {
+            family,
+            expires: Instant::now() + Duration::from_secs(ttl),
+        },
+    );
+    st.refresh.insert(
+        refresh.clone(),
+        RefreshGrant {
+            family,
+            client_id: client_id.to_string(),
+            scope: scope.to_string(),
+        },
+    );
+    json_response(
+        200,
+        json!({
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": ttl,
+            "refresh_token": refresh,
+            "scope": scope,
+        }),
+    )
+}

@@ -1,0 +1,259 @@
+//! The mock's shared state (behind one `Arc<Mutex<…>>`): registered clients, codes and token
+//! families, the scenario's `/me` body, pending faults, the bounded journal and the issued
+//! secrets; plus the reply helpers every handler uses.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use wiremock::ResponseTemplate;
+
+use crate::faults::{Endpoint, Fault};
+use crate::scenario::{self, Scenario};
+
+/// One request as the journal keeps it: no query values, headers or bodies (they hold
+/// secrets). `status` 0 means the connection was dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JournalEntry {
+    pub seq: u64,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+/// Entries the journal keeps by default; older ones are dropped first.
+pub const JOURNAL_CAPACITY: usize = 1000;
+/// Secrets remembered for leak scans; older ones are dropped first.
+pub(crate) const SECRETS_CAPACITY: usize = 100_000;
+
+/// What `/__admin/settings` and the Rust API can change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Authorize redirects with `error=access_denied`.
+    pub deny: bool,
+    pub code_ttl_secs: u64,
+    pub access_token_ttl_secs: u64,
+    pub journal_capacity: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            deny: false,
+            code_ttl_secs: 60,
+            access_token_ttl_secs: 3600,
+            journal_capacity: JOURNAL_CAPACITY,
+        }
+    }
+}
+
+pub(crate) struct Client {
+    pub(crate) redirect_uris: Vec<String>,
+    pub(crate) scope: String,
+}
+
+pub(crate) struct CodeGrant {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) challenge: String,
+    pub(crate) scope: String,
+    pub(crate) expires: Instant,
+}
+
+pub(crate) struct AccessGrant {
+    pub(crate) family: u64,
+    pub(crate) expires: Instant,
+}
+
+pub(crate) struct RefreshGrant {
+    pub(crate) family: u64,
+    pub(crate) client_id: String,
+    pub(crate) scope: String,
+}
+
+pub(crate) struct State {
+    pub(crate) clients: HashMap<String, Client>,
+    pub(crate) codes: HashMap<String, CodeGrant>,
+    pub(crate) access: HashMap<String, AccessGrant>,
+    pub(crate) refresh: HashMap<String, RefreshGrant>,
+    /// Rotated-out refresh tokens and their family: presenting one again revokes the family.
+    pub(crate) used_refresh: HashMap<String, u64>,
+    pub(crate) families: u64,
+    pub(crate) scenario: String,
+    pub(crate) me: Value,
+    pub(crate) faults: HashMap<Endpoint, Fault>,
+    pub(crate) journal: VecDeque<JournalEntry>,
+    pub(crate) seq: u64,
+    pub(crate) settings: Settings,
+    pub(crate) secrets: VecDeque<String>,
+}
+
+impl State {
+    pub(crate) fn new() -> Self {
+        State {
+            clients: HashMap::new(),
+            codes: HashMap::new(),
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            used_refresh: HashMap::new(),
+            families: 0,
+            scenario: "single".into(),
+            me: scenario::me_body("single", 0).expect("built-in scenario"),
+            faults: HashMap::new(),
+            journal: VecDeque::new(),
+            seq: 0,
+            settings: Settings::default(),
+            secrets: VecDeque::new(),
+        }
+    }
+
+    /// Everything back to a fresh server, keeping the journal capacity.
+    pub(crate) fn reset(&mut self) {
+        let capacity = self.settings.journal_capacity;
+        *self = State::new();
+        self.settings.journal_capacity = capacity;
+    }
+
+    pub(crate) fn set_me(&mut self, body: Value) {
+        self.me = scenario::unwrap(body);
+        self.scenario = "custom".into();
+    }
+
+    /// A named scenario: its `/me` body, and its fault or denial for the presets.
+    pub(crate) fn apply(&mut self, s: Scenario) {
+        self.me = s.me;
+        self.scenario = s.name;
+        self.faults.clear();
+        self.settings.deny = s.deny;
+        if let Some((endpoint, fault)) = s.fault {
+            self.faults.insert(endpoint, fault);
+        }
+    }
+
+    pub(crate) fn set_fault(&mut self, endpoint: Endpoint, fault: Fault) {
+        self.faults.insert(endpoint, fault);
+    }
+
+    pub(crate) fn clear_faults(&mut self, endpoint: Option<Endpoint>) {
+        match endpoint {
+            Some(e) => {
+                self.faults.remove(&e);
+            }
+            None => self.faults.clear(),
+        }
+    }
+
+    pub(crate) fn faults(&self) -> Value {
+        let mut out = serde_json::Map::new();
+        for e in Endpoint::ALL {
+            if let Some(f) = self.faults.get(&e) {
+                out.insert(
+                    e.as_str().into(),
+                    serde_json::to_value(f).expect("faults serialize"),
+                );
+            }
+        }
+        Value::Object(out)
+    }
+
+    pub(crate) fn journal(&self) -> Vec<JournalEntry> {
+        self.journal.iter().cloned().collect()
+    }
+
+    pub(crate) fn journal_total(&self) -> u64 {
+        self.seq
+    }
+
+    pub(crate) fn clear_journal(&mut self) {
+        self.journal.clear();
+    }
+
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        self.secrets.iter().cloned().collect()
+    }
+
+    pub(crate) fn remember_secret(&mut self, s: String) {
+        if self.secrets.len() == SECRETS_CAPACITY {
+            self.secrets.pop_front();
+        }
+        self.secrets.push_back(s);
+    }
+
+    pub(crate) fn random(prefix: &str) -> String {
+        let mut bytes = [0u8; 24];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub(crate) fn issue_secret(&mut self, prefix: &str) -> String {
+        let value = Self::random(prefix);
+        self.remember_secret(value.clone());
+        value
+    }
+
+    pub(crate) fn record(&mut self, method: &str, path: &str, status: u16) {
+        self.seq += 1;
+        while self.journal.len() >= self.settings.journal_capacity.max(1) {
+            self.journal.pop_front();
+        }
+        self.journal.push_back(JournalEntry {
+            seq: self.seq,
+            method: method.to_string(),
+            path: path.to_string(),
+            status,
+        });
+    }
+
+    /// Takes one use of the endpoint's fault when `pred` accepts it.
+    pub(crate) fn take_fault(
+        &mut self,
+        endpoint: Endpoint,
+        pred: impl Fn(&Fault) -> bool,
+    ) -> Option<Fault> {
+        let fault = self.faults.get_mut(&endpoint).filter(|f| pred(f))?;
+        let out = fault.clone();
+        if let Some(n) = &mut fault.times {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.faults.remove(&endpoint);
+            }
+        }
+        Some(out)
+    }
+
+    /// Drops what has expired, so a long run does not grow without bound.
+    pub(crate) fn prune(&mut self) {
+        let now = Instant::now();
+        self.codes.retain(|_, c| c.expires > now);
+        self.access.retain(|_, a| a.expires > now);
+    }
+}
+
+/// Locks the shared state, surviving a poisoned lock.
+pub(crate) fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A response with its status (wiremock's template has no getter; the journal needs it).
+pub(crate) struct Reply(pub(crate) u16, pub(crate) ResponseTemplate);
+
+pub(crate) fn json_response(status: u16, body: Value) -> Reply {
+    Reply(
+        status,
+        ResponseTemplate::new(status)
+            .set_body_json(body)
+            .insert_header("Cache-Control", "no-store"),
+    )
+}
+
+pub(crate) fn oauth_error(status: u16, error: &str, description: &str) -> Reply {
+    json_response(
+        status,
+        json!({"error": error, "error_description": description}),
+    )
+}
