@@ -12,6 +12,7 @@ pub mod inflight;
 pub mod interrupt;
 pub mod login;
 pub mod me;
+mod me_raw;
 pub mod naming;
 pub mod oauth;
 pub mod pkce;
