@@ -9,15 +9,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use mock_idp::process::Served;
-use rand::RngCore;
 use reqwest::blocking::Client;
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
 
-const CALLBACK: &str = "http://localhost:19284/callback";
 const JOURNAL_CAPACITY: usize = 100;
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -29,51 +24,11 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 /// One full flow; panics on any wrong answer.
 fn flow(http: &Client, base: &str) {
-    let reg: Value = http
-        .post(format!("{base}/oauth/mcp/register/"))
-        .json(&json!({"redirect_uris": [CALLBACK], "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"], "token_endpoint_auth_method": "none"}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let client_id = reg["client_id"].as_str().expect("registered");
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let verifier = URL_SAFE_NO_PAD.encode(bytes);
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let resp = http
-        .get(format!("{base}/oauth/authorize/"))
-        .query(&[
-            ("response_type", "code"),
-            ("client_id", client_id),
-            ("redirect_uri", CALLBACK),
-            ("state", "load"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ])
-        .send()
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 302);
-    let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .expect("a code")
-        .1
-        .into_owned();
-    let tokens: Value = http
-        .post(format!("{base}/oauth/token/"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("client_id", client_id),
-            ("code_verifier", &verifier),
-        ])
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let oauth = mock_idp::client::Client {
+        http: http.clone(),
+        base: base.to_string(),
+    };
+    let (_, tokens) = oauth.login();
     let access = tokens["access_token"].as_str().expect("an access token");
     let me: Value = http
         .get(format!("{base}/api/app/me"))

@@ -23,6 +23,7 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
 mod admin;
+pub mod client;
 mod faults;
 mod idp;
 mod me;

@@ -151,35 +151,11 @@ fn approve(url: Option<String>) -> ExitCode {
         },
         Err(_) => text.to_string(),
     };
-    let client = match reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => return fail(&format!("cannot build an HTTP client: {e}")),
-    };
-    let resp = match client.get(&url).send() {
-        Ok(r) => r,
-        Err(e) => {
-            return fail(&format!(
-                "cannot open the authorize URL: {}",
-                e.without_url()
-            ))
-        }
-    };
-    match resp.headers().get("location").and_then(|l| l.to_str().ok()) {
-        Some(loc) if resp.status().is_redirection() => {
-            println!("{loc}");
+    match mock_idp::client::approve(&url) {
+        Ok(location) => {
+            println!("{location}");
             ExitCode::SUCCESS
         }
-        _ => fail(&format!(
-            "the authorize endpoint answered {} without a redirect: {}",
-            resp.status(),
-            resp.text()
-                .unwrap_or_default()
-                .chars()
-                .take(200)
-                .collect::<String>()
-        )),
+        Err(e) => fail(&e),
     }
 }

@@ -3,58 +3,30 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use mock_idp::client::{self as oauth, Pkce, CALLBACK};
 use mock_idp::process::Served;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mock-idp");
-const CALLBACK: &str = "http://localhost:19284/callback";
 
 fn serve(args: &[&str]) -> Served {
     Served::spawn(std::path::Path::new(BIN), args).unwrap()
 }
 
 fn client() -> Client {
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    oauth::http()
 }
 
 fn register(base: &str) -> String {
-    let resp = client()
-        .post(format!("{base}/oauth/mcp/register/"))
-        .json(&json!({
-            "redirect_uris": [CALLBACK],
-            "grant_types": ["authorization_code", "refresh_token"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "none",
-            "scope": "projects",
-        }))
-        .send()
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-    resp.json::<Value>().unwrap()["client_id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    let (status, reg) = oauth::Client::new(base).register(CALLBACK);
+    assert_eq!(status, 201, "{reg}");
+    reg["client_id"].as_str().unwrap().to_string()
 }
 
 fn authorize_url(base: &str, client_id: &str, verifier: &str) -> String {
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let mut url = url::Url::parse(&format!("{base}/oauth/authorize/")).unwrap();
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", CALLBACK)
-        .append_pair("state", "st-1")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
-    url.to_string()
+    oauth::Client::new(base).authorize_url(client_id, "st-1", &Pkce::of(verifier).challenge)
 }
 
 fn approve(arg: Option<&str>, stdin: &str) -> (i32, String) {
@@ -83,21 +55,11 @@ fn approve(arg: Option<&str>, stdin: &str) -> (i32, String) {
 }
 
 fn code_of(redirect: &str) -> String {
-    let url = url::Url::parse(redirect).unwrap();
-    url.query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned()
+    oauth::code_of(redirect).unwrap()
 }
 
 fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let resp = client()
-        .post(format!("{base}/oauth/token/"))
-        .form(form)
-        .send()
-        .unwrap();
-    (resp.status().as_u16(), resp.json().unwrap())
+    oauth::Client::new(base).token(form)
 }
 
 #[test]

@@ -177,13 +177,7 @@ impl Env {
 
     /// The user in the browser: open the authorize URL, land on the redirect.
     pub fn approve(&self, authorize_url: &str) -> String {
-        let client = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let resp = client.get(authorize_url).send().unwrap();
-        assert_eq!(resp.status().as_u16(), 302, "authorize redirects");
-        resp.headers()["location"].to_str().unwrap().to_string()
+        mock_idp::client::approve(authorize_url).expect("authorize redirects")
     }
 
     /// start → approve, returning the redirect URL to paste.
