@@ -55,7 +55,7 @@ pub struct StartArgs {
     #[arg(long, value_name = "PORT")]
     pub redirect_port: Option<u16>,
     /// Seconds the login stays open (60..=3600)
-    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(60..=3600))]
+    #[arg(long, default_value_t = inflight::DEFAULT_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(inflight::TTL_RANGE))]
     pub ttl: u64,
     #[command(flatten)]
     pub login: LoginArgs,

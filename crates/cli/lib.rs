@@ -131,8 +131,13 @@ pub fn run<A: Parser>(
         Err(e) => return report(command, Err(Error::invalid_args(usage_message(&e)))),
     };
     let progress = StderrProgress::from_env();
-    // A panic is a bug; it still ends in an envelope, never in a bare Rust panic message.
-    std::panic::set_hook(Box::new(|_| {}));
+    // A panic is a bug; it still ends in an envelope (GENERAL_ERROR), and stderr keeps where
+    // it happened for the bug report.
+    std::panic::set_hook(Box::new(|info| {
+        if let Some(at) = info.location() {
+            eprintln!("mp-login bug: panicked at {}:{}", at.file(), at.line());
+        }
+    }));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(args, &progress)))
         .unwrap_or_else(|panic| {
             let message = panic

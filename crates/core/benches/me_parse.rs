@@ -1,4 +1,4 @@
-//! `/me` of a busy account (the mock's `large` scenario: 20,000 projects, 20 members per
+//! `/me` of a busy account (the mock's `large` scenario: 20,000 projects, 8 members per
 //! workspace) through the kit's parse + pick, against the baseline of parsing it into a
 //! `serde_json::Value` (building everything) in the same run.
 //! Run: `cargo bench -p mp-login-core --bench me_parse` (PROJECTS=N, RUNS=N to change).

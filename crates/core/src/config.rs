@@ -22,7 +22,7 @@ impl Config {
             reason,
         };
         let read = match store::read_no_follow(path, 16 * 1024 * 1024) {
-            Err(Error::Io { message, .. }) => return Err(corrupt(message)),
+            Err(Error::Io { source, .. }) => return Err(corrupt(source.to_string())),
             other => other?,
         };
         let Some(read) = read else {

@@ -182,12 +182,13 @@ pub enum Error {
     /// A bug: the kit panicked. Reported as an envelope rather than a Rust panic message.
     #[error("internal error: {message}")]
     Internal { message: String },
-    /// Unexpected I/O.
-    #[error("{action} `{}`: {message}", path.display())]
+    /// Unexpected I/O, with the `std::io::Error` kept as its source.
+    #[error("{action} `{}`: {source}", path.display())]
     Io {
         action: &'static str,
         path: PathBuf,
-        message: String,
+        #[source]
+        source: std::io::Error,
     },
 }
 
@@ -216,11 +217,11 @@ pub fn shell_quote(s: &str) -> String {
 }
 
 impl Error {
-    pub fn io(action: &'static str, path: impl Into<PathBuf>, err: std::io::Error) -> Self {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             action,
             path: path.into(),
-            message: err.to_string(),
+            source,
         }
     }
 
@@ -567,3 +568,39 @@ pub fn json_error_without_values(e: &serde_json::Error) -> String {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Names what an I/O call was doing and on which path (coreutils' `map_err_context`):
+/// `fs::rename(a, b).at("cannot replace", b)?`.
+pub trait IoContext<T> {
+    fn at(self, action: &'static str, path: impl Into<PathBuf>) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn at(self, action: &'static str, path: impl Into<PathBuf>) -> Result<T> {
+        self.map_err(|source| Error::io(action, path, source))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_keeps_the_io_error_as_the_source() {
+        let e = std::fs::read("/nonexistent/mp-login")
+            .at("cannot read", "/nonexistent/mp-login")
+            .unwrap_err();
+        assert_eq!(e.code(), "GENERAL_ERROR");
+        assert!(
+            e.to_string()
+                .starts_with("cannot read `/nonexistent/mp-login`: "),
+            "{e}"
+        );
+        let source = std::error::Error::source(&e).expect("a source");
+        let io = source
+            .downcast_ref::<std::io::Error>()
+            .expect("the io::Error itself");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(e.details()["action"], "cannot read");
+    }
+}

@@ -83,16 +83,7 @@ pub trait Progress: Sync {
     fn note(&self, message: &str);
 }
 
-/// A progress sink that says nothing.
-pub struct Quiet;
-
-impl Progress for Quiet {
-    fn waiting(&self, _: &str, _: Duration) {}
-    fn finished(&self, _: &str) {}
-    fn note(&self, _: &str) {}
-}
-
-/// What came back: status, `Retry-After` and the whole body.
+/// What came back: the status and the whole body (within its cap).
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,

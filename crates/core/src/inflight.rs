@@ -140,7 +140,7 @@ impl Inflight {
                     path: path.to_path_buf(),
                 })
             }
-            Err(Error::Io { message, .. }) => return Err(corrupt(message, vec![])),
+            Err(Error::Io { source, .. }) => return Err(corrupt(source.to_string(), vec![])),
             Err(e) => return Err(e),
         };
         if read.mode & 0o077 != 0 {

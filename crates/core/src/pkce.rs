@@ -29,13 +29,6 @@ pub fn random_urlsafe(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// `n` random bytes as lowercase hex.
-pub fn random_hex(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +49,5 @@ mod tests {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_ne!(new_verifier().secret(), v.secret());
-        assert_eq!(random_hex(4).len(), 8);
     }
 }

@@ -11,13 +11,12 @@ use crate::autopick::{self, PickedProject, ProjectPick, Requested};
 use crate::clock;
 use crate::config::Config;
 use crate::envelope::NextStep;
-use crate::error::{Error, MeFailure, Result};
+use crate::error::{Error, IoContext, MeFailure, Result};
 use crate::http::{Http, Progress};
 use crate::interrupt::{self, Phase};
 use crate::me::{self, MeBody};
 use crate::naming;
 use crate::oauth::Tokens;
-use crate::pkce::random_hex;
 use crate::region::{Endpoints, Region};
 use crate::store;
 
@@ -125,7 +124,7 @@ pub struct TailOptions {
 pub fn prepare_placeholder(paths: &Paths, meta: Meta) -> Result<Placeholder> {
     let root = paths.accounts();
     store::ensure_private_dir(&root)?;
-    let dir = root.join(format!("{PLACEHOLDER_PREFIX}{}", random_hex(4)));
+    let dir = root.join(format!("{PLACEHOLDER_PREFIX}{}", store::random_hex(4)));
     let created = {
         let _durable = interrupt::durable();
         let created = store::create_private_dir(&dir).and_then(|()| store::lock_dir(&dir));
@@ -240,7 +239,7 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
 /// an atomic write is removed (its target is still whole).
 fn adopt_tokens(dir: &Path) -> Result<bool> {
     let temps: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| Error::io("cannot read directory", dir, e))?
+        .at("cannot read directory", dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && store::is_temp_file(p))
         .collect();
@@ -250,7 +249,7 @@ fn adopt_tokens(dir: &Path) -> Result<bool> {
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with(".tokens.json.tmp-"));
         if is_tokens && !tokens.exists() && matches!(Tokens::load(&temp), Ok(Some(_))) {
-            fs::rename(&temp, &tokens).map_err(|e| Error::io("cannot adopt", &temp, e))?;
+            fs::rename(&temp, &tokens).at("cannot adopt", &temp)?;
             store::sync_dir(dir)?;
         } else {
             store::remove_if_exists(&temp)?;
@@ -484,8 +483,7 @@ pub fn tail(
     // Step 5: rename, me.json, config; roll the rename back on failure.
     let target = accounts.join(&name);
     let durable = interrupt::durable();
-    fs::rename(&placeholder.dir, &target)
-        .map_err(|e| Error::io("cannot publish the account to", &target, e))?;
+    fs::rename(&placeholder.dir, &target).at("cannot publish the account to", &target)?;
     let project_id = pick.project.as_ref().map(|p| p.id.as_str());
     if let Err(e) = finish_publish(
         &target,

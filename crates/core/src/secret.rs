@@ -1,11 +1,12 @@
 //! Secrets are types: access token, refresh token, authorization code and PKCE verifier wrap
 //! their value in a private field, print `[redacted]` in `Debug`, and give it up only through
-//! an explicit `secret()`. The verifier is not `Clone`: it is moved into the exchange.
+//! an explicit `secret()`. None is `Clone` or comparable with `==` (as in oauth2-rs): a copy is
+//! one more place a secret can leak from, and `==` is not constant-time; the state, which is
+//! compared, is compared with `subtle`. The verifier is moved into the exchange.
 
 macro_rules! secret_type {
-    ($(#[$doc:meta])* $name:ident $(, $derive:ident)*) => {
+    ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(PartialEq, Eq $(, $derive)*)]
         pub struct $name(String);
 
         impl $name {
@@ -29,13 +30,11 @@ macro_rules! secret_type {
 
 secret_type!(
     /// An OAuth access token (RFC 6749 §1.4).
-    AccessToken,
-    Clone
+    AccessToken
 );
 secret_type!(
     /// An OAuth refresh token (RFC 6749 §1.5).
-    RefreshToken,
-    Clone
+    RefreshToken
 );
 secret_type!(
     /// A one-time authorization code (RFC 6749 §4.1.2).

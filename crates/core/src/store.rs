@@ -10,8 +10,16 @@ use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use crate::error::{Error, Result};
-use crate::pkce::random_hex;
+use rand::RngCore;
+
+use crate::error::{Error, IoContext, Result};
+
+/// `n` random bytes as lowercase hex.
+pub fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Fails with `SymlinkRefused` when `path` exists and is a symbolic link.
 pub fn refuse_symlink(path: &Path) -> Result<()> {
@@ -41,7 +49,7 @@ pub fn ensure_user_dir(dir: &Path) -> Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(|e| Error::io("cannot create directory", dir, e))
+        .at("cannot create directory", dir)
 }
 
 /// Creates a new directory at mode 0700; fails if it exists.
@@ -49,7 +57,7 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
     DirBuilder::new()
         .mode(0o700)
         .create(dir)
-        .map_err(|e| Error::io("cannot create directory", dir, e))
+        .at("cannot create directory", dir)
 }
 
 /// A temp file of [`write_atomic`] (`.<name>.tmp-<hex>`), which a killed write can leave.
@@ -106,12 +114,12 @@ fn write_then_rename(tmp: &Path, path: &Path, dir: &Path, bytes: &[u8]) -> Resul
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
         .open(tmp)
-        .map_err(|e| Error::io("cannot create", tmp, e))?;
+        .at("cannot create", tmp)?;
     f.write_all(bytes)
         .and_then(|_| f.sync_all())
-        .map_err(|e| Error::io("cannot write", tmp, e))?;
+        .at("cannot write", tmp)?;
     drop(f);
-    fs::rename(tmp, path).map_err(|e| Error::io("cannot replace", path, e))?;
+    fs::rename(tmp, path).at("cannot replace", path)?;
     sync_dir(dir)
 }
 
@@ -119,7 +127,7 @@ fn write_then_rename(tmp: &Path, path: &Path, dir: &Path, bytes: &[u8]) -> Resul
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io("cannot sync directory", dir, e))
+        .at("cannot sync directory", dir)
 }
 
 /// An exclusive advisory lock (`flock`) on a directory, held until dropped.
@@ -149,7 +157,7 @@ fn flock_dir(dir: &Path, how: libc::c_int) -> Result<Option<DirLock>> {
         .read(true)
         .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
         .open(dir)
-        .map_err(|e| Error::io("cannot open directory", dir, e))?;
+        .at("cannot open directory", dir)?;
     loop {
         // SAFETY: flock on a descriptor this function owns; no memory is shared.
         if unsafe { libc::flock(f.as_raw_fd(), how) } == 0 {
