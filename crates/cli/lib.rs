@@ -161,13 +161,13 @@ fn report(command: &str, result: Result<Outcome, Error>) -> ExitCode {
             if let Some(h) = e.hint() {
                 eprintln!("  hint: {h}");
             }
-            (envelope::failure(command, e), e.exit_code())
+            (envelope::failure(command, e), e.exit_code().code())
         }
     };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
-    ExitCode::from(u8::try_from(code).unwrap_or(1))
+    ExitCode::from(code)
 }
 
 fn unix_now() -> i64 {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::autopick::Pick;
-use crate::error::{resume_command, Error};
+use crate::error::{resume_command, Error, Exit};
 use crate::login::Started;
 use crate::publish::Published;
 
@@ -54,7 +54,7 @@ struct ErrorFields {
     message: String,
     actionable: bool,
     details: Value,
-    exit_code: i32,
+    exit_code: Exit,
     hint: Option<String>,
 }
 

@@ -22,12 +22,29 @@ use serde_json::{json, Value};
 
 use crate::region::Region;
 
-pub const EXIT_GENERAL: i32 = 1;
-pub const EXIT_AUTH: i32 = 2;
-pub const EXIT_INVALID_ARGS: i32 = 3;
-pub const EXIT_NOT_FOUND: i32 = 4;
-pub const EXIT_NEEDS_SELECTION: i32 = 6;
-pub const EXIT_INTERRUPTED: i32 = 130;
+/// The seed's `ExitCode` (the table above); serialized as its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    General = 1,
+    Auth = 2,
+    InvalidArgs = 3,
+    NotFound = 4,
+    NeedsSelection = 6,
+    Interrupted = 130,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl Serialize for Exit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
+    }
+}
 
 /// How `GET /me` failed; each maps to the seed's `original_code` (CONTRACT §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,9 +299,9 @@ impl Error {
     }
 
     /// The process exit code: the seed's for the same outcome (SPEC §5).
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> Exit {
         match self {
-            Error::InvalidArgs { .. } => EXIT_INVALID_ARGS,
+            Error::InvalidArgs { .. } => Exit::InvalidArgs,
             Error::InflightMissing { .. }
             | Error::InflightExpired { .. }
             | Error::InflightCorrupt { .. }
@@ -298,10 +315,10 @@ impl Error {
             | Error::TokenError { .. }
             | Error::TokensCorrupt { .. }
             | Error::PlaceholderMetaCorrupt { .. }
-            | Error::ClientCacheCorrupt { .. } => EXIT_AUTH,
-            Error::ProjectNotFound { .. } => EXIT_NOT_FOUND,
-            Error::NeedsRegionSwitch { .. } => EXIT_NEEDS_SELECTION,
-            Error::Interrupted { .. } => EXIT_INTERRUPTED,
+            | Error::ClientCacheCorrupt { .. } => Exit::Auth,
+            Error::ProjectNotFound { .. } => Exit::NotFound,
+            Error::NeedsRegionSwitch { .. } => Exit::NeedsSelection,
+            Error::Interrupted { .. } => Exit::Interrupted,
             Error::MeFetch { .. }
             | Error::Config { .. }
             | Error::AccountExists { .. }
@@ -314,7 +331,7 @@ impl Error {
             | Error::ConfigCorrupt { .. }
             | Error::SymlinkRefused { .. }
             | Error::Io { .. }
-            | Error::Internal { .. } => EXIT_GENERAL,
+            | Error::Internal { .. } => Exit::General,
         }
     }
 

@@ -277,7 +277,10 @@ mod tests {
         assert!(Inflight::load(&p, at_expiry).is_ok());
         let late = at_expiry + Duration::from_secs(1);
         let e = Inflight::load(&p, late).unwrap_err();
-        assert_eq!((e.code(), e.exit_code()), ("OAUTH_INFLIGHT_EXPIRED", 2));
+        assert_eq!(
+            (e.code(), e.exit_code().code()),
+            ("OAUTH_INFLIGHT_EXPIRED", 2)
+        );
         assert!(
             p.exists(),
             "an expired session is kept, as the seed keeps it"
@@ -309,7 +312,13 @@ mod tests {
             e => panic!("{e:?}"),
         }
         write(&seed.replace("1795886213", r#""yesterday""#));
-        assert_eq!(Inflight::load(&p, clock::now()).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            Inflight::load(&p, clock::now())
+                .unwrap_err()
+                .exit_code()
+                .code(),
+            2
+        );
         write("[]");
         assert_eq!(
             Inflight::load(&p, clock::now()).unwrap_err().code(),

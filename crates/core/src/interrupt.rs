@@ -105,7 +105,7 @@ fn stop(s: MutexGuard<'static, State>) {
     if let Some(report) = REPORT.get() {
         report(error);
     }
-    std::process::exit(crate::error::EXIT_INTERRUPTED);
+    std::process::exit(i32::from(crate::error::Exit::Interrupted.code()));
 }
 
 /// `Phase::Saved(dir)` as a convenience for the publish steps.
