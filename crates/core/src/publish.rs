@@ -494,7 +494,16 @@ pub fn tail(
         project_id,
         paths,
     ) {
-        let _ = fs::rename(&target, &placeholder.dir);
+        // Roll the rename back; if even that fails, the directory is a half-published
+        // account, which resume completes under its own name: say so rather than drop it.
+        if let Err(rollback) = fs::rename(&target, &placeholder.dir) {
+            progress.note(&format!(
+                "could not move `{}` back to `{}` ({rollback}): publish it with `{}`",
+                target.display(),
+                placeholder.dir.display(),
+                crate::error::resume_command(&target)
+            ));
+        }
         return Err(e);
     }
     interrupt::set_phase(Phase::Published);
