@@ -5,7 +5,8 @@
 mod common;
 
 use common::Env;
-use mock_idp::scenario::{me_body as scenario, wrap, MeBuilder, ProjectSpec};
+use mock_idp::scenario::{wrap, MeBuilder, ProjectSpec};
+use mock_idp::Scenario;
 use mp_login_core::autopick::{pick, Requested};
 use mp_login_core::me::MeBody;
 use mp_login_core::region::Region;
@@ -20,7 +21,7 @@ fn autopick(env: &Env, body: &Value, args: &[&str]) -> common::Run {
 fn one_snapshot_per_method() {
     let env = Env::new();
     let cases: Vec<(&str, Value, Vec<&str>)> = vec![
-        ("sole_survivor", scenario("single", 0).unwrap(), vec![]),
+        ("sole_survivor", Scenario::Single.me_body(), vec![]),
         (
             "sole_survivor_filtered",
             MeBuilder::new()
@@ -32,22 +33,18 @@ fn one_snapshot_per_method() {
         ),
         (
             "primary_org_lowest_id",
-            scenario("multi-org", 0).unwrap(),
+            Scenario::MultiOrg.me_body(),
             vec![],
         ),
         (
             "fallback_with_unintegrated",
-            scenario("unintegrated-only", 0).unwrap(),
+            Scenario::UnintegratedOnly.me_body(),
             vec![],
         ),
-        (
-            "fallback_with_demos",
-            scenario("demos-only", 0).unwrap(),
-            vec![],
-        ),
+        ("fallback_with_demos", Scenario::DemosOnly.me_body(), vec![]),
         (
             "explicit",
-            scenario("multi-org", 0).unwrap(),
+            Scenario::MultiOrg.me_body(),
             vec!["--project", "3002"],
         ),
         ("no_projects", MeBuilder::new().build(), vec![]),
@@ -61,7 +58,7 @@ fn one_snapshot_per_method() {
     }
     let mut c = env.command("mp-autopick");
     c.env("MP_PROJECT_ID", "3103")
-        .write_stdin(scenario("multi-org", 0).unwrap().to_string());
+        .write_stdin(Scenario::MultiOrg.me_body().to_string());
     let run = env.finish_run(c.output().unwrap());
     snapshot!("autopick_env", env.redact(&run));
     // MP_PROJECT_ID is an explicit pick, as in the seed.
@@ -73,11 +70,7 @@ fn one_snapshot_per_method() {
 fn reads_me_from_a_file_and_honours_the_region() {
     let env = Env::new();
     let file = env.tmp.path().join("me.json");
-    std::fs::write(
-        &file,
-        wrap(scenario("cross-region", 0).unwrap()).to_string(),
-    )
-    .unwrap();
+    std::fs::write(&file, wrap(Scenario::CrossRegion.me_body()).to_string()).unwrap();
     let run = env.run(
         "mp-autopick",
         &["--me", file.to_str().unwrap(), "--region", "eu"],
@@ -96,14 +89,14 @@ fn errors_of_the_filter() {
     let run = env.run("mp-autopick", &[], Some("this is not json"));
     snapshot!("autopick_not_json", env.redact(&run));
     assert_eq!(run.exit_code, 3);
-    let run = autopick(&env, &scenario("single", 0).unwrap(), &["--project", "42"]);
+    let run = autopick(&env, &Scenario::Single.me_body(), &["--project", "42"]);
     assert_eq!(
         (run.exit_code, run.stdout["error"]["code"].as_str()),
         (4, Some("PROJECT_NOT_FOUND"))
     );
     let mut c = env.command("mp-autopick");
     c.env("MP_PROJECT_ID", "42")
-        .write_stdin(scenario("single", 0).unwrap().to_string());
+        .write_stdin(Scenario::Single.me_body().to_string());
     let run = env.finish_run(c.output().unwrap());
     assert_eq!(
         (run.exit_code, run.stdout["error"]["code"].as_str()),

@@ -6,7 +6,8 @@
 mod common;
 
 use common::Env;
-use mock_idp::scenario::{me_body, MeBuilder, ProjectSpec};
+use mock_idp::scenario::{MeBuilder, ProjectSpec};
+use mock_idp::Scenario;
 use serde_json::Value;
 
 fn text<'a>(v: &'a Value, path: &str) -> &'a str {
@@ -70,26 +71,22 @@ fn auth_md_drives_the_kit_through_every_envelope_it_reads() {
         .project(ProjectSpec::new(11, 1, "Demo").demo())
         .build();
     let cases: Vec<(&str, Value, Vec<&str>)> = vec![
-        ("sole_survivor", me_body("single", 0).unwrap(), vec![]),
+        ("sole_survivor", Scenario::Single.me_body(), vec![]),
         ("sole_survivor_filtered", filtered, vec![]),
         (
             "primary_org_lowest_id",
-            me_body("multi-org", 0).unwrap(),
+            Scenario::MultiOrg.me_body(),
             vec![],
         ),
         (
             "fallback_with_unintegrated",
-            me_body("unintegrated-only", 0).unwrap(),
+            Scenario::UnintegratedOnly.me_body(),
             vec![],
         ),
-        (
-            "fallback_with_demos",
-            me_body("demos-only", 0).unwrap(),
-            vec![],
-        ),
+        ("fallback_with_demos", Scenario::DemosOnly.me_body(), vec![]),
         (
             "explicit",
-            me_body("multi-org", 0).unwrap(),
+            Scenario::MultiOrg.me_body(),
             vec!["--project", "3102"],
         ),
     ];
@@ -115,7 +112,7 @@ fn auth_md_drives_the_kit_through_every_envelope_it_reads() {
 
     // Step 4: exit 6 and the cross-region list.
     let env = Env::new();
-    env.idp.set_scenario("cross-region", 0);
+    env.idp.set_scenario(Scenario::CrossRegion);
     let run = env.login(&[], &[]);
     assert_eq!(run.exit_code, 6);
     assert_eq!(run.stdout["state"], "error");

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use common::{mode, read_json, tree, Env};
-use mock_idp::{Endpoint, Fault};
+use mock_idp::{Endpoint, Fault, Scenario};
 use serde_json::Value;
 
 const CALLBACK: &str = "http://localhost:19284/callback";
@@ -378,7 +378,7 @@ fn project_not_found_keeps_the_placeholder() {
 #[test]
 fn needs_region_switch_removes_the_placeholder() {
     let env = Env::new();
-    env.idp.set_scenario("cross-region", 0);
+    env.idp.set_scenario(Scenario::CrossRegion);
     let run = env.login(&[], &[]);
     snapshot!("error_needs_region_switch", env.redact(&run));
     assert_eq!(run.exit_code, 6);

@@ -5,6 +5,7 @@ mod common;
 use std::fs;
 
 use common::{mode, read_json, Env};
+use mock_idp::Scenario;
 use serde_json::json;
 
 #[test]
@@ -86,7 +87,7 @@ fn a_second_login_for_the_same_organization_gets_a_suffix() {
 #[test]
 fn name_and_project_given_to_start_are_used_by_finish() {
     let env = Env::new();
-    env.idp.set_scenario("multi-org", 0);
+    env.idp.set_scenario(Scenario::MultiOrg);
     let run = env.login(&["--name", "work", "--project", "3002"], &[]);
     snapshot!("finish_explicit_project", env.redact(&run));
     assert_eq!(run.stdout["account"]["name"], "work");
@@ -98,7 +99,7 @@ fn name_and_project_given_to_start_are_used_by_finish() {
 #[test]
 fn name_and_project_given_to_finish_override_start() {
     let env = Env::new();
-    env.idp.set_scenario("multi-org", 0);
+    env.idp.set_scenario(Scenario::MultiOrg);
     let run = env.login(
         &["--name", "from-start"],
         &["--name", "from-finish", "--project", "3103"],
@@ -113,7 +114,7 @@ fn name_and_project_given_to_finish_override_start() {
 #[test]
 fn mp_project_id_is_an_explicit_pick() {
     let env = Env::new();
-    env.idp.set_scenario("multi-org", 0);
+    env.idp.set_scenario(Scenario::MultiOrg);
     env.set_env("MP_PROJECT_ID", "3001");
     let run = env.login(&[], &[]);
     assert_eq!(run.stdout["project_pick"]["method"], "explicit");
@@ -124,7 +125,7 @@ fn mp_project_id_is_an_explicit_pick() {
 #[test]
 fn multi_org_names_the_account_after_the_first_organization_and_picks_numerically() {
     let env = Env::new();
-    env.idp.set_scenario("multi-org", 0);
+    env.idp.set_scenario(Scenario::MultiOrg);
     let run = env.login(&[], &[]);
     snapshot!("finish_multi_org", env.redact(&run));
     // Globex comes first in /me; Acme (id 1001) wins the 2–2 tie on the lower id, and 990 is
@@ -166,7 +167,7 @@ fn the_seeds_storage_variable_is_honoured() {
 #[test]
 fn region_eu_logs_in_to_eu_projects() {
     let env = Env::new();
-    env.idp.set_scenario("cross-region", 0);
+    env.idp.set_scenario(Scenario::CrossRegion);
     let run = env.login(&["--region", "eu"], &[]);
     snapshot!("finish_region_eu", env.redact(&run));
     assert_eq!(run.stdout["account"]["region"], "eu");
@@ -437,7 +438,7 @@ fn a_me_that_keeps_dropping_is_a_network_error_with_the_placeholder_kept() {
 #[test]
 fn a_busy_accounts_large_me_is_published_without_member_lists() {
     let env = Env::new();
-    env.idp.set_scenario("large", 5000);
+    env.idp.set_scenario(Scenario::Large { projects: 5000 });
     let run = env.login(&[], &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert_eq!(run.stdout["project_pick"]["accessible_project_count"], 5000);

@@ -6,7 +6,7 @@ use std::fs;
 use std::os::unix::fs::symlink;
 
 use common::{read_json, tree, Env};
-use mock_idp::{Endpoint, Fault};
+use mock_idp::{Endpoint, Fault, Scenario};
 
 /// Runs the exact command of a `resume_hint`.
 fn run_hint(env: &Env, hint: &str) -> common::Run {
@@ -87,7 +87,7 @@ fn a_taken_name_is_fixed_on_resume() {
 #[test]
 fn the_project_given_to_finish_survives_into_resume() {
     let env = Env::new();
-    env.idp.set_scenario("multi-org", 0);
+    env.idp.set_scenario(Scenario::MultiOrg);
     let (failed, _) = env.failed_publish(&[], &["--project", "3103"]);
     let hint = failed.stdout["resume_hint"]["command"]
         .as_str()
@@ -172,7 +172,7 @@ fn a_corrupt_meta_is_refused_and_kept() {
 #[test]
 fn a_placeholder_the_seed_wrote_is_resumed() {
     let env = Env::new();
-    env.idp.set_scenario("cross-region", 0);
+    env.idp.set_scenario(Scenario::CrossRegion);
     let (_, placeholder) = env.failed_publish(&["--region", "eu"], &[]);
     // The seed's meta.json: integer created_at, no base_url (MP_BASE_URL stands in).
     fs::write(
@@ -240,7 +240,7 @@ fn resume_reuses_a_fresh_me_json_and_refetches_a_stale_one() {
 #[test]
 fn a_placeholder_of_unknown_region_is_never_deleted() {
     let env = Env::new();
-    env.idp.set_scenario("cross-region", 0);
+    env.idp.set_scenario(Scenario::CrossRegion);
     let (_, placeholder) = env.failed_publish(&["--region", "eu"], &[]);
     fs::remove_file(placeholder.join("meta.json")).unwrap();
     // Without meta.json the region is taken as us, which has no project here.

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use wiremock::{Request, ResponseTemplate};
 
 use crate::faults::{Endpoint, Fault};
-use crate::scenario;
+use crate::scenario::Scenario;
 use crate::state::{json_response, lock, Reply, State};
 
 const ROUTES: [&str; 10] = [
@@ -60,7 +60,7 @@ fn body<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, String> {
 fn status(st: &State) -> Value {
     json!({
         "scenario": st.scenario,
-        "scenarios": scenario::names(),
+        "scenarios": Scenario::names(),
         "faults": st.faults(),
         "settings": st.settings,
         "journal": {"capacity": st.settings.journal_capacity, "len": st.journal().len(), "total": st.journal_total()},
@@ -76,25 +76,21 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Reply {
             #[derive(Deserialize)]
             struct Switch {
                 name: String,
-                #[serde(default = "default_large")]
-                large_projects: usize,
-            }
-            fn default_large() -> usize {
-                20_000
+                large_projects: Option<usize>,
             }
             let s: Switch = match body(req) {
                 Ok(s) => s,
                 Err(m) => return bad(m),
             };
-            match scenario::preset(&s.name, s.large_projects) {
-                Some(preset) => {
-                    st.apply(preset);
+            match Scenario::named(&s.name, s.large_projects) {
+                Some(scenario) => {
+                    st.apply(scenario.applied());
                     json_response(200, status(st))
                 }
                 None => bad(format!(
                     "unknown scenario `{}`; known: {}",
                     s.name,
-                    scenario::names().join(", ")
+                    Scenario::names().join(", ")
                 )),
             }
         }

@@ -3,9 +3,9 @@
 //! In-process, for Rust tests:
 //!
 //! ```no_run
-//! use mock_idp::{Endpoint, Fault, MockIdp};
+//! use mock_idp::{Endpoint, Fault, MockIdp, Scenario};
 //! let idp = MockIdp::start();
-//! idp.set_scenario("multi-org", 0);
+//! idp.set_scenario(Scenario::MultiOrg);
 //! idp.fault(Endpoint::Me, Fault::status(500).retry_after(0).times(2));
 //! println!("{}", idp.base_url());
 //! ```
@@ -34,6 +34,7 @@ mod state;
 
 pub use faults::{Endpoint, Fault};
 use idp::{DropConnection, Idp};
+pub use scenario::Scenario;
 use state::State;
 pub use state::{JournalEntry, Settings, JOURNAL_CAPACITY};
 
@@ -102,16 +103,9 @@ impl MockIdp {
         self.state().set_me(body);
     }
 
-    /// Switch to a named scenario of [`scenario::names`] (clearing faults); false for an
-    /// unknown name. `large_projects` sizes `large`.
-    pub fn set_scenario(&self, name: &str, large_projects: usize) -> bool {
-        match scenario::preset(name, large_projects) {
-            Some(s) => {
-                self.state().apply(s);
-                true
-            }
-            None => false,
-        }
+    /// Switch to a scenario (clearing faults).
+    pub fn set_scenario(&self, scenario: Scenario) {
+        self.state().apply(scenario.applied());
     }
 
     /// Make authorize redirect with `error=access_denied` (the user said no).

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use mock_idp::MockIdp;
+use mock_idp::{MockIdp, Scenario};
 use tokio::signal::unix::{signal, SignalKind};
 
 #[derive(Parser)]
@@ -33,10 +33,10 @@ enum Command {
         /// The scenario: a /me body (single, multi-org, demos-only, unintegrated-only,
         /// cross-region, large) or a fault preset on the single body (slow-me, me-429, me-500,
         /// token-500, register-429, access-denied)
-        #[arg(long, default_value = "single", value_parser = clap::builder::PossibleValuesParser::new(mock_idp::scenario::names()))]
+        #[arg(long, default_value = "single", value_parser = clap::builder::PossibleValuesParser::new(Scenario::names()))]
         scenario: String,
         /// Projects in the `large` scenario
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = Scenario::DEFAULT_LARGE_PROJECTS)]
         large_projects: usize,
         /// Authorize answers error=access_denied (the user says no)
         #[arg(long)]
@@ -59,14 +59,10 @@ fn main() -> ExitCode {
             large_projects,
             deny,
             journal_capacity,
-        } => serve(
-            &host,
-            port,
-            &scenario,
-            large_projects,
-            deny,
-            journal_capacity,
-        ),
+        } => match Scenario::named(&scenario, Some(large_projects)) {
+            Some(scenario) => serve(&host, port, scenario, deny, journal_capacity),
+            None => fail(&format!("unknown scenario `{scenario}`")),
+        },
         Command::Approve { url } => approve(url),
     }
 }
@@ -79,8 +75,7 @@ fn fail(msg: &str) -> ExitCode {
 fn serve(
     host: &str,
     port: u16,
-    scenario: &str,
-    large: usize,
+    scenario: Scenario,
     deny: bool,
     journal_capacity: usize,
 ) -> ExitCode {
@@ -94,12 +89,7 @@ fn serve(
     };
     runtime.block_on(async {
         let idp = MockIdp::start_on_async(listener).await;
-        if !idp.set_scenario(scenario, large) {
-            return fail(&format!(
-                "unknown scenario `{scenario}`; known: {}",
-                mock_idp::scenario::names().join(", ")
-            ));
-        }
+        idp.set_scenario(scenario);
         if deny {
             idp.deny_authorization(true);
         }
@@ -114,8 +104,9 @@ fn serve(
         };
         println!("{}", serde_json::json!({"base_url": idp.base_url()}));
         eprintln!(
-            "mock-idp: serving {} (scenario {scenario}); stop with SIGTERM or Ctrl-C",
-            idp.base_url()
+            "mock-idp: serving {} (scenario {}); stop with SIGTERM or Ctrl-C",
+            idp.base_url(),
+            scenario.name()
         );
         tokio::select! {
             _ = term.recv() => {}

@@ -167,121 +167,175 @@ impl MeBuilder {
     }
 }
 
-/// The named `/me` scenarios.
-pub const ME_SCENARIOS: [&str; 6] = [
-    "single",
-    "multi-org",
-    "demos-only",
-    "unintegrated-only",
-    "cross-region",
-    "large",
-];
-
-/// The fault presets: the `single` body with one endpoint misbehaving until cleared.
-pub const FAULT_SCENARIOS: [&str; 6] = [
-    "slow-me",
-    "me-429",
-    "me-500",
-    "token-500",
-    "register-429",
-    "access-denied",
-];
+/// The named scenarios of SPEC §11: five `/me` bodies, `large` sized by its project count, and
+/// the fault presets (the `single` body with one endpoint misbehaving until cleared).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    Single,
+    MultiOrg,
+    DemosOnly,
+    UnintegratedOnly,
+    CrossRegion,
+    Large { projects: usize },
+    SlowMe,
+    Me429,
+    Me500,
+    Token500,
+    Register429,
+    AccessDenied,
+}
 
 /// How long `slow-me` makes `/me` wait.
 pub const SLOW_ME_DELAY: Duration = Duration::from_secs(3);
 
-/// Every scenario name, for `--help` and the admin surface.
-pub fn names() -> Vec<&'static str> {
-    ME_SCENARIOS
-        .iter()
-        .chain(FAULT_SCENARIOS.iter())
-        .copied()
-        .collect()
+impl Scenario {
+    /// `large`'s size when none is given: about 46 MB of `/me`.
+    pub const DEFAULT_LARGE_PROJECTS: usize = 20_000;
+
+    pub const ALL: [Scenario; 12] = [
+        Scenario::Single,
+        Scenario::MultiOrg,
+        Scenario::DemosOnly,
+        Scenario::UnintegratedOnly,
+        Scenario::CrossRegion,
+        Scenario::Large {
+            projects: Scenario::DEFAULT_LARGE_PROJECTS,
+        },
+        Scenario::SlowMe,
+        Scenario::Me429,
+        Scenario::Me500,
+        Scenario::Token500,
+        Scenario::Register429,
+        Scenario::AccessDenied,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Single => "single",
+            Scenario::MultiOrg => "multi-org",
+            Scenario::DemosOnly => "demos-only",
+            Scenario::UnintegratedOnly => "unintegrated-only",
+            Scenario::CrossRegion => "cross-region",
+            Scenario::Large { .. } => "large",
+            Scenario::SlowMe => "slow-me",
+            Scenario::Me429 => "me-429",
+            Scenario::Me500 => "me-500",
+            Scenario::Token500 => "token-500",
+            Scenario::Register429 => "register-429",
+            Scenario::AccessDenied => "access-denied",
+        }
+    }
+
+    /// Every name, for `--help` and the admin surface.
+    pub fn names() -> Vec<&'static str> {
+        Scenario::ALL.iter().map(|s| s.name()).collect()
+    }
+
+    /// The scenario of a name; `large_projects` sizes `large` (else its default).
+    pub fn named(name: &str, large_projects: Option<usize>) -> Option<Scenario> {
+        let s = Scenario::ALL.into_iter().find(|s| s.name() == name)?;
+        Some(match s {
+            Scenario::Large { .. } => Scenario::Large {
+                projects: large_projects.unwrap_or(Scenario::DEFAULT_LARGE_PROJECTS),
+            },
+            other => other,
+        })
+    }
+
+    /// The fault or the denial a preset adds to its body.
+    fn trouble(self) -> (Option<(Endpoint, Fault)>, bool) {
+        let fault = |e, f| (Some((e, f)), false);
+        match self {
+            Scenario::SlowMe => fault(Endpoint::Me, Fault::delay(SLOW_ME_DELAY)),
+            Scenario::Me429 => fault(Endpoint::Me, Fault::status(429).retry_after(1)),
+            Scenario::Me500 => fault(Endpoint::Me, Fault::status(500)),
+            Scenario::Token500 => fault(Endpoint::Token, Fault::status(500)),
+            Scenario::Register429 => fault(Endpoint::Register, Fault::status(429).retry_after(1)),
+            Scenario::AccessDenied => (None, true),
+            _ => (None, false),
+        }
+    }
+
+    /// The unwrapped `/me` body.
+    pub fn me_body(self) -> Value {
+        let b = MeBuilder::new();
+        let body = match self {
+            Scenario::MultiOrg => multi_org(b),
+            Scenario::DemosOnly => b
+                .organization(1001, "Acme Analytics")
+                .project(ProjectSpec::new(3002, 1001, "Demo B").demo())
+                .project(ProjectSpec::new(3001, 1001, "Demo A").demo().unintegrated()),
+            Scenario::UnintegratedOnly => b
+                .organization(1001, "Acme Analytics")
+                .project(ProjectSpec::new(3002, 1001, "New App").unintegrated())
+                .project(ProjectSpec::new(3001, 1001, "New Web").has_integrated(None))
+                .project(ProjectSpec::new(3003, 1001, "Demo").demo()),
+            // No project in us: the eu ones (one on an export host) and one in India.
+            Scenario::CrossRegion => b
+                .organization(1001, "Acme Europe")
+                .project(ProjectSpec::new(3001, 1001, "EU Production").domain("eu.mixpanel.com"))
+                .project(ProjectSpec::new(3002, 1001, "EU Staging").domain("data-eu.mixpanel.com"))
+                .project(ProjectSpec::new(3003, 1001, "India").domain("in.mixpanel.com")),
+            Scenario::Large { projects } => large(projects),
+            // `single`, and the body of every fault preset.
+            _ => b
+                .organization(1001, "Acme Analytics")
+                .project(ProjectSpec::new(3001, 1001, "Acme Production")),
+        };
+        body.build()
+    }
+
+    /// The scenario as the server applies it.
+    pub(crate) fn applied(self) -> Applied {
+        let (fault, deny) = self.trouble();
+        Applied {
+            name: self.name(),
+            me: self.me_body(),
+            fault,
+            deny,
+        }
+    }
+}
+
+impl std::str::FromStr for Scenario {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Scenario::named(name, None).ok_or_else(|| {
+            format!(
+                "unknown scenario `{name}`; known: {}",
+                Scenario::names().join(", ")
+            )
+        })
+    }
 }
 
 /// A scenario as the server applies it.
 #[derive(Debug, Clone)]
-pub struct Scenario {
-    pub name: String,
+pub(crate) struct Applied {
+    pub(crate) name: &'static str,
     /// The unwrapped `/me` body.
-    pub me: Value,
-    pub fault: Option<(Endpoint, Fault)>,
-    pub deny: bool,
+    pub(crate) me: Value,
+    pub(crate) fault: Option<(Endpoint, Fault)>,
+    pub(crate) deny: bool,
 }
 
-/// A named scenario (a `/me` scenario or a fault preset); `large_projects` sizes `large`.
-pub fn preset(name: &str, large_projects: usize) -> Option<Scenario> {
-    let (me_name, fault, deny) = match name {
-        "slow-me" => (
-            "single",
-            Some((Endpoint::Me, Fault::delay(SLOW_ME_DELAY))),
-            false,
-        ),
-        "me-429" => (
-            "single",
-            Some((Endpoint::Me, Fault::status(429).retry_after(1))),
-            false,
-        ),
-        "me-500" => ("single", Some((Endpoint::Me, Fault::status(500))), false),
-        "token-500" => ("single", Some((Endpoint::Token, Fault::status(500))), false),
-        "register-429" => (
-            "single",
-            Some((Endpoint::Register, Fault::status(429).retry_after(1))),
-            false,
-        ),
-        "access-denied" => ("single", None, true),
-        other => (other, None, false),
-    };
-    Some(Scenario {
-        name: name.to_string(),
-        me: me_body(me_name, large_projects)?,
-        fault,
-        deny,
-    })
-}
-
-/// The unwrapped `/me` body of a named `/me` scenario; `large_projects` sizes `large`.
-pub fn me_body(name: &str, large_projects: usize) -> Option<Value> {
-    let b = MeBuilder::new();
-    let body = match name {
-        "single" => b
-            .organization(1001, "Acme Analytics")
-            .project(ProjectSpec::new(3001, 1001, "Acme Production")),
-        // Organizations in an order that is not their id order (the account name comes from
-        // the first one, the pick from the one with most survivors); ids of different lengths
-        // (990 < 3001 numerically, not as text); a project without `domain`, one whose
-        // `has_integrated` is absent and one where it is null.
-        "multi-org" => b
-            .organization(1002, "Globex")
-            .organization(1001, "Acme Analytics")
-            .project(ProjectSpec::new(3001, 1001, "Acme Production"))
-            .project(ProjectSpec::new(3002, 1001, "Acme Staging").unintegrated())
-            .project(ProjectSpec::new(3003, 1001, "Acme Sandbox").has_integrated(None))
-            .project(ProjectSpec::new(990, 1001, "Acme Legacy"))
-            .project(ProjectSpec::new(3103, 1002, "Globex Web").no_domain())
-            .project(ProjectSpec::new(3102, 1002, "Globex iOS"))
-            .project(ProjectSpec::new(3104, 1002, "Globex Beta").has_integrated(Some(Value::Null)))
-            .project(ProjectSpec::new(3101, 1002, "Globex Demo").demo())
-            .project(ProjectSpec::new(3201, 1002, "Globex EU").domain("eu.mixpanel.com")),
-        "demos-only" => b
-            .organization(1001, "Acme Analytics")
-            .project(ProjectSpec::new(3002, 1001, "Demo B").demo())
-            .project(ProjectSpec::new(3001, 1001, "Demo A").demo().unintegrated()),
-        "unintegrated-only" => b
-            .organization(1001, "Acme Analytics")
-            .project(ProjectSpec::new(3002, 1001, "New App").unintegrated())
-            .project(ProjectSpec::new(3001, 1001, "New Web").has_integrated(None))
-            .project(ProjectSpec::new(3003, 1001, "Demo").demo()),
-        // No project in us: the eu ones (one on an export host) and one with an empty domain.
-        "cross-region" => b
-            .organization(1001, "Acme Europe")
-            .project(ProjectSpec::new(3001, 1001, "EU Production").domain("eu.mixpanel.com"))
-            .project(ProjectSpec::new(3002, 1001, "EU Staging").domain("data-eu.mixpanel.com"))
-            .project(ProjectSpec::new(3003, 1001, "India").domain("in.mixpanel.com")),
-        "large" => large(large_projects),
-        _ => return None,
-    };
-    Some(body.build())
+/// Organizations in an order that is not their id order (the account name comes from the
+/// first one, the pick from the one with most survivors); ids of different lengths (990 < 3001
+/// numerically, not as text); a project without `domain`, one whose `has_integrated` is absent
+/// and one where it is null.
+fn multi_org(b: MeBuilder) -> MeBuilder {
+    b.organization(1002, "Globex")
+        .organization(1001, "Acme Analytics")
+        .project(ProjectSpec::new(3001, 1001, "Acme Production"))
+        .project(ProjectSpec::new(3002, 1001, "Acme Staging").unintegrated())
+        .project(ProjectSpec::new(3003, 1001, "Acme Sandbox").has_integrated(None))
+        .project(ProjectSpec::new(990, 1001, "Acme Legacy"))
+        .project(ProjectSpec::new(3103, 1002, "Globex Web").no_domain())
+        .project(ProjectSpec::new(3102, 1002, "Globex iOS"))
+        .project(ProjectSpec::new(3104, 1002, "Globex Beta").has_integrated(Some(Value::Null)))
+        .project(ProjectSpec::new(3101, 1002, "Globex Demo").demo())
+        .project(ProjectSpec::new(3201, 1002, "Globex EU").domain("eu.mixpanel.com"))
 }
 
 /// `projects` projects over `projects / 50 + 1` organizations, each with a workspace of 8

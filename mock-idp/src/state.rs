@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use crate::faults::{Endpoint, Fault};
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, Applied, Scenario};
 
 /// One request as the journal keeps it: no query values, headers or bodies (they hold
 /// secrets). `status` 0 means the connection was dropped.
@@ -103,7 +103,7 @@ impl State {
             used_refresh: HashMap::new(),
             families: 0,
             scenario: "single".into(),
-            me: scenario::me_body("single", 0).expect("built-in scenario"),
+            me: Scenario::Single.me_body(),
             faults: HashMap::new(),
             journal: VecDeque::new(),
             seq: 0,
@@ -125,9 +125,9 @@ impl State {
     }
 
     /// A named scenario: its `/me` body, and its fault or denial for the presets.
-    pub(crate) fn apply(&mut self, s: Scenario) {
+    pub(crate) fn apply(&mut self, s: Applied) {
         self.me = s.me;
-        self.scenario = s.name;
+        self.scenario = s.name.into();
         self.faults.clear();
         self.settings.deny = s.deny;
         if let Some((endpoint, fault)) = s.fault {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use mock_idp::{Endpoint, Fault, MockIdp};
+use mock_idp::{Endpoint, Fault, MockIdp, Scenario};
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointNotSet, EndpointSet,
@@ -493,7 +493,7 @@ fn faults_status_retry_after_delay_drop_and_times() {
 #[test]
 fn fault_presets_are_scenarios() {
     let t = idp();
-    assert!(t.idp.set_scenario("token-500", 0));
+    t.idp.set_scenario(Scenario::Token500);
     let client = t.client(&t.register());
     let (code, verifier) = t.authorize(&client);
     let r = t.exchange(&client, code, verifier);
@@ -501,7 +501,7 @@ fn fault_presets_are_scenarios() {
         matches!(r, Err(RequestTokenError::ServerResponse(ref e)) if *e.error() == BasicErrorResponseType::Extension("server_error".into())),
         "{r:?}"
     );
-    assert!(t.idp.set_scenario("access-denied", 0));
+    t.idp.set_scenario(Scenario::AccessDenied);
     assert_eq!(
         t.follow(
             t.client(&t.register())
@@ -514,12 +514,14 @@ fn fault_presets_are_scenarios() {
         .unwrap()["error"],
         "access_denied"
     );
-    assert!(
-        t.idp.set_scenario("single", 0),
-        "switching clears the preset"
-    );
+    // Switching clears the preset.
+    t.idp.set_scenario(Scenario::Single);
     assert!(!t.idp.settings().deny);
-    assert!(!t.idp.set_scenario("nope", 0));
+    assert!("nope".parse::<Scenario>().is_err());
+    assert_eq!(
+        Scenario::named("large", Some(7)),
+        Some(Scenario::Large { projects: 7 })
+    );
 }
 
 #[test]

@@ -228,7 +228,7 @@ fn an_unknown_scenario_is_refused() {
         .output()
         .unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
-    for name in mock_idp::scenario::names() {
+    for name in mock_idp::Scenario::names() {
         assert!(help.contains(name), "--help lists {name}: {help}");
     }
 }

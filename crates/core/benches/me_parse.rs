@@ -24,7 +24,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(7);
-    let body = mock_idp::scenario::wrap(mock_idp::scenario::me_body("large", projects).unwrap());
+    let body = mock_idp::scenario::wrap(mock_idp::Scenario::Large { projects }.me_body());
     let bytes = serde_json::to_vec(&body).unwrap();
     drop(body);
     let mut ours = Vec::new();
