@@ -21,6 +21,8 @@ pub struct Env {
     pub config: PathBuf,
     extra_env: RefCell<Vec<(String, String)>>,
     verifiers: RefCell<Vec<String>>,
+    /// What snapshots replace, in order (uv's `context.filters()`): [`Env::filter`] adds more.
+    filters: RefCell<Vec<(Regex, String)>>,
 }
 
 /// One run of a binary as the user sees it.
@@ -49,6 +51,12 @@ impl Env {
             config,
             extra_env: RefCell::new(Vec::new()),
             verifiers: RefCell::new(Vec::new()),
+            filters: RefCell::new(
+                DEFAULT_FILTERS
+                    .iter()
+                    .map(|(re, with)| (Regex::new(re).unwrap(), with.to_string()))
+                    .collect(),
+            ),
         }
     }
 
@@ -264,32 +272,43 @@ impl Env {
         }
     }
 
+    /// Adds a snapshot filter: every match of `re` becomes `with` (after the defaults).
+    pub fn filter(&self, re: &str, with: &str) {
+        self.filters
+            .borrow_mut()
+            .push((Regex::new(re).unwrap(), with.to_string()));
+    }
+
     pub fn redact_str(&self, s: &str) -> String {
         let tmp = fs::canonicalize(self.tmp.path()).unwrap();
         let mut s = s
             .replace(&tmp.to_string_lossy().to_string(), "[TMP]")
             .replace(&self.tmp.path().to_string_lossy().to_string(), "[TMP]")
             .replace(&self.idp.base_url(), "[BASE_URL]");
-        for (re, with) in [
-            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
-            (r"\.tmp-[0-9a-f]{8}", ".tmp-[HEX]"),
-            (r"mpc_[A-Za-z0-9_-]{32}", "[CLIENT_ID]"),
-            (r"state=[A-Za-z0-9_-]+", "state=[STATE]"),
-            (
-                r"code_challenge=[A-Za-z0-9_-]+",
-                "code_challenge=[CHALLENGE]",
-            ),
-            (r"client_(us|eu|in)_[0-9a-f]{12}", "client_${1}_[HASH]"),
-            (
-                r"still (.*) \(\d+ s so far\)\n",
-                "still $1 ([N] s so far)\n",
-            ),
-        ] {
-            s = Regex::new(re).unwrap().replace_all(&s, with).into_owned();
+        for (re, with) in self.filters.borrow().iter() {
+            s = re.replace_all(&s, with.as_str()).into_owned();
         }
         s
     }
 }
+
+/// What every snapshot replaces: times, random names, client ids, the state and challenge of
+/// authorize URLs, client-cache hashes, heartbeat seconds.
+const DEFAULT_FILTERS: [(&str, &str); 7] = [
+    (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
+    (r"\.tmp-[0-9a-f]{8}", ".tmp-[HEX]"),
+    (r"mpc_[A-Za-z0-9_-]{32}", "[CLIENT_ID]"),
+    (r"state=[A-Za-z0-9_-]+", "state=[STATE]"),
+    (
+        r"code_challenge=[A-Za-z0-9_-]+",
+        "code_challenge=[CHALLENGE]",
+    ),
+    (r"client_(us|eu|in)_[0-9a-f]{12}", "client_${1}_[HASH]"),
+    (
+        r"still (.*) \(\d+ s so far\)\n",
+        "still $1 ([N] s so far)\n",
+    ),
+];
 
 /// The `.tmp-*` placeholders in an accounts directory, sorted (none when it does not exist).
 pub fn placeholders_in(accounts: &Path) -> Vec<PathBuf> {
