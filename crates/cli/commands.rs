@@ -12,8 +12,9 @@ use mp_login_core::http::Progress;
 use mp_login_core::inflight;
 use mp_login_core::login::{self, FinishOptions, RedirectInput, StartOptions};
 use mp_login_core::me::MeBody;
-use mp_login_core::publish::{Paths, TailOptions};
+use mp_login_core::publish::TailOptions;
 use mp_login_core::region::Region;
+use mp_login_core::store::Paths;
 
 use crate::Common;
 

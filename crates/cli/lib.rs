@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser};
+use mp_login_core::context::Context;
 use mp_login_core::envelope::{self, Outcome};
 use mp_login_core::http::{Http, HttpConfig, Progress};
-use mp_login_core::login::Context;
-use mp_login_core::publish::Paths;
+use mp_login_core::store::Paths;
 use mp_login_core::{interrupt, Error};
 
 pub mod commands;

@@ -5,6 +5,7 @@
 pub mod autopick;
 pub mod clock;
 pub mod config;
+pub mod context;
 pub mod envelope;
 pub mod error;
 pub mod http;

@@ -15,23 +15,16 @@ use serde::Serialize;
 use subtle::ConstantTimeEq;
 
 use crate::clock;
+use crate::context::Context;
 use crate::error::{shell_quote, Error, Result};
-use crate::http::{Http, Progress};
 use crate::inflight::Inflight;
 use crate::naming;
 use crate::oauth;
 use crate::pkce;
-use crate::publish::{self, Meta, Paths, Published, TailOptions};
+use crate::publish::{self, Meta, Published, TailOptions};
 use crate::redirect::{self, Redirect, MAX_PASTE};
 use crate::region::{Endpoints, Region};
 use crate::store;
-
-/// Everything a command needs from its surroundings.
-pub struct Context<'a> {
-    pub paths: Paths,
-    pub http: Http,
-    pub progress: &'a dyn Progress,
-}
 
 pub struct StartOptions {
     pub region: Region,
@@ -131,13 +124,7 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
         None => free_callback_port()?,
     };
     let redirect_uri = format!("http://localhost:{port}/callback");
-    let client_id = oauth::register_or_reuse(
-        &ctx.http,
-        ctx.progress,
-        &ctx.paths.storage,
-        &endpoints,
-        &redirect_uri,
-    )?;
+    let client_id = oauth::register_or_reuse(ctx, &endpoints, &redirect_uri)?;
     let verifier = pkce::new_verifier();
     let state = pkce::new_state();
     let authorize_url = oauth::authorize_url(
@@ -288,15 +275,13 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     )?;
     // A failed exchange keeps the inflight (CONTRACT §3): a 5xx may be retried.
     crate::interrupt::set_phase(crate::interrupt::Phase::Exchanging(placeholder.dir.clone()));
-    let tokens = match oauth::exchange(
-        &ctx.http,
-        ctx.progress,
-        &endpoints,
-        &inflight.client_id,
-        &inflight.redirect_uri,
+    let grant = oauth::CodeGrant {
+        client_id: &inflight.client_id,
+        redirect_uri: &inflight.redirect_uri,
         code,
-        inflight.pkce_verifier,
-    ) {
+        verifier: inflight.pkce_verifier,
+    };
+    let tokens = match oauth::exchange(ctx, &endpoints, grant) {
         Ok(tokens) => tokens,
         Err(e) => {
             placeholder.discard();
@@ -310,14 +295,8 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
         env_project: opts.env_project,
         ..TailOptions::default()
     };
-    publish::tail(
-        &ctx.http,
-        ctx.progress,
-        &ctx.paths,
-        &placeholder,
-        &tail_options,
-    )
-    .map_err(|cause| publish_failed(&placeholder.dir, cause))
+    publish::tail(ctx, &placeholder, &tail_options)
+        .map_err(|cause| publish_failed(&placeholder.dir, cause))
 }
 
 /// A tail failure while the placeholder still holds the tokens is `LOGIN_FINISH_PUBLISH_FAILED`
@@ -336,7 +315,7 @@ fn publish_failed(dir: &Path, cause: Error) -> Error {
 pub fn resume(ctx: &Context, placeholder_dir: &Path, options: &TailOptions) -> Result<Published> {
     warn_shared_dirs(ctx);
     let placeholder = publish::open_placeholder(&ctx.paths, placeholder_dir)?;
-    publish::tail(&ctx.http, ctx.progress, &ctx.paths, &placeholder, options)
+    publish::tail(ctx, &placeholder, options)
         .map_err(|cause| publish_failed(&placeholder.dir, cause))
 }
 

@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::clock;
+use crate::context::Context;
 use crate::error::{Error, MeFailure, Result};
-use crate::http::{Call, Http, Progress};
+use crate::http::Call;
 use crate::me_raw::{Ordered, RawOrganization, RawProject, Top, Workspaces};
 use crate::region::{Endpoints, Region};
 use crate::secret::AccessToken;
@@ -236,12 +237,8 @@ fn typed<T: for<'de> Deserialize<'de> + Default>(
 /// `GET /me` with the bearer token; 429 and 5xx are retried. Returns the raw body. Failures
 /// carry the seed's `original_code` (CONTRACT §3): `AUTH_FAILED`, `QUERY_FAILED`,
 /// `SERVER_ERROR`, `RATE_LIMITED`, `HTTP_ERROR`.
-pub fn fetch(
-    http: &Http,
-    progress: &dyn Progress,
-    endpoints: &Endpoints,
-    token: &AccessToken,
-) -> Result<Vec<u8>> {
+pub fn fetch(ctx: &Context, endpoints: &Endpoints, token: &AccessToken) -> Result<Vec<u8>> {
+    let (http, progress) = (&ctx.http, ctx.progress);
     let url = endpoints.me();
     let reply = http
         .send("fetching /me", url.as_str(), Call::Me, progress, |c| {

@@ -10,8 +10,9 @@ use serde_json::json;
 use url::Url;
 
 use crate::clock;
+use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::http::{Call, Http, Progress, Reply};
+use crate::http::{Call, Reply};
 use crate::region::{Endpoints, Region};
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
 use crate::store;
@@ -67,13 +68,12 @@ fn read_cache(path: &Path) -> Result<Option<ClientCache>> {
 /// new one otherwise (RFC 7591, the seed's body) and caches it: in the region file when there
 /// is none yet, else beside it.
 pub fn register_or_reuse(
-    http: &Http,
-    progress: &dyn Progress,
-    storage: &Path,
+    ctx: &Context,
     endpoints: &Endpoints,
     redirect_uri: &str,
 ) -> Result<String> {
-    let region_file = client_cache_path(storage, endpoints);
+    let (http, progress) = (&ctx.http, ctx.progress);
+    let region_file = client_cache_path(&ctx.paths.storage, endpoints);
     // Parallel starts register one client, not one each: the cache is read, filled and written
     // under the lock of its directory.
     let dir = region_file.parent().expect("cache path has a parent");
@@ -238,17 +238,25 @@ impl Tokens {
     }
 }
 
+/// What the code exchange sends besides the endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5).
+pub struct CodeGrant<'a> {
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub code: AuthCode,
+    /// Moved in: the verifier is spent with the exchange.
+    pub verifier: CodeVerifier,
+}
+
 /// Exchanges the code (RFC 6749 §4.1.3) with the verifier (RFC 7636 §4.5). Not retried: a
 /// second attempt with the same code would fail with `invalid_grant` anyway.
-pub fn exchange(
-    http: &Http,
-    progress: &dyn Progress,
-    endpoints: &Endpoints,
-    client_id: &str,
-    redirect_uri: &str,
-    code: AuthCode,
-    verifier: CodeVerifier,
-) -> Result<Tokens> {
+pub fn exchange(ctx: &Context, endpoints: &Endpoints, grant: CodeGrant) -> Result<Tokens> {
+    let (http, progress) = (&ctx.http, ctx.progress);
+    let CodeGrant {
+        client_id,
+        redirect_uri,
+        code,
+        verifier,
+    } = grant;
     let url = endpoints.token();
     let form = [
         ("grant_type", "authorization_code"),

@@ -10,32 +10,17 @@ use serde::Serialize;
 use crate::autopick::{self, PickedProject, ProjectPick, Requested};
 use crate::clock;
 use crate::config::Config;
+use crate::context::Context;
 use crate::envelope::NextStep;
 use crate::error::{Error, IoContext, MeFailure, Result};
-use crate::http::{Http, Progress};
 use crate::interrupt::{self, Phase};
 use crate::me::{self, MeBody};
 use crate::naming;
 use crate::oauth::Tokens;
 use crate::region::{Endpoints, Region};
-use crate::store;
+use crate::store::{self, Paths};
 
 pub const PLACEHOLDER_PREFIX: &str = ".tmp-";
-
-/// Where the kit keeps things (SPEC §3).
-#[derive(Debug, Clone)]
-pub struct Paths {
-    /// `S`: `$MP_STORAGE_DIR`, else `$MP_OAUTH_STORAGE_DIR`, else `~/.mp`.
-    pub storage: PathBuf,
-    /// `C`: `$MP_CONFIG_PATH`, else `~/.mp/config.toml`.
-    pub config: PathBuf,
-}
-
-impl Paths {
-    pub fn accounts(&self) -> PathBuf {
-        self.storage.join("accounts")
-    }
-}
 
 /// `meta.json` of a placeholder: the seed's keys (CONTRACT §5.2), then the kit's.
 #[derive(Debug, Clone, Serialize)]
@@ -376,13 +361,8 @@ fn cached_me(dir: &Path) -> Option<Vec<u8>> {
 }
 
 /// Steps 2–5 of SPEC §7, in the seed's order (CONTRACT §5.3, §6, §7).
-pub fn tail(
-    http: &Http,
-    progress: &dyn Progress,
-    paths: &Paths,
-    placeholder: &Placeholder,
-    options: &TailOptions,
-) -> Result<Published> {
+pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> Result<Published> {
+    let (paths, progress) = (&ctx.paths, ctx.progress);
     let meta = &placeholder.meta;
     let base_url = options.base_url.as_deref().or(meta.base_url.as_deref());
     let endpoints = Endpoints::new(meta.region, base_url)?;
@@ -396,10 +376,7 @@ pub fn tail(
     // for a later resume (failing to keep it is not fatal, as in the seed).
     let (bytes, fetched) = match cached_me(&placeholder.dir) {
         Some(bytes) => (bytes, false),
-        None => (
-            me::fetch(http, progress, &endpoints, &tokens.access_token)?,
-            true,
-        ),
+        None => (me::fetch(ctx, &endpoints, &tokens.access_token)?, true),
     };
     let body = if fetched {
         let body = me::parse_fetched(&bytes)?;

@@ -8,7 +8,7 @@
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rand::RngCore;
 
@@ -19,6 +19,21 @@ pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     rand::thread_rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where the kit keeps things (SPEC §3).
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// `S`: `$MP_STORAGE_DIR`, else `$MP_OAUTH_STORAGE_DIR`, else `~/.mp`.
+    pub storage: PathBuf,
+    /// `C`: `$MP_CONFIG_PATH`, else `~/.mp/config.toml`.
+    pub config: PathBuf,
+}
+
+impl Paths {
+    pub fn accounts(&self) -> PathBuf {
+        self.storage.join("accounts")
+    }
 }
 
 /// Fails with `SymlinkRefused` when `path` exists and is a symbolic link.
