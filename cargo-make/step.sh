@@ -10,49 +10,32 @@ step=${1:?usage: step.sh start|finish|resume|autopick}
 out=${MP_LOGIN_OUT:?MP_LOGIN_OUT names the directory for the step files}
 mkdir -p "$out"
 bin_dir=${MP_LOGIN_BIN_DIR:-}
-args=()
-opt() { # opt FLAG VALUE: pass FLAG VALUE when VALUE is set
-  if [ -n "$2" ]; then args+=("$1" "$2"); fi
-}
+# The binaries read their inputs from these variables themselves (clap's `env`); an empty one
+# counts as unset here, as a task's `env` often leaves them empty.
+for var in MP_LOGIN_NAME MP_LOGIN_PROJECT MP_LOGIN_REDIRECT_URL MP_LOGIN_REDIRECT_FILE \
+  MP_LOGIN_PLACEHOLDER MP_LOGIN_FROM_ENVELOPE MP_LOGIN_ME_FILE; do
+  [ -n "${!var:-}" ] || unset "$var"
+done
 
 case "$step" in
-  start)
-    bin=mp-login-start
-    opt --name "${MP_LOGIN_NAME:-}"
-    opt --project "${MP_LOGIN_PROJECT:-}"
-    ;;
+  start) bin=mp-login-start ;;
   finish)
     bin=mp-login-finish
-    if [ -n "${MP_LOGIN_REDIRECT_URL:-}" ] && [ -n "${MP_LOGIN_REDIRECT_FILE:-}" ]; then
-      # Let the binary say it: its INVALID_ARGUMENT envelope is the step's record.
-      args+=("$MP_LOGIN_REDIRECT_URL" --redirect-file "$MP_LOGIN_REDIRECT_FILE")
-    elif [ -n "${MP_LOGIN_REDIRECT_URL:-}" ]; then
-      args+=("$MP_LOGIN_REDIRECT_URL")
-    elif [ -n "${MP_LOGIN_REDIRECT_FILE:-}" ]; then
-      args+=(--redirect-file "$MP_LOGIN_REDIRECT_FILE")
-    else
+    if [ -z "${MP_LOGIN_REDIRECT_URL:-}" ] && [ -z "${MP_LOGIN_REDIRECT_FILE:-}" ]; then
       echo "mp-login: set MP_LOGIN_REDIRECT_URL (the URL the browser landed on) or MP_LOGIN_REDIRECT_FILE (a file holding it)" >&2
     fi
-    opt --name "${MP_LOGIN_NAME:-}"
-    opt --project "${MP_LOGIN_PROJECT:-}"
     ;;
   resume)
     bin=mp-login-resume
-    if [ -n "${MP_LOGIN_PLACEHOLDER:-}" ]; then
-      args+=("$MP_LOGIN_PLACEHOLDER")
-    else
-      args+=(--from-envelope "$out/finish.json")
-    fi
-    opt --name "${MP_LOGIN_NAME:-}"
-    opt --project "${MP_LOGIN_PROJECT:-}"
+    # Without a placeholder, the one the failed finish's envelope names.
+    [ -n "${MP_LOGIN_PLACEHOLDER:-}" ] || export MP_LOGIN_FROM_ENVELOPE="${MP_LOGIN_FROM_ENVELOPE:-$out/finish.json}"
     ;;
   autopick)
     bin=mp-autopick
     if [ -z "${MP_LOGIN_ME_FILE:-}" ]; then
       echo "mp-login: set MP_LOGIN_ME_FILE to the /me JSON to pick from" >&2
+      export MP_LOGIN_ME_FILE=/dev/null
     fi
-    args+=(--me "${MP_LOGIN_ME_FILE:-/dev/null}")
-    opt --project "${MP_LOGIN_PROJECT:-}"
     ;;
   *)
     echo "mp-login: unknown step \`$step\`" >&2
@@ -61,7 +44,7 @@ case "$step" in
 esac
 
 # stdin is never an input here: a task's redirect comes from the variables above.
-"${bin_dir:+${bin_dir%/}/}$bin" "${args[@]}" </dev/null >"$out/$step.json"
+"${bin_dir:+${bin_dir%/}/}$bin" </dev/null >"$out/$step.json"
 code=$?
 echo "$code" >"$out/$step.exit"
 if [ "$code" -ne 0 ]; then

@@ -24,11 +24,11 @@ pub struct LoginArgs {
     /// Inflight file chaining start to finish [default: S/oauth/inflight.json]
     #[arg(long, env = "MP_INFLIGHT_PATH", value_name = "FILE")]
     pub inflight: Option<PathBuf>,
-    /// Account name to publish under [default: the organization's slug]; finish's wins over start's
-    #[arg(long)]
+    /// Account name to publish under [default: the first organization's slug]; finish's wins over start's
+    #[arg(long, env = "MP_LOGIN_NAME")]
     pub name: Option<String>,
     /// Default project [default: MP_PROJECT_ID, else the auto-pick]; finish's wins over start's
-    #[arg(long)]
+    #[arg(long, env = "MP_LOGIN_PROJECT")]
     pub project: Option<String>,
 }
 
@@ -89,9 +89,10 @@ pub fn start(args: StartArgs, progress: &dyn Progress) -> Result<Outcome, Error>
 #[command(group(ArgGroup::new("redirect").args(["redirect_url", "redirect_file"])))]
 pub struct FinishArgs {
     /// The URL the browser landed on after approving (or read from stdin)
+    #[arg(env = "MP_LOGIN_REDIRECT_URL", hide_env_values = true)]
     pub redirect_url: Option<String>,
     /// Read the redirect URL from this file
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "MP_LOGIN_REDIRECT_FILE", value_name = "FILE")]
     pub redirect_file: Option<PathBuf>,
     /// Base URL for an inflight file that names none (one `mp login --start` wrote)
     #[arg(long, env = "MP_BASE_URL", value_name = "URL")]
@@ -135,15 +136,16 @@ pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Erro
 #[command(group(ArgGroup::new("placeholder").required(true).args(["placeholder_dir", "from_envelope"])))]
 pub struct ResumeArgs {
     /// The placeholder directory `mp-login-finish` printed (`details.placeholder_dir`)
+    #[arg(env = "MP_LOGIN_PLACEHOLDER")]
     pub placeholder_dir: Option<PathBuf>,
     /// Take the placeholder from the envelope file of the failed `mp-login-finish`
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "MP_LOGIN_FROM_ENVELOPE", value_name = "FILE")]
     pub from_envelope: Option<PathBuf>,
     /// Account name (overrides the saved one)
-    #[arg(long)]
+    #[arg(long, env = "MP_LOGIN_NAME")]
     pub name: Option<String>,
     /// Default project (overrides the saved one; else MP_PROJECT_ID, else picked)
-    #[arg(long)]
+    #[arg(long, env = "MP_LOGIN_PROJECT")]
     pub project: Option<String>,
     /// Replace the base URL saved with the placeholder
     #[arg(long, env = "MP_BASE_URL", value_name = "URL")]
@@ -174,13 +176,13 @@ pub fn resume(args: ResumeArgs, progress: &dyn Progress) -> Result<Outcome, Erro
 #[command(name = "mp-autopick", version)]
 pub struct AutopickArgs {
     /// Read the /me body from this file instead of stdin
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, env = "MP_LOGIN_ME_FILE", value_name = "FILE")]
     pub me: Option<PathBuf>,
     /// Region of the login: us, eu or in
     #[arg(long, env = "MP_REGION", default_value = "us")]
     pub region: Region,
     /// An explicit project; else MP_PROJECT_ID (both report method `explicit`)
-    #[arg(long)]
+    #[arg(long, env = "MP_LOGIN_PROJECT")]
     pub project: Option<String>,
 }
 
