@@ -1,16 +1,18 @@
 //! The error catalog of SPEC §6: one variant per outcome, each with the seed's code string and
 //! exit code (SPEC §5, CONTRACT §3–§4).
 //!
-//! | exit | name            | used for                                                                |
-//! |------|-----------------|-------------------------------------------------------------------------|
-//! | 0    | SUCCESS         |                                                                         |
-//! | 1    | GENERAL_ERROR   | publish failures (whatever their cause), config errors, resume guards, I/O |
-//! | 2    | AUTH_ERROR      | every OAuth error: inflight, paste, state, denial, port, registration, token |
-//! | 3    | INVALID_ARGS    | bad flags and values (`INVALID_ARGUMENT`)                               |
-//! | 4    | NOT_FOUND       | `--project` not visible, where it is not wrapped (`mp-autopick`)        |
-//! | 5    | RATE_LIMIT      | (only inside a wrapped `/me` failure: `original_code` `RATE_LIMITED`)   |
-//! | 6    | NEEDS_SELECTION | `NEEDS_REGION_SWITCH` only                                              |
-//! | 130  | INTERRUPTED     | SIGINT                                                                  |
+//! | exit | name            | used for                                                     |
+//! |------|-----------------|--------------------------------------------------------------|
+//! | 0    | SUCCESS         |                                                              |
+//! | 1    | GENERAL_ERROR   | publish failures (any cause), config errors, resume guards   |
+//! | 2    | AUTH_ERROR      | every OAuth error: inflight, paste, state, denial, exchange  |
+//! | 3    | INVALID_ARGS    | bad flags and values (`INVALID_ARGUMENT`)                    |
+//! | 4    | NOT_FOUND       | `--project` not visible, where not wrapped (`mp-autopick`)   |
+//! | 6    | NEEDS_SELECTION | `NEEDS_REGION_SWITCH` only                                   |
+//! | 130  | INTERRUPTED     | SIGINT                                                       |
+//!
+//! (The seed's 5, RATE_LIMIT, appears only as `original_code` `RATE_LIMITED` of a publish
+//! failure, which exits 1.)
 //!
 //! Messages and details never carry a token, code or verifier: the variants hold only public
 //! values (paths, ids, statuses, server error strings).
@@ -92,7 +94,10 @@ pub enum Error {
         missing: Vec<&'static str>,
     },
     /// The inflight file was written by a newer version.
-    #[error("Inflight session at {} has schema_version={found}, newer than this kit supports (1).", path.display())]
+    #[error(
+        "Inflight session at {} has schema_version={found}, newer than this kit supports (1).",
+        path.display()
+    )]
     InflightSchemaTooNew { path: PathBuf, found: i64 },
     /// The inflight's `region` is not us, eu or in (checked after the state, as the seed does).
     #[error("Inflight session at {} has an unknown region `{region}`.", path.display())]
@@ -104,7 +109,10 @@ pub enum Error {
     #[error("State mismatch — the pasted text does not belong to this login session.")]
     StateMismatch,
     /// The redirect carries `error=` (the user or the IdP refused).
-    #[error("OAuth provider returned an error: {error}{}", description.as_deref().map(|d| format!(" — {d}")).unwrap_or_default())]
+    #[error(
+        "OAuth provider returned an error: {error}{}",
+        description.as_deref().map(|d| format!(" — {d}")).unwrap_or_default()
+    )]
     AuthDenied {
         error: String,
         description: Option<String>,
@@ -145,7 +153,10 @@ pub enum Error {
     #[error("{message}")]
     Config { message: String, hint: String },
     /// No project in the login's region.
-    #[error("No projects in region {region} accessible to this account ({breakdown}).{}", suggested_region.map(|r| format!("\n\nRun `mp-login-start --region {r}` to create a separate account for that region.")).unwrap_or_default())]
+    #[error(
+        "No projects in region {region} accessible to this account ({breakdown}).{}",
+        suggested_region.map(region_suggestion).unwrap_or_default()
+    )]
     NeedsRegionSwitch {
         region: Region,
         breakdown: String,
@@ -156,7 +167,12 @@ pub enum Error {
     #[error("Account '{name}' already exists.")]
     AccountExists { name: String },
     /// The publish tail failed after the tokens were saved in a placeholder.
-    #[error("Token exchange succeeded but publish failed: {}: {cause}\n\nRecover with: {}\n(Re-running `mp-login-finish` won't work — the OAuth code has already been consumed.)", cause.code(), resume_command(placeholder_dir))]
+    #[error(
+        "Token exchange succeeded but publish failed: {}: {cause}\n\nRecover with: {}\n{}",
+        cause.code(),
+        resume_command(placeholder_dir),
+        "(Re-running `mp-login-finish` won't work — the OAuth code has already been consumed.)"
+    )]
     PublishFailed {
         placeholder_dir: PathBuf,
         cause: Box<Error>,
@@ -182,7 +198,14 @@ pub enum Error {
     ResponseTooLarge { url: String, limit: u64 },
     /// SIGINT. `placeholder_dir` names tokens already saved, which resume can publish;
     /// `code_spent` says the code was (or may have been) exchanged without saved tokens.
-    #[error("Interrupted{}.", if placeholder_dir.is_some() { " after the tokens were saved" } else if *code_spent { " while the code was being exchanged" } else { "" })]
+    #[error(
+        "Interrupted{}.",
+        match (placeholder_dir, code_spent) {
+            (Some(_), _) => " after the tokens were saved",
+            (None, true) => " while the code was being exchanged",
+            (None, false) => "",
+        }
+    )]
     Interrupted {
         placeholder_dir: Option<PathBuf>,
         code_spent: bool,
@@ -207,6 +230,11 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The sentence naming the region to log in to instead.
+fn region_suggestion(r: Region) -> String {
+    format!("\n\nRun `mp-login-start --region {r}` to create a separate account for that region.")
 }
 
 fn quoted_list(ids: &[String]) -> String {
@@ -359,47 +387,47 @@ impl Error {
                 "inspect or delete `{}`, then run `mp-login-start` again",
                 path.display()
             ),
-            Error::StateMismatch => {
-                "paste the URL of the login you started last; if in doubt, run `mp-login-start` again".into()
-            }
+            Error::StateMismatch => hints::STATE_MISMATCH.into(),
             Error::AuthDenied { .. } => {
                 format!("approve the request in the browser this time: {start_again}")
             }
-            Error::PortError { .. } => {
-                "free one of the ports, or pass `--redirect-port`, then run `mp-login-start` again".into()
-            }
-            Error::RegistrationError { status: Some(429), .. } => {
-                "the server is rate limiting: wait a minute and run `mp-login-start` again".into()
-            }
-            Error::RegistrationError { .. } => {
-                "check the network, the region and `--base-url`, then run `mp-login-start` again".into()
-            }
-            Error::TokenError { oauth_error: Some(e), .. } if e == "invalid_grant" => {
+            Error::PortError { .. } => hints::PORT.into(),
+            Error::RegistrationError {
+                status: Some(429), ..
+            } => hints::REGISTRATION_RATE_LIMITED.into(),
+            Error::RegistrationError { .. } => hints::REGISTRATION.into(),
+            Error::TokenError {
+                oauth_error: Some(e),
+                ..
+            } if e == "invalid_grant" => {
                 format!("authorization codes are one-time and short-lived: {start_again}")
             }
-            Error::TokenError { status: Some(429 | 500..=599) | None, .. } => {
-                "run `mp-login-finish` again with the same URL; if the code is then refused as spent, run `mp-login-start` again".into()
-            }
+            Error::TokenError {
+                status: Some(429 | 500..=599) | None,
+                ..
+            } => hints::TOKEN_RETRY.into(),
             Error::TokenError { .. } => start_again.to_string(),
-            Error::TokensCorrupt { .. } => {
-                "the saved tokens cannot be used: log in again with `mp-login-start`".into()
-            }
-            Error::MeFetch { failure: MeFailure::Status(401), .. } => {
-                "the server did not accept the new access token: log in again with `mp-login-start`".into()
-            }
-            Error::MeFetch { .. } => "run the `mp-login-resume` command once the server answers again".into(),
-            Error::ProjectNotFound { .. } => {
-                "check the project id, or drop `--project` to let the kit pick".into()
-            }
+            Error::TokensCorrupt { .. } => hints::TOKENS_CORRUPT.into(),
+            Error::MeFetch {
+                failure: MeFailure::Status(401),
+                ..
+            } => hints::ME_REFUSED.into(),
+            Error::MeFetch { .. } => hints::ME_RETRY.into(),
+            Error::ProjectNotFound { .. } => hints::PROJECT_NOT_FOUND.into(),
             Error::Config { hint, .. } => hint.clone(),
-            Error::NeedsRegionSwitch { suggested_region, .. } => match suggested_region {
-                Some(r) => format!("log in to the region that has your projects: `mp-login-start --region {r}`"),
-                None => "log in to the region that has your projects with `mp-login-start --region <us|eu|in>`".into(),
+            Error::NeedsRegionSwitch {
+                suggested_region, ..
+            } => match suggested_region {
+                Some(r) => format!(
+                    "log in to the region that has your projects: `mp-login-start --region {r}`"
+                ),
+                None => hints::REGION_UNKNOWN.into(),
             },
-            Error::AccountExists { .. } => {
-                "pass another `--name`, or remove the existing account first".into()
-            }
-            Error::PublishFailed { placeholder_dir, cause } => {
+            Error::AccountExists { .. } => hints::ACCOUNT_EXISTS.into(),
+            Error::PublishFailed {
+                placeholder_dir,
+                cause,
+            } => {
                 let command = resume_command(placeholder_dir);
                 match cause.as_ref() {
                     Error::AccountExists { .. } | Error::Config { .. } => format!(
@@ -407,10 +435,21 @@ impl Error {
                         cause.hint().unwrap_or_default()
                     ),
                     Error::ProjectNotFound { .. } => format!(
-                        "run `{command} --project <id>` with a visible id (`details.original_details.available_projects`)"
+                        concat!(
+                            "run `{} --project <id>` with a visible id ",
+                            "(`details.original_details.available_projects`)"
+                        ),
+                        command
                     ),
-                    Error::MeFetch { failure: MeFailure::Status(401), .. } => format!(
-                        "the server refused the new access token: try `{command}` once, else log in again with `mp-login-start`"
+                    Error::MeFetch {
+                        failure: MeFailure::Status(401),
+                        ..
+                    } => format!(
+                        concat!(
+                            "the server refused the new access token: try `{}` once, ",
+                            "else log in again with `mp-login-start`"
+                        ),
+                        command
                     ),
                     Error::MeFetch { .. } => {
                         format!("run `{command}` once the server answers again")
@@ -422,33 +461,31 @@ impl Error {
                 "pass a placeholder directory below `{}` (the path `mp-login-finish` printed)",
                 root.display()
             ),
-            Error::PlaceholderMissing { .. } => {
-                "pass the `placeholder_dir` that `mp-login-finish` printed, or log in again with `mp-login-start`".into()
-            }
+            Error::PlaceholderMissing { .. } => hints::PLACEHOLDER_MISSING.into(),
             Error::PlaceholderBusy { path } => format!(
                 "wait for the other login to end, then run `{}` if it did not publish",
                 resume_command(path)
             ),
             Error::PlaceholderMetaCorrupt { path, .. } => format!(
-                "do not delete the placeholder (it holds tokens): repair `{}` by hand, or log in again with `mp-login-start --region <us|eu|in>`",
+                concat!(
+                    "do not delete the placeholder (it holds tokens): repair `{}` by hand, ",
+                    "or log in again with `mp-login-start --region <us|eu|in>`"
+                ),
                 path.display()
             ),
-            Error::NetworkError { .. } => {
-                "check the network, proxy variables and `--base-url`, then try again".into()
-            }
-            Error::ResponseTooLarge { .. } => {
-                "check `--base-url`, or raise `MP_MAX_RESPONSE_BYTES` if the server really answers that much".into()
-            }
-            Error::Interrupted { placeholder_dir: Some(dir), .. } => format!(
+            Error::NetworkError { .. } => hints::NETWORK.into(),
+            Error::ResponseTooLarge { .. } => hints::TOO_LARGE.into(),
+            Error::Interrupted {
+                placeholder_dir: Some(dir),
+                ..
+            } => format!(
                 "the tokens were saved before the interrupt: publish them with `{}`",
                 resume_command(dir)
             ),
-            Error::Interrupted { code_spent: true, .. } => {
-                "the authorization code may be spent and no tokens were saved: run `mp-login-start` again".into()
-            }
-            Error::Interrupted { .. } => {
-                "nothing was changed: run the same command again".into()
-            }
+            Error::Interrupted {
+                code_spent: true, ..
+            } => hints::INTERRUPTED_SPENT.into(),
+            Error::Interrupted { .. } => "nothing was changed: run the same command again".into(),
             Error::ConfigCorrupt { path, .. } => {
                 format!("fix the TOML in `{}`, then try again", path.display())
             }
@@ -459,12 +496,8 @@ impl Error {
                 "replace the link `{}` with a regular file or directory",
                 path.display()
             ),
-            Error::Io { .. } => {
-                "check the permissions and free space of the storage directory".into()
-            }
-            Error::Internal { .. } => {
-                "this is a bug in mp-login: please report it with the command you ran".into()
-            }
+            Error::Io { .. } => hints::IO.into(),
+            Error::Internal { .. } => hints::INTERNAL.into(),
         })
     }
 
@@ -596,6 +629,48 @@ impl<T> IoContext<T> for std::io::Result<T> {
     fn at(self, action: &'static str, path: impl Into<PathBuf>) -> Result<T> {
         self.map_err(|source| Error::io(action, path, source))
     }
+}
+
+/// The fixed hints, out of [`Error::hint`]'s match so that it stays formattable.
+mod hints {
+    pub const STATE_MISMATCH: &str =
+        "paste the URL of the login you started last; if in doubt, run `mp-login-start` again";
+    pub const PORT: &str =
+        "free one of the ports, or pass `--redirect-port`, then run `mp-login-start` again";
+    pub const REGISTRATION_RATE_LIMITED: &str =
+        "the server is rate limiting: wait a minute and run `mp-login-start` again";
+    pub const REGISTRATION: &str =
+        "check the network, the region and `--base-url`, then run `mp-login-start` again";
+    pub const TOKEN_RETRY: &str = concat!(
+        "run `mp-login-finish` again with the same URL; ",
+        "if the code is then refused as spent, run `mp-login-start` again"
+    );
+    pub const TOKENS_CORRUPT: &str =
+        "the saved tokens cannot be used: log in again with `mp-login-start`";
+    pub const ME_REFUSED: &str =
+        "the server did not accept the new access token: log in again with `mp-login-start`";
+    pub const ME_RETRY: &str = "run the `mp-login-resume` command once the server answers again";
+    pub const PROJECT_NOT_FOUND: &str =
+        "check the project id, or drop `--project` to let the kit pick";
+    pub const REGION_UNKNOWN: &str =
+        "log in to the region that has your projects with `mp-login-start --region <us|eu|in>`";
+    pub const ACCOUNT_EXISTS: &str = "pass another `--name`, or remove the existing account first";
+    pub const PLACEHOLDER_MISSING: &str = concat!(
+        "pass the `placeholder_dir` that `mp-login-finish` printed, ",
+        "or log in again with `mp-login-start`"
+    );
+    pub const NETWORK: &str = "check the network, proxy variables and `--base-url`, then try again";
+    pub const TOO_LARGE: &str = concat!(
+        "check `--base-url`, or raise `MP_MAX_RESPONSE_BYTES` ",
+        "if the server really answers that much"
+    );
+    pub const INTERRUPTED_SPENT: &str = concat!(
+        "the authorization code may be spent and no tokens were saved: ",
+        "run `mp-login-start` again"
+    );
+    pub const IO: &str = "check the permissions and free space of the storage directory";
+    pub const INTERNAL: &str =
+        "this is a bug in mp-login: please report it with the command you ran";
 }
 
 #[cfg(test)]
