@@ -10,7 +10,7 @@
 //! | `DELETE /__admin/faults[/ENDPOINT]` | | clear all faults, or one endpoint's |
 //! | `GET /__admin/journal[?since=SEQ]` | | `{"capacity", "total", "entries": [{seq, method, path, status}]}` |
 //! | `DELETE /__admin/journal` | | empty the journal |
-//! | `POST /__admin/settings` | `{"deny": true, "code_ttl_secs": 60, "access_token_ttl_secs": 3600, "journal_capacity": 1000}` (any subset) | change settings |
+//! | `POST /__admin/settings` | `{"deny": true, "code_ttl_secs": 60, "access_token_ttl_secs": 3600, "journal_capacity": 1000, "iss": "send"\|"omit"\|"wrong", "metadata": true}` (any subset) | change settings |
 //! | `GET /__admin/secrets` | | `{"issued": […]}`: codes, tokens and verifiers seen, for leak scans |
 //! | `POST /__admin/reset` | | back to a fresh server (clients, codes, tokens, faults, journal, scenario `single`) |
 

@@ -13,14 +13,16 @@ pub enum Endpoint {
     Register,
     Authorize,
     Token,
+    Revoke,
     Me,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 4] = [
+    pub const ALL: [Endpoint; 5] = [
         Endpoint::Register,
         Endpoint::Authorize,
         Endpoint::Token,
+        Endpoint::Revoke,
         Endpoint::Me,
     ];
 
@@ -29,6 +31,7 @@ impl Endpoint {
             ("POST", "/oauth/mcp/register") => Some(Endpoint::Register),
             ("GET", "/oauth/authorize") => Some(Endpoint::Authorize),
             ("POST", "/oauth/token") => Some(Endpoint::Token),
+            ("POST", "/oauth/revoke") => Some(Endpoint::Revoke),
             ("GET", "/api/app/me") => Some(Endpoint::Me),
             _ => None,
         }
@@ -43,6 +46,7 @@ impl Endpoint {
             Endpoint::Register => "register",
             Endpoint::Authorize => "authorize",
             Endpoint::Token => "token",
+            Endpoint::Revoke => "revoke",
             Endpoint::Me => "me",
         }
     }

@@ -8,7 +8,7 @@ use wiremock::{Match, Request, Respond, ResponseTemplate};
 
 use crate::faults::{fault_error, Endpoint, Fault};
 use crate::me::me;
-use crate::oauth::{authorize, metadata, register, token};
+use crate::oauth::{authorize, grant_type, metadata, register, revoke, token};
 use crate::state::{json_response, lock, Reply, State};
 
 /// Matches requests whose endpoint has a `drop` fault pending (and spends it): the mock that
@@ -26,7 +26,7 @@ impl Match for DropConnection {
         if st.take_fault(endpoint, |f| f.drop).is_none() {
             return false;
         }
-        st.record(method, path, 0);
+        st.record(method, path, 0, None);
         true
     }
 }
@@ -65,15 +65,19 @@ impl Respond for Idp {
             (_, Some(Endpoint::Register)) => register(&mut st, req),
             (_, Some(Endpoint::Authorize)) => authorize(&mut st, req),
             (_, Some(Endpoint::Token)) => token(&mut st, req),
+            (_, Some(Endpoint::Revoke)) => revoke(&mut st, req),
             (_, Some(Endpoint::Me)) => me(&mut st, req),
-            (_, None) if method == "GET" => metadata(req, &path)
+            (_, None) if method == "GET" => metadata(&st, req, &path)
                 .unwrap_or_else(|| json_response(404, json!({"error": "not_found"}))),
             (_, None) => json_response(404, json!({"error": "not_found"})),
         };
         if let Some(delay) = fault.and_then(|f| f.delay) {
             resp = resp.set_delay(delay);
         }
-        st.record(&method, &path, status);
+        let grant = (endpoint == Some(Endpoint::Token))
+            .then(|| grant_type(req))
+            .flatten();
+        st.record(&method, &path, status, grant);
         resp
     }
 }

@@ -36,7 +36,7 @@ pub use faults::{Endpoint, Fault};
 use idp::{DropConnection, Idp};
 pub use scenario::Scenario;
 use state::State;
-pub use state::{JournalEntry, Settings, JOURNAL_CAPACITY};
+pub use state::{IssMode, JournalEntry, Settings, JOURNAL_CAPACITY};
 
 /// A running mock IdP; it stops when dropped.
 pub struct MockIdp {
@@ -130,6 +130,11 @@ impl MockIdp {
 
     pub fn settings(&self) -> Settings {
         self.state().settings.clone()
+    }
+
+    /// Changes the settings in place (the RFC 9207 `iss` mode, the metadata, the TTLs…).
+    pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) {
+        change(&mut self.state().settings);
     }
 
     /// Inject a fault on an endpoint (replaces that endpoint's previous fault).

@@ -15,7 +15,7 @@ use url::Url;
 use wiremock::{Request, ResponseTemplate};
 
 use crate::state::{
-    json_response, oauth_error, AccessGrant, Client, CodeGrant, RefreshGrant, Reply, State,
+    json_response, oauth_error, AccessGrant, Client, CodeGrant, IssMode, RefreshGrant, Reply, State,
 };
 
 /// The server's own origin as the client reached it.
@@ -35,21 +35,33 @@ fn origin(req: &Request) -> String {
     format!("http://{host}")
 }
 
+/// The issuer of the authorization server under `/oauth/` (RFC 8414 §2): what RFC 9207 `iss`
+/// carries.
+fn issuer(req: &Request) -> String {
+    format!("{}/oauth", origin(req))
+}
+
 /// RFC 8414: `/.well-known/oauth-authorization-server` for the issuer `{origin}`, and the
-/// path-inserted `/.well-known/oauth-authorization-server/oauth` for the issuer `{origin}/oauth`.
-pub(crate) fn metadata(req: &Request, path: &str) -> Option<Reply> {
+/// path-inserted `/.well-known/oauth-authorization-server/oauth` for the issuer `{origin}/oauth`
+/// (the one the authorization responses' `iss` names). Hidden when the settings say so.
+pub(crate) fn metadata(st: &State, req: &Request, path: &str) -> Option<Reply> {
     let origin = origin(req);
     let issuer = match path.trim_end_matches('/') {
         "/.well-known/oauth-authorization-server" => origin.clone(),
-        "/.well-known/oauth-authorization-server/oauth" => format!("{origin}/oauth"),
+        "/.well-known/oauth-authorization-server/oauth" => self::issuer(req),
         _ => return None,
     };
+    if !st.settings.metadata {
+        return None;
+    }
     Some(json_response(
         200,
         json!({
             "issuer": issuer,
             "authorization_endpoint": format!("{origin}/oauth/authorize/"),
             "token_endpoint": format!("{origin}/oauth/token/"),
+            "revocation_endpoint": format!("{origin}/oauth/revoke/"),
+            "authorization_response_iss_parameter_supported": true,
             "registration_endpoint": format!("{origin}/oauth/mcp/register/"),
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -233,6 +245,7 @@ pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
         .cloned()
         .unwrap_or_else(|| client.scope.clone());
     let state = q.get("state").cloned();
+    let iss = st.settings.iss;
     let redirect = |params: &[(&str, &str)]| {
         let mut url = Url::parse(&redirect_uri).expect("registered URIs are absolute");
         {
@@ -242,6 +255,16 @@ pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
             }
             if let Some(s) = &state {
                 pairs.append_pair("state", s);
+            }
+            // RFC 9207 §2: on success and error responses alike.
+            match iss {
+                IssMode::Send => {
+                    pairs.append_pair("iss", &issuer(req));
+                }
+                IssMode::Wrong => {
+                    pairs.append_pair("iss", "https://attacker.example/oauth");
+                }
+                IssMode::Omit => {}
             }
         }
         Reply(
@@ -437,4 +460,43 @@ fn issue_tokens(st: &mut State, family: u64, client_id: &str, scope: &str) -> Re
             "scope": scope,
         }),
     )
+}
+
+/// The `grant_type` of a token request, for the journal (the form holds secrets: only this).
+pub(crate) fn grant_type(req: &Request) -> Option<String> {
+    url::form_urlencoded::parse(&req.body)
+        .find(|(k, _)| k == "grant_type")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| ["authorization_code", "refresh_token"].contains(&v.as_str()))
+}
+
+/// RFC 7009: revoking a refresh token ends its whole family (its access tokens too); revoking
+/// an access token ends that token. Unknown tokens answer 200 as well (§2.2).
+pub(crate) fn revoke(st: &mut State, req: &Request) -> Reply {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect();
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    if !st.clients.contains_key(get("client_id")) {
+        return oauth_error(401, "invalid_client", "unknown client_id");
+    }
+    let token = get("token");
+    if token.is_empty() {
+        return oauth_error(400, "invalid_request", "token is required");
+    }
+    let family = st
+        .refresh
+        .get(token)
+        .map(|r| r.family)
+        .or_else(|| st.used_refresh.get(token).copied());
+    match family {
+        Some(family) => {
+            st.access.retain(|_, a| a.family != family);
+            st.refresh.retain(|_, r| r.family != family);
+        }
+        None => {
+            st.access.remove(token);
+        }
+    }
+    Reply(200, ResponseTemplate::new(200))
 }

@@ -24,6 +24,9 @@ pub struct JournalEntry {
     pub method: String,
     pub path: String,
     pub status: u16,
+    /// The `grant_type` of a token request (`authorization_code`, `refresh_token`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
 }
 
 /// Entries the journal keeps by default; older ones are dropped first.
@@ -39,6 +42,19 @@ pub struct Settings {
     pub code_ttl_secs: u64,
     pub access_token_ttl_secs: u64,
     pub journal_capacity: usize,
+    /// The RFC 9207 `iss` of authorization responses: `send` (the issuer), `omit`, `wrong`.
+    pub iss: IssMode,
+    /// Serve the RFC 8414 metadata (`false`: both well-known paths answer 404).
+    pub metadata: bool,
+}
+
+/// What authorization responses carry as `iss` (RFC 9207).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IssMode {
+    Send,
+    Omit,
+    Wrong,
 }
 
 impl Default for Settings {
@@ -48,6 +64,8 @@ impl Default for Settings {
             code_ttl_secs: 60,
             access_token_ttl_secs: 3600,
             journal_capacity: JOURNAL_CAPACITY,
+            iss: IssMode::Send,
+            metadata: true,
         }
     }
 }
@@ -196,7 +214,7 @@ impl State {
         value
     }
 
-    pub(crate) fn record(&mut self, method: &str, path: &str, status: u16) {
+    pub(crate) fn record(&mut self, method: &str, path: &str, status: u16, grant: Option<String>) {
         self.seq += 1;
         while self.journal.len() >= self.settings.journal_capacity.max(1) {
             self.journal.pop_front();
@@ -206,6 +224,7 @@ impl State {
             method: method.to_string(),
             path: path.to_string(),
             status,
+            grant,
         });
     }
 

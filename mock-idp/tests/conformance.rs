@@ -444,6 +444,8 @@ fn rfc8414_metadata_at_both_well_known_paths() {
             meta["registration_endpoint"],
             format!("{base}/oauth/mcp/register/")
         );
+        assert_eq!(meta["revocation_endpoint"], format!("{base}/oauth/revoke/"));
+        assert_eq!(meta["authorization_response_iss_parameter_supported"], true);
         // The advertised endpoints are the ones that work.
         let client = BasicClient::new(ClientId::new(t.register()))
             .set_auth_uri(
@@ -539,4 +541,100 @@ fn the_journal_is_bounded() {
         "the oldest entries went first"
     );
     assert_eq!(t.idp.journal_total(), 25);
+}
+
+/// RFC 7009: revoking a refresh token ends its family, so its access token stops working on
+/// `/me`; the journal tells the two grants apart.
+#[test]
+fn revocation_ends_the_family_and_the_journal_names_grants() {
+    let t = idp();
+    let oauth = mock_idp::client::Client::new(&t.idp.base_url());
+    let (client_id, tokens) = oauth.login();
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    assert_eq!(t.me(access), 200);
+    let revoke = |form: &[(&str, &str)]| {
+        t.http
+            .post(t.url("/oauth/revoke/"))
+            .form(form)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(revoke(&[("token", refresh), ("client_id", "nobody")]), 401);
+    assert_eq!(
+        revoke(&[("token", refresh), ("client_id", &client_id)]),
+        200
+    );
+    assert_eq!(
+        t.me(access),
+        401,
+        "the family's access token is revoked too"
+    );
+    let (status, err) = oauth.token(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh),
+        ("client_id", &client_id),
+    ]);
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // Unknown tokens are fine (RFC 7009 §2.2).
+    assert_eq!(
+        revoke(&[("token", "never-issued"), ("client_id", &client_id)]),
+        200
+    );
+    let grants: Vec<Option<String>> = t
+        .idp
+        .journal()
+        .into_iter()
+        .filter(|j| j.path == "/oauth/token/")
+        .map(|j| j.grant)
+        .collect();
+    assert_eq!(
+        grants,
+        [
+            Some("authorization_code".into()),
+            Some("refresh_token".into())
+        ]
+    );
+}
+
+/// The RFC 9207 knobs: `iss` sent, omitted or wrong; the metadata hidden.
+#[test]
+fn iss_and_metadata_settings() {
+    let t = idp();
+    let oauth = mock_idp::client::Client::new(&t.idp.base_url());
+    let (status, reg) = oauth.register(mock_idp::client::CALLBACK);
+    assert_eq!(status, 201);
+    let client_id = reg["client_id"].as_str().unwrap();
+    let pkce = mock_idp::client::Pkce::random();
+    let url = oauth.authorize_url(client_id, "s", &pkce.challenge);
+    let iss = |mode: mock_idp::IssMode| {
+        t.idp.update_settings(|s| s.iss = mode);
+        let redirect = mock_idp::client::approve(&url).unwrap();
+        url::Url::parse(&redirect)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "iss")
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(
+        iss(mock_idp::IssMode::Send),
+        Some(format!("{}/oauth", t.idp.base_url()))
+    );
+    assert_eq!(iss(mock_idp::IssMode::Omit), None);
+    assert_eq!(
+        iss(mock_idp::IssMode::Wrong).as_deref(),
+        Some("https://attacker.example/oauth")
+    );
+    t.idp.update_settings(|s| s.metadata = false);
+    let hidden = t
+        .http
+        .get(t.url("/.well-known/oauth-authorization-server/oauth"))
+        .send()
+        .unwrap();
+    assert_eq!(hidden.status().as_u16(), 404);
 }

@@ -76,7 +76,13 @@ fn serve_prints_its_base_url_and_approve_follows_the_authorize_url() {
         redirect.starts_with(&format!("{CALLBACK}?code=mpcode_")),
         "{redirect}"
     );
-    assert!(redirect.ends_with("&state=st-1"));
+    // RFC 9207: the issuer follows the state.
+    let iss = url::form_urlencoded::byte_serialize(format!("{}/oauth", served.base_url).as_bytes())
+        .collect::<String>();
+    assert!(
+        redirect.ends_with(&format!("&state=st-1&iss={iss}")),
+        "{redirect}"
+    );
     let envelope = json!({"schema_version": 1, "authorize_url": url}).to_string();
     let (code, second) = approve(None, &envelope);
     assert_eq!(code, 0);
