@@ -233,8 +233,13 @@ fn auth_denied_keeps_the_inflight() {
 fn a_denial_is_reported_before_the_state_and_keeps_the_login() {
     let env = Env::new();
     env.start(&[]);
-    // The seed checks `error` before `state` (CONTRACT §8 step 5).
-    let stale = format!("{CALLBACK}?error=access_denied&state=of-an-older-login");
+    // The seed checks `error` before `state` (CONTRACT §8 step 5). The mock's `iss` (RFC 9207)
+    // is checked first of all; this denial comes from the same server.
+    let iss = format!("{}/oauth", env.idp.base_url());
+    let stale = format!(
+        "{CALLBACK}?error=access_denied&state=of-an-older-login&iss={}",
+        url::form_urlencoded::byte_serialize(iss.as_bytes()).collect::<String>()
+    );
     let run = env.run("mp-login-finish", &[&stale], None);
     assert_eq!(run.stdout["error"]["code"], "OAUTH_AUTH_DENIED");
     assert!(env.inflight_path().exists(), "kept");
@@ -516,4 +521,41 @@ fn sigint_ends_in_an_interrupted_envelope() {
         .filter(|n| n.contains(".tmp-"))
         .collect();
     assert!(leftovers.is_empty(), "no half-written file: {leftovers:?}");
+}
+
+/// RFC 9207 (issue 10): the mock advertises `iss` in its metadata, so start records the issuer
+/// and finish refuses a redirect whose `iss` is missing or another server's; without the
+/// metadata nothing changes (the seed's behaviour).
+#[test]
+fn issuer_mismatch_is_refused_when_the_server_advertises_iss() {
+    let env = Env::new();
+    let redirect = env.start_and_approve(&[]);
+    let inflight = read_json(&env.inflight_path());
+    assert_eq!(
+        inflight["issuer"],
+        format!("{}/oauth", env.idp.base_url()).as_str()
+    );
+    let without = regex::Regex::new("&iss=[^&]+")
+        .unwrap()
+        .replace(&redirect, "")
+        .into_owned();
+    let run = env.run("mp-login-finish", &[&without], None);
+    snapshot!("error_issuer_missing", env.redact(&run));
+    assert_eq!(run.exit_code, 2);
+    assert!(env.inflight_path().exists(), "kept");
+    let wrong = redirect.replace("&iss=http", "&iss=https%3A%2F%2Fattacker.example%2Fx");
+    let run = env.run("mp-login-finish", &[&wrong], None);
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_ISSUER_MISMATCH");
+    assert!(env.calls("/oauth/token/").is_empty(), "no code was sent");
+    // The real redirect still logs in.
+    assert_eq!(env.run("mp-login-finish", &[&redirect], None).exit_code, 0);
+
+    // A server without the metadata: no issuer is recorded and a missing `iss` is fine.
+    env.idp.update_settings(|s| {
+        s.metadata = false;
+        s.iss = mock_idp::IssMode::Omit;
+    });
+    let redirect = env.start_and_approve(&[]);
+    assert!(read_json(&env.inflight_path()).get("issuer").is_none());
+    assert_eq!(env.run("mp-login-finish", &[&redirect], None).exit_code, 0);
 }

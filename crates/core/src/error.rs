@@ -108,6 +108,13 @@ pub enum Error {
     /// The redirect's `state` is not the one start made.
     #[error("State mismatch — the pasted text does not belong to this login session.")]
     StateMismatch,
+    /// RFC 9207: the redirect's `iss` is not the issuer this login started with (or is missing
+    /// although the server promised it): a mix-up attack or a redirect of another server.
+    #[error("{}", issuer_message(expected, got.as_deref()))]
+    IssuerMismatch {
+        expected: String,
+        got: Option<String>,
+    },
     /// The redirect carries `error=` (the user or the IdP refused).
     #[error(
         "OAuth provider returned an error: {error}{}",
@@ -232,6 +239,20 @@ pub enum Error {
     },
 }
 
+/// RFC 9207's refusal, for a missing and for another server's `iss`.
+fn issuer_message(expected: &str, got: Option<&str>) -> String {
+    match got {
+        None => format!(
+            "The redirect carries no `iss`, although the authorization server of this login \
+             ({expected}) sends one (RFC 9207)."
+        ),
+        Some(got) => format!(
+            "The redirect's issuer is `{got}`, not {expected}, the authorization server of \
+             this login (RFC 9207)."
+        ),
+    }
+}
+
 /// The sentence naming the region to log in to instead.
 fn region_suggestion(r: Region) -> String {
     format!("\n\nRun `mp-login-start --region {r}` to create a separate account for that region.")
@@ -296,6 +317,7 @@ impl Error {
             Error::InflightRegionInvalid { .. } => "OAUTH_CONFIG_ERROR",
             Error::PasteError { .. } => "OAUTH_PASTE_ERROR",
             Error::StateMismatch => "OAUTH_STATE_MISMATCH",
+            Error::IssuerMismatch { .. } => "OAUTH_ISSUER_MISMATCH",
             Error::AuthDenied { .. } => "OAUTH_AUTH_DENIED",
             Error::PortError { .. } => "OAUTH_PORT_ERROR",
             Error::RegistrationError { .. } => "OAUTH_REGISTRATION_ERROR",
@@ -337,6 +359,7 @@ impl Error {
             | Error::InflightRegionInvalid { .. }
             | Error::PasteError { .. }
             | Error::StateMismatch
+            | Error::IssuerMismatch { .. }
             | Error::AuthDenied { .. }
             | Error::PortError { .. }
             | Error::RegistrationError { .. }
@@ -388,6 +411,7 @@ impl Error {
                 path.display()
             ),
             Error::StateMismatch => hints::STATE_MISMATCH.into(),
+            Error::IssuerMismatch { .. } => hints::ISSUER_MISMATCH.into(),
             Error::AuthDenied { .. } => {
                 format!("approve the request in the browser this time: {start_again}")
             }
@@ -534,6 +558,9 @@ impl Error {
             Error::InflightRegionInvalid { path, region } => {
                 json!({ "path": path, "region": region })
             }
+            Error::IssuerMismatch { expected, got } => {
+                json!({ "expected_issuer": expected, "iss": got })
+            }
             Error::AuthDenied { error, description } => {
                 json!({ "error": error, "error_description": description })
             }
@@ -635,6 +662,10 @@ impl<T> IoContext<T> for std::io::Result<T> {
 mod hints {
     pub const STATE_MISMATCH: &str =
         "paste the URL of the login you started last; if in doubt, run `mp-login-start` again";
+    pub const ISSUER_MISMATCH: &str = concat!(
+        "paste only the URL the browser landed on after approving the login that ",
+        "`mp-login-start` printed; if in doubt, run `mp-login-start` again"
+    );
     pub const PORT: &str =
         "free one of the ports, or pass `--redirect-port`, then run `mp-login-start` again";
     pub const REGISTRATION_RATE_LIMITED: &str =

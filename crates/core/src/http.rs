@@ -48,18 +48,20 @@ pub enum Call {
     Register,
     /// The code exchange: never retried (a second try with the same code fails anyway).
     Token,
+    /// The authorization server metadata (RFC 8414): optional, so never retried.
+    Metadata,
 }
 
 impl Call {
     fn retried(self) -> bool {
-        !matches!(self, Call::Token)
+        !matches!(self, Call::Token | Call::Metadata)
     }
 
     /// 256 MiB for `/me`, 1 MiB for the OAuth calls.
     pub fn max_bytes(self) -> u64 {
         match self {
             Call::Me => 256 << 20,
-            Call::Register | Call::Token => 1 << 20,
+            Call::Register | Call::Token | Call::Metadata => 1 << 20,
         }
     }
 
@@ -67,7 +69,7 @@ impl Call {
     pub fn deadline(self) -> Duration {
         match self {
             Call::Me => Duration::from_secs(300),
-            Call::Register | Call::Token => Duration::from_secs(60),
+            Call::Register | Call::Token | Call::Metadata => Duration::from_secs(60),
         }
     }
 }

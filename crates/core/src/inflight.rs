@@ -40,6 +40,9 @@ pub struct Inflight {
     pub pkce_verifier: CodeVerifier,
     pub account_name: Option<String>,
     pub project_id: Option<String>,
+    /// The kit's: the issuer whose RFC 9207 `iss` the redirect must carry, when the
+    /// authorization server advertises it.
+    pub issuer: Option<String>,
 }
 
 /// The seed's keys in the seed's order (CONTRACT §5.1), then the kit's.
@@ -59,6 +62,8 @@ struct File<'a> {
     account_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     project_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer: Option<&'a str>,
 }
 
 const REQUIRED: [&str; 8] = [
@@ -117,6 +122,7 @@ impl Inflight {
             base_url: self.base_url.as_deref(),
             account_name: self.account_name.as_deref(),
             project_id: self.project_id.as_deref(),
+            issuer: self.issuer.as_deref(),
         };
         store::write_json(path, &file)?;
         Ok(replaced)
@@ -189,6 +195,7 @@ impl Inflight {
             base_url: optional("base_url"),
             account_name: optional("account_name"),
             project_id: optional("project_id"),
+            issuer: optional("issuer"),
         };
         let schema = int("schema_version")?;
         if schema > SCHEMA_VERSION as i64 {
@@ -253,6 +260,7 @@ mod tests {
             pkce_verifier: CodeVerifier::new("verifier"),
             account_name: None,
             project_id: Some("42".into()),
+            issuer: None,
         }
     }
 

@@ -125,6 +125,7 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
     };
     let redirect_uri = format!("http://localhost:{port}/callback");
     let client_id = oauth::register_or_reuse(ctx, &endpoints, &redirect_uri)?;
+    let issuer = oauth::iss_issuer(ctx, &endpoints);
     let verifier = pkce::new_verifier();
     let state = pkce::new_state();
     let authorize_url = oauth::authorize_url(
@@ -146,6 +147,7 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
         pkce_verifier: verifier,
         account_name: opts.account_name,
         project_id: opts.project_id,
+        issuer,
     };
     let replaced_previous = inflight.save(&opts.inflight_path)?;
     let default_inflight = crate::inflight::default_path(&ctx.paths.storage);
@@ -236,11 +238,22 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     warn_shared_dirs(ctx);
     let inflight = Inflight::load(&opts.inflight_path, clock::now())?;
     // Every paste error keeps the inflight, so the user can paste again (CONTRACT §8).
-    let (code, state) = match redirect::parse(&text, &inflight.redirect_uri)? {
-        Redirect::Denied { error, description } => {
-            return Err(Error::AuthDenied { error, description })
+    let pasted = redirect::parse(&text, &inflight.redirect_uri)?;
+    // RFC 9207 §2.4, when start learnt that the server sends `iss`: before anything else of
+    // the response is believed, success and error alike.
+    if let Some(expected) = &inflight.issuer {
+        if pasted.iss() != Some(expected.as_str()) {
+            return Err(Error::IssuerMismatch {
+                expected: expected.clone(),
+                got: pasted.iss().map(str::to_string),
+            });
         }
-        Redirect::Code { code, state } => (code, state),
+    }
+    let (code, state) = match pasted {
+        Redirect::Denied {
+            error, description, ..
+        } => return Err(Error::AuthDenied { error, description }),
+        Redirect::Code { code, state, .. } => (code, state),
     };
     if !bool::from(state.as_bytes().ct_eq(inflight.state.as_bytes())) {
         return Err(Error::StateMismatch);

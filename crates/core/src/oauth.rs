@@ -141,6 +141,32 @@ pub fn register_or_reuse(
     Ok(registered.client_id)
 }
 
+/// The issuer whose `iss` finish must see on the redirect (RFC 9207 §2.4): set only when the
+/// authorization server metadata (RFC 8414) says `authorization_response_iss_parameter_supported`.
+/// A missing or unusable metadata document changes nothing, as for the seed, which never asks.
+pub fn iss_issuer(ctx: &Context, endpoints: &Endpoints) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Metadata {
+        issuer: String,
+        #[serde(default)]
+        authorization_response_iss_parameter_supported: bool,
+    }
+    let url = endpoints.metadata();
+    let reply = ctx
+        .http
+        .send(
+            "reading the authorization server metadata",
+            url.as_str(),
+            Call::Metadata,
+            ctx.progress,
+            |c| c.get(url.clone()),
+        )
+        .ok()?;
+    let meta: Metadata = serde_json::from_slice(&reply.body).ok()?;
+    (reply.status == 200 && meta.authorization_response_iss_parameter_supported)
+        .then_some(meta.issuer)
+}
+
 /// The authorize URL the user opens (RFC 6749 §4.1.1, RFC 7636 §4.3).
 pub fn authorize_url(
     endpoints: &Endpoints,

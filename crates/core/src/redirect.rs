@@ -18,12 +18,27 @@ pub const MAX_PASTE: usize = 64 * 1024;
 #[derive(Debug)]
 pub enum Redirect {
     /// The IdP redirected with a code.
-    Code { code: AuthCode, state: String },
+    Code {
+        code: AuthCode,
+        state: String,
+        /// RFC 9207 `iss`, when the response carries one.
+        iss: Option<String>,
+    },
     /// The IdP redirected with `error=` (RFC 6749 §4.1.2.1).
     Denied {
         error: String,
         description: Option<String>,
+        iss: Option<String>,
     },
+}
+
+impl Redirect {
+    /// The RFC 9207 `iss` of the response (success or error alike).
+    pub fn iss(&self) -> Option<&str> {
+        match self {
+            Redirect::Code { iss, .. } | Redirect::Denied { iss, .. } => iss.as_deref(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -32,6 +47,7 @@ struct Params {
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    iss: Option<String>,
     looks_like_authorize: bool,
 }
 
@@ -43,6 +59,7 @@ impl Params {
                 "state" => &mut self.state,
                 "error" => &mut self.error,
                 "error_description" => &mut self.error_description,
+                "iss" => &mut self.iss,
                 "response_type" | "code_challenge" | "code_challenge_method" => {
                     self.looks_like_authorize = true;
                     continue;
@@ -93,12 +110,14 @@ pub fn parse(input: &str, redirect_uri: &str) -> Result<Redirect> {
         return Ok(Redirect::Denied {
             error,
             description: params.error_description,
+            iss: params.iss,
         });
     }
     match (params.code, params.state) {
         (Some(code), Some(state)) => Ok(Redirect::Code {
             code: AuthCode::new(code),
             state,
+            iss: params.iss,
         }),
         _ if authorize_path || params.looks_like_authorize => Err(invalid(
             "the authorize URL that `mp-login-start` printed",
@@ -142,7 +161,7 @@ mod tests {
 
     fn code_state(input: &str) -> (String, String) {
         match parse(input, R).unwrap() {
-            Redirect::Code { code, state } => (code.secret().to_string(), state),
+            Redirect::Code { code, state, .. } => (code.secret().to_string(), state),
             other => panic!("expected a code, got {other:?}"),
         }
     }
@@ -196,6 +215,11 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        let with_iss = parse(
+            &format!("{R}?code=c&state=s&iss=https%3A%2F%2Fmixpanel.com%2Foauth"),
+            R,
+        );
+        assert_eq!(with_iss.unwrap().iss(), Some("https://mixpanel.com/oauth"));
     }
 
     #[test]

@@ -158,6 +158,12 @@ impl Endpoints {
         self.join("oauth/token/")
     }
 
+    /// RFC 8414 §3.1: the metadata of the issuer `{base}/oauth`, path inserted after the
+    /// well-known prefix.
+    pub fn metadata(&self) -> Url {
+        self.join(".well-known/oauth-authorization-server/oauth")
+    }
+
     pub fn me(&self) -> Url {
         self.join("api/app/me")
     }
