@@ -52,4 +52,11 @@ r = json.load(open(sys.argv[1]))
 assert r["ok"] is True and r["account_name"] == sys.argv[2] and r["accessible_project_count"] == 9, r
 PY
 echo "ok: MP_API_BASE_URL=<mock> mp account test: ok, 9 projects, as ada@example.com"
-echo "check-mp-0.4: 3 passed, 0 failed"
+
+# 4. After `mp-token` refreshed the account, mp reads the new token.
+"$bin/mp-token" --force-refresh >"$work/refreshed.txt" 2>"$work/refresh.err" || fail "mp-token: $(cat "$work/refreshed.txt")"
+[ "$(cat "$work/refreshed.txt")" != "$saved" ] || fail "mp-token did not refresh"
+"$mp" account token >"$work/token2.txt" 2>"$work/token2.err" || fail "mp account token after the refresh: $(cat "$work/token2.err")"
+cmp -s "$work/refreshed.txt" "$work/token2.txt" || fail "mp account token is not the token mp-token refreshed"
+echo "ok: after mp-token --force-refresh, mp account token prints the new token"
+echo "check-mp-0.4: 4 passed, 0 failed"

@@ -14,6 +14,7 @@ use mp_login_core::login::{self, FinishOptions, RedirectInput, StartOptions};
 use mp_login_core::me::MeBody;
 use mp_login_core::publish::TailOptions;
 use mp_login_core::region::Region;
+use mp_login_core::secret::AccessToken;
 use mp_login_core::store::Paths;
 
 use crate::Common;
@@ -233,4 +234,35 @@ fn env_project() -> Option<String> {
     std::env::var("MP_PROJECT_ID")
         .ok()
         .filter(|v| !v.is_empty())
+}
+
+/// Print the access token of an account (`--account`, else `MP_ACCOUNT`, else the active one),
+/// refreshing it first when it expires within `--min-ttl`: `curl -H "Authorization: Bearer
+/// $(mp-token)"`.
+#[derive(Debug, Parser)]
+#[command(name = "mp-token", version)]
+pub struct TokenArgs {
+    /// The account [default: MP_ACCOUNT, else the active account of config.toml]
+    #[arg(long, env = "MP_ACCOUNT")]
+    pub account: Option<String>,
+    /// Refresh when the token expires within this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub min_ttl: u64,
+    /// Refresh even when the token is still good
+    #[arg(long)]
+    pub force_refresh: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+pub fn token(args: TokenArgs, progress: &dyn Progress) -> Result<AccessToken, Error> {
+    let ctx = args.common.context(progress)?;
+    mp_login_core::token::token(
+        &ctx,
+        &mp_login_core::token::TokenOptions {
+            account: args.account.filter(|a| !a.is_empty()),
+            min_ttl: Duration::from_secs(args.min_ttl),
+            force_refresh: args.force_refresh,
+        },
+    )
 }

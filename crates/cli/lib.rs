@@ -16,6 +16,7 @@ use clap::{Args, Parser};
 use mp_login_core::context::Context;
 use mp_login_core::envelope::{self, Outcome};
 use mp_login_core::http::{Http, HttpConfig, Progress};
+use mp_login_core::secret::AccessToken;
 use mp_login_core::store::Paths;
 use mp_login_core::{interrupt, Error};
 
@@ -117,6 +118,28 @@ pub fn run<A: Parser>(
     command: &'static str,
     body: impl FnOnce(A, &dyn Progress) -> Result<Outcome, Error>,
 ) -> ExitCode {
+    run_with(command, body, |outcome| report(command, Ok(outcome)))
+}
+
+/// [`run`] for `mp-token`: on success stdout is the access token alone (so `$(mp-token)` is the
+/// token); every failure is the usual envelope.
+pub fn run_token<A: Parser>(
+    command: &'static str,
+    body: impl FnOnce(A, &dyn Progress) -> Result<AccessToken, Error>,
+) -> ExitCode {
+    run_with(command, body, |token| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", token.secret());
+        let _ = out.flush();
+        ExitCode::SUCCESS
+    })
+}
+
+fn run_with<A: Parser, T>(
+    command: &'static str,
+    body: impl FnOnce(A, &dyn Progress) -> Result<T, Error>,
+    ok: impl FnOnce(T) -> ExitCode,
+) -> ExitCode {
     // The handler only asks for a stop; the core decides when and what to report.
     interrupt::install(Box::new(move |e| {
         report(command, Err(e));
@@ -147,7 +170,10 @@ pub fn run<A: Parser>(
                 .unwrap_or_else(|| "unknown panic".into());
             Err(Error::Internal { message })
         });
-    report(command, result)
+    match result {
+        Ok(value) => ok(value),
+        Err(e) => report(command, Err(e)),
+    }
 }
 
 fn report(command: &str, result: Result<Outcome, Error>) -> ExitCode {

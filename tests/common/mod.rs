@@ -79,6 +79,7 @@ impl Env {
         let mut c = std::process::Command::new(program);
         for k in [
             "MP_PROJECT_ID",
+            "MP_ACCOUNT",
             "MP_INFLIGHT_PATH",
             "MP_REGION",
             "MP_OAUTH_SCOPE",

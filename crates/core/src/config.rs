@@ -48,6 +48,27 @@ impl Config {
         self.doc.get("accounts").and_then(|a| a.get(name)).is_some()
     }
 
+    /// `[active] account`, when set.
+    pub fn active_account(&self) -> Option<String> {
+        self.doc
+            .get("active")
+            .and_then(|a| a.get("account"))
+            .and_then(|a| a.as_str())
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+    }
+
+    /// The `region` of `[accounts.<name>]`, when it is one of us, eu, in.
+    pub fn account_region(&self, name: &str) -> Option<Region> {
+        let region = self
+            .doc
+            .get("accounts")?
+            .get(name)?
+            .get("region")?
+            .as_str()?;
+        Region::ALL.into_iter().find(|r| r.as_str() == region)
+    }
+
     /// Adds `[accounts.<name>]` and makes it the active account: `[active] account = <name>`
     /// and `[active].workspace` removed (CONTRACT §5.3 step 5).
     pub fn add_active_account(

@@ -140,6 +140,12 @@ pub enum Error {
         oauth_error: Option<String>,
         message: String,
     },
+    /// No account to give a token for: none named, none active, or it holds no tokens.
+    #[error("Not logged in: {reason}.")]
+    NotLoggedIn { reason: String },
+    /// The refresh token was refused (`invalid_grant`): revoked, rotated out or expired.
+    #[error("The refresh token was refused: {message}")]
+    RefreshRevoked { message: String },
     /// A placeholder's `tokens.json` cannot be read or lacks `access_token` / `expires_at`.
     #[error("tokens.json at {} is unusable: {reason}", path.display())]
     TokensCorrupt { path: PathBuf, reason: String },
@@ -322,6 +328,8 @@ impl Error {
             Error::PortError { .. } => "OAUTH_PORT_ERROR",
             Error::RegistrationError { .. } => "OAUTH_REGISTRATION_ERROR",
             Error::TokenError { .. } | Error::TokensCorrupt { .. } => "OAUTH_TOKEN_ERROR",
+            Error::NotLoggedIn { .. } => "NOT_LOGGED_IN",
+            Error::RefreshRevoked { .. } => "OAUTH_REFRESH_REVOKED",
             Error::MeFetch { failure, .. } => match failure {
                 MeFailure::Status(401) => "AUTH_FAILED",
                 MeFailure::Status(429) => "RATE_LIMITED",
@@ -365,6 +373,8 @@ impl Error {
             | Error::RegistrationError { .. }
             | Error::TokenError { .. }
             | Error::TokensCorrupt { .. }
+            | Error::NotLoggedIn { .. }
+            | Error::RefreshRevoked { .. }
             | Error::PlaceholderMetaCorrupt { .. }
             | Error::ClientCacheCorrupt { .. } => Exit::Auth,
             Error::ProjectNotFound { .. } => Exit::NotFound,
@@ -432,6 +442,7 @@ impl Error {
             } => hints::TOKEN_RETRY.into(),
             Error::TokenError { .. } => start_again.to_string(),
             Error::TokensCorrupt { .. } => hints::TOKENS_CORRUPT.into(),
+            Error::NotLoggedIn { .. } | Error::RefreshRevoked { .. } => hints::LOG_IN.into(),
             Error::MeFetch {
                 failure: MeFailure::Status(401),
                 ..
@@ -602,6 +613,8 @@ impl Error {
             | Error::PasteError { .. }
             | Error::StateMismatch
             | Error::Config { .. }
+            | Error::NotLoggedIn { .. }
+            | Error::RefreshRevoked { .. }
             | Error::Internal { .. }
             | Error::Interrupted {
                 placeholder_dir: None,
@@ -666,6 +679,7 @@ mod hints {
         "paste only the URL the browser landed on after approving the login that ",
         "`mp-login-start` printed; if in doubt, run `mp-login-start` again"
     );
+    pub const LOG_IN: &str = "log in with `mp-login-start`, then `mp-login-finish`";
     pub const PORT: &str =
         "free one of the ports, or pass `--redirect-port`, then run `mp-login-start` again";
     pub const REGISTRATION_RATE_LIMITED: &str =

@@ -22,5 +22,6 @@ pub mod redirect;
 pub mod region;
 pub mod secret;
 pub mod store;
+pub mod token;
 
 pub use error::{Error, Result};

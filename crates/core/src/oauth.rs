@@ -314,8 +314,13 @@ pub fn exchange(ctx: &Context, endpoints: &Endpoints, grant: CodeGrant) -> Resul
         let (oauth_error, message) = oauth_error(&reply);
         return Err(token_error(Some(reply.status), oauth_error, message));
     }
-    // `access_token`, `expires_in` (an integer, or a string of one) and `token_type` are
-    // required; `scope` defaults to "" and `refresh_token` is optional (CONTRACT §9).
+    tokens_of(&reply, None)
+}
+
+/// A 200 token answer as tokens: `access_token`, `expires_in` (an integer, or a string of one)
+/// and `token_type` are required; `scope` defaults to "" and a missing `refresh_token` keeps
+/// `previous` (RFC 6749 §6: the server may not rotate it) (CONTRACT §9).
+fn tokens_of(reply: &Reply, previous: Option<RefreshToken>) -> Result<Tokens> {
     #[derive(Deserialize)]
     struct TokenResponse {
         access_token: String,
@@ -324,7 +329,11 @@ pub fn exchange(ctx: &Context, endpoints: &Endpoints, grant: CodeGrant) -> Resul
         refresh_token: Option<String>,
         scope: Option<String>,
     }
-    let bad = |what: &str| token_error(Some(200), None, format!("the token answer {what}"));
+    let bad = |what: &str| Error::TokenError {
+        status: Some(200),
+        oauth_error: None,
+        message: format!("the token answer {what}"),
+    };
     let t: TokenResponse = serde_json::from_slice(&reply.body)
         .map_err(|_| bad("lacks `access_token`, `expires_in` or `token_type`"))?;
     let expires_in = match &t.expires_in {
@@ -338,11 +347,57 @@ pub fn exchange(ctx: &Context, endpoints: &Endpoints, grant: CodeGrant) -> Resul
         refresh_token: t
             .refresh_token
             .filter(|r| !r.is_empty())
-            .map(RefreshToken::new),
+            .map(RefreshToken::new)
+            .or(previous),
         expires_at: clock::now() + Duration::from_secs(expires_in),
         token_type: t.token_type,
         scope: t.scope.unwrap_or_default(),
     })
+}
+
+/// The refresh-token grant (RFC 6749 §6) for a public client. `invalid_grant` (revoked, rotated
+/// out, expired) is `OAUTH_REFRESH_REVOKED`; a rotated refresh token replaces the old one.
+pub fn refresh(
+    ctx: &Context,
+    endpoints: &Endpoints,
+    client_id: &str,
+    refresh_token: RefreshToken,
+) -> Result<Tokens> {
+    let url = endpoints.token();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.secret()),
+        ("client_id", client_id),
+    ];
+    let reply = ctx
+        .http
+        .send(
+            "refreshing the token",
+            url.as_str(),
+            Call::Token,
+            ctx.progress,
+            |c| c.post(url.clone()).form(&form),
+        )
+        .map_err(|e| match e {
+            e @ Error::ResponseTooLarge { .. } => e,
+            e => Error::TokenError {
+                status: None,
+                oauth_error: None,
+                message: e.to_string(),
+            },
+        })?;
+    if reply.status != 200 {
+        let (oauth_error, message) = oauth_error(&reply);
+        return Err(match oauth_error.as_deref() {
+            Some("invalid_grant") => Error::RefreshRevoked { message },
+            _ => Error::TokenError {
+                status: Some(reply.status),
+                oauth_error,
+                message,
+            },
+        });
+    }
+    tokens_of(&reply, Some(refresh_token))
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,112 @@
+//! `mp-token` (issue 10): the access token of an account, refreshed first when it expires within
+//! `min_ttl`. Safe under concurrency: the read → refresh → write runs under a `flock` of the
+//! account directory, and a waiter re-reads `tokens.json` after the lock, so N processes on an
+//! expiring account make one refresh. Crash-safe: the new pair replaces `tokens.json`
+//! atomically, and nothing touches the file before the new pair is in hand.
+
+use std::time::Duration;
+
+use crate::clock;
+use crate::config::Config;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::oauth::{self, ClientCache, Tokens};
+use crate::region::{Endpoints, Region};
+use crate::secret::AccessToken;
+use crate::store;
+
+pub struct TokenOptions {
+    /// `--account`, else `MP_ACCOUNT`; `None`: the `[active]` account.
+    pub account: Option<String>,
+    pub min_ttl: Duration,
+    pub force_refresh: bool,
+}
+
+/// The account's access token, valid for at least `min_ttl` (unless forced, not refreshed
+/// while it is).
+pub fn token(ctx: &Context, opts: &TokenOptions) -> Result<AccessToken> {
+    let config = Config::load(&ctx.paths.config)?;
+    let name = match opts.account.clone().or_else(|| config.active_account()) {
+        Some(name) => name,
+        None => {
+            return Err(not_logged_in(
+                "no account is named and none is active".into(),
+            ))
+        }
+    };
+    let dir = ctx.paths.accounts().join(&name);
+    if !dir.join("tokens.json").is_file() {
+        return Err(not_logged_in(format!("account `{name}` holds no tokens")));
+    }
+    let _lock = store::lock_dir(&dir)?;
+    // Read after the lock: another process may have just refreshed.
+    let tokens = Tokens::load(&dir.join("tokens.json"))?
+        .ok_or_else(|| not_logged_in(format!("account `{name}` holds no tokens")))?;
+    let fresh_until = clock::now() + opts.min_ttl;
+    if !opts.force_refresh && tokens.expires_at > fresh_until {
+        return Ok(tokens.access_token);
+    }
+    let meta = read_meta(&dir);
+    let region = config
+        .account_region(&name)
+        .or(meta.region)
+        .unwrap_or(Region::Us);
+    let endpoints = Endpoints::new(region, meta.base_url.as_deref())?;
+    let client_id = match meta.client_id {
+        Some(id) => id,
+        None => cached_client_id(ctx, &endpoints)?,
+    };
+    let refresh_token = tokens.refresh_token.ok_or_else(|| {
+        not_logged_in(format!(
+            "account `{name}` has no refresh token and its token expires"
+        ))
+    })?;
+    let renewed: Tokens = oauth::refresh(ctx, &endpoints, &client_id, refresh_token)?;
+    renewed.save(&dir.join("tokens.json"))?;
+    Ok(renewed.access_token)
+}
+
+fn not_logged_in(reason: String) -> Error {
+    Error::NotLoggedIn { reason }
+}
+
+/// What refreshing needs from the account's `meta.json` (the kit's keys; the seed's and
+/// mixpanel-headless's accounts have only the region, or no file).
+#[derive(Default)]
+struct AccountMeta {
+    region: Option<Region>,
+    base_url: Option<String>,
+    client_id: Option<String>,
+}
+
+fn read_meta(dir: &std::path::Path) -> AccountMeta {
+    let Ok(Some(read)) = store::read_no_follow(&dir.join("meta.json"), 64 * 1024) else {
+        return AccountMeta::default();
+    };
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&read.bytes) else {
+        return AccountMeta::default();
+    };
+    let text = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    AccountMeta {
+        region: text("region").and_then(|r| Region::ALL.into_iter().find(|x| x.as_str() == r)),
+        base_url: text("base_url"),
+        client_id: text("client_id"),
+    }
+}
+
+/// The client mixpanel-headless refreshes with: `S/oauth/client_<region>.json`.
+fn cached_client_id(ctx: &Context, endpoints: &Endpoints) -> Result<String> {
+    let path = oauth::client_cache_path(&ctx.paths.storage, endpoints);
+    let read = store::read_no_follow(&path, 64 * 1024)?.ok_or_else(|| {
+        not_logged_in(format!(
+            "no client id: neither meta.json nor `{}`",
+            path.display()
+        ))
+    })?;
+    let cache: ClientCache =
+        serde_json::from_slice(&read.bytes).map_err(|e| Error::ClientCacheCorrupt {
+            path: path.clone(),
+            reason: crate::error::json_error_without_values(&e),
+        })?;
+    Ok(cache.client_id)
+}

@@ -1,0 +1,133 @@
+//! `mp-token` (issue 10): the access token of an account on stdout and nothing else, refreshed
+//! once when it expires (also with ten processes at once), refused when the grant is revoked.
+
+mod common;
+
+use std::fs;
+
+use common::{mode, read_json, Env};
+
+/// Runs `mp-token args`: the token printed (stdout may hold only that secret; stderr none).
+fn token(env: &Env, args: &[&str]) -> String {
+    let out = env.command("mp-token").args(args).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    env.assert_no_secret(&String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}");
+    let token = stdout.strip_suffix('\n').expect("one line").to_string();
+    assert!(!token.contains('\n') && env.idp.issued_secrets().contains(&token));
+    token
+}
+
+fn saved_access_token(env: &Env, account: &str) -> String {
+    read_json(&env.accounts().join(account).join("tokens.json"))["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn refreshes(env: &Env) -> usize {
+    env.idp
+        .journal()
+        .iter()
+        .filter(|j| j.grant.as_deref() == Some("refresh_token"))
+        .count()
+}
+
+fn me_status(env: &Env, token: &str) -> u16 {
+    mock_idp::client::http()
+        .get(format!("{}/api/app/me", env.idp.base_url()))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn a_fresh_token_is_printed_as_it_is() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    assert_eq!(token(&env, &[]), saved_access_token(&env, "acme-analytics"));
+    assert_eq!(refreshes(&env), 0);
+    // By name; an unknown name is not logged in.
+    assert_eq!(
+        token(&env, &["--account", "acme-analytics"]),
+        saved_access_token(&env, "acme-analytics")
+    );
+    env.set_env("MP_ACCOUNT", "nobody");
+    let run = env.run("mp-token", &[], None);
+    assert_eq!(run.stdout["error"]["code"], "NOT_LOGGED_IN");
+}
+
+#[test]
+fn an_expiring_token_is_refreshed_once_and_the_new_one_works() {
+    let env = Env::new();
+    env.idp.update_settings(|s| s.access_token_ttl_secs = 5);
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    env.idp.update_settings(|s| s.access_token_ttl_secs = 3600);
+    let old = saved_access_token(&env, "acme-analytics");
+    let new = token(&env, &[]);
+    assert_ne!(new, old);
+    assert_eq!(refreshes(&env), 1);
+    assert_eq!(saved_access_token(&env, "acme-analytics"), new);
+    let tokens = env.accounts().join("acme-analytics/tokens.json");
+    assert_eq!(mode(&tokens), 0o600);
+    assert_eq!(me_status(&env, &new), 200);
+    // Good for an hour now: printed again without a refresh.
+    assert_eq!(token(&env, &[]), new);
+    assert_eq!(refreshes(&env), 1);
+}
+
+#[test]
+fn ten_processes_on_an_expiring_token_make_one_refresh() {
+    let env = Env::new();
+    env.idp.update_settings(|s| s.access_token_ttl_secs = 5);
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    env.idp.update_settings(|s| s.access_token_ttl_secs = 3600);
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            env.std_command("mp-token")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let printed: std::collections::BTreeSet<String> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success());
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .collect();
+    assert_eq!(printed.len(), 1, "one token for all: {}", printed.len());
+    assert_eq!(refreshes(&env), 1, "exactly one refresh request");
+}
+
+#[test]
+fn a_revoked_grant_and_no_login_are_refused() {
+    let env = Env::new();
+    let run = env.run("mp-token", &[], None);
+    snapshot!("error_token_not_logged_in", env.redact(&run));
+    assert_eq!(run.exit_code, 2);
+
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let tokens = read_json(&env.accounts().join("acme-analytics/tokens.json"));
+    let meta = read_json(&env.accounts().join("acme-analytics/meta.json"));
+    let revoked = mock_idp::client::http()
+        .post(format!("{}/oauth/revoke/", env.idp.base_url()))
+        .form(&[
+            ("token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", meta["client_id"].as_str().unwrap()),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(revoked.status().as_u16(), 200);
+    let before = fs::read(env.accounts().join("acme-analytics/tokens.json")).unwrap();
+    let run = env.run("mp-token", &["--force-refresh"], None);
+    snapshot!("error_token_refresh_revoked", env.redact(&run));
+    assert_eq!(run.exit_code, 2);
+    let after = fs::read(env.accounts().join("acme-analytics/tokens.json")).unwrap();
+    assert_eq!(before, after, "tokens.json untouched");
+}
