@@ -131,3 +131,39 @@ fn a_revoked_grant_and_no_login_are_refused() {
     let after = fs::read(env.accounts().join("acme-analytics/tokens.json")).unwrap();
     assert_eq!(before, after, "tokens.json untouched");
 }
+
+/// `mp-login-status` (issue 10): the accounts without a network call, exit 2 when the selected
+/// one cannot produce a token, and `--check` calls /me with a fresh token.
+#[test]
+fn status_lists_the_accounts_and_judges_the_selected_one() {
+    let env = Env::new();
+    let run = env.run("mp-login-status", &[], None);
+    assert_eq!(
+        (run.exit_code, run.stdout["error"]["code"].as_str()),
+        (2, Some("NOT_LOGGED_IN"))
+    );
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    assert_eq!(env.login(&[], &["--name", "second"]).exit_code, 0);
+    let calls = env.idp.journal().len();
+    let run = env.run("mp-login-status", &[], None);
+    snapshot!("status_ok", env.redact(&run));
+    assert_eq!(run.exit_code, 0);
+    assert_eq!(env.idp.journal().len(), calls, "no network call");
+    assert_eq!(run.stdout["selected"], "second");
+    let accounts = run.stdout["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 2);
+    assert_eq!(accounts[1]["active"], true);
+    assert_eq!(accounts[0]["refreshable"], true);
+    // --check: /me answers the token.
+    let run = env.run("mp-login-status", &["--check"], None);
+    assert_eq!(
+        (run.exit_code, &run.stdout["checked"]),
+        (0, &serde_json::json!(true))
+    );
+    // An account without tokens cannot produce one.
+    fs::remove_file(env.accounts().join("second/tokens.json")).unwrap();
+    let run = env.run("mp-login-status", &[], None);
+    assert_eq!(run.exit_code, 2);
+    let run = env.run("mp-login-status", &["--account", "acme-analytics"], None);
+    assert_eq!(run.exit_code, 0);
+}

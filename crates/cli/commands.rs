@@ -266,3 +266,26 @@ pub fn token(args: TokenArgs, progress: &dyn Progress) -> Result<AccessToken, Er
         },
     )
 }
+
+/// List the accounts (no network call unless `--check`); exit 0 when the selected account can
+/// produce a token, 2 when not logged in or revoked.
+#[derive(Debug, Parser)]
+#[command(name = "mp-login-status", version)]
+pub struct StatusArgs {
+    /// The account to judge [default: MP_ACCOUNT, else the active account]
+    #[arg(long, env = "MP_ACCOUNT")]
+    pub account: Option<String>,
+    /// Also call /me with a fresh token (refreshing it if needed)
+    #[arg(long)]
+    pub check: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+pub fn status(args: StatusArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
+    let ctx = args.common.context(progress)?;
+    let account = args.account.filter(|a| !a.is_empty());
+    Ok(Outcome::Status(mp_login_core::token::status(
+        &ctx, account, args.check,
+    )?))
+}

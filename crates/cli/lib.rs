@@ -243,6 +243,27 @@ fn say_done(outcome: &Outcome) {
                 a.path.display()
             );
         }
+        Outcome::Status(s) => {
+            for a in &s.accounts {
+                eprintln!(
+                    "{} {} ({}){}{}",
+                    if a.active { "*" } else { " " },
+                    a.name,
+                    a.region.as_deref().unwrap_or("?"),
+                    match (&a.expires_at, a.expired, a.refreshable) {
+                        (None, ..) => ", no tokens".to_string(),
+                        (Some(at), false, _) => format!(", token until {at}"),
+                        (Some(_), true, true) => ", token expired (refreshable)".to_string(),
+                        (Some(_), true, false) => ", token expired".to_string(),
+                    },
+                    if s.checked == Some(true) && s.selected.as_deref() == Some(a.name.as_str()) {
+                        ", /me answered"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
         Outcome::Picked(p) => match &p.project {
             Some(pr) => eprintln!(
                 "Picked project {pr}{} by {}",

@@ -14,6 +14,15 @@ pub struct Config {
     doc: DocumentMut,
 }
 
+/// One `[accounts.<name>]` block.
+#[derive(Debug, Clone)]
+pub struct ConfigAccount {
+    pub name: String,
+    pub kind: Option<String>,
+    pub region: Option<String>,
+    pub default_project: Option<String>,
+}
+
 impl Config {
     /// Reads `path`; a missing file is an empty config, an unparsable one `CONFIG_CORRUPT`.
     pub fn load(path: &Path) -> Result<Config> {
@@ -56,6 +65,23 @@ impl Config {
             .and_then(|a| a.as_str())
             .filter(|a| !a.is_empty())
             .map(str::to_string)
+    }
+
+    /// Every `[accounts.<name>]`: name, `type`, `region` and `default_project` as written.
+    pub fn accounts(&self) -> Vec<ConfigAccount> {
+        let Some(table) = self.doc.get("accounts").and_then(|a| a.as_table_like()) else {
+            return Vec::new();
+        };
+        let text = |item: &Item, k: &str| item.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        table
+            .iter()
+            .map(|(name, item)| ConfigAccount {
+                name: name.to_string(),
+                kind: text(item, "type"),
+                region: text(item, "region"),
+                default_project: text(item, "default_project"),
+            })
+            .collect()
     }
 
     /// The `region` of `[accounts.<name>]`, when it is one of us, eu, in.

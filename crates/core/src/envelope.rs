@@ -11,6 +11,7 @@ use crate::autopick::Pick;
 use crate::error::{resume_command, Error, Exit};
 use crate::login::Started;
 use crate::publish::Published;
+use crate::token::Status;
 
 pub const SCHEMA_VERSION: u64 = 1;
 
@@ -21,6 +22,7 @@ pub enum Outcome {
     Started(Started),
     Published(Published),
     Picked(Pick),
+    Status(Status),
 }
 
 #[derive(Serialize)]

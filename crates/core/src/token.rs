@@ -110,3 +110,110 @@ fn cached_client_id(ctx: &Context, endpoints: &Endpoints) -> Result<String> {
         })?;
     Ok(cache.client_id)
 }
+
+/// One account as `mp-login-status` lists it: the config block and what `tokens.json` says,
+/// without any network call.
+#[derive(Debug, serde::Serialize)]
+pub struct AccountStatus {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub region: Option<String>,
+    pub active: bool,
+    pub default_project: Option<String>,
+    /// ISO 8601, as `tokens.json` has it; null without tokens.
+    pub expires_at: Option<String>,
+    pub expired: bool,
+    pub refreshable: bool,
+}
+
+impl AccountStatus {
+    /// A token can be had without logging in again.
+    pub fn usable(&self) -> bool {
+        self.expires_at.is_some() && (!self.expired || self.refreshable)
+    }
+}
+
+/// `mp-login-status`: every account of the config, and which one is selected.
+#[derive(Debug, serde::Serialize)]
+pub struct Status {
+    pub accounts: Vec<AccountStatus>,
+    /// `--account`, else `MP_ACCOUNT`, else the active account.
+    pub selected: Option<String>,
+    /// With `--check`: `/me` answered the selected account's (fresh) token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked: Option<bool>,
+}
+
+/// The accounts and the selected one; `NOT_LOGGED_IN` (with the list) when the selected one
+/// cannot produce a token. `check` also refreshes if needed and calls `/me`.
+pub fn status(ctx: &Context, account: Option<String>, check: bool) -> Result<Status> {
+    let config = Config::load(&ctx.paths.config)?;
+    let active = config.active_account();
+    let accounts: Vec<AccountStatus> = config
+        .accounts()
+        .into_iter()
+        .map(|a| {
+            let tokens = Tokens::load(&ctx.paths.accounts().join(&a.name).join("tokens.json"))
+                .ok()
+                .flatten();
+            AccountStatus {
+                active: active.as_deref() == Some(a.name.as_str()),
+                expires_at: tokens.as_ref().map(|t| clock::rfc3339(t.expires_at)),
+                expired: tokens
+                    .as_ref()
+                    .is_some_and(|t| t.expires_at <= clock::now()),
+                refreshable: tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()),
+                name: a.name,
+                kind: a.kind,
+                region: a.region,
+                default_project: a.default_project,
+            }
+        })
+        .collect();
+    let selected = account.or(active);
+    let usable = selected
+        .as_deref()
+        .and_then(|s| accounts.iter().find(|a| a.name == s))
+        .is_some_and(AccountStatus::usable);
+    let mut status = Status {
+        accounts,
+        selected: selected.clone(),
+        checked: None,
+    };
+    if !usable {
+        return Err(not_logged_in(match &selected {
+            Some(name) => format!("account `{name}` cannot produce a token"),
+            None => "no account is named and none is active".into(),
+        }));
+    }
+    if check {
+        let opts = TokenOptions {
+            account: selected,
+            min_ttl: Duration::from_secs(60),
+            force_refresh: false,
+        };
+        let token = self::token(ctx, &opts)?;
+        let name = opts.account.as_deref().unwrap_or_default();
+        let meta = read_meta(&ctx.paths.accounts().join(name));
+        let region = config
+            .account_region(name)
+            .or(meta.region)
+            .unwrap_or(Region::Us);
+        let endpoints = Endpoints::new(region, meta.base_url.as_deref())?;
+        let me = crate::me::fetch(ctx, &endpoints, &token);
+        match me {
+            Ok(_) => status.checked = Some(true),
+            Err(Error::MeFetch {
+                failure: crate::error::MeFailure::Status(401),
+                ..
+            }) => {
+                return Err(Error::RefreshRevoked {
+                    message: "/me refused the account's token (401)".into(),
+                })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(status)
+}
