@@ -167,3 +167,49 @@ fn status_lists_the_accounts_and_judges_the_selected_one() {
     let run = env.run("mp-login-status", &["--account", "acme-analytics"], None);
     assert_eq!(run.exit_code, 0);
 }
+
+/// `mp-logout` (issue 10): RFC 7009 revocation where the server offers it, then the account's
+/// directory and config block go, `[active]` moves, comments stay.
+#[test]
+fn logout_revokes_and_removes_the_account() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    assert_eq!(env.login(&[], &["--name", "second"]).exit_code, 0);
+    let config = fs::read_to_string(&env.config).unwrap();
+    fs::write(
+        &env.config,
+        format!("# mine\n{config}[ui]\ntheme = \"dark\"\n"),
+    )
+    .unwrap();
+    let access = saved_access_token(&env, "second");
+    let run = env.run("mp-logout", &[], None);
+    snapshot!("logout_ok", env.redact(&run));
+    assert_eq!(run.exit_code, 0);
+    assert_eq!(run.stdout["logged_out"][0]["name"], "second");
+    assert_eq!(run.stdout["logged_out"][0]["revoked"], true);
+    assert_eq!(me_status(&env, &access), 401, "the server revoked it");
+    assert!(!env.accounts().join("second").exists());
+    let config = fs::read_to_string(&env.config).unwrap();
+    assert!(!config.contains("[accounts.second]"), "{config}");
+    assert!(
+        config.starts_with("# mine\n") && config.contains("theme = \"dark\""),
+        "{config}"
+    );
+    assert!(
+        config.contains("[active]\naccount = \"acme-analytics\""),
+        "{config}"
+    );
+
+    // Without a revocation endpoint the files still go, and the envelope says why.
+    env.idp.update_settings(|s| s.metadata = false);
+    let run = env.run("mp-logout", &["--all"], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout["logged_out"][0]["revoked"], false);
+    assert!(run.stdout["logged_out"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("revocation_endpoint"));
+    assert!(!env.accounts().join("acme-analytics").exists());
+    let run = env.run("mp-login-status", &[], None);
+    assert_eq!(run.exit_code, 2);
+}

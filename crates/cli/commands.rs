@@ -289,3 +289,26 @@ pub fn status(args: StatusArgs, progress: &dyn Progress) -> Result<Outcome, Erro
         &ctx, account, args.check,
     )?))
 }
+
+/// Log out: revoke the refresh token (RFC 7009) where the server offers it, remove the account
+/// directory and its config block, move `[active]` off it.
+#[derive(Debug, Parser)]
+#[command(name = "mp-logout", version)]
+pub struct LogoutArgs {
+    /// The account [default: MP_ACCOUNT, else the active account]
+    #[arg(long, env = "MP_ACCOUNT")]
+    pub account: Option<String>,
+    /// Every account of the config (wins over `--account` / `MP_ACCOUNT`)
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+pub fn logout(args: LogoutArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
+    let ctx = args.common.context(progress)?;
+    let account = args.account.filter(|a| !a.is_empty());
+    Ok(Outcome::Logout(mp_login_core::token::logout(
+        &ctx, account, args.all,
+    )?))
+}

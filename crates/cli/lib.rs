@@ -243,6 +243,17 @@ fn say_done(outcome: &Outcome) {
                 a.path.display()
             );
         }
+        Outcome::Logout(l) => {
+            for a in &l.logged_out {
+                match &a.reason {
+                    None => eprintln!("Logged out of `{}`; the server revoked its token", a.name),
+                    Some(why) => eprintln!(
+                        "Logged out of `{}` (files removed); not revoked: {why}",
+                        a.name
+                    ),
+                }
+            }
+        }
         Outcome::Status(s) => {
             for a in &s.accounts {
                 eprintln!(

@@ -84,6 +84,37 @@ impl Config {
             .collect()
     }
 
+    /// Removes `[accounts.<name>]`; an `[active]` on it moves to the first remaining account,
+    /// or goes (with its workspace) when none remains.
+    pub fn remove_account(&mut self, name: &str) {
+        if let Some(accounts) = self
+            .doc
+            .get_mut("accounts")
+            .and_then(|a| a.as_table_like_mut())
+        {
+            accounts.remove(name);
+        }
+        if self.active_account().as_deref() != Some(name) {
+            return;
+        }
+        let next = self.accounts().into_iter().next().map(|a| a.name);
+        if let Some(active) = self
+            .doc
+            .get_mut("active")
+            .and_then(|a| a.as_table_like_mut())
+        {
+            active.remove("workspace");
+            match next {
+                Some(n) => {
+                    active.insert("account", value(n));
+                }
+                None => {
+                    active.remove("account");
+                }
+            }
+        }
+    }
+
     /// The `region` of `[accounts.<name>]`, when it is one of us, eu, in.
     pub fn account_region(&self, name: &str) -> Option<Region> {
         let region = self

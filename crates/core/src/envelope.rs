@@ -11,7 +11,7 @@ use crate::autopick::Pick;
 use crate::error::{resume_command, Error, Exit};
 use crate::login::Started;
 use crate::publish::Published;
-use crate::token::Status;
+use crate::token::{Logout, Status};
 
 pub const SCHEMA_VERSION: u64 = 1;
 
@@ -23,6 +23,7 @@ pub enum Outcome {
     Published(Published),
     Picked(Pick),
     Status(Status),
+    Logout(Logout),
 }
 
 #[derive(Serialize)]

@@ -50,18 +50,20 @@ pub enum Call {
     Token,
     /// The authorization server metadata (RFC 8414): optional, so never retried.
     Metadata,
+    /// Token revocation (RFC 7009) at logout: best effort, never retried.
+    Revoke,
 }
 
 impl Call {
     fn retried(self) -> bool {
-        !matches!(self, Call::Token | Call::Metadata)
+        !matches!(self, Call::Token | Call::Metadata | Call::Revoke)
     }
 
     /// 256 MiB for `/me`, 1 MiB for the OAuth calls.
     pub fn max_bytes(self) -> u64 {
         match self {
             Call::Me => 256 << 20,
-            Call::Register | Call::Token | Call::Metadata => 1 << 20,
+            Call::Register | Call::Token | Call::Metadata | Call::Revoke => 1 << 20,
         }
     }
 
@@ -69,7 +71,7 @@ impl Call {
     pub fn deadline(self) -> Duration {
         match self {
             Call::Me => Duration::from_secs(300),
-            Call::Register | Call::Token | Call::Metadata => Duration::from_secs(60),
+            Call::Register | Call::Token | Call::Metadata | Call::Revoke => Duration::from_secs(60),
         }
     }
 }

@@ -141,16 +141,19 @@ pub fn register_or_reuse(
     Ok(registered.client_id)
 }
 
-/// The issuer whose `iss` finish must see on the redirect (RFC 9207 §2.4): set only when the
-/// authorization server metadata (RFC 8414) says `authorization_response_iss_parameter_supported`.
-/// A missing or unusable metadata document changes nothing, as for the seed, which never asks.
-pub fn iss_issuer(ctx: &Context, endpoints: &Endpoints) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Metadata {
-        issuer: String,
-        #[serde(default)]
-        authorization_response_iss_parameter_supported: bool,
-    }
+/// What the kit uses of the authorization server metadata (RFC 8414).
+#[derive(Deserialize)]
+pub struct Metadata {
+    pub issuer: String,
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+}
+
+/// The metadata of the issuer `{base}/oauth`; `None` when there is none or it is unusable
+/// (which changes nothing: the seed never asks).
+pub fn metadata(ctx: &Context, endpoints: &Endpoints) -> Option<Metadata> {
     let url = endpoints.metadata();
     let reply = ctx
         .http
@@ -162,9 +165,45 @@ pub fn iss_issuer(ctx: &Context, endpoints: &Endpoints) -> Option<String> {
             |c| c.get(url.clone()),
         )
         .ok()?;
-    let meta: Metadata = serde_json::from_slice(&reply.body).ok()?;
-    (reply.status == 200 && meta.authorization_response_iss_parameter_supported)
-        .then_some(meta.issuer)
+    (reply.status == 200)
+        .then(|| serde_json::from_slice(&reply.body).ok())
+        .flatten()
+}
+
+/// The issuer whose `iss` finish must see on the redirect (RFC 9207 §2.4): set only when the
+/// metadata says `authorization_response_iss_parameter_supported`.
+pub fn iss_issuer(ctx: &Context, endpoints: &Endpoints) -> Option<String> {
+    metadata(ctx, endpoints)
+        .filter(|m| m.authorization_response_iss_parameter_supported)
+        .map(|m| m.issuer)
+}
+
+/// RFC 7009: revokes `refresh_token` at `endpoint`; `Err` says why not (for the envelope).
+pub fn revoke(
+    ctx: &Context,
+    endpoint: &str,
+    client_id: &str,
+    refresh_token: &RefreshToken,
+) -> std::result::Result<(), String> {
+    let form = [
+        ("token", refresh_token.secret()),
+        ("token_type_hint", "refresh_token"),
+        ("client_id", client_id),
+    ];
+    let reply = ctx
+        .http
+        .send(
+            "revoking the token",
+            endpoint,
+            Call::Revoke,
+            ctx.progress,
+            |c| c.post(endpoint).form(&form),
+        )
+        .map_err(|e| e.to_string())?;
+    match reply.status {
+        200 => Ok(()),
+        _ => Err(oauth_error(&reply).1),
+    }
 }
 
 /// The authorize URL the user opens (RFC 6749 §4.1.1, RFC 7636 §4.3).

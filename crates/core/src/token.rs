@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::clock;
 use crate::config::Config;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::oauth::{self, ClientCache, Tokens};
 use crate::region::{Endpoints, Region};
 use crate::secret::AccessToken;
@@ -216,4 +216,96 @@ pub fn status(ctx: &Context, account: Option<String>, check: bool) -> Result<Sta
         }
     }
     Ok(status)
+}
+
+/// One account `mp-logout` ended.
+#[derive(Debug, serde::Serialize)]
+pub struct LoggedOut {
+    pub name: String,
+    /// The server revoked the refresh token (RFC 7009).
+    pub revoked: bool,
+    /// Why not, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `mp-logout`'s envelope body.
+#[derive(Debug, serde::Serialize)]
+pub struct Logout {
+    pub logged_out: Vec<LoggedOut>,
+}
+
+/// Revokes each account's refresh token where the server offers a `revocation_endpoint`, then
+/// removes its directory and its `config.toml` block (comments and other keys kept) and moves
+/// `[active]` off it. `account`: one (else the active one); `all`: every account.
+pub fn logout(ctx: &Context, account: Option<String>, all: bool) -> Result<Logout> {
+    let accounts_dir = ctx.paths.accounts();
+    let mut config = Config::load(&ctx.paths.config)?;
+    let names: Vec<String> = if all {
+        config.accounts().into_iter().map(|a| a.name).collect()
+    } else {
+        match account.or_else(|| config.active_account()) {
+            Some(name) if config.has_account(&name) => vec![name],
+            Some(name) => return Err(not_logged_in(format!("no account `{name}` in the config"))),
+            None => {
+                return Err(not_logged_in(
+                    "no account is named and none is active".into(),
+                ))
+            }
+        }
+    };
+    let mut logged_out = Vec::new();
+    for name in &names {
+        let revoked = revoke_account(ctx, &config, name);
+        logged_out.push(LoggedOut {
+            name: name.clone(),
+            revoked: revoked.is_ok(),
+            reason: revoked.err(),
+        });
+    }
+    // Under the publish lock: the config's read–modify–write and the directories.
+    if accounts_dir.is_dir() {
+        let _lock = store::lock_dir(&accounts_dir)?;
+        config = Config::load(&ctx.paths.config)?;
+        let _durable = crate::interrupt::durable();
+        for name in &names {
+            config.remove_account(name);
+            let dir = accounts_dir.join(name);
+            if dir.is_dir() {
+                std::fs::remove_dir_all(&dir).at("cannot remove", &dir)?;
+            }
+        }
+        config.save(&ctx.paths.config)?;
+    } else {
+        for name in &names {
+            config.remove_account(name);
+        }
+        config.save(&ctx.paths.config)?;
+    }
+    Ok(Logout { logged_out })
+}
+
+/// RFC 7009 for one account: `Err` is the reason it was not revoked.
+fn revoke_account(ctx: &Context, config: &Config, name: &str) -> std::result::Result<(), String> {
+    let dir = ctx.paths.accounts().join(name);
+    let tokens = Tokens::load(&dir.join("tokens.json"))
+        .map_err(|e| e.to_string())?
+        .ok_or("the account holds no tokens")?;
+    let refresh = tokens
+        .refresh_token
+        .ok_or("the account has no refresh token")?;
+    let meta = read_meta(&dir);
+    let region = config
+        .account_region(name)
+        .or(meta.region)
+        .unwrap_or(Region::Us);
+    let endpoints = Endpoints::new(region, meta.base_url.as_deref()).map_err(|e| e.to_string())?;
+    let endpoint = oauth::metadata(ctx, &endpoints)
+        .and_then(|m| m.revocation_endpoint)
+        .ok_or("the authorization server advertises no revocation_endpoint (RFC 8414)")?;
+    let client_id = match meta.client_id {
+        Some(id) => id,
+        None => cached_client_id(ctx, &endpoints).map_err(|e| e.to_string())?,
+    };
+    oauth::revoke(ctx, &endpoint, &client_id, &refresh)
 }
