@@ -1,26 +1,17 @@
 #!/usr/bin/env bash
-# The check behind the `mp-login-required` plugin: is an account published?
-# Yes: its name goes to $MP_LOGIN_OUT/account and the plugin runs the task with MP_ACCOUNT set.
+# The check behind the `mp-login-required` plugin: can an account produce a token?
+# `mp-login-status` decides (MP_ACCOUNT, else the active account); its envelope goes to
+# $MP_LOGIN_OUT/status.json, from which the plugin takes the account.
 # No: start a login, print the authorize URL and the exact command that completes it, fail.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${MP_LOGIN_OUT:?MP_LOGIN_OUT names the directory for the step files}
 mkdir -p "$out"
-rm -f "$out/account"
-storage=${MP_STORAGE_DIR:-${MP_OAUTH_STORAGE_DIR:-$HOME/.mp}}
-config=${MP_CONFIG_PATH:-$HOME/.mp/config.toml}
-
-account=${MP_ACCOUNT:-}
-if [ -z "$account" ] && [ -f "$config" ]; then
-  # `[active] account = "<name>"`, as mp-login-finish writes it.
-  account=$(sed -n '/^[[:space:]]*\[[[:space:]]*active[[:space:]]*\]/,/^[[:space:]]*\[/ s/^[[:space:]]*account[[:space:]]*=[[:space:]]*["'"'"']\([A-Za-z0-9_-]*\)["'"'"'].*/\1/p' "$config" | head -n1)
-fi
-if [ -n "$account" ] && [ -f "$storage/accounts/$account/tokens.json" ]; then
-  echo "$account" >"$out/account"
-  echo "mp-login: using the Mixpanel account \`$account\`" >&2
+bin_dir=${MP_LOGIN_BIN_DIR:-}
+if "${bin_dir:+${bin_dir%/}/}mp-login-status" </dev/null >"$out/status.json" 2>/dev/null; then
   exit 0
 fi
-
+account=${MP_ACCOUNT:-}
 echo "mp-login: no Mixpanel account is logged in${account:+ (\`$account\` has no tokens)}; starting a login" >&2
 # start's own sentences are for a person running it by hand; here they show only on failure.
 if ! bash "$here/step.sh" start 2>"$out/start.stderr"; then

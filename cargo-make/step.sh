@@ -3,10 +3,13 @@
 # from environment variables, writes its envelope to $MP_LOGIN_OUT/<step>.json and its exit code
 # to $MP_LOGIN_OUT/<step>.exit, and exits with the binary's own exit code.
 #
-#   step.sh start|finish|resume|autopick
+#   step.sh start|finish|resume|autopick|token|logout
+#
+# `token` is the exception: mp-token's stdout is the access token itself, which goes to the
+# task's stdout and never to a file.
 set -uo pipefail
 
-step=${1:?usage: step.sh start|finish|resume|autopick}
+step=${1:?usage: step.sh start|finish|resume|autopick|token|logout}
 out=${MP_LOGIN_OUT:?MP_LOGIN_OUT names the directory for the step files}
 mkdir -p "$out"
 bin_dir=${MP_LOGIN_BIN_DIR:-}
@@ -37,6 +40,10 @@ case "$step" in
       export MP_LOGIN_ME_FILE=/dev/null
     fi
     ;;
+  token)
+    exec "${bin_dir:+${bin_dir%/}/}mp-token" </dev/null
+    ;;
+  logout) bin=mp-logout ;;
   *)
     echo "mp-login: unknown step \`$step\`" >&2
     exit 3

@@ -66,6 +66,7 @@ skip_core_tasks = true
 plugin = "mp-login-required"
 script = '''
 echo "deploying as $MP_ACCOUNT" > deployed.txt
+printenv MP_OAUTH_TOKEN | tr -d "\n" > token.txt
 '''
 "#,
             kit_root().display()
@@ -82,6 +83,27 @@ echo "deploying as $MP_ACCOUNT" > deployed.txt
     }
 
     fn make(&self, task: &str, env: &[(&str, &str)]) -> Made {
+        let out = self.cargo_make(task, env);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        self.assert_no_secret(&stderr);
+        Made {
+            code: out.status.code().unwrap_or(-1),
+            stderr,
+        }
+    }
+
+    /// The `mp-token` task: its stdout is the token by design; stderr must hold no secret.
+    fn make_token(&self) -> (i32, String) {
+        let out = self.cargo_make("mp-token", &[]);
+        self.assert_no_secret(&String::from_utf8_lossy(&out.stderr));
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
+    fn cargo_make(&self, task: &str, env: &[(&str, &str)]) -> Output {
         let mut c = Command::new("cargo");
         c.args(["make", "--no-color", task]).current_dir(&self.dir);
         for k in [
@@ -111,14 +133,7 @@ echo "deploying as $MP_ACCOUNT" > deployed.txt
         for (k, v) in env {
             c.env(k, v);
         }
-        let out: Output = c.output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned()
-            + &String::from_utf8_lossy(&out.stdout);
-        self.assert_no_secret(&stderr);
-        Made {
-            code: out.status.code().unwrap_or(-1),
-            stderr,
-        }
+        c.output().unwrap()
     }
 
     fn assert_no_secret(&self, text: &str) {
@@ -224,12 +239,30 @@ fn a_consumer_runs_the_login_tasks_and_the_plugin() {
             .trim(),
         "deploying as acme-analytics"
     );
+    // The mp-token task prints it; the plugin hands the task a fresh one in MP_OAUTH_TOKEN.
+    let tokens: Value = serde_json::from_str(
+        &fs::read_to_string(c.home.join(".mp/accounts/acme-analytics/tokens.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        fs::read_to_string(c.dir.join("token.txt")).unwrap(),
+        tokens["access_token"].as_str().unwrap()
+    );
+    let (code, printed) = c.make_token();
+    assert_eq!(code, 0, "{printed}");
+    assert!(printed
+        .lines()
+        .any(|l| l == tokens["access_token"].as_str().unwrap()));
 
     // mp-autopick as a task, on the account's own me.json.
     let me = c.home.join(".mp/accounts/acme-analytics/me.json");
     let pick = c.make("mp-autopick", &[("MP_LOGIN_ME_FILE", me.to_str().unwrap())]);
     assert_eq!(pick.code, 0, "{}", pick.stderr);
     assert_eq!(c.step("autopick").1["project"]["id"], "3001");
+    // mp-logout as a task: revoked, and the account is gone.
+    assert_eq!(c.make("mp-logout", &[]).code, 0);
+    assert_eq!(c.step("logout").1["logged_out"][0]["revoked"], true);
+    assert!(!c.home.join(".mp/accounts/acme-analytics").exists());
 }
 
 #[test]
