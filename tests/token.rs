@@ -160,10 +160,12 @@ fn status_lists_the_accounts_and_judges_the_selected_one() {
         (run.exit_code, &run.stdout["checked"]),
         (0, &serde_json::json!(true))
     );
-    // An account without tokens cannot produce one.
+    // An account without tokens cannot produce one; the failure still lists the accounts.
     fs::remove_file(env.accounts().join("second/tokens.json")).unwrap();
     let run = env.run("mp-login-status", &[], None);
     assert_eq!(run.exit_code, 2);
+    let listed = &run.stdout["error"]["details"]["accounts"];
+    assert_eq!(listed[1]["expires_at"], serde_json::Value::Null, "{listed}");
     let run = env.run("mp-login-status", &["--account", "acme-analytics"], None);
     assert_eq!(run.exit_code, 0);
 }

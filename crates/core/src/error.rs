@@ -142,7 +142,11 @@ pub enum Error {
     },
     /// No account to give a token for: none named, none active, or it holds no tokens.
     #[error("Not logged in: {reason}.")]
-    NotLoggedIn { reason: String },
+    NotLoggedIn {
+        reason: String,
+        /// `mp-login-status`'s list of the accounts, for its failure envelope.
+        accounts: Option<Value>,
+    },
     /// The refresh token was refused (`invalid_grant`): revoked, rotated out or expired.
     #[error("The refresh token was refused: {message}")]
     RefreshRevoked { message: String },
@@ -569,6 +573,10 @@ impl Error {
             Error::InflightRegionInvalid { path, region } => {
                 json!({ "path": path, "region": region })
             }
+            Error::NotLoggedIn {
+                accounts: Some(accounts),
+                ..
+            } => json!({ "accounts": accounts }),
             Error::IssuerMismatch { expected, got } => {
                 json!({ "expected_issuer": expected, "iss": got })
             }
@@ -613,7 +621,7 @@ impl Error {
             | Error::PasteError { .. }
             | Error::StateMismatch
             | Error::Config { .. }
-            | Error::NotLoggedIn { .. }
+            | Error::NotLoggedIn { accounts: None, .. }
             | Error::RefreshRevoked { .. }
             | Error::Internal { .. }
             | Error::Interrupted {

@@ -67,7 +67,10 @@ pub fn token(ctx: &Context, opts: &TokenOptions) -> Result<AccessToken> {
 }
 
 fn not_logged_in(reason: String) -> Error {
-    Error::NotLoggedIn { reason }
+    Error::NotLoggedIn {
+        reason,
+        accounts: None,
+    }
 }
 
 /// What refreshing needs from the account's `meta.json` (the kit's keys; the seed's and
@@ -182,10 +185,13 @@ pub fn status(ctx: &Context, account: Option<String>, check: bool) -> Result<Sta
         checked: None,
     };
     if !usable {
-        return Err(not_logged_in(match &selected {
-            Some(name) => format!("account `{name}` cannot produce a token"),
-            None => "no account is named and none is active".into(),
-        }));
+        return Err(Error::NotLoggedIn {
+            reason: match &selected {
+                Some(name) => format!("account `{name}` cannot produce a token"),
+                None => "no account is named and none is active".into(),
+            },
+            accounts: Some(serde_json::to_value(&status.accounts).expect("statuses serialize")),
+        });
     }
     if check {
         let opts = TokenOptions {
