@@ -46,16 +46,7 @@ pub fn token(ctx: &Context, opts: &TokenOptions) -> Result<AccessToken> {
     if !opts.force_refresh && tokens.expires_at > fresh_until {
         return Ok(tokens.access_token);
     }
-    let meta = read_meta(&dir);
-    let region = config
-        .account_region(&name)
-        .or(meta.region)
-        .unwrap_or(Region::Us);
-    let endpoints = Endpoints::new(region, meta.base_url.as_deref())?;
-    let client_id = match meta.client_id {
-        Some(id) => id,
-        None => cached_client_id(ctx, &endpoints)?,
-    };
+    let (endpoints, client_id) = account_client(ctx, &config, &name)?;
     let refresh_token = tokens.refresh_token.ok_or_else(|| {
         not_logged_in(format!(
             "account `{name}` has no refresh token and its token expires"
@@ -64,6 +55,28 @@ pub fn token(ctx: &Context, opts: &TokenOptions) -> Result<AccessToken> {
     let renewed: Tokens = oauth::refresh(ctx, &endpoints, &client_id, refresh_token)?;
     renewed.save(&dir.join("tokens.json"))?;
     Ok(renewed.access_token)
+}
+
+/// Where an account's tokens come from: the region of its config block (else `meta.json`,
+/// else us) and the base URL of `meta.json`.
+fn account_endpoints(config: &Config, name: &str, meta: &AccountMeta) -> Result<Endpoints> {
+    let region = config
+        .account_region(name)
+        .or(meta.region)
+        .unwrap_or(Region::Us);
+    Endpoints::new(region, meta.base_url.as_deref())
+}
+
+/// [`account_endpoints`] and the client the tokens belong to: the client id of `meta.json`,
+/// else of `S/oauth/client_<region>.json` (what mixpanel-headless refreshes with).
+fn account_client(ctx: &Context, config: &Config, name: &str) -> Result<(Endpoints, String)> {
+    let meta = read_meta(&ctx.paths.accounts().join(name));
+    let endpoints = account_endpoints(config, name, &meta)?;
+    let client_id = match meta.client_id {
+        Some(id) => id,
+        None => cached_client_id(ctx, &endpoints)?,
+    };
+    Ok((endpoints, client_id))
 }
 
 fn not_logged_in(reason: String) -> Error {
@@ -202,11 +215,7 @@ pub fn status(ctx: &Context, account: Option<String>, check: bool) -> Result<Sta
         let token = self::token(ctx, &opts)?;
         let name = opts.account.as_deref().unwrap_or_default();
         let meta = read_meta(&ctx.paths.accounts().join(name));
-        let region = config
-            .account_region(name)
-            .or(meta.region)
-            .unwrap_or(Region::Us);
-        let endpoints = Endpoints::new(region, meta.base_url.as_deref())?;
+        let endpoints = account_endpoints(&config, name, &meta)?;
         let me = crate::me::fetch(ctx, &endpoints, &token);
         match me {
             Ok(_) => status.checked = Some(true),
@@ -300,18 +309,9 @@ fn revoke_account(ctx: &Context, config: &Config, name: &str) -> std::result::Re
     let refresh = tokens
         .refresh_token
         .ok_or("the account has no refresh token")?;
-    let meta = read_meta(&dir);
-    let region = config
-        .account_region(name)
-        .or(meta.region)
-        .unwrap_or(Region::Us);
-    let endpoints = Endpoints::new(region, meta.base_url.as_deref()).map_err(|e| e.to_string())?;
+    let (endpoints, client_id) = account_client(ctx, config, name).map_err(|e| e.to_string())?;
     let endpoint = oauth::metadata(ctx, &endpoints)
         .and_then(|m| m.revocation_endpoint)
         .ok_or("the authorization server advertises no revocation_endpoint (RFC 8414)")?;
-    let client_id = match meta.client_id {
-        Some(id) => id,
-        None => cached_client_id(ctx, &endpoints).map_err(|e| e.to_string())?,
-    };
     oauth::revoke(ctx, &endpoint, &client_id, &refresh)
 }
