@@ -2,10 +2,9 @@
 
 use std::time::Instant;
 
-use wiremock::Request;
+use wiremock::{Request, ResponseTemplate};
 
-use crate::scenario;
-use crate::state::{json_response, oauth_error, Reply, State};
+use crate::state::{oauth_error, Reply, State};
 
 /// `/me` behind a bearer token this mock issued (RFC 6750 §3.1 errors).
 pub(crate) fn me(st: &mut State, req: &Request) -> Reply {
@@ -30,5 +29,10 @@ pub(crate) fn me(st: &mut State, req: &Request) -> Reply {
             r.insert_header("WWW-Authenticate", "Bearer error=\"invalid_token\""),
         );
     }
-    json_response(200, scenario::wrap(st.me.clone()))
+    Reply(
+        200,
+        ResponseTemplate::new(200)
+            .set_body_raw(st.me.clone(), "application/json")
+            .insert_header("Cache-Control", "no-store"),
+    )
 }

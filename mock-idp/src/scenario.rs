@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Map, Value};
+use serde::{Serialize, Serializer};
+use serde_json::{json, Value};
 
 use crate::faults::{Endpoint, Fault};
 
@@ -107,63 +108,154 @@ impl MeBuilder {
         self
     }
 
+    /// The unwrapped body as a JSON value (for tests that edit it).
     pub fn build(&self) -> Value {
-        let mut organizations = Map::new();
-        for (id, name) in &self.organizations {
-            organizations.insert(
-                id.to_string(),
-                json!({"id": id, "name": name, "role": "owner", "is_sso_enforced": false}),
-            );
+        serde_json::to_value(self).expect("a /me body serializes")
+    }
+
+    /// The body as the live API serves it, `{"status":"ok","results":…}`, written straight to
+    /// bytes: no value tree, so `large` at 50,000 projects is quick and small (issue 11).
+    pub fn wrapped_bytes(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Wrapped<'a> {
+            status: &'static str,
+            results: &'a MeBuilder,
         }
-        let mut projects = Map::new();
-        let mut workspaces = Map::new();
-        for p in &self.projects {
-            let mut project = json!({
-                "id": p.id,
-                "name": p.name,
-                "organization_id": p.organization_id,
-                "is_demo": p.is_demo,
-                "timezone": "US/Pacific",
-                "role": {"name": "Admin"},
-            });
-            if let Some(d) = &p.domain {
-                project["domain"] = json!(d);
-            }
-            if let Some(i) = &p.has_integrated {
-                project["has_integrated"] = i.clone();
-            }
-            projects.insert(p.id.to_string(), project);
-            let members: Vec<Value> = (0..self.members_per_workspace)
-                .map(|m| {
-                    json!({
-                        "id": p.id * 1000 + m as u64,
-                        "email": format!("member{m}.p{}@example.com", p.id),
-                        "name": format!("Member {m}"),
-                        "role": "analyst",
-                        "last_seen": "2026-11-01T00:00:00Z",
-                    })
-                })
-                .collect();
-            workspaces.insert(
-                (p.id * 10).to_string(),
-                json!({
-                    "id": p.id * 10,
-                    "project_id": p.id,
-                    "name": "All Project Data",
-                    "is_default": true,
-                    "member_list": members,
-                    "unified_member_list": members,
-                }),
-            );
-        }
-        json!({
-            "user_id": 4242,
-            "user_email": self.email,
-            "user_name": "Ada Lovelace",
-            "organizations": organizations,
-            "projects": projects,
-            "workspaces": workspaces,
+        serde_json::to_vec(&Wrapped {
+            status: "ok",
+            results: self,
         })
+        .expect("a /me body serializes")
+    }
+}
+
+/// The live API's shape, field by field and in its order.
+impl Serialize for MeBuilder {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Org<'a> {
+            id: u64,
+            name: &'a str,
+            role: &'static str,
+            is_sso_enforced: bool,
+        }
+        #[derive(Serialize)]
+        struct Role {
+            name: &'static str,
+        }
+        #[derive(Serialize)]
+        struct Project<'a> {
+            id: u64,
+            name: &'a str,
+            organization_id: u64,
+            is_demo: bool,
+            timezone: &'static str,
+            role: Role,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            domain: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            has_integrated: Option<&'a Value>,
+        }
+        #[derive(Serialize)]
+        struct Member {
+            id: u64,
+            email: String,
+            name: String,
+            role: &'static str,
+            last_seen: &'static str,
+        }
+        struct Members {
+            project: u64,
+            n: usize,
+        }
+        impl Serialize for Members {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq((0..self.n).map(|m| Member {
+                    id: self.project * 1000 + m as u64,
+                    email: format!("member{m}.p{}@example.com", self.project),
+                    name: format!("Member {m}"),
+                    role: "analyst",
+                    last_seen: "2026-11-01T00:00:00Z",
+                }))
+            }
+        }
+        #[derive(Serialize)]
+        struct Workspace {
+            id: u64,
+            project_id: u64,
+            name: &'static str,
+            is_default: bool,
+            member_list: Members,
+            unified_member_list: Members,
+        }
+        /// A JSON object from an iterator of entries, serialized as it goes.
+        struct Object<F>(F);
+        impl<F, I, K, V> Serialize for Object<F>
+        where
+            F: Fn() -> I,
+            I: Iterator<Item = (K, V)>,
+            K: Serialize,
+            V: Serialize,
+        {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map((self.0)())
+            }
+        }
+        #[derive(Serialize)]
+        struct Top<'a, O, P, W> {
+            user_id: u64,
+            user_email: &'a str,
+            user_name: &'static str,
+            organizations: O,
+            projects: P,
+            workspaces: W,
+        }
+        let n = self.members_per_workspace;
+        Top {
+            user_id: 4242,
+            user_email: &self.email,
+            user_name: "Ada Lovelace",
+            organizations: Object(|| {
+                self.organizations.iter().map(|(id, name)| {
+                    let org = Org {
+                        id: *id,
+                        name,
+                        role: "owner",
+                        is_sso_enforced: false,
+                    };
+                    (id.to_string(), org)
+                })
+            }),
+            projects: Object(|| {
+                self.projects.iter().map(|p| {
+                    let project = Project {
+                        id: p.id,
+                        name: &p.name,
+                        organization_id: p.organization_id,
+                        is_demo: p.is_demo,
+                        timezone: "US/Pacific",
+                        role: Role { name: "Admin" },
+                        domain: p.domain.as_deref(),
+                        has_integrated: p.has_integrated.as_ref(),
+                    };
+                    (p.id.to_string(), project)
+                })
+            }),
+            workspaces: Object(|| {
+                self.projects.iter().map(move |p| {
+                    let workspace = Workspace {
+                        id: p.id * 10,
+                        project_id: p.id,
+                        name: "All Project Data",
+                        is_default: true,
+                        member_list: Members { project: p.id, n },
+                        unified_member_list: Members { project: p.id, n },
+                    };
+                    ((p.id * 10).to_string(), workspace)
+                })
+            }),
+        }
+        .serialize(s)
     }
 }
 
@@ -258,8 +350,12 @@ impl Scenario {
 
     /// The unwrapped `/me` body.
     pub fn me_body(self) -> Value {
+        self.builder().build()
+    }
+
+    fn builder(self) -> MeBuilder {
         let b = MeBuilder::new();
-        let body = match self {
+        match self {
             Scenario::MultiOrg => multi_org(b),
             Scenario::DemosOnly => b
                 .organization(1001, "Acme Analytics")
@@ -281,8 +377,7 @@ impl Scenario {
             _ => b
                 .organization(1001, "Acme Analytics")
                 .project(ProjectSpec::new(3001, 1001, "Acme Production")),
-        };
-        body.build()
+        }
     }
 
     /// The scenario as the server applies it.
@@ -290,7 +385,7 @@ impl Scenario {
         let (fault, deny) = self.trouble();
         Applied {
             name: self.name(),
-            me: self.me_body(),
+            me: self.builder().wrapped_bytes(),
             fault,
             deny,
         }
@@ -314,8 +409,8 @@ impl std::str::FromStr for Scenario {
 #[derive(Debug, Clone)]
 pub(crate) struct Applied {
     pub(crate) name: &'static str,
-    /// The unwrapped `/me` body.
-    pub(crate) me: Value,
+    /// The `/me` answer, wrapped and serialized.
+    pub(crate) me: Vec<u8>,
     pub(crate) fault: Option<(Endpoint, Fault)>,
     pub(crate) deny: bool,
 }
@@ -384,5 +479,27 @@ pub fn unwrap(body: Value) -> Value {
             o.remove("results").expect("checked")
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bytes_served_are_the_body_built() {
+        for s in Scenario::ALL {
+            let s = match s {
+                Scenario::Large { .. } => Scenario::Large { projects: 300 },
+                other => other,
+            };
+            let served: Value = serde_json::from_slice(&s.applied().me).unwrap();
+            assert_eq!(served, wrap(s.me_body()), "{}", s.name());
+            // Document order as built: the first organization stays first.
+            let text = String::from_utf8(s.applied().me).unwrap();
+            if s == Scenario::MultiOrg {
+                assert!(text.find("\"1002\"").unwrap() < text.find("\"1001\"").unwrap());
+            }
+        }
     }
 }

@@ -103,7 +103,9 @@ pub(crate) struct State {
     pub(crate) used_refresh: HashMap<String, u64>,
     pub(crate) families: u64,
     pub(crate) scenario: String,
-    pub(crate) me: Value,
+    /// The `/me` answer, wrapped and serialized once per scenario (issue 11): a request copies
+    /// these bytes into wiremock's response (its templates own a `Vec<u8>`) and builds nothing.
+    pub(crate) me: Vec<u8>,
     pub(crate) faults: HashMap<Endpoint, Fault>,
     pub(crate) journal: VecDeque<JournalEntry>,
     pub(crate) seq: u64,
@@ -121,7 +123,7 @@ impl State {
             used_refresh: HashMap::new(),
             families: 0,
             scenario: "single".into(),
-            me: Scenario::Single.me_body(),
+            me: Scenario::Single.applied().me,
             faults: HashMap::new(),
             journal: VecDeque::new(),
             seq: 0,
@@ -138,7 +140,7 @@ impl State {
     }
 
     pub(crate) fn set_me(&mut self, body: Value) {
-        self.me = scenario::unwrap(body);
+        self.me = serialized(scenario::unwrap(body));
         self.scenario = "custom".into();
     }
 
@@ -251,6 +253,19 @@ impl State {
         self.codes.retain(|_, c| c.expires > now);
         self.access.retain(|_, a| a.expires > now);
     }
+}
+
+/// A bare `/me` body as the live API serves it: `{"status":"ok","results":…}`, serialized.
+fn serialized(bare: Value) -> Vec<u8> {
+    let bytes = serde_json::to_vec(&scenario::wrap(bare)).expect("a JSON value serializes");
+    // The value tree of a large body is hundreds of MB of small allocations, freed by now;
+    // glibc keeps them mapped unless asked to give them back.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap memory; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    bytes
 }
 
 /// Locks the shared state, surviving a poisoned lock.
