@@ -5,7 +5,7 @@
 mod common;
 
 use common::Env;
-use mock_idp::scenario::{wrap, MeBuilder, ProjectSpec};
+use mock_idp::scenario::{wrap, MeBuilder};
 use mock_idp::Scenario;
 use mp_login_core::autopick::{pick, Requested};
 use mp_login_core::me::MeBody;
@@ -20,35 +20,13 @@ fn autopick(env: &Env, body: &Value, args: &[&str]) -> common::Run {
 #[test]
 fn one_snapshot_per_method() {
     let env = Env::new();
-    let cases: Vec<(&str, Value, Vec<&str>)> = vec![
-        ("sole_survivor", Scenario::Single.me_body(), vec![]),
-        (
-            "sole_survivor_filtered",
-            MeBuilder::new()
-                .organization(1, "Solo")
-                .project(ProjectSpec::new(10, 1, "Real"))
-                .project(ProjectSpec::new(11, 1, "Demo").demo())
-                .build(),
-            vec![],
-        ),
-        (
-            "primary_org_lowest_id",
-            Scenario::MultiOrg.me_body(),
-            vec![],
-        ),
-        (
-            "fallback_with_unintegrated",
-            Scenario::UnintegratedOnly.me_body(),
-            vec![],
-        ),
-        ("fallback_with_demos", Scenario::DemosOnly.me_body(), vec![]),
-        (
-            "explicit",
-            Scenario::MultiOrg.me_body(),
-            vec!["--project", "3002"],
-        ),
-        ("no_projects", MeBuilder::new().build(), vec![]),
-    ];
+    let mut cases = common::auto_pick_cases();
+    cases.push((
+        "explicit",
+        Scenario::MultiOrg.me_body(),
+        vec!["--project", "3002"],
+    ));
+    cases.push(("no_projects", MeBuilder::new().build(), vec![]));
     for (method, body, args) in cases {
         // Wrapped like the real API and bare: the same pick.
         let run = autopick(&env, &wrap(body.clone()), &args);

@@ -6,7 +6,6 @@
 mod common;
 
 use common::Env;
-use mock_idp::scenario::{MeBuilder, ProjectSpec};
 use mock_idp::Scenario;
 use serde_json::Value;
 
@@ -65,31 +64,12 @@ fn auth_md_drives_the_kit_through_every_envelope_it_reads() {
     assert!(text(s, "inflight_path").ends_with("inflight.json"));
 
     // Finish: one login per method auth.md renders.
-    let filtered = MeBuilder::new()
-        .organization(1, "Solo")
-        .project(ProjectSpec::new(10, 1, "Real"))
-        .project(ProjectSpec::new(11, 1, "Demo").demo())
-        .build();
-    let cases: Vec<(&str, Value, Vec<&str>)> = vec![
-        ("sole_survivor", Scenario::Single.me_body(), vec![]),
-        ("sole_survivor_filtered", filtered, vec![]),
-        (
-            "primary_org_lowest_id",
-            Scenario::MultiOrg.me_body(),
-            vec![],
-        ),
-        (
-            "fallback_with_unintegrated",
-            Scenario::UnintegratedOnly.me_body(),
-            vec![],
-        ),
-        ("fallback_with_demos", Scenario::DemosOnly.me_body(), vec![]),
-        (
-            "explicit",
-            Scenario::MultiOrg.me_body(),
-            vec!["--project", "3102"],
-        ),
-    ];
+    let mut cases = common::auto_pick_cases();
+    cases.push((
+        "explicit",
+        Scenario::MultiOrg.me_body(),
+        vec!["--project", "3102"],
+    ));
     for (method, body, finish_args) in cases {
         let env = Env::new();
         env.idp.set_me(body);

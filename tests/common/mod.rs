@@ -517,3 +517,30 @@ pub fn mkfifo(path: &Path) {
         .unwrap();
     assert!(status.success());
 }
+
+/// A `/me` body per auto-pick method of the seed (`sole_survivor` … `fallback_with_demos`), for
+/// the tests that go through every method; each adds its own explicit case.
+pub fn auto_pick_cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
+    use mock_idp::scenario::{MeBuilder, ProjectSpec};
+    use mock_idp::Scenario;
+    let filtered = MeBuilder::new()
+        .organization(1, "Solo")
+        .project(ProjectSpec::new(10, 1, "Real"))
+        .project(ProjectSpec::new(11, 1, "Demo").demo())
+        .build();
+    vec![
+        ("sole_survivor", Scenario::Single.me_body(), vec![]),
+        ("sole_survivor_filtered", filtered, vec![]),
+        (
+            "primary_org_lowest_id",
+            Scenario::MultiOrg.me_body(),
+            vec![],
+        ),
+        (
+            "fallback_with_unintegrated",
+            Scenario::UnintegratedOnly.me_body(),
+            vec![],
+        ),
+        ("fallback_with_demos", Scenario::DemosOnly.me_body(), vec![]),
+    ]
+}

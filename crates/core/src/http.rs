@@ -249,6 +249,16 @@ impl Http {
     }
 }
 
+/// A call that got no usable answer, as the error of the step it belongs to: an answer over its
+/// cap stays `RESPONSE_TOO_LARGE`; anything else (connect, read, deadline) becomes
+/// `step(message)` (`OAUTH_REGISTRATION_ERROR`, `OAUTH_TOKEN_ERROR`, a `/me` `HTTP_ERROR`).
+pub fn as_step<T>(result: Result<T>, step: impl FnOnce(String) -> Error) -> Result<T> {
+    result.map_err(|e| match e {
+        e @ Error::ResponseTooLarge { .. } => e,
+        e => step(e.to_string()),
+    })
+}
+
 /// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); a date in the past is 0.
 fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();

@@ -240,17 +240,13 @@ fn typed<T: for<'de> Deserialize<'de> + Default>(
 pub fn fetch(ctx: &Context, endpoints: &Endpoints, token: &AccessToken) -> Result<Vec<u8>> {
     let (http, progress) = (&ctx.http, ctx.progress);
     let url = endpoints.me();
-    let reply = http
-        .send("fetching /me", url.as_str(), Call::Me, progress, |c| {
-            c.get(url.clone()).bearer_auth(token.secret())
-        })
-        .map_err(|e| match e {
-            e @ Error::ResponseTooLarge { .. } => e,
-            e => Error::MeFetch {
-                failure: MeFailure::Network,
-                message: e.to_string(),
-            },
-        })?;
+    let reply = http.send("fetching /me", url.as_str(), Call::Me, progress, |c| {
+        c.get(url.clone()).bearer_auth(token.secret())
+    });
+    let reply = crate::http::as_step(reply, |message| Error::MeFetch {
+        failure: MeFailure::Network,
+        message,
+    })?;
     if !reply.is_success() {
         let message = match reply.status {
             401 => "HTTP 401: the server did not accept the access token".to_string(),

@@ -12,7 +12,7 @@ use url::Url;
 use crate::clock;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::http::{Call, Reply};
+use crate::http::{as_step, Call, Reply};
 use crate::region::{Endpoints, Region};
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
 use crate::store;
@@ -100,18 +100,14 @@ pub fn register_or_reuse(
         "scope": DEFAULT_SCOPE,
     });
     let registration_error = |status, message| Error::RegistrationError { status, message };
-    let reply = http
-        .send(
-            "registering the OAuth client",
-            url.as_str(),
-            Call::Register,
-            progress,
-            |c| c.post(url.clone()).json(&body),
-        )
-        .map_err(|e| match e {
-            e @ Error::ResponseTooLarge { .. } => e,
-            e => registration_error(None, e.to_string()),
-        })?;
+    let sent = http.send(
+        "registering the OAuth client",
+        url.as_str(),
+        Call::Register,
+        progress,
+        |c| c.post(url.clone()).json(&body),
+    );
+    let reply = as_step(sent, |message| registration_error(None, message))?;
     if !reply.is_success() {
         return Err(registration_error(
             Some(reply.status),
@@ -315,7 +311,6 @@ pub struct CodeGrant<'a> {
 /// Exchanges the code (RFC 6749 §4.1.3) with the verifier (RFC 7636 §4.5). Not retried: a
 /// second attempt with the same code would fail with `invalid_grant` anyway.
 pub fn exchange(ctx: &Context, endpoints: &Endpoints, grant: CodeGrant) -> Result<Tokens> {
-    let (http, progress) = (&ctx.http, ctx.progress);
     let CodeGrant {
         client_id,
         redirect_uri,
@@ -330,30 +325,32 @@ pub fn exchange(ctx: &Context, endpoints: &Endpoints, grant: CodeGrant) -> Resul
         ("client_id", client_id),
         ("code_verifier", verifier.secret()),
     ];
-    let token_error = |status, oauth_error, message| Error::TokenError {
-        status,
-        oauth_error,
-        message,
-    };
-    let reply = http
-        .send(
-            "exchanging the code",
-            url.as_str(),
-            Call::Token,
-            progress,
-            |c| c.post(url.clone()).form(&form),
-        )
-        .map_err(|e| match e {
-            e @ Error::ResponseTooLarge { .. } => e,
-            e => token_error(None, None, e.to_string()),
-        })?;
+    let reply = post_token(ctx, &url, "exchanging the code", &form)?;
     drop(verifier);
     // The seed accepts 200 only (CONTRACT §9).
     if reply.status != 200 {
         let (oauth_error, message) = oauth_error(&reply);
-        return Err(token_error(Some(reply.status), oauth_error, message));
+        return Err(Error::TokenError {
+            status: Some(reply.status),
+            oauth_error,
+            message,
+        });
     }
     tokens_of(&reply, None)
+}
+
+/// A form POST to the token endpoint (never retried); no answer is `OAUTH_TOKEN_ERROR`.
+fn post_token(ctx: &Context, url: &url::Url, label: &str, form: &[(&str, &str)]) -> Result<Reply> {
+    let sent = ctx
+        .http
+        .send(label, url.as_str(), Call::Token, ctx.progress, |c| {
+            c.post(url.clone()).form(form)
+        });
+    as_step(sent, |message| Error::TokenError {
+        status: None,
+        oauth_error: None,
+        message,
+    })
 }
 
 /// A 200 token answer as tokens: `access_token`, `expires_in` (an integer, or a string of one)
@@ -408,23 +405,7 @@ pub fn refresh(
         ("refresh_token", refresh_token.secret()),
         ("client_id", client_id),
     ];
-    let reply = ctx
-        .http
-        .send(
-            "refreshing the token",
-            url.as_str(),
-            Call::Token,
-            ctx.progress,
-            |c| c.post(url.clone()).form(&form),
-        )
-        .map_err(|e| match e {
-            e @ Error::ResponseTooLarge { .. } => e,
-            e => Error::TokenError {
-                status: None,
-                oauth_error: None,
-                message: e.to_string(),
-            },
-        })?;
+    let reply = post_token(ctx, &url, "refreshing the token", &form)?;
     if reply.status != 200 {
         let (oauth_error, message) = oauth_error(&reply);
         return Err(match oauth_error.as_deref() {

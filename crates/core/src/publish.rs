@@ -12,7 +12,7 @@ use crate::clock;
 use crate::config::Config;
 use crate::context::Context;
 use crate::envelope::NextStep;
-use crate::error::{Error, IoContext, MeFailure, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::interrupt::{self, Phase};
 use crate::me::{self, MeBody};
 use crate::naming;
@@ -345,18 +345,17 @@ fn resolve(path: &Path) -> PathBuf {
     out
 }
 
-/// The placeholder's `me.json` while it is fresh (CONTRACT §5.2: within 600 s of `cached_at`,
+/// A placeholder's `me.json` while it is fresh (CONTRACT §5.2: within 600 s of `cached_at`,
 /// or without a numeric `cached_at`); `None` when absent, stale or unreadable.
-fn cached_me(dir: &Path) -> Option<Vec<u8>> {
-    let read = store::read_no_follow(&dir.join("me.json"), 1 << 30).ok()??;
-    let body = MeBody::parse(&read.bytes).ok()?;
+fn fresh_me(bytes: &[u8]) -> Option<MeBody<'_>> {
+    let body = MeBody::parse(bytes).ok()?;
     let now = clock::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs_f64();
     match body.cached_at() {
         Some(at) if now - at > me::PLACEHOLDER_CACHE_TTL.as_secs_f64() => None,
-        _ => Some(read.bytes),
+        _ => Some(body),
     }
 }
 
@@ -374,21 +373,22 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
 
     // Step 2: /me, unless a fresh copy is in the placeholder; a fetched body is kept there
     // for a later resume (failing to keep it is not fatal, as in the seed).
-    let (bytes, fetched) = match cached_me(&placeholder.dir) {
-        Some(bytes) => (bytes, false),
-        None => (me::fetch(ctx, &endpoints, &tokens.access_token)?, true),
-    };
-    let body = if fetched {
-        let body = me::parse_fetched(&bytes)?;
-        if let Err(e) = body.save(&placeholder.dir.join("me.json")) {
-            progress.note(&format!("could not keep /me in the placeholder: {e}"));
+    // Each body is parsed once: the kept copy (to learn whether it is fresh) or the answer.
+    let kept = store::read_no_follow(&placeholder.dir.join("me.json"), 1 << 30)
+        .ok()
+        .flatten()
+        .map(|read| read.bytes);
+    let fetched;
+    let body = match kept.as_deref().and_then(fresh_me) {
+        Some(body) => body,
+        None => {
+            fetched = me::fetch(ctx, &endpoints, &tokens.access_token)?;
+            let body = me::parse_fetched(&fetched)?;
+            if let Err(e) = body.save(&placeholder.dir.join("me.json")) {
+                progress.note(&format!("could not keep /me in the placeholder: {e}"));
+            }
+            body
         }
-        body
-    } else {
-        MeBody::parse(&bytes).map_err(|message| Error::MeFetch {
-            failure: MeFailure::Invalid,
-            message,
-        })?
     };
 
     // Step 3: the project, then the seed's region check of an explicit one.
