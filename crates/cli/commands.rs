@@ -1,6 +1,6 @@
 //! The flags of each binary and the call into core they make.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use mp_login_core::error::Error;
 use mp_login_core::http::Progress;
 use mp_login_core::inflight;
 use mp_login_core::login::{self, FinishOptions, RedirectInput, StartOptions};
-use mp_login_core::me::MeBody;
+use mp_login_core::me::{MeBody, ReadError};
 use mp_login_core::publish::TailOptions;
 use mp_login_core::region::Region;
 use mp_login_core::secret::AccessToken;
@@ -188,35 +188,30 @@ pub struct AutopickArgs {
 }
 
 pub fn autopick(args: AutopickArgs, _progress: &dyn Progress) -> Result<Outcome, Error> {
-    let limit = mp_login_core::http::Call::Me.max_bytes();
-    let bytes = match &args.me {
-        Some(path) => mp_login_core::store::read_user_file(path, limit).map_err(|e| {
-            Error::invalid_args(format!("cannot read --me `{}`: {e}", path.display()))
-        })?,
+    // Read as a stream (issue 11): memory holds the projects, not the body, so there is no cap.
+    let read = match &args.me {
+        Some(path) => {
+            let file = mp_login_core::store::open_user_file(path).map_err(|e| {
+                Error::invalid_args(format!("cannot read --me `{}`: {e}", path.display()))
+            })?;
+            MeBody::read(file, None)
+        }
         None if std::io::stdin().is_terminal() => {
             return Err(Error::invalid_args(
                 "no /me body given: pipe it on stdin or pass `--me FILE`",
             ))
         }
-        None => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .take(limit + 1)
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::invalid_args(format!("cannot read stdin: {e}")))?;
-            if buf.len() as u64 > limit {
-                return Err(Error::invalid_args(format!(
-                    "the /me body on stdin is larger than {limit} bytes"
-                )));
-            }
-            buf
-        }
+        None => MeBody::read(std::io::stdin().lock(), None),
     };
-    let body = MeBody::parse(&bytes).map_err(|m| {
-        Error::invalid_input(
+    let body = read.map_err(|e| match e {
+        ReadError::Io(e) => Error::invalid_args(match &args.me {
+            Some(path) => format!("cannot read --me `{}`: {e}", path.display()),
+            None => format!("cannot read stdin: {e}"),
+        }),
+        ReadError::Invalid(m) => Error::invalid_input(
             m,
             "pipe the JSON body of `GET /api/app/me` into `mp-autopick`, or pass `--me FILE`",
-        )
+        ),
     })?;
     let requested = args
         .project

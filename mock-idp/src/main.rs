@@ -1,7 +1,7 @@
 //! `mock-idp serve` and `mock-idp approve` (SPEC §11).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::net::TcpListener;
 use std::process::ExitCode;
 
@@ -45,6 +45,24 @@ enum Command {
         #[arg(long, default_value_t = mock_idp::JOURNAL_CAPACITY)]
         journal_capacity: usize,
     },
+    /// Write a scenario's /me answer (wrapped, as the server sends it) to stdout, as it is
+    /// generated: `mock-idp body --scenario large --large-projects 50000 --workspaces 10000
+    /// --members 30 > me.json` makes a busy account's body for benchmarks
+    Body {
+        /// The scenario whose body to write
+        #[arg(long, default_value = "single", value_parser = clap::builder::PossibleValuesParser::new(Scenario::names()))]
+        scenario: String,
+        /// Projects in the `large` scenario
+        #[arg(long, default_value_t = Scenario::DEFAULT_LARGE_PROJECTS)]
+        large_projects: usize,
+        /// Workspaces listed [default: one per project]
+        #[arg(long)]
+        workspaces: Option<usize>,
+        /// Members in each workspace's `member_list` and `unified_member_list` [default: the
+        /// scenario's]
+        #[arg(long)]
+        members: Option<usize>,
+    },
     /// The scripted user in the browser: follow the authorize URL, print the redirect URL.
     /// Reads the URL (or `mp-login-start`'s envelope) from stdin when URL is absent or `-`.
     Approve { url: Option<String> },
@@ -63,7 +81,35 @@ fn main() -> ExitCode {
             Some(scenario) => serve(&host, port, scenario, deny, journal_capacity),
             None => fail(&format!("unknown scenario `{scenario}`")),
         },
+        Command::Body {
+            scenario,
+            large_projects,
+            workspaces,
+            members,
+        } => match Scenario::named(&scenario, Some(large_projects)) {
+            Some(scenario) => body(scenario, workspaces, members),
+            None => fail(&format!("unknown scenario `{scenario}`")),
+        },
         Command::Approve { url } => approve(url),
+    }
+}
+
+fn body(scenario: Scenario, workspaces: Option<usize>, members: Option<usize>) -> ExitCode {
+    let mut builder = scenario.builder();
+    if let Some(n) = workspaces {
+        builder = builder.workspaces(n);
+    }
+    if let Some(n) = members {
+        builder = builder.members_per_workspace(n);
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match builder
+        .write_wrapped(&mut out)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("cannot write the body: {e}")),
     }
 }
 

@@ -69,6 +69,8 @@ pub struct MeBuilder {
     organizations: Vec<(u64, String)>,
     projects: Vec<ProjectSpec>,
     members_per_workspace: usize,
+    /// Workspaces listed; `None`: one per project.
+    workspaces: Option<usize>,
 }
 
 impl Default for MeBuilder {
@@ -78,6 +80,7 @@ impl Default for MeBuilder {
             organizations: Vec::new(),
             projects: Vec::new(),
             members_per_workspace: 3,
+            workspaces: None,
         }
     }
 }
@@ -108,6 +111,13 @@ impl MeBuilder {
         self
     }
 
+    /// How many workspaces `/me` lists, taking the projects in turn (default: one each). A
+    /// busy account's body is mostly these member lists.
+    pub fn workspaces(mut self, n: usize) -> Self {
+        self.workspaces = Some(n);
+        self
+    }
+
     /// The unwrapped body as a JSON value (for tests that edit it).
     pub fn build(&self) -> Value {
         serde_json::to_value(self).expect("a /me body serializes")
@@ -116,16 +126,25 @@ impl MeBuilder {
     /// The body as the live API serves it, `{"status":"ok","results":…}`, written straight to
     /// bytes: no value tree, so `large` at 50,000 projects is quick and small (issue 11).
     pub fn wrapped_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_wrapped(&mut out).expect("a /me body serializes");
+        out
+    }
+
+    /// The wrapped body written to `out` as it is serialized (`mock-idp body`).
+    pub fn write_wrapped(&self, out: impl std::io::Write) -> serde_json::Result<()> {
         #[derive(Serialize)]
         struct Wrapped<'a> {
             status: &'static str,
             results: &'a MeBuilder,
         }
-        serde_json::to_vec(&Wrapped {
-            status: "ok",
-            results: self,
-        })
-        .expect("a /me body serializes")
+        serde_json::to_writer(
+            out,
+            &Wrapped {
+                status: "ok",
+                results: self,
+            },
+        )
     }
 }
 
@@ -242,16 +261,21 @@ impl Serialize for MeBuilder {
                 })
             }),
             workspaces: Object(|| {
-                self.projects.iter().map(move |p| {
+                let count = self.workspaces.unwrap_or(self.projects.len());
+                let projects = self.projects.len().max(1);
+                (0..count).filter_map(move |i| {
+                    let p = self.projects.get(i % projects)?;
+                    // A project's first workspace is `id * 10`; more take higher ranges.
+                    let id = p.id * 10 + (i / projects) as u64 * 10_000_000_000;
                     let workspace = Workspace {
-                        id: p.id * 10,
+                        id,
                         project_id: p.id,
                         name: "All Project Data",
                         is_default: true,
                         member_list: Members { project: p.id, n },
                         unified_member_list: Members { project: p.id, n },
                     };
-                    ((p.id * 10).to_string(), workspace)
+                    Some((id.to_string(), workspace))
                 })
             }),
         }
@@ -353,7 +377,8 @@ impl Scenario {
         self.builder().build()
     }
 
-    fn builder(self) -> MeBuilder {
+    /// The scenario's `/me` body, to size or write out (`mock-idp body`).
+    pub fn builder(self) -> MeBuilder {
         let b = MeBuilder::new();
         match self {
             Scenario::MultiOrg => multi_org(b),

@@ -108,8 +108,8 @@ impl Funnel {
         };
         Pick {
             project: project.map(|p| PickedProject {
-                id: p.id.clone(),
-                name: p.name.clone(),
+                id: p.id.to_string(),
+                name: p.name.as_deref().map(str::to_string),
             }),
             project_pick: ProjectPick {
                 auto_picked: method != Method::Explicit,
@@ -146,7 +146,7 @@ pub fn pick(me: &Me, region: Region, requested: Option<&Requested>) -> Result<Pi
         let project = match req {
             Requested::Explicit(id) => me.project(id).ok_or_else(|| Error::ProjectNotFound {
                 project_id: id.clone(),
-                available: me.projects.iter().map(|p| p.id.clone()).collect(),
+                available: me.projects.iter().map(|p| p.id.to_string()).collect(),
             })?,
             Requested::Env(id) => me.project(id).ok_or_else(|| env_not_visible(me, id))?,
         };
@@ -186,7 +186,11 @@ pub fn pick(me: &Me, region: Region, requested: Option<&Requested>) -> Result<Pi
             .as_deref()
             .and_then(|id| me.organization(id))
             .and_then(|o| o.name.clone());
-        (p.organization_id.clone(), name, survivors)
+        (
+            p.organization_id.as_deref().map(str::to_string),
+            name,
+            survivors,
+        )
     };
     // Step 6: a lone region-compatible project, whatever its flags.
     if let [only] = compatible[..] {
@@ -213,19 +217,25 @@ pub fn pick(me: &Me, region: Region, requested: Option<&Requested>) -> Result<Pi
 /// projects in `pool` (tie: numerically lowest organization id), then its numerically lowest
 /// project id. Returns the project and its organization's count in the pool.
 fn primary_org_lowest_id<'a>(pool: &[&'a Project]) -> (&'a Project, usize) {
-    let org_key = |p: &Project| p.organization_id.clone();
-    fn order(o: &Option<String>) -> (u8, i128, &str) {
+    let org_key = |p: &'a Project| p.organization_id.as_deref();
+    fn order<'s>(o: &Option<&'s str>) -> (u8, i128, &'s str) {
         match o {
             Some(id) => id_order(id),
             None => (2, 0, ""),
         }
     }
-    let mut counts: Vec<(Option<String>, usize)> = Vec::new();
+    // Counted in first-seen order (a tie of equal keys keeps the first), found by hash: a
+    // busy account has tens of thousands of projects over a thousand organizations.
+    let mut counts: Vec<(Option<&str>, usize)> = Vec::new();
+    let mut slot: std::collections::HashMap<Option<&str>, usize> = Default::default();
     for p in pool {
         let org = org_key(p);
-        match counts.iter_mut().find(|(o, _)| *o == org) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((org, 1)),
+        match slot.get(&org) {
+            Some(&i) => counts[i].1 += 1,
+            None => {
+                slot.insert(org, counts.len());
+                counts.push((org, 1));
+            }
         }
     }
     let (org, survivors) = counts
@@ -274,13 +284,14 @@ fn region_switch(me: &Me, region: Region) -> Error {
         .projects
         .iter()
         .map(|p| CrossRegionProject {
-            id: p.id.clone(),
-            name: p.name.clone(),
+            id: p.id.to_string(),
+            name: p.name.as_deref().map(str::to_string),
             domain: p
                 .domain
-                .clone()
+                .as_deref()
                 .filter(|d| !d.is_empty())
-                .unwrap_or_else(|| "(no domain)".into()),
+                .unwrap_or("(no domain)")
+                .to_string(),
         })
         .collect();
     let mut per_region: std::collections::BTreeMap<&str, usize> = Default::default();

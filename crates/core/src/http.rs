@@ -87,6 +87,14 @@ pub trait Progress: Sync {
     fn note(&self, message: &str);
 }
 
+/// What a streamed call gave: a success read by the caller's reader, or another status with
+/// its body.
+#[derive(Debug)]
+pub enum Streamed<T> {
+    Read(T),
+    Failed(Reply),
+}
+
 /// What came back: the status and the whole body (within its cap).
 #[derive(Debug)]
 pub struct Reply {
@@ -133,6 +141,37 @@ impl Http {
         progress: &dyn Progress,
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Reply> {
+        let read = |status, body: &mut dyn Read| {
+            let mut bytes = Vec::new();
+            body.read_to_end(&mut bytes)
+                .map(|_| Reply {
+                    status,
+                    body: bytes,
+                })
+                .map_err(|e| Error::NetworkError {
+                    url: url.to_string(),
+                    message: format!("reading the answer failed: {e}"),
+                })
+        };
+        Ok(
+            match self.send_streaming(label, url, call, progress, build, read)? {
+                Streamed::Read(reply) | Streamed::Failed(reply) => reply,
+            },
+        )
+    }
+
+    /// Like [`Self::send`], but a successful answer's body is handed to `read` as it arrives
+    /// (with its status, within the call's cap and deadline) instead of being collected. A connection dropped
+    /// in the middle is retried from the start, so `read` may be called more than once.
+    pub fn send_streaming<T>(
+        &self,
+        label: &str,
+        url: &str,
+        call: Call,
+        progress: &dyn Progress,
+        build: impl Fn(&Client) -> RequestBuilder,
+        mut read: impl FnMut(u16, &mut dyn Read) -> Result<T>,
+    ) -> Result<Streamed<T>> {
         let attempts = if call.retried() {
             self.config.retries + 1
         } else {
@@ -141,29 +180,30 @@ impl Http {
         let mut attempt = 1;
         loop {
             let backoff = Duration::from_secs(1 << (attempt - 1));
-            let (reply, retry_after) =
-                match with_progress(label, progress, || self.once(url, call, &build)) {
-                    Ok(answer) => answer,
-                    // A connection dropped mid-call is retried like a 5xx; refused connections and
-                    // timeouts are not (they would only multiply the wait).
-                    Err(Failure {
-                        error,
-                        dropped: true,
-                    }) if attempt < attempts => {
-                        progress.note(&format!(
-                            "{label}: {error}; retrying in {} s (attempt {} of {attempts})",
-                            backoff.as_secs(),
-                            attempt + 1
-                        ));
-                        std::thread::sleep(backoff);
-                        attempt += 1;
-                        continue;
-                    }
-                    Err(f) => return Err(f.error),
-                };
+            let answer = with_progress(label, progress, || self.once(url, call, &build, &mut read));
+            let (reply, retry_after) = match answer {
+                Ok(Answer::Read(t)) => return Ok(Streamed::Read(t)),
+                Ok(Answer::Status(reply, retry_after)) => (reply, retry_after),
+                // A connection dropped mid-call is retried like a 5xx; refused connections and
+                // timeouts are not (they would only multiply the wait).
+                Err(Failure {
+                    error,
+                    dropped: true,
+                }) if attempt < attempts => {
+                    progress.note(&format!(
+                        "{label}: {error}; retrying in {} s (attempt {} of {attempts})",
+                        backoff.as_secs(),
+                        attempt + 1
+                    ));
+                    std::thread::sleep(backoff);
+                    attempt += 1;
+                    continue;
+                }
+                Err(f) => return Err(f.error),
+            };
             let retryable = reply.status == 429 || (500..600).contains(&reply.status);
             if !retryable || attempt >= attempts {
-                return Ok(reply);
+                return Ok(Streamed::Failed(reply));
             }
             let wait = retry_after.unwrap_or(backoff);
             if wait > self.config.max_retry_wait {
@@ -173,7 +213,7 @@ impl Http {
                     wait.as_secs(),
                     self.config.max_retry_wait.as_secs()
                 ));
-                return Ok(reply);
+                return Ok(Streamed::Failed(reply));
             }
             progress.note(&format!(
                 "{label}: the server answered {}; retrying in {} s (attempt {} of {attempts})",
@@ -186,16 +226,15 @@ impl Http {
         }
     }
 
-    fn once(
+    fn once<T>(
         &self,
         url: &str,
         call: Call,
         build: &impl Fn(&Client) -> RequestBuilder,
-    ) -> Result<(Reply, Option<Duration>), Failure> {
+        read: &mut impl FnMut(u16, &mut dyn Read) -> Result<T>,
+    ) -> Result<Answer<T>, Failure> {
         let started = Instant::now();
-        let deadline = self.config.deadline.unwrap_or(call.deadline());
-        let limit = self.config.max_body.unwrap_or(call.max_bytes());
-        let mut resp = build(&self.client).send().map_err(|e| Failure {
+        let resp = build(&self.client).send().map_err(|e| Failure {
             dropped: !e.is_connect() && !e.is_timeout(),
             error: network_error(url, e),
         })?;
@@ -205,57 +244,119 @@ impl Http {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        // The body is read in chunks so that a server trickling bytes meets the deadline and
-        // an endless one meets the cap; neither is retried.
-        let stop = |error| Failure {
-            error,
-            dropped: false,
+        let mut body = Capped {
+            inner: resp,
+            url,
+            started,
+            deadline: self.config.deadline.unwrap_or(call.deadline()),
+            limit: self.config.max_body.unwrap_or(call.max_bytes()),
+            read: 0,
+            failure: None,
         };
-        let mut body = Vec::new();
-        let mut chunk = vec![0u8; 64 * 1024];
-        loop {
-            if started.elapsed() > deadline {
-                return Err(stop(Error::NetworkError {
-                    url: url.to_string(),
-                    message: format!(
-                        "no complete answer within the {} s deadline",
-                        deadline.as_secs_f64()
-                    ),
-                }));
-            }
-            let n = match resp.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(Failure {
-                        dropped: e.kind() != std::io::ErrorKind::TimedOut,
-                        error: Error::NetworkError {
-                            url: url.to_string(),
-                            message: format!("reading the answer failed: {e}"),
+        let success = (200..300).contains(&status);
+        let result = if success {
+            read(status, &mut body).map(Answer::Read)
+        } else {
+            let mut bytes = Vec::new();
+            body.read_to_end(&mut bytes)
+                .map(|_| {
+                    Answer::Status(
+                        Reply {
+                            status,
+                            body: bytes,
                         },
-                    })
-                }
-            };
-            if (body.len() + n) as u64 > limit {
-                return Err(stop(Error::ResponseTooLarge {
+                        retry_after,
+                    )
+                })
+                .map_err(|e| Error::NetworkError {
                     url: url.to_string(),
-                    limit,
-                }));
-            }
-            body.extend_from_slice(&chunk[..n]);
+                    message: format!("reading the answer failed: {e}"),
+                })
+        };
+        // The connection's own failure (cap, deadline, a dropped or stalled read) is the
+        // reason, whatever the reader made of it.
+        match (result, body.failure) {
+            (_, Some(failure)) => Err(failure),
+            (Ok(answer), None) => Ok(answer),
+            (Err(error), None) => Err(Failure {
+                error,
+                dropped: false,
+            }),
         }
-        Ok((Reply { status, body }, retry_after))
     }
 }
 
-/// A call that got no usable answer, as the error of the step it belongs to: an answer over its
-/// cap stays `RESPONSE_TOO_LARGE`; anything else (connect, read, deadline) becomes
-/// `step(message)` (`OAUTH_REGISTRATION_ERROR`, `OAUTH_TOKEN_ERROR`, a `/me` `HTTP_ERROR`).
+enum Answer<T> {
+    Read(T),
+    Status(Reply, Option<Duration>),
+}
+
+/// An answer's body as a reader that meets the call's cap and deadline: a server trickling
+/// bytes meets the deadline and an endless one the cap; neither is retried. The failure is
+/// kept for the HTTP layer, the reader only sees an I/O error.
+struct Capped<'a> {
+    inner: reqwest::blocking::Response,
+    url: &'a str,
+    started: Instant,
+    deadline: Duration,
+    limit: u64,
+    read: u64,
+    failure: Option<Failure>,
+}
+
+impl Read for Capped<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let stop = |this: &mut Self, error, dropped| {
+            this.failure = Some(Failure { error, dropped });
+            Err(std::io::Error::other("the answer was cut off"))
+        };
+        if self.failure.is_some() {
+            return Err(std::io::Error::other("the answer was cut off"));
+        }
+        if self.started.elapsed() > self.deadline {
+            let error = Error::NetworkError {
+                url: self.url.to_string(),
+                message: format!(
+                    "no complete answer within the {} s deadline",
+                    self.deadline.as_secs_f64()
+                ),
+            };
+            return stop(self, error, false);
+        }
+        let n = loop {
+            match self.inner.read(buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let dropped = e.kind() != std::io::ErrorKind::TimedOut;
+                    let error = Error::NetworkError {
+                        url: self.url.to_string(),
+                        message: format!("reading the answer failed: {e}"),
+                    };
+                    return stop(self, error, dropped);
+                }
+            }
+        };
+        self.read += n as u64;
+        if self.read > self.limit {
+            let error = Error::ResponseTooLarge {
+                url: self.url.to_string(),
+                limit: self.limit,
+            };
+            return stop(self, error, false);
+        }
+        Ok(n)
+    }
+}
+
+/// A call that got no usable answer, as the error of the step it belongs to: a network failure
+/// (connect, read, deadline) becomes `step(message)` (`OAUTH_REGISTRATION_ERROR`,
+/// `OAUTH_TOKEN_ERROR`, a `/me` `HTTP_ERROR`); an answer over its cap stays
+/// `RESPONSE_TOO_LARGE`, and a streamed body's reader keeps its own error.
 pub fn as_step<T>(result: Result<T>, step: impl FnOnce(String) -> Error) -> Result<T> {
     result.map_err(|e| match e {
-        e @ Error::ResponseTooLarge { .. } => e,
-        e => step(e.to_string()),
+        e @ Error::NetworkError { .. } => step(e.to_string()),
+        e => e,
     })
 }
 

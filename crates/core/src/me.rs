@@ -1,26 +1,29 @@
-//! The `/me` body (SPEC §7 step 2, §8): parsed without building what the pick does not need.
+//! The `/me` body (SPEC §7 step 2, §8), read as a stream (issue 11).
 //!
-//! Busy accounts' bodies are tens of MB, mostly the workspaces' member lists. The top level is
-//! read as borrowed raw JSON slices; only `organizations` and `projects` are typed (unknown
-//! fields skipped), and each workspace keeps its raw fields minus `member_list` /
-//! `unified_member_list`, which are scanned but never built.
+//! Busy accounts' bodies are tens or hundreds of MB, mostly the workspaces' member lists. The
+//! body passes once through [`crate::json`]'s window: `organizations` and `projects` are read
+//! into [`Me`], the member lists are validated and skipped, and when asked, `me.json` (the
+//! unwrapped body without member lists, plus `cached_at`) is written as the bytes go by. What
+//! stays in memory is what the pick needs, whatever the body's size.
 //!
 //! Organizations and projects keep their **document order**: the seed's account name comes
 //! from the first organization in `/me` order and its `cross_region_projects` list follows it
 //! (CONTRACT §2.3, §7). A key that appears twice keeps its first place and its last value, as
 //! Python's `json.loads` does.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use crate::clock;
 use crate::context::Context;
-use crate::error::{Error, MeFailure, Result};
-use crate::http::Call;
-use crate::me_raw::{Ordered, RawOrganization, RawProject, Top, Workspaces};
+use crate::error::{Error, IoContext, MeFailure, Result};
+use crate::http::{Call, Streamed};
+use crate::json::{JsonError, Kind, Reader};
 use crate::region::{Endpoints, Region};
 use crate::secret::AccessToken;
 use crate::store;
@@ -45,15 +48,17 @@ pub struct Organization {
     pub name: Option<String>,
 }
 
+/// A project, compact: a busy account has tens of thousands. Organization ids and domains are
+/// shared between the projects that have the same one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Project {
     /// The key of `projects`.
-    pub id: String,
-    pub name: Option<String>,
+    pub id: Box<str>,
+    pub name: Option<Box<str>>,
     /// Canonical: an integer id (number or numeric string) as its decimal digits, like the
     /// seed's `str(int(organization_id))`.
-    pub organization_id: Option<String>,
-    pub domain: Option<String>,
+    pub organization_id: Option<Arc<str>>,
+    pub domain: Option<Arc<str>>,
     /// `is_demo` by JSON truthiness, as the seed's `bool(...)` (CONTRACT §10.3).
     pub is_demo: bool,
     /// `has_integrated` is exactly `true` (CONTRACT §10.3: `1`, `"true"`, null and absent are not).
@@ -78,7 +83,7 @@ impl Me {
     }
 
     pub fn project(&self, id: &str) -> Option<&Project> {
-        self.projects.iter().find(|p| p.id == id)
+        self.projects.iter().find(|p| &*p.id == id)
     }
 }
 
@@ -90,184 +95,700 @@ pub fn id_order(id: &str) -> (u8, i128, &str) {
     }
 }
 
-/// A `/me` body as borrowed raw fields: the parsed view plus what `me.json` keeps.
-pub struct MeBody<'a> {
-    fields: Vec<(String, &'a RawValue)>,
-    workspaces: Option<Workspaces<'a>>,
+/// A `/me` body, read: the view the pick needs and what the checks of a fetched body need.
+#[derive(Debug)]
+pub struct MeBody {
+    pub me: Me,
     /// The top-level `status`, when the body was wrapped (`{"status":"ok","results":…}`).
     status: Option<String>,
     /// Whether the body has `results` or `projects` at all.
     recognizable: bool,
-    pub me: Me,
+    /// `cached_at` (Unix seconds) of a `me.json` the kit or the seed wrote.
+    cached_at: Option<f64>,
 }
 
-impl<'a> MeBody<'a> {
-    /// Parses a `/me` body, wrapped in `{"status":"ok","results":{…}}` or bare. The error is a
-    /// sentence without any of the body's values.
-    pub fn parse(bytes: &'a [u8]) -> std::result::Result<MeBody<'a>, String> {
-        let top: Top<'a> = serde_json::from_slice(bytes).map_err(|e| {
-            let what = match e.classify() {
-                serde_json::error::Category::Data => "not a JSON object of the expected shape",
-                _ => "not JSON",
-            };
-            format!(
-                "the /me answer is {what} ({})",
-                crate::error::json_error_without_values(&e)
-            )
-        })?;
-        let status = field(&top.fields.0, "status")
-            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
-        let has_results = top.has_results;
-        let Top {
-            fields, workspaces, ..
-        } = match top.results {
-            Some(results) => *results,
-            None => top,
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The input failed (a file, stdin, the connection).
+    Io(io::Error),
+    /// Not a `/me` body: a sentence without any of the body's values.
+    Invalid(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl MeBody {
+    /// Parses a whole `/me` body held in memory (tests, small bodies).
+    pub fn parse(bytes: &[u8]) -> std::result::Result<MeBody, String> {
+        MeBody::read(bytes, None).map_err(|e| e.to_string())
+    }
+
+    /// Reads a `/me` body, wrapped in `{"status":"ok","results":{…}}` or bare, from `input` in
+    /// one pass; with `out`, writes `me.json` as it goes (commit it with [`MeJson::commit`]).
+    pub fn read(
+        input: impl Read,
+        out: Option<&mut MeJson>,
+    ) -> std::result::Result<MeBody, ReadError> {
+        let mut walk = Walk {
+            r: Reader::new(input, out),
+            key: Vec::new(),
+            text: Vec::new(),
+            shared: HashMap::new(),
         };
-        let fields = fields.0;
-        let recognizable = has_results || field(&fields, "projects").is_some();
-        let organizations: Ordered<RawOrganization> = typed(&fields, "organizations")?;
-        let projects: Ordered<RawProject> = typed(&fields, "projects")?;
-        let user_email = field(&fields, "user_email")
-            .and_then(|raw| serde_json::from_str::<Option<String>>(raw.get()).ok())
-            .flatten();
-        Ok(MeBody {
-            me: Me {
-                user_email,
-                organizations: organizations
-                    .0
-                    .into_iter()
-                    .map(|(id, o)| Organization { id, name: o.name })
-                    .collect(),
-                projects: projects
-                    .0
-                    .into_iter()
-                    .map(|(id, p)| Project {
-                        id,
-                        name: p.name,
-                        organization_id: p.organization_id,
-                        domain: p.domain,
-                        is_demo: p.is_demo.0,
-                        has_integrated: p.has_integrated.0,
-                    })
-                    .collect(),
-            },
-            fields,
-            workspaces,
-            status,
-            recognizable,
+        let result = walk.body();
+        let (out, write_error) = walk.r.into_out();
+        if let (Some(out), Some(e)) = (out, write_error) {
+            out.failed.get_or_insert(e);
+        }
+        result.map_err(|e| match e {
+            JsonError::Io(e) => ReadError::Io(e),
+            JsonError::Syntax(m) => ReadError::Invalid(format!("the /me answer is not JSON ({m})")),
+            JsonError::Shape(m) => ReadError::Invalid(m),
         })
     }
 
-    /// `cached_at` (Unix seconds) of a `me.json` the kit or the seed wrote.
     pub fn cached_at(&self) -> Option<f64> {
-        field(&self.fields, "cached_at").and_then(|raw| raw.get().parse::<f64>().ok())
+        self.cached_at
+    }
+}
+
+/// One level of the body (the top, or `results`): what it says, as last said.
+#[derive(Default)]
+struct Level {
+    user_email: Option<String>,
+    organizations: Vec<Organization>,
+    projects: Vec<Project>,
+    has_projects: bool,
+    status: Option<String>,
+    cached_at: Option<f64>,
+}
+
+struct Walk<'o, R> {
+    r: Reader<R, &'o mut MeJson>,
+    key: Vec<u8>,
+    text: Vec<u8>,
+    /// Organization ids and domains, shared between projects.
+    shared: HashMap<Box<str>, Arc<str>>,
+}
+
+const MEMBER_LISTS: [&[u8]; 2] = [b"member_list", b"unified_member_list"];
+
+/// Where the expected-shape errors of a part of the body point.
+#[derive(Clone, Copy)]
+enum Within {
+    Body,
+    Field(&'static str),
+}
+
+impl<R: Read> Walk<'_, R> {
+    fn shape(&self, within: Within, what: String) -> JsonError {
+        let at = self.r.at(&what);
+        JsonError::Shape(match within {
+            Within::Body => {
+                format!("the /me answer is not a JSON object of the expected shape ({at})")
+            }
+            Within::Field(key) => {
+                format!("the /me answer's `{key}` do not have the expected shape ({at})")
+            }
+        })
     }
 
-    /// Writes `me.json`: the unwrapped body without member lists, plus `cached_at` (Unix s).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        #[derive(Serialize)]
-        #[serde(untagged)]
-        enum Field<'b, 'a> {
-            Raw(&'a RawValue),
-            Workspace(#[serde(serialize_with = "entries")] &'b [(String, &'a RawValue)]),
-            Workspaces(#[serde(serialize_with = "workspaces")] &'b Workspaces<'a>),
-            CachedAt(f64),
+    fn expect(&mut self, want: Kind, within: Within, expected: &str) -> crate::json::Result<()> {
+        match self.r.kind()? {
+            kind if kind == want => Ok(()),
+            kind => Err(self.wrong(kind, within, expected)),
         }
-        fn entries<S: serde::Serializer>(
-            v: &&[(String, &RawValue)],
-            s: S,
-        ) -> std::result::Result<S::Ok, S::Error> {
-            s.collect_map(v.iter().map(|(k, raw)| (k, raw)))
+    }
+
+    /// A value of the wrong kind. As in serde_json, a value that is not even JSON is
+    /// reported as such.
+    fn wrong(&mut self, kind: Kind, within: Within, expected: &str) -> JsonError {
+        if let Err(e) = self.r.skip_value() {
+            return e;
         }
-        fn workspaces<S: serde::Serializer>(
-            v: &&Workspaces,
-            s: S,
-        ) -> std::result::Result<S::Ok, S::Error> {
-            s.collect_map(v.iter().map(|(k, w)| (k, Field::Workspace(w.as_slice()))))
-        }
-        struct Out<'b, 'a>(Vec<(&'b str, Field<'b, 'a>)>);
-        impl Serialize for Out<'_, '_> {
-            fn serialize<S: serde::Serializer>(
-                &self,
-                s: S,
-            ) -> std::result::Result<S::Ok, S::Error> {
-                s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+        self.shape(
+            within,
+            format!("invalid type: {}, expected {expected}", kind.name()),
+        )
+    }
+
+    /// The whole body: the top level, and `results` read as the body when it is an object.
+    /// Each level's fields go to their own part of `me.json`; the one that is the body is
+    /// kept.
+    fn body(&mut self) -> crate::json::Result<MeBody> {
+        self.expect(Kind::Object, Within::Body, "a JSON object")?;
+        self.r.begin_object()?;
+        self.r.emit(b"{");
+        let (mut top, mut top_written) = (Level::default(), false);
+        let mut results: Option<(Level, bool)> = None;
+        let (mut has_results, mut first) = (false, true);
+        while self.r.next_key(&mut first, &mut self.key)? {
+            if self.key != b"results" {
+                self.field(&mut top, &mut top_written, false)?;
+                continue;
             }
+            has_results = true;
+            results = None;
+            if self.r.kind()? != Kind::Object {
+                self.r.skip_value()?;
+                continue;
+            }
+            self.r.begin_object()?;
+            if let Some(out) = self.r.out_mut() {
+                out.restart_results();
+            }
+            self.r.emit(b"{");
+            let (mut level, mut written, mut first) = (Level::default(), false, true);
+            while self.r.next_key(&mut first, &mut self.key)? {
+                self.field(&mut level, &mut written, true)?;
+            }
+            self.switch(Part::Top);
+            results = Some((level, written));
         }
-        let mut out: Vec<(&str, Field)> = self
-            .fields
-            .iter()
-            .filter(|(k, _)| k != "cached_at")
-            .map(|(k, v)| (k.as_str(), Field::Raw(v)))
-            .collect();
-        if let Some(ws) = &self.workspaces {
-            out.push(("workspaces", Field::Workspaces(ws)));
+        self.r.finish()?;
+        let status = top.status.take();
+        let (level, part, written) = match results {
+            Some((level, written)) => (level, Part::Results, written),
+            None => (top, Part::Top, top_written),
+        };
+        if let Some(out) = self.r.out_mut() {
+            out.chosen = part;
         }
+        self.switch(part);
+        self.r.emit(if written { b"," } else { b"" });
         let now = clock::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs_f64();
-        out.push(("cached_at", Field::CachedAt(now)));
-        let bytes = serde_json::to_vec(&Out(out)).expect("raw JSON re-serializes");
-        store::write_atomic(path, &bytes)
+        let cached = format!(
+            "\"cached_at\":{}}}",
+            serde_json::to_string(&now).expect("a float")
+        );
+        self.r.emit(cached.as_bytes());
+        Ok(MeBody {
+            recognizable: has_results || level.has_projects,
+            status,
+            cached_at: level.cached_at,
+            me: Me {
+                user_email: level.user_email,
+                organizations: dedup(level.organizations, |o| &o.id),
+                projects: dedup(level.projects, |p| p.id.as_ref()),
+            },
+        })
+    }
+
+    fn switch(&mut self, part: Part) {
+        if let Some(out) = self.r.out_mut() {
+            out.switch(part);
+        }
+    }
+
+    /// `"key":` in `me.json`, after a comma unless it is the level's first.
+    fn entry(&mut self, written: &mut bool) {
+        if !self.r.has_out() {
+            return;
+        }
+        if std::mem::replace(written, true) {
+            self.r.emit(b",");
+        }
+        let key = serde_json::to_vec(&String::from_utf8_lossy(&self.key)).expect("a string");
+        self.r.emit(&key);
+        self.r.emit(b":");
+    }
+
+    /// One field of a level, whose key was just read. `inner`: the level is `results`.
+    fn field(
+        &mut self,
+        level: &mut Level,
+        written: &mut bool,
+        inner: bool,
+    ) -> crate::json::Result<()> {
+        match self.key.as_slice() {
+            // Not kept: `cached_at` is written anew, a `results` inside `results` is dropped.
+            b"cached_at" => {
+                level.cached_at = None;
+                if self.r.kind()? == Kind::Number {
+                    self.r.read_number(&mut self.text)?;
+                    level.cached_at = std::str::from_utf8(&self.text)
+                        .ok()
+                        .and_then(|t| t.parse().ok());
+                } else {
+                    self.r.skip_value()?;
+                }
+                return Ok(());
+            }
+            b"results" if inner => return self.r.skip_value(),
+            b"workspaces" => {
+                // `null` is no workspaces (and none in me.json).
+                if self.r.kind()? == Kind::Null {
+                    return self.r.skip_value();
+                }
+                self.entry(written);
+                return self.workspaces();
+            }
+            _ => {}
+        }
+        self.entry(written);
+        self.r.tee_begin();
+        let key = std::mem::take(&mut self.key);
+        let result = match key.as_slice() {
+            b"organizations" => self.organizations().map(|o| level.organizations = o),
+            b"projects" => {
+                level.has_projects = true;
+                self.projects().map(|p| level.projects = p)
+            }
+            b"user_email" => self.lenient_string().map(|s| level.user_email = s),
+            b"status" => self.lenient_string().map(|s| level.status = s),
+            _ => self.r.skip_value(),
+        };
+        self.key = key;
+        self.r.tee_end();
+        result
+    }
+
+    /// A string, or `None` for anything else (skipped).
+    fn lenient_string(&mut self) -> crate::json::Result<Option<String>> {
+        if self.r.kind()? != Kind::String {
+            self.r.skip_value()?;
+            return Ok(None);
+        }
+        self.r.read_string(&mut self.text)?;
+        Ok(Some(String::from_utf8_lossy(&self.text).into_owned()))
+    }
+
+    /// A string or null; anything else is not the expected shape.
+    fn optional_string(&mut self, within: Within) -> crate::json::Result<Option<String>> {
+        match self.r.kind()? {
+            Kind::Null => self.r.skip_value().map(|()| None),
+            Kind::String => {
+                self.r.read_string(&mut self.text)?;
+                Ok(Some(String::from_utf8_lossy(&self.text).into_owned()))
+            }
+            kind => Err(self.wrong(kind, within, "a string")),
+        }
+    }
+
+    /// A JSON object's entries; `null` is none.
+    fn entries<T>(
+        &mut self,
+        within: Within,
+        expected: &str,
+        mut value: impl FnMut(&mut Self, String) -> crate::json::Result<T>,
+    ) -> crate::json::Result<Vec<T>> {
+        if self.r.kind()? == Kind::Null {
+            self.r.skip_value()?;
+            return Ok(Vec::new());
+        }
+        self.expect(Kind::Object, within, expected)?;
+        self.r.begin_object()?;
+        let (mut out, mut first) = (Vec::new(), true);
+        while self.r.next_key(&mut first, &mut self.key)? {
+            let id = String::from_utf8_lossy(&self.key).into_owned();
+            out.push(value(self, id)?);
+        }
+        Ok(out)
+    }
+
+    /// The fields of one object, each handed to `field` with its key; `field` reads or skips
+    /// the value.
+    fn object(
+        &mut self,
+        within: Within,
+        expected: &str,
+        mut field: impl FnMut(&mut Self) -> crate::json::Result<()>,
+    ) -> crate::json::Result<()> {
+        self.expect(Kind::Object, within, expected)?;
+        self.r.begin_object()?;
+        let mut first = true;
+        while self.r.next_key(&mut first, &mut self.key)? {
+            field(self)?;
+        }
+        Ok(())
+    }
+
+    fn organizations(&mut self) -> crate::json::Result<Vec<Organization>> {
+        let within = Within::Field("organizations");
+        self.entries(within, "a map of organizations", |w, id| {
+            let mut name = None;
+            w.object(within, "an organization object", |w| {
+                match w.key.as_slice() {
+                    b"name" => w.optional_string(within).map(|n| name = n),
+                    _ => w.r.skip_value(),
+                }
+            })?;
+            Ok(Organization { id, name })
+        })
+    }
+
+    fn projects(&mut self) -> crate::json::Result<Vec<Project>> {
+        let within = Within::Field("projects");
+        self.entries(within, "a map of projects", |w, id| {
+            let mut p = Project {
+                id: id.into_boxed_str(),
+                name: None,
+                organization_id: None,
+                domain: None,
+                is_demo: false,
+                has_integrated: false,
+            };
+            w.object(within, "a project object", |w| match w.key.as_slice() {
+                b"name" => w
+                    .optional_string(within)
+                    .map(|n| p.name = n.map(String::into_boxed_str)),
+                b"domain" => {
+                    let d = w.optional_string(within)?;
+                    p.domain = d.map(|d| w.share(d));
+                    Ok(())
+                }
+                b"organization_id" => {
+                    let o = w.lenient_id()?;
+                    p.organization_id = o.map(|o| w.share(o));
+                    Ok(())
+                }
+                b"is_demo" => w.truth(false).map(|t| p.is_demo = t),
+                b"has_integrated" => w.truth(true).map(|t| p.has_integrated = t),
+                _ => w.r.skip_value(),
+            })?;
+            Ok(p)
+        })
+    }
+
+    fn share(&mut self, s: String) -> Arc<str> {
+        if let Some(shared) = self.shared.get(s.as_str()) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(s.as_str());
+        self.shared.insert(s.into_boxed_str(), shared.clone());
+        shared
+    }
+
+    /// Ids arrive as numbers or strings; an integer is written as its decimal digits.
+    fn lenient_id(&mut self) -> crate::json::Result<Option<String>> {
+        let within = Within::Field("projects");
+        match self.r.kind()? {
+            Kind::Null => self.r.skip_value().map(|()| None),
+            Kind::String => {
+                self.r.read_string(&mut self.text)?;
+                let s = String::from_utf8_lossy(&self.text).into_owned();
+                Ok(Some(match s.trim().parse::<i128>() {
+                    Ok(n) => n.to_string(),
+                    Err(_) => s,
+                }))
+            }
+            Kind::Number => {
+                self.r.read_number(&mut self.text)?;
+                let n = std::str::from_utf8(&self.text)
+                    .ok()
+                    .and_then(|t| t.parse::<i128>().ok())
+                    .filter(|n| (i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(n));
+                match n {
+                    Some(n) => Ok(Some(n.to_string())),
+                    None => {
+                        Err(self.shape(within, "an organization_id that is not an integer".into()))
+                    }
+                }
+            }
+            kind => Err(self.wrong(kind, within, "an integer or a string")),
+        }
+    }
+
+    /// Python truthiness of any value (false, null, 0, "", [] and {} are false); `strict`:
+    /// only the literal `true` is true.
+    fn truth(&mut self, strict: bool) -> crate::json::Result<bool> {
+        let kind = self.r.kind()?;
+        let truthy = match kind {
+            Kind::Bool => self.r.peek()? == Some(b't'),
+            Kind::Null => false,
+            Kind::Number => {
+                self.r.read_number(&mut self.text)?;
+                let text = std::str::from_utf8(&self.text).unwrap_or("0");
+                return Ok(!strict
+                    && if text.contains(['.', 'e', 'E']) {
+                        text.parse::<f64>().is_ok_and(|f| f != 0.0)
+                    } else {
+                        text.bytes().any(|b| (b'1'..=b'9').contains(&b))
+                    });
+            }
+            Kind::String => {
+                self.r.read_string(&mut self.text)?;
+                return Ok(!strict && !self.text.is_empty());
+            }
+            Kind::Array | Kind::Object => {
+                let empty = self.r.open_is_empty(kind)?;
+                if !empty {
+                    self.r.skip_rest(kind)?;
+                }
+                return Ok(!strict && !empty);
+            }
+        };
+        self.r.skip_value()?;
+        Ok(truthy)
+    }
+
+    /// `workspaces`: each workspace to `me.json` without its member lists, which are read
+    /// (validated) and dropped.
+    fn workspaces(&mut self) -> crate::json::Result<()> {
+        self.expect(Kind::Object, Within::Body, "a map of workspaces")?;
+        self.r.begin_object()?;
+        self.r.emit(b"{");
+        let (mut first, mut written) = (true, false);
+        while self.r.next_key(&mut first, &mut self.key)? {
+            self.entry(&mut written);
+            self.r.emit(b"{");
+            let mut fields_written = false;
+            self.object(Within::Body, "a workspace object", |w| {
+                if MEMBER_LISTS.contains(&w.key.as_slice()) {
+                    return w.r.skip_value();
+                }
+                w.entry(&mut fields_written);
+                w.r.tee_begin();
+                let skipped = w.r.skip_value();
+                w.r.tee_end();
+                skipped
+            })?;
+            self.r.emit(b"}");
+        }
+        self.r.emit(b"}");
+        Ok(())
     }
 }
 
-fn field<'a>(fields: &[(String, &'a RawValue)], key: &str) -> Option<&'a RawValue> {
-    fields.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+/// A key that appears twice keeps its first place and takes its last value.
+fn dedup<T>(mut items: Vec<T>, key: impl Fn(&T) -> &str) -> Vec<T> {
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    {
+        let mut first: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if let Some(&at) = first.get(key(item)) {
+                repeats.push((at, i));
+            } else {
+                first.insert(key(item), i);
+            }
+        }
+    }
+    if repeats.is_empty() {
+        return items;
+    }
+    let mut gone = vec![false; items.len()];
+    for (at, later) in repeats {
+        items.swap(at, later);
+        gone[later] = true;
+    }
+    let mut i = 0;
+    items.retain(|_| {
+        i += 1;
+        !gone[i - 1]
+    });
+    items
 }
 
-fn typed<T: for<'de> Deserialize<'de> + Default>(
-    fields: &[(String, &RawValue)],
-    key: &str,
-) -> std::result::Result<T, String> {
-    match field(fields, key) {
-        None => Ok(T::default()),
-        Some(raw) if raw.get() == "null" => Ok(T::default()),
-        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
-            format!(
-                "the /me answer's `{key}` do not have the expected shape ({})",
-                crate::error::json_error_without_values(&e)
-            )
-        }),
+/// Which part of `me.json` is being written: the top level, or `results`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Top,
+    Results,
+}
+
+struct PartFile {
+    tmp: PathBuf,
+    w: BufWriter<File>,
+}
+
+/// `me.json` while it is written: one temporary file per level of the body (the top level and
+/// `results`, which the live API wraps the body in), each `.me.json.tmp-<hex>` beside the
+/// target. [`MeJson::commit`] renames the one that is the body; dropping it removes them.
+pub struct MeJson {
+    path: PathBuf,
+    parts: [Option<PartFile>; 2],
+    current: Part,
+    chosen: Part,
+    failed: Option<io::Error>,
+}
+
+impl MeJson {
+    /// Starts writing `path` (stale temporary files of an earlier, killed write are removed).
+    pub fn create(path: &Path) -> Result<MeJson> {
+        store::refuse_symlink(path)?;
+        store::remove_stale_temps(path)?;
+        Ok(MeJson {
+            path: path.to_path_buf(),
+            parts: [None, None],
+            current: Part::Top,
+            chosen: Part::Top,
+            failed: None,
+        })
+    }
+
+    fn slot(part: Part) -> usize {
+        match part {
+            Part::Top => 0,
+            Part::Results => 1,
+        }
+    }
+
+    /// Writes to `part` from now on.
+    fn switch(&mut self, part: Part) {
+        self.current = part;
+    }
+
+    /// Writes `results` from now on, from its start: a repeated `results` replaces the earlier.
+    fn restart_results(&mut self) {
+        self.current = Part::Results;
+        if let Some(PartFile { tmp, w }) = self.parts[1].take() {
+            // Drop what is buffered, then empty the file.
+            let (mut file, _) = w.into_parts();
+            if let Err(e) = file.set_len(0).and_then(|()| file.rewind()) {
+                self.failed.get_or_insert(e);
+            }
+            self.parts[1] = Some(PartFile {
+                tmp,
+                w: BufWriter::with_capacity(1 << 16, file),
+            });
+        }
+    }
+
+    fn writer(&mut self) -> io::Result<&mut BufWriter<File>> {
+        let slot = &mut self.parts[Self::slot(self.current)];
+        if slot.is_none() {
+            let dir = self.path.parent().unwrap_or(Path::new("."));
+            let name = self.path.file_name().unwrap_or_default().to_string_lossy();
+            let tmp = dir.join(format!(".{name}.tmp-{}", store::random_hex(4)));
+            let file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&tmp)?;
+            *slot = Some(PartFile {
+                tmp,
+                w: BufWriter::with_capacity(1 << 16, file),
+            });
+        }
+        Ok(&mut slot.as_mut().expect("just made").w)
+    }
+
+    /// Forgets what was written (the body is read again from its start).
+    fn restart(&mut self) {
+        for part in self.parts.iter_mut().filter_map(Option::take) {
+            let _ = fs::remove_file(&part.tmp);
+        }
+        self.current = Part::Top;
+        self.chosen = Part::Top;
+        self.failed = None;
+    }
+
+    /// Makes the part that is the body `me.json`: flushed, synced, renamed over `path`.
+    pub fn commit(mut self) -> Result<()> {
+        let at = &self.path.clone();
+        if let Some(e) = self.failed.take() {
+            return Err(Error::io("cannot write", at, e));
+        }
+        let Some(PartFile { tmp, w }) = self.parts[Self::slot(self.chosen)].take() else {
+            return Err(Error::io(
+                "cannot write",
+                at,
+                io::Error::other("no body was written"),
+            ));
+        };
+        let _durable = crate::interrupt::durable();
+        let done = w
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)
+            .and_then(|f| f.sync_all())
+            .at("cannot write", &tmp)
+            .and_then(|()| fs::rename(&tmp, at).at("cannot replace", at));
+        if done.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        done?;
+        drop(self);
+        store::sync_dir(at.parent().unwrap_or(Path::new(".")))
     }
 }
 
-/// `GET /me` with the bearer token; 429 and 5xx are retried. Returns the raw body. Failures
-/// carry the seed's `original_code` (CONTRACT §3): `AUTH_FAILED`, `QUERY_FAILED`,
-/// `SERVER_ERROR`, `RATE_LIMITED`, `HTTP_ERROR`.
-pub fn fetch(ctx: &Context, endpoints: &Endpoints, token: &AccessToken) -> Result<Vec<u8>> {
+impl Write for MeJson {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.writer()?.write(bytes)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer()?.flush()
+    }
+}
+
+impl Drop for MeJson {
+    fn drop(&mut self) {
+        for part in self.parts.iter().flatten() {
+            let _ = fs::remove_file(&part.tmp);
+        }
+    }
+}
+
+/// `GET /me` with the bearer token (429 and 5xx are retried), read as it arrives; with
+/// `keep`, the body is written there as `me.json` (a failure to keep it is reported by
+/// [`MeJson::commit`], not here). Failures carry the seed's `original_code` (CONTRACT §3):
+/// `AUTH_FAILED`, `QUERY_FAILED`, `SERVER_ERROR`, `RATE_LIMITED`, `HTTP_ERROR`; a body that is
+/// not a `/me` answer is `ME_INVALID` (SPEC §13: unparsable, a `status` other than `ok`, or
+/// neither `results` nor `projects`; the seed publishes such an answer as an empty account).
+pub fn fetch(
+    ctx: &Context,
+    endpoints: &Endpoints,
+    token: &AccessToken,
+    mut keep: Option<&mut MeJson>,
+) -> Result<MeBody> {
     let (http, progress) = (&ctx.http, ctx.progress);
     let url = endpoints.me();
-    let reply = http.send("fetching /me", url.as_str(), Call::Me, progress, |c| {
-        c.get(url.clone()).bearer_auth(token.secret())
-    });
+    let reply = http.send_streaming(
+        "fetching /me",
+        url.as_str(),
+        Call::Me,
+        progress,
+        |c| c.get(url.clone()).bearer_auth(token.secret()),
+        |_, body| {
+            if let Some(out) = keep.as_deref_mut() {
+                out.restart();
+            }
+            MeBody::read(body, keep.as_deref_mut()).map_err(|e| match e {
+                // The connection's own failures are told apart by the HTTP layer.
+                ReadError::Io(e) => Error::NetworkError {
+                    url: url.to_string(),
+                    message: format!("reading the answer failed: {e}"),
+                },
+                ReadError::Invalid(message) => invalid(message),
+            })
+        },
+    );
     let reply = crate::http::as_step(reply, |message| Error::MeFetch {
         failure: MeFailure::Network,
         message,
     })?;
-    if !reply.is_success() {
-        let message = match reply.status {
-            401 => "HTTP 401: the server did not accept the access token".to_string(),
-            s => format!("HTTP {s}"),
-        };
-        return Err(Error::MeFetch {
-            failure: MeFailure::Status(reply.status),
-            message,
-        });
-    }
-    Ok(reply.body)
+    let body = match reply {
+        Streamed::Read(body) => body,
+        Streamed::Failed(reply) => {
+            let message = match reply.status {
+                401 => "HTTP 401: the server did not accept the access token".to_string(),
+                s => format!("HTTP {s}"),
+            };
+            return Err(Error::MeFetch {
+                failure: MeFailure::Status(reply.status),
+                message,
+            });
+        }
+    };
+    check_fetched(body)
 }
 
-/// A fetched body: unparsable, a `status` other than `ok`, or neither `results` nor `projects`
-/// is `ME_INVALID` (SPEC §13; the seed publishes such an answer as an empty account).
-pub fn parse_fetched(bytes: &[u8]) -> Result<MeBody<'_>> {
-    let invalid = |message| Error::MeFetch {
-        failure: MeFailure::Invalid,
-        message,
-    };
-    let body = MeBody::parse(bytes).map_err(invalid)?;
+/// A fetched body must be a `/me` answer: a `status` other than `ok`, or neither `results` nor
+/// `projects`, is `ME_INVALID`.
+fn check_fetched(body: MeBody) -> Result<MeBody> {
     if let Some(status) = body.status.as_deref().filter(|s| *s != "ok") {
         return Err(invalid(format!(
             "the /me answer has status `{}`, not `ok`",
@@ -280,6 +801,23 @@ pub fn parse_fetched(bytes: &[u8]) -> Result<MeBody<'_>> {
         ));
     }
     Ok(body)
+}
+
+fn invalid(message: String) -> Error {
+    Error::MeFetch {
+        failure: MeFailure::Invalid,
+        message,
+    }
+}
+
+/// Reads a `me.json` (or any `/me` body) from a file without following a symlink, writing
+/// it anew to `out` when given.
+pub fn read_file(path: &Path, out: Option<&mut MeJson>) -> Result<MeBody> {
+    let file = store::open_no_follow(path)?;
+    MeBody::read(file, out).map_err(|e| match e {
+        ReadError::Io(e) => Error::io("cannot read", path, e),
+        ReadError::Invalid(message) => invalid(message),
+    })
 }
 
 #[cfg(test)]
@@ -353,23 +891,99 @@ mod tests {
         assert_eq!(me.organizations[0].name.as_deref(), Some("C"));
     }
 
+    /// Reads `body` a byte at a time (every token split across reads) and writes me.json.
+    fn stream_to_file(body: &[u8], path: &Path) -> std::result::Result<MeBody, String> {
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(self.0.len()).min(1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut out = MeJson::create(path).unwrap();
+        let body = MeBody::read(Trickle(body), Some(&mut out)).map_err(|e| e.to_string())?;
+        out.commit().unwrap();
+        Ok(body)
+    }
+
+    fn json_at(path: &Path) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
     #[test]
     fn me_json_drops_member_lists_and_adds_cached_at() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("me.json");
-        MeBody::parse(BODY.as_bytes()).unwrap().save(&p).unwrap();
-        let bytes = std::fs::read(&p).unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let whole = MeBody::parse(BODY.as_bytes()).unwrap();
+        let streamed = stream_to_file(BODY.as_bytes(), &p).unwrap();
+        assert_eq!(whole.me, streamed.me, "a byte at a time reads the same");
+        let v = json_at(&p);
         assert!(v.get("status").is_none(), "the body is unwrapped");
         assert_eq!(v["workspaces"]["5"]["project_id"], 100);
         assert!(v["workspaces"]["5"].get("member_list").is_none());
         assert!(v["workspaces"]["5"].get("unified_member_list").is_none());
         assert_eq!(v["organizations"]["9"]["extra"], serde_json::json!([1, 2]));
         assert!(v["cached_at"].as_f64().unwrap() > 1_700_000_000.0);
-        // Read back, in the same order, with its cached_at.
-        let again = MeBody::parse(&bytes).unwrap();
+        let names: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(
+            names,
+            [
+                "user_email",
+                "organizations",
+                "projects",
+                "workspaces",
+                "cached_at"
+            ]
+        );
+        // Read back, in the same order, with its cached_at; no temporary file is left.
+        let again = read_file(&p, None).unwrap();
         assert_eq!(ids(&again.me.organizations, |o| &o.id), ["10", "9"]);
+        assert_eq!(again.me, whole.me);
         assert!(again.cached_at().unwrap() > 1_700_000_000.0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn me_json_is_the_level_that_is_the_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("me.json");
+        let cases: [(&str, serde_json::Value); 4] = [
+            // Bare: the top level, member lists dropped, cached_at replaced.
+            (
+                r#"{"a":1,"cached_at":5,"workspaces":{"1":{"member_list":[],"x":true}},"projects":{}}"#,
+                serde_json::json!({"a":1,"workspaces":{"1":{"x":true}},"projects":{}}),
+            ),
+            // A later `results` replaces an earlier one; fields around it are not the body.
+            (
+                r#"{"status":"ok","results":{"a":1},"b":2,"results":{"c":[3],"results":{}}}"#,
+                serde_json::json!({"c":[3]}),
+            ),
+            // A `results` that is not an object is no wrapper; null workspaces are left out.
+            (
+                r#"{"results":[1,{"a":2}],"workspaces":null,"projects":{"7":{}}}"#,
+                serde_json::json!({"projects":{"7":{}}}),
+            ),
+            (r#" { } "#, serde_json::json!({})),
+        ];
+        for (body, want) in cases {
+            stream_to_file(body.as_bytes(), &p).unwrap();
+            let mut got = json_at(&p);
+            assert!(got["cached_at"].as_f64().is_some(), "{body}");
+            got.as_object_mut().unwrap().remove("cached_at");
+            assert_eq!(got, want, "{body}");
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "{body}");
+        }
+        // A body that is refused leaves the earlier me.json and no temporary file.
+        let before = std::fs::read(&p).unwrap();
+        let mut out = MeJson::create(&p).unwrap();
+        assert!(
+            MeBody::read(&br#"{"a":1,"results":{"b":2},"c":tru}"#[..], Some(&mut out)).is_err()
+        );
+        drop(out);
+        assert_eq!(std::fs::read(&p).unwrap(), before);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]
@@ -383,20 +997,23 @@ mod tests {
             br#"{"user_email":"a@b"}"#,
             b"{}",
         ] {
-            let e = parse_fetched(bad).err().expect("refused");
+            let e = check_fetched(MeBody::parse(bad).unwrap()).expect_err("refused");
             assert_eq!(e.code(), "ME_INVALID");
         }
-        assert!(parse_fetched(br#"{"status":"ok","results":{}}"#).is_ok());
-        assert!(parse_fetched(br#"{"projects":{}}"#).is_ok());
+        for good in [
+            &br#"{"status":"ok","results":{}}"#[..],
+            br#"{"projects":{}}"#,
+        ] {
+            assert!(check_fetched(MeBody::parse(good).unwrap()).is_ok());
+        }
     }
 
     #[test]
     fn odd_but_valid_shapes() {
-        // A `results` that is not an object is not a wrapper; null workspaces are none.
+        // A `results` that is not an object is not a wrapper.
         let b = MeBody::parse(br#"{"results":[1,{"a":2}],"workspaces":null,"projects":{"7":{}}}"#)
             .unwrap();
         assert_eq!(b.me.projects.len(), 1);
-        assert!(b.workspaces.is_none());
         assert!(MeBody::parse(br#"{"workspaces":{"1":[]}}"#).is_err());
     }
 }

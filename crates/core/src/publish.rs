@@ -14,7 +14,7 @@ use crate::context::Context;
 use crate::envelope::NextStep;
 use crate::error::{Error, IoContext, Result};
 use crate::interrupt::{self, Phase};
-use crate::me::{self, MeBody};
+use crate::me::{self, MeBody, MeJson};
 use crate::naming;
 use crate::oauth::Tokens;
 use crate::region::{Endpoints, Region};
@@ -347,8 +347,8 @@ fn resolve(path: &Path) -> PathBuf {
 
 /// A placeholder's `me.json` while it is fresh (CONTRACT §5.2: within 600 s of `cached_at`,
 /// or without a numeric `cached_at`); `None` when absent, stale or unreadable.
-fn fresh_me(bytes: &[u8]) -> Option<MeBody<'_>> {
-    let body = MeBody::parse(bytes).ok()?;
+fn fresh_me(path: &Path) -> Option<MeBody> {
+    let body = me::read_file(path, None).ok()?;
     let now = clock::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
@@ -357,6 +357,28 @@ fn fresh_me(bytes: &[u8]) -> Option<MeBody<'_>> {
         Some(at) if now - at > me::PLACEHOLDER_CACHE_TTL.as_secs_f64() => None,
         _ => Some(body),
     }
+}
+
+/// `GET /me`, the body kept in the placeholder's `me.json` as it arrives (failing to keep it
+/// is not fatal, as in the seed).
+fn fetch_and_keep(
+    ctx: &Context,
+    endpoints: &Endpoints,
+    tokens: &Tokens,
+    path: &Path,
+) -> Result<MeBody> {
+    // An older copy must not stand in for this answer when the account is published.
+    let not_kept = |e: Error| {
+        let _ = fs::remove_file(path);
+        ctx.progress
+            .note(&format!("could not keep /me in the placeholder: {e}"))
+    };
+    let mut keep = MeJson::create(path).map_err(not_kept).ok();
+    let body = me::fetch(ctx, endpoints, &tokens.access_token, keep.as_mut())?;
+    if let Some(Err(e)) = keep.map(MeJson::commit) {
+        not_kept(e);
+    }
+    Ok(body)
 }
 
 /// Steps 2–5 of SPEC §7, in the seed's order (CONTRACT §5.3, §6, §7).
@@ -372,23 +394,11 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
     })?;
 
     // Step 2: /me, unless a fresh copy is in the placeholder; a fetched body is kept there
-    // for a later resume (failing to keep it is not fatal, as in the seed).
-    // Each body is parsed once: the kept copy (to learn whether it is fresh) or the answer.
-    let kept = store::read_no_follow(&placeholder.dir.join("me.json"), 1 << 30)
-        .ok()
-        .flatten()
-        .map(|read| read.bytes);
-    let fetched;
-    let body = match kept.as_deref().and_then(fresh_me) {
+    // for a later resume. Either is read as a stream (issue 11).
+    let me_path = placeholder.dir.join("me.json");
+    let body = match fresh_me(&me_path) {
         Some(body) => body,
-        None => {
-            fetched = me::fetch(ctx, &endpoints, &tokens.access_token)?;
-            let body = me::parse_fetched(&fetched)?;
-            if let Err(e) = body.save(&placeholder.dir.join("me.json")) {
-                progress.note(&format!("could not keep /me in the placeholder: {e}"));
-            }
-            body
-        }
+        None => fetch_and_keep(ctx, &endpoints, &tokens, &me_path)?,
     };
 
     // Step 3: the project, then the seed's region check of an explicit one.
@@ -457,20 +467,15 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
         }),
     };
 
-    // Step 5: rename, me.json, config; roll the rename back on failure.
+    // Step 5: rename, me.json, config; roll the rename back on failure. The view of /me is
+    // dropped first: me.json is rewritten from the placeholder's copy, read anew.
+    let user = body.me.user_email.clone().map(|email| User { email });
+    drop(body);
     let target = accounts.join(&name);
     let durable = interrupt::durable();
     fs::rename(&placeholder.dir, &target).at("cannot publish the account to", &target)?;
     let project_id = pick.project.as_ref().map(|p| p.id.as_str());
-    if let Err(e) = finish_publish(
-        &target,
-        &body,
-        config,
-        &name,
-        meta.region,
-        project_id,
-        paths,
-    ) {
+    if let Err(e) = finish_publish(&target, config, &name, meta.region, project_id, paths) {
         // Roll the rename back; if even that fails, the directory is a half-published
         // account, which resume completes under its own name: say so rather than drop it.
         if let Err(rollback) = fs::rename(&target, &placeholder.dir) {
@@ -492,7 +497,7 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
             region: meta.region,
             path: target,
         },
-        user: body.me.user_email.clone().map(|email| User { email }),
+        user,
         project: pick.project,
         project_pick: pick.project_pick,
         next: project_next(),
@@ -501,14 +506,17 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
 
 fn finish_publish(
     target: &Path,
-    body: &MeBody,
     mut config: Config,
     name: &str,
     region: Region,
     project_id: Option<&str>,
     paths: &Paths,
 ) -> Result<()> {
-    body.save(&target.join("me.json"))?;
+    // The account's me.json: the placeholder's, with a new `cached_at` (CONTRACT §5.3).
+    let path = target.join("me.json");
+    let mut out = MeJson::create(&path)?;
+    me::read_file(&path, Some(&mut out))?;
+    out.commit()?;
     config.add_active_account(name, region, project_id);
     config.save(&paths.config)?;
     store::sync_dir(target.parent().unwrap_or(target))

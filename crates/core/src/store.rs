@@ -213,7 +213,25 @@ pub fn read_user_file(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     open_regular(path, 0, limit).map(|r| r.bytes)
 }
 
-fn open_regular(path: &Path, flags: libc::c_int, limit: u64) -> std::io::Result<ReadFile> {
+/// Opens a file to read it as a stream, with the rules of [`read_no_follow`] (a missing file is
+/// an error here).
+pub fn open_no_follow(path: &Path) -> Result<File> {
+    open_checked(path, libc::O_NOFOLLOW)
+        .map(|(file, _)| file)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => Error::SymlinkRefused {
+                path: path.to_path_buf(),
+            },
+            _ => Error::io("cannot read", path, e),
+        })
+}
+
+/// Opens a file the user named to read it as a stream, with the rules of [`read_user_file`].
+pub fn open_user_file(path: &Path) -> std::io::Result<File> {
+    open_checked(path, 0).map(|(file, _)| file)
+}
+
+fn open_checked(path: &Path, flags: libc::c_int) -> std::io::Result<(File, std::fs::Metadata)> {
     // O_NONBLOCK: a FIFO in a file's place opens at once (and is refused below) instead of
     // waiting forever for a writer.
     let file = OpenOptions::new()
@@ -227,6 +245,11 @@ fn open_regular(path: &Path, flags: libc::c_int, limit: u64) -> std::io::Result<
             "not a regular file",
         ));
     }
+    Ok((file, meta))
+}
+
+fn open_regular(path: &Path, flags: libc::c_int, limit: u64) -> std::io::Result<ReadFile> {
+    let (file, meta) = open_checked(path, flags)?;
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {

@@ -216,7 +216,7 @@ pub fn status(ctx: &Context, account: Option<String>, check: bool) -> Result<Sta
         let name = opts.account.as_deref().unwrap_or_default();
         let meta = read_meta(&ctx.paths.accounts().join(name));
         let endpoints = account_endpoints(&config, name, &meta)?;
-        let me = crate::me::fetch(ctx, &endpoints, &token);
+        let me = crate::me::fetch(ctx, &endpoints, &token, None);
         match me {
             Ok(_) => status.checked = Some(true),
             Err(Error::MeFetch {
