@@ -15,12 +15,10 @@
 #![allow(clippy::print_stdout)]
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-use mock_idp::Scenario;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -81,16 +79,20 @@ fn bin(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Writes a `large` body with `workspaces` workspaces of `members` members per list.
+/// Writes a `large` body with `workspaces` workspaces of `members` members per list, with
+/// `mock-idp body` (in another process: `ru_maxrss` counts the parent's memory at the spawn,
+/// so this process stays small).
 fn body(dir: &Path, name: &str, workspaces: usize, members: usize) -> Res<(PathBuf, u64)> {
     let path = dir.join(name);
-    let mut out = BufWriter::with_capacity(1 << 16, File::create(&path)?);
-    Scenario::Large { projects: 50_000 }
-        .builder()
-        .workspaces(workspaces)
-        .members_per_workspace(members)
-        .write_wrapped(&mut out)?;
-    out.flush()?;
+    let status = Command::new(bin("mock-idp"))
+        .args(["body", "--scenario", "large", "--large-projects", "50000"])
+        .args(["--workspaces", &workspaces.to_string()])
+        .args(["--members", &members.to_string()])
+        .stdout(File::create(&path)?)
+        .status()?;
+    if !status.success() {
+        return Err("mock-idp body failed".into());
+    }
     let size = std::fs::metadata(&path)?.len();
     Ok((path, size))
 }
@@ -284,16 +286,20 @@ fn main() -> Res<()> {
     let mock = Mock::start(&["--scenario", "large", "--large-projects", "50000"])?;
     std::thread::sleep(Duration::from_millis(300));
     let (idle, _) = mock.rss()?;
+    let (_, tokens) = mock_idp::client::Client::new(&mock.base_url).login();
+    let token = tokens["access_token"].as_str().ok_or("no access token")?;
     let http = reqwest::blocking::Client::new();
     let t = Instant::now();
-    let me = http
+    let mut answer = http
         .get(format!("{}/api/app/me", mock.base_url))
-        .bearer_auth("x")
-        .send()?
-        .bytes()?;
+        .bearer_auth(token)
+        .send()?;
+    if !answer.status().is_success() {
+        return Err(format!("/me answered {}", answer.status()).into());
+    }
+    // Counted, not kept: see `body`.
+    let me_len = std::io::copy(&mut answer, &mut std::io::sink())?;
     let download = t.elapsed();
-    let me_len = me.len() as u64;
-    drop(me);
     std::thread::sleep(Duration::from_millis(300));
     let (after, peak) = mock.rss()?;
     println!(
