@@ -152,6 +152,46 @@ fn a_trickling_me_meets_the_deadline() {
         .contains("deadline"));
 }
 
+/// Issue 11: `/me` is read as it arrives and `me.json` written as it goes; a connection cut in
+/// the middle of the body is asked again, and the account's `me.json` is the whole second
+/// answer (without member lists), with no temporary file left beside it.
+#[test]
+fn a_me_cut_mid_body_is_read_again_from_its_start() {
+    let env = Env::new();
+    let (_, placeholder) = env.failed_publish(&[], &[]);
+    // Bare (not wrapped in `results`): what was written of the first answer must go.
+    let mut want = mock_idp::Scenario::Large { projects: 300 }.me_body();
+    let bytes = serde_json::to_vec(&want).unwrap();
+    assert!(
+        bytes.len() > 256 * 1024,
+        "the cut falls past the first windows"
+    );
+    let raw = common::RawHttp::start(common::RawBody::cut_once(bytes));
+    let run = env.run(
+        "mp-login-resume",
+        &[placeholder.to_str().unwrap(), "--base-url", &raw.base_url],
+        None,
+    );
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(run.stderr.contains("retrying"), "{}", run.stderr);
+    let account = std::path::PathBuf::from(run.stdout["account"]["path"].as_str().unwrap());
+    let mut me: Value =
+        serde_json::from_slice(&fs::read(account.join("me.json")).unwrap()).unwrap();
+    assert!(me["cached_at"].as_f64().is_some());
+    me.as_object_mut().unwrap().remove("cached_at");
+    for w in want["workspaces"].as_object_mut().unwrap().values_mut() {
+        let w = w.as_object_mut().unwrap();
+        w.remove("member_list");
+        w.remove("unified_member_list");
+    }
+    assert_eq!(me, want);
+    let names: Vec<String> = fs::read_dir(&account)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
+}
+
 /// Issue 8, item 12: one rule for symlinks (the storage root and the config's directory may be
 /// links; the kit's own subdirectories and files may not), an oversized config is a config
 /// error, shared directories and a redirect for another host get a warning.

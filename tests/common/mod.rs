@@ -457,12 +457,26 @@ pub struct RawHttp {
     pub base_url: String,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub enum RawBody {
     /// Spaces until the client hangs up.
     Endless,
     /// `{}` padded to 100 bytes, one byte every `every`.
     Trickle { every: std::time::Duration },
+    /// This body; the first answer stops halfway (the connection closes), the next are whole.
+    CutOnce {
+        body: std::sync::Arc<Vec<u8>>,
+        answered: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    },
+}
+
+impl RawBody {
+    pub fn cut_once(body: Vec<u8>) -> RawBody {
+        RawBody::CutOnce {
+            body: std::sync::Arc::new(body),
+            answered: Default::default(),
+        }
+    }
 }
 
 impl RawHttp {
@@ -473,6 +487,7 @@ impl RawHttp {
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(mut c) = conn else { return };
+                let body = body.clone();
                 std::thread::spawn(move || -> std::io::Result<()> {
                     // The request head, up to its blank line.
                     let mut head = Vec::new();
@@ -499,6 +514,13 @@ impl RawHttp {
                                 std::thread::sleep(every);
                             }
                             Ok(())
+                        }
+                        RawBody::CutOnce { body, answered } => {
+                            let first =
+                                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+                            c.write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len()).as_bytes())?;
+                            let sent = if first { body.len() / 2 } else { body.len() };
+                            c.write_all(&body[..sent])
                         }
                     }
                 });
