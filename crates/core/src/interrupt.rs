@@ -30,12 +30,15 @@ struct State {
     depth: u32,
     requested: bool,
     phase: Phase,
+    /// Files being written outside a durable step, removed by a stop.
+    temps: Vec<PathBuf>,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
     depth: 0,
     requested: false,
     phase: Phase::Idle,
+    temps: Vec::new(),
 });
 
 type Reporter = Box<dyn Fn(Error) + Send + Sync>;
@@ -86,9 +89,31 @@ impl Drop for Durable {
     }
 }
 
+/// A temporary file written over a long time (`me.json` while `/me` arrives), outside any
+/// durable step: a stop removes it. Register it before creating it.
+#[must_use = "the file is removed on a stop only while the guard lives"]
+pub struct TempFile(PathBuf);
+
+pub fn temp_file(path: &Path) -> TempFile {
+    state().temps.push(path.to_path_buf());
+    TempFile(path.to_path_buf())
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let mut s = state();
+        if let Some(i) = s.temps.iter().position(|p| *p == self.0) {
+            s.temps.swap_remove(i);
+        }
+    }
+}
+
 /// Reports the interrupt for the current phase and exits 130, unless the login is published.
 /// The lock stays held until the process is gone: no durable step starts meanwhile.
 fn stop(s: MutexGuard<'static, State>) {
+    for temp in &s.temps {
+        let _ = std::fs::remove_file(temp);
+    }
     let placeholder_dir = match &s.phase {
         Phase::Published => return,
         Phase::Saved(dir) => Some(dir.clone()),

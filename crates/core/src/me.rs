@@ -600,6 +600,7 @@ pub enum Part {
 struct PartFile {
     tmp: PathBuf,
     w: BufWriter<File>,
+    _removed_on_stop: crate::interrupt::TempFile,
 }
 
 /// `me.json` while it is written: one temporary file per level of the body (the top level and
@@ -642,7 +643,12 @@ impl MeJson {
     /// Writes `results` from now on, from its start: a repeated `results` replaces the earlier.
     fn restart_results(&mut self) {
         self.current = Part::Results;
-        if let Some(PartFile { tmp, w }) = self.parts[1].take() {
+        if let Some(PartFile {
+            tmp,
+            w,
+            _removed_on_stop,
+        }) = self.parts[1].take()
+        {
             // Drop what is buffered, then empty the file.
             let (mut file, _) = w.into_parts();
             if let Err(e) = file.set_len(0).and_then(|()| file.rewind()) {
@@ -651,6 +657,7 @@ impl MeJson {
             self.parts[1] = Some(PartFile {
                 tmp,
                 w: BufWriter::with_capacity(1 << 16, file),
+                _removed_on_stop,
             });
         }
     }
@@ -661,6 +668,7 @@ impl MeJson {
             let dir = self.path.parent().unwrap_or(Path::new("."));
             let name = self.path.file_name().unwrap_or_default().to_string_lossy();
             let tmp = dir.join(format!(".{name}.tmp-{}", store::random_hex(4)));
+            let registered = crate::interrupt::temp_file(&tmp);
             let file = OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -670,6 +678,7 @@ impl MeJson {
             *slot = Some(PartFile {
                 tmp,
                 w: BufWriter::with_capacity(1 << 16, file),
+                _removed_on_stop: registered,
             });
         }
         Ok(&mut slot.as_mut().expect("just made").w)
@@ -691,7 +700,7 @@ impl MeJson {
         if let Some(e) = self.failed.take() {
             return Err(Error::io("cannot write", at, e));
         }
-        let Some(PartFile { tmp, w }) = self.parts[Self::slot(self.chosen)].take() else {
+        let Some(PartFile { tmp, w, .. }) = self.parts[Self::slot(self.chosen)].take() else {
             return Err(Error::io(
                 "cannot write",
                 at,
