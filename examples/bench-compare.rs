@@ -15,9 +15,10 @@
 #![allow(clippy::print_stdout)]
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+use mock_idp::process::Served;
 use std::time::{Duration, Instant};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -29,13 +30,16 @@ struct Sample {
     rss_kib: u64,
 }
 
-/// Runs `cmd` to its end (stdout to `out`, stderr dropped) and measures it.
-fn measure(cmd: &mut Command, out: Stdio) -> Res<(Sample, bool)> {
+/// Runs `cmd` to its end (output dropped) and measures it; a failure is an error.
+fn measure(cmd: &mut Command) -> Res<Sample> {
     let started = Instant::now();
-    let child = cmd.stdout(out).stderr(Stdio::null()).spawn()?;
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
     let (status, rss_kib) = reap(child)?;
     let wall = started.elapsed();
-    Ok((Sample { wall, rss_kib }, status == 0))
+    if status != 0 {
+        return Err(format!("{cmd:?} exited {status}").into());
+    }
+    Ok(Sample { wall, rss_kib })
 }
 
 /// Waits for `child` with `wait4`, which reports its peak RSS (KiB on Linux).
@@ -113,11 +117,7 @@ fn autopick_side_by_side(
     let time = |cmd: &mut dyn FnMut() -> Command| -> Res<Sample> {
         let mut samples = Vec::new();
         for _ in 0..n {
-            let (s, ok) = measure(&mut cmd(), Stdio::null())?;
-            if !ok {
-                return Err(format!("{:?} failed", cmd()).into());
-            }
-            samples.push(s);
+            samples.push(measure(&mut cmd())?);
         }
         Ok(median(samples))
     };
@@ -172,57 +172,28 @@ fn autopick_side_by_side(
     Ok((kit, floor, jq))
 }
 
-/// A `mock-idp serve` process and its base URL.
-struct Mock {
-    child: Child,
-    base_url: String,
-    ready: Duration,
+/// `mock-idp serve ARGS…` and the time until its ready line.
+fn serve(args: &[&str]) -> Res<(Served, Duration)> {
+    let started = Instant::now();
+    let served = Served::spawn(&bin("mock-idp"), args)?;
+    Ok((served, started.elapsed()))
 }
 
-impl Mock {
-    fn start(args: &[&str]) -> Res<Mock> {
-        let started = Instant::now();
-        let mut child = Command::new(bin("mock-idp"))
-            .arg("serve")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line)?;
-        let ready = started.elapsed();
-        let v: serde_json::Value = serde_json::from_str(&line)?;
-        let base_url = v["base_url"].as_str().ok_or("no base_url")?.to_string();
-        Ok(Mock {
-            child,
-            base_url,
-            ready,
-        })
-    }
-
-    /// (VmRSS, VmHWM) in KiB.
-    fn rss(&self) -> Res<(u64, u64)> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-                .unwrap_or(0)
-        };
-        Ok((field("VmRSS:"), field("VmHWM:")))
-    }
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A process's (VmRSS, VmHWM) in KiB.
+fn rss(process: &Served) -> Res<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", process.child.id()))?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok((field("VmRSS:"), field("VmHWM:")))
 }
 
 /// The kit's binaries with a storage of their own, against `mock`.
-fn kit(cmd: &str, home: &Path, mock: &Mock) -> Command {
+fn kit(cmd: &str, home: &Path, mock: &Served) -> Command {
     let mut c = Command::new(bin(cmd));
     c.env("MP_STORAGE_DIR", home.join(".mp"))
         .env("MP_CONFIG_PATH", home.join(".mp/config.toml"))
@@ -233,7 +204,7 @@ fn kit(cmd: &str, home: &Path, mock: &Mock) -> Command {
 }
 
 /// `mp-login-start`, then the scripted approval: the redirect URL.
-fn start_and_approve(home: &Path, mock: &Mock) -> Res<String> {
+fn start_and_approve(home: &Path, mock: &Served) -> Res<String> {
     let out = kit("mp-login-start", home, mock)
         .stderr(Stdio::null())
         .output()?;
@@ -283,9 +254,9 @@ fn main() -> Res<()> {
     );
 
     // 2. The mock with `large` at 50,000 projects.
-    let mock = Mock::start(&["--scenario", "large", "--large-projects", "50000"])?;
+    let (mock, ready) = serve(&["--scenario", "large", "--large-projects", "50000"])?;
     std::thread::sleep(Duration::from_millis(300));
-    let (idle, _) = mock.rss()?;
+    let (idle, _) = rss(&mock)?;
     let (_, tokens) = mock_idp::client::Client::new(&mock.base_url).login();
     let token = tokens["access_token"].as_str().ok_or("no access token")?;
     let http = reqwest::blocking::Client::new();
@@ -301,18 +272,18 @@ fn main() -> Res<()> {
     let me_len = std::io::copy(&mut answer, &mut std::io::sink())?;
     let download = t.elapsed();
     std::thread::sleep(Duration::from_millis(300));
-    let (after, peak) = mock.rss()?;
+    let (after, peak) = rss(&mock)?;
     println!(
         "\nmock-idp serve --scenario large --large-projects 50000: /me {:.1} MB\n  ready in {:.2} s; resident {:.0} MiB idle ({:.2}x the body), {:.0} MiB after one /me (peak {:.0} MiB); /me downloaded in {:.3} s",
         me_len as f64 / 1e6,
-        mock.ready.as_secs_f64(),
+        ready.as_secs_f64(),
         mib(idle),
         idle as f64 * 1024.0 / me_len as f64,
         mib(after),
         mib(peak),
         download.as_secs_f64()
     );
-    target("mock ready in < 2 s", mock.ready < Duration::from_secs(2));
+    target("mock ready in < 2 s", ready < Duration::from_secs(2));
     target(
         "mock resident < 2x the /me body",
         (after.max(idle) as f64 * 1024.0) < 2.0 * me_len as f64,
@@ -325,13 +296,7 @@ fn main() -> Res<()> {
     // 3. finish and resume against it.
     let home = dir.path().join("home-large");
     let redirect = start_and_approve(&home, &mock)?;
-    let (finish, ok) = measure(
-        kit("mp-login-finish", &home, &mock).arg(&redirect),
-        Stdio::null(),
-    )?;
-    if !ok {
-        return Err("mp-login-finish failed on the large body".into());
-    }
+    let finish = measure(kit("mp-login-finish", &home, &mock).arg(&redirect))?;
     // A second login whose name is taken fails after /me, keeping the placeholder; without
     // its me.json, resume fetches /me again.
     let redirect = start_and_approve(&home, &mock)?;
@@ -346,13 +311,11 @@ fn main() -> Res<()> {
         .ok_or("no placeholder")?
         .to_string();
     std::fs::remove_file(Path::new(&placeholder).join("me.json"))?;
-    let (resume, ok) = measure(
-        kit("mp-login-resume", &home, &mock).args([&placeholder, "--name", "large-again"]),
-        Stdio::null(),
-    )?;
-    if !ok {
-        return Err("mp-login-resume failed on the large body".into());
-    }
+    let resume = measure(kit("mp-login-resume", &home, &mock).args([
+        &placeholder,
+        "--name",
+        "large-again",
+    ]))?;
     println!(
         "\nmp-login-finish on the {:.0} MB /me: {:.2} s, peak {:.1} MiB\nmp-login-resume fetching it again: {:.2} s, peak {:.1} MiB",
         me_len as f64 / 1e6,
@@ -368,19 +331,13 @@ fn main() -> Res<()> {
     drop(mock);
 
     // 4. The small pipe: start -> approve -> finish, each a fresh storage.
-    let mock = Mock::start(&["--scenario", "single"])?;
+    let (mock, _) = serve(&["--scenario", "single"])?;
     let mut pipes = Vec::new();
     for i in 0..runs(5) * 4 {
         let home = dir.path().join(format!("home-{i}"));
         let t = Instant::now();
         let redirect = start_and_approve(&home, &mock)?;
-        let (_, ok) = measure(
-            kit("mp-login-finish", &home, &mock).arg(&redirect),
-            Stdio::null(),
-        )?;
-        if !ok {
-            return Err("the small login failed".into());
-        }
+        measure(kit("mp-login-finish", &home, &mock).arg(&redirect))?;
         pipes.push(Sample {
             wall: t.elapsed(),
             rss_kib: 0,

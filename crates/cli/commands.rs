@@ -189,11 +189,15 @@ pub struct AutopickArgs {
 
 pub fn autopick(args: AutopickArgs, _progress: &dyn Progress) -> Result<Outcome, Error> {
     // Read as a stream (issue 11): memory holds the projects, not the body, so there is no cap.
+    let unreadable = |e: std::io::Error| {
+        Error::invalid_args(match &args.me {
+            Some(path) => format!("cannot read --me `{}`: {e}", path.display()),
+            None => format!("cannot read stdin: {e}"),
+        })
+    };
     let read = match &args.me {
         Some(path) => {
-            let file = mp_login_core::store::open_user_file(path).map_err(|e| {
-                Error::invalid_args(format!("cannot read --me `{}`: {e}", path.display()))
-            })?;
+            let file = mp_login_core::store::open_user_file(path).map_err(unreadable)?;
             MeBody::read(file, None)
         }
         None if std::io::stdin().is_terminal() => {
@@ -204,10 +208,7 @@ pub fn autopick(args: AutopickArgs, _progress: &dyn Progress) -> Result<Outcome,
         None => MeBody::read(std::io::stdin().lock(), None),
     };
     let body = read.map_err(|e| match e {
-        ReadError::Io(e) => Error::invalid_args(match &args.me {
-            Some(path) => format!("cannot read --me `{}`: {e}", path.display()),
-            None => format!("cannot read stdin: {e}"),
-        }),
+        ReadError::Io(e) => unreadable(e),
         ReadError::Invalid(m) => Error::invalid_input(
             m,
             "pipe the JSON body of `GET /api/app/me` into `mp-autopick`, or pass `--me FILE`",

@@ -141,28 +141,17 @@ impl Http {
         progress: &dyn Progress,
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Reply> {
-        let read = |status, body: &mut dyn Read| {
-            let mut bytes = Vec::new();
-            body.read_to_end(&mut bytes)
-                .map(|_| Reply {
-                    status,
-                    body: bytes,
-                })
-                .map_err(|e| Error::NetworkError {
-                    url: url.to_string(),
-                    message: format!("reading the answer failed: {e}"),
-                })
-        };
-        Ok(
-            match self.send_streaming(label, url, call, progress, build, read)? {
-                Streamed::Read(reply) | Streamed::Failed(reply) => reply,
-            },
-        )
+        let read =
+            |status, body: &mut dyn Read| read_all(body, url).map(|body| Reply { status, body });
+        match self.send_streaming(label, url, call, progress, build, read)? {
+            Streamed::Read(reply) | Streamed::Failed(reply) => Ok(reply),
+        }
     }
 
     /// Like [`Self::send`], but a successful answer's body is handed to `read` as it arrives
-    /// (with its status, within the call's cap and deadline) instead of being collected. A connection dropped
-    /// in the middle is retried from the start, so `read` may be called more than once.
+    /// (with its status, within the call's cap and deadline) instead of being collected. A
+    /// connection dropped in the middle is retried from the start, so `read` may be called more
+    /// than once.
     pub fn send_streaming<T>(
         &self,
         label: &str,
@@ -257,21 +246,15 @@ impl Http {
         let result = if success {
             read(status, &mut body).map(Answer::Read)
         } else {
-            let mut bytes = Vec::new();
-            body.read_to_end(&mut bytes)
-                .map(|_| {
-                    Answer::Status(
-                        Reply {
-                            status,
-                            body: bytes,
-                        },
-                        retry_after,
-                    )
-                })
-                .map_err(|e| Error::NetworkError {
-                    url: url.to_string(),
-                    message: format!("reading the answer failed: {e}"),
-                })
+            read_all(&mut body, url).map(|bytes| {
+                Answer::Status(
+                    Reply {
+                        status,
+                        body: bytes,
+                    },
+                    retry_after,
+                )
+            })
         };
         // The connection's own failure (cap, deadline, a dropped or stalled read) is the
         // reason, whatever the reader made of it.
@@ -283,6 +266,22 @@ impl Http {
                 dropped: false,
             }),
         }
+    }
+}
+
+/// A whole body (within the reader's cap).
+fn read_all(body: &mut dyn Read, url: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    body.read_to_end(&mut bytes)
+        .map(|_| bytes)
+        .map_err(|e| read_failed(url, e))
+}
+
+/// The answer's body could not be read.
+pub fn read_failed(url: &str, e: std::io::Error) -> Error {
+    Error::NetworkError {
+        url: url.to_string(),
+        message: format!("reading the answer failed: {e}"),
     }
 }
 
@@ -329,11 +328,7 @@ impl Read for Capped<'_> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let dropped = e.kind() != std::io::ErrorKind::TimedOut;
-                    let error = Error::NetworkError {
-                        url: self.url.to_string(),
-                        message: format!("reading the answer failed: {e}"),
-                    };
-                    return stop(self, error, dropped);
+                    return stop(self, read_failed(self.url, e), dropped);
                 }
             }
         };

@@ -517,34 +517,33 @@ impl<R: Read, W: Write> Reader<R, W> {
             }
             Some(b) => {
                 push(b);
-                while let Some(b) = self.byte_if(digit)? {
-                    push(b);
-                }
+                self.digits(&mut push, false)?;
             }
             None => return Err(self.invalid_number()),
         }
         if let Some(b) = self.byte_if(|b| b == b'.')? {
             push(b);
-            let Some(b) = self.byte_if(digit)? else {
-                return Err(self.invalid_number());
-            };
-            push(b);
-            while let Some(b) = self.byte_if(digit)? {
-                push(b);
-            }
+            self.digits(&mut push, true)?;
         }
         if let Some(b) = self.byte_if(|b| b == b'e' || b == b'E')? {
             push(b);
             if let Some(b) = self.byte_if(|b| b == b'+' || b == b'-')? {
                 push(b);
             }
-            let Some(b) = self.byte_if(digit)? else {
-                return Err(self.invalid_number());
-            };
+            self.digits(&mut push, true)?;
+        }
+        Ok(())
+    }
+
+    /// A run of digits, each to `push`; `required`: at least one.
+    fn digits(&mut self, push: &mut impl FnMut(u8), required: bool) -> Result<()> {
+        let mut any = false;
+        while let Some(b) = self.byte_if(|b| b.is_ascii_digit())? {
             push(b);
-            while let Some(b) = self.byte_if(digit)? {
-                push(b);
-            }
+            any = true;
+        }
+        if required && !any {
+            return Err(self.invalid_number());
         }
         Ok(())
     }

@@ -137,11 +137,22 @@ impl MeBody {
         input: impl Read,
         out: Option<&mut MeJson>,
     ) -> std::result::Result<MeBody, ReadError> {
+        MeBody::walk(input, out, true)
+    }
+
+    /// [`MeBody::read`]; without `view`, `organizations` and `projects` are only copied (the
+    /// returned view is empty).
+    fn walk(
+        input: impl Read,
+        out: Option<&mut MeJson>,
+        view: bool,
+    ) -> std::result::Result<MeBody, ReadError> {
         let mut walk = Walk {
             r: Reader::new(input, out),
             key: Vec::new(),
             text: Vec::new(),
             shared: HashMap::new(),
+            view,
         };
         let result = walk.body();
         let (out, write_error) = walk.r.into_out();
@@ -177,6 +188,8 @@ struct Walk<'o, R> {
     text: Vec<u8>,
     /// Organization ids and domains, shared between projects.
     shared: HashMap<Box<str>, Arc<str>>,
+    /// Whether `organizations` and `projects` are read into the view, or only copied.
+    view: bool,
 }
 
 const MEMBER_LISTS: [&[u8]; 2] = [b"member_list", b"unified_member_list"];
@@ -259,9 +272,7 @@ impl<R: Read> Walk<'_, R> {
             Some((level, written)) => (level, Part::Results, written),
             None => (top, Part::Top, top_written),
         };
-        if let Some(out) = self.r.out_mut() {
-            out.chosen = part;
-        }
+        // The part written last is the one committed.
         self.switch(part);
         self.r.emit(if written { b"," } else { b"" });
         let now = clock::now()
@@ -285,6 +296,11 @@ impl<R: Read> Walk<'_, R> {
         })
     }
 
+    /// The string last read (the reader checked it is UTF-8).
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.text).into_owned()
+    }
+
     fn switch(&mut self, part: Part) {
         if let Some(out) = self.r.out_mut() {
             out.switch(part);
@@ -299,8 +315,11 @@ impl<R: Read> Walk<'_, R> {
         if std::mem::replace(written, true) {
             self.r.emit(b",");
         }
-        let key = serde_json::to_vec(&String::from_utf8_lossy(&self.key)).expect("a string");
-        self.r.emit(&key);
+        // The key re-escaped (it was decoded), in a reused buffer.
+        self.text.clear();
+        serde_json::to_writer(&mut self.text, &*String::from_utf8_lossy(&self.key))
+            .expect("a string serializes");
+        self.r.emit(&self.text);
         self.r.emit(b":");
     }
 
@@ -340,8 +359,8 @@ impl<R: Read> Walk<'_, R> {
         self.r.tee_begin();
         let key = std::mem::take(&mut self.key);
         let result = match key.as_slice() {
-            b"organizations" => self.organizations().map(|o| level.organizations = o),
-            b"projects" => {
+            b"organizations" if self.view => self.organizations().map(|o| level.organizations = o),
+            b"projects" if self.view => {
                 level.has_projects = true;
                 self.projects().map(|p| level.projects = p)
             }
@@ -361,7 +380,7 @@ impl<R: Read> Walk<'_, R> {
             return Ok(None);
         }
         self.r.read_string(&mut self.text)?;
-        Ok(Some(String::from_utf8_lossy(&self.text).into_owned()))
+        Ok(Some(self.text()))
     }
 
     /// A string or null; anything else is not the expected shape.
@@ -370,7 +389,7 @@ impl<R: Read> Walk<'_, R> {
             Kind::Null => self.r.skip_value().map(|()| None),
             Kind::String => {
                 self.r.read_string(&mut self.text)?;
-                Ok(Some(String::from_utf8_lossy(&self.text).into_owned()))
+                Ok(Some(self.text()))
             }
             kind => Err(self.wrong(kind, within, "a string")),
         }
@@ -477,7 +496,7 @@ impl<R: Read> Walk<'_, R> {
             Kind::Null => self.r.skip_value().map(|()| None),
             Kind::String => {
                 self.r.read_string(&mut self.text)?;
-                let s = String::from_utf8_lossy(&self.text).into_owned();
+                let s = self.text();
                 Ok(Some(match s.trim().parse::<i128>() {
                     Ok(n) => n.to_string(),
                     Err(_) => s,
@@ -609,8 +628,8 @@ struct PartFile {
 pub struct MeJson {
     path: PathBuf,
     parts: [Option<PartFile>; 2],
+    /// Where writes go; at the end, the part that is the body.
     current: Part,
-    chosen: Part,
     failed: Option<io::Error>,
 }
 
@@ -623,7 +642,6 @@ impl MeJson {
             path: path.to_path_buf(),
             parts: [None, None],
             current: Part::Top,
-            chosen: Part::Top,
             failed: None,
         })
     }
@@ -690,7 +708,6 @@ impl MeJson {
             let _ = fs::remove_file(&part.tmp);
         }
         self.current = Part::Top;
-        self.chosen = Part::Top;
         self.failed = None;
     }
 
@@ -700,7 +717,7 @@ impl MeJson {
         if let Some(e) = self.failed.take() {
             return Err(Error::io("cannot write", at, e));
         }
-        let Some(PartFile { tmp, w, .. }) = self.parts[Self::slot(self.chosen)].take() else {
+        let Some(PartFile { tmp, w, .. }) = self.parts[Self::slot(self.current)].take() else {
             return Err(Error::io(
                 "cannot write",
                 at,
@@ -767,10 +784,7 @@ pub fn fetch(
             }
             MeBody::read(body, keep.as_deref_mut()).map_err(|e| match e {
                 // The connection's own failures are told apart by the HTTP layer.
-                ReadError::Io(e) => Error::NetworkError {
-                    url: url.to_string(),
-                    message: format!("reading the answer failed: {e}"),
-                },
+                ReadError::Io(e) => crate::http::read_failed(url.as_str(), e),
                 ReadError::Invalid(message) => invalid(message),
             })
         },
@@ -819,11 +833,22 @@ fn invalid(message: String) -> Error {
     }
 }
 
-/// Reads a `me.json` (or any `/me` body) from a file without following a symlink, writing
-/// it anew to `out` when given.
-pub fn read_file(path: &Path, out: Option<&mut MeJson>) -> Result<MeBody> {
+/// Reads a `me.json` (or any `/me` body) from a file without following a symlink.
+pub fn read_file(path: &Path) -> Result<MeBody> {
+    walk_file(path, None, true)
+}
+
+/// Writes the `me.json` at `path` anew from itself: member lists dropped, a new `cached_at`
+/// (the account's copy at publish, CONTRACT §5.3). Organizations and projects are only copied.
+pub fn rewrite(path: &Path) -> Result<()> {
+    let mut out = MeJson::create(path)?;
+    walk_file(path, Some(&mut out), false)?;
+    out.commit()
+}
+
+fn walk_file(path: &Path, out: Option<&mut MeJson>, view: bool) -> Result<MeBody> {
     let file = store::open_no_follow(path)?;
-    MeBody::read(file, out).map_err(|e| match e {
+    MeBody::walk(file, out, view).map_err(|e| match e {
         ReadError::Io(e) => Error::io("cannot read", path, e),
         ReadError::Invalid(message) => invalid(message),
     })
@@ -947,10 +972,23 @@ mod tests {
             ]
         );
         // Read back, in the same order, with its cached_at; no temporary file is left.
-        let again = read_file(&p, None).unwrap();
+        let again = read_file(&p).unwrap();
         assert_eq!(ids(&again.me.organizations, |o| &o.id), ["10", "9"]);
         assert_eq!(again.me, whole.me);
         assert!(again.cached_at().unwrap() > 1_700_000_000.0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // The publish's rewrite: the same document, keys in the same order.
+        rewrite(&p).unwrap();
+        let (mut before, mut after) = (v, json_at(&p));
+        for doc in [&mut before, &mut after] {
+            doc.as_object_mut().unwrap().remove("cached_at");
+        }
+        assert_eq!(after, before);
+        assert!(after
+            .as_object()
+            .unwrap()
+            .keys()
+            .eq(before.as_object().unwrap().keys()));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

@@ -348,7 +348,7 @@ fn resolve(path: &Path) -> PathBuf {
 /// A placeholder's `me.json` while it is fresh (CONTRACT §5.2: within 600 s of `cached_at`,
 /// or without a numeric `cached_at`); `None` when absent, stale or unreadable.
 fn fresh_me(path: &Path) -> Option<MeBody> {
-    let body = me::read_file(path, None).ok()?;
+    let body = me::read_file(path).ok()?;
     let now = clock::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
@@ -513,10 +513,7 @@ fn finish_publish(
     paths: &Paths,
 ) -> Result<()> {
     // The account's me.json: the placeholder's, with a new `cached_at` (CONTRACT §5.3).
-    let path = target.join("me.json");
-    let mut out = MeJson::create(&path)?;
-    me::read_file(&path, Some(&mut out))?;
-    out.commit()?;
+    me::rewrite(&target.join("me.json"))?;
     config.add_active_account(name, region, project_id);
     config.save(&paths.config)?;
     store::sync_dir(target.parent().unwrap_or(target))

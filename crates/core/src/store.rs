@@ -199,10 +199,17 @@ pub fn read_no_follow(path: &Path, limit: u64) -> Result<Option<ReadFile>> {
     match open_regular(path, libc::O_NOFOLLOW, limit) {
         Ok(read) => Ok(Some(read)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(Error::SymlinkRefused {
+        Err(e) => Err(no_follow_error(path, e)),
+    }
+}
+
+/// A failed read without following a symlink: a symlink is refused as such.
+fn no_follow_error(path: &Path, e: std::io::Error) -> Error {
+    match e.raw_os_error() {
+        Some(libc::ELOOP) => Error::SymlinkRefused {
             path: path.to_path_buf(),
-        }),
-        Err(e) => Err(Error::io("cannot read", path, e)),
+        },
+        _ => Error::io("cannot read", path, e),
     }
 }
 
@@ -218,12 +225,7 @@ pub fn read_user_file(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
 pub fn open_no_follow(path: &Path) -> Result<File> {
     open_checked(path, libc::O_NOFOLLOW)
         .map(|(file, _)| file)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => Error::SymlinkRefused {
-                path: path.to_path_buf(),
-            },
-            _ => Error::io("cannot read", path, e),
-        })
+        .map_err(|e| no_follow_error(path, e))
 }
 
 /// Opens a file the user named to read it as a stream, with the rules of [`read_user_file`].
