@@ -267,6 +267,29 @@ fn an_absent_meta_means_region_us() {
     assert!(meta["access_token"].is_string());
 }
 
+/// Issue 11: `me.json` is written as `/me` arrives and the account's copy is made from it; when
+/// it cannot be kept (here a directory stands in its place), the step fails naming that file,
+/// before any rename, and the placeholder stays resumable.
+#[test]
+fn a_me_json_that_cannot_be_kept_fails_the_publish_and_keeps_the_placeholder() {
+    let env = Env::new();
+    let (_, placeholder) = env.failed_publish(&[], &[]);
+    fs::create_dir_all(placeholder.join("me.json/in-the-way")).unwrap();
+    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    snapshot!("resume_me_json_not_kept", env.redact(&run));
+    assert_eq!(run.exit_code, 1, "{run:?}");
+    assert_eq!(run.stdout["error"]["code"], "LOGIN_FINISH_PUBLISH_FAILED");
+    assert!(run.stderr.contains("cannot replace"), "{}", run.stderr);
+    assert!(placeholder.join("tokens.json").exists());
+    assert!(!env.accounts().join("acme-analytics").exists());
+    let names: Vec<String> = tree(&placeholder).into_iter().map(|(n, _, _)| n).collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
+    fs::remove_dir_all(placeholder.join("me.json")).unwrap();
+    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(env.accounts().join("acme-analytics/me.json").is_file());
+}
+
 #[test]
 fn a_failure_after_the_rename_rolls_it_back() {
     let env = Env::new();

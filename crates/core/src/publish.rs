@@ -359,25 +359,19 @@ fn fresh_me(path: &Path) -> Option<MeBody> {
     }
 }
 
-/// `GET /me`, the body kept in the placeholder's `me.json` as it arrives (failing to keep it
-/// is not fatal, as in the seed).
+/// `GET /me`, the body kept in the placeholder's `me.json` as it arrives. The account's
+/// `me.json` is made from that copy, so failing to keep it fails the step here, before any
+/// rename, naming the placeholder's file; the tokens stay and resume retries. (The seed, which
+/// holds the body in memory, only warns.)
 fn fetch_and_keep(
     ctx: &Context,
     endpoints: &Endpoints,
     tokens: &Tokens,
     path: &Path,
 ) -> Result<MeBody> {
-    // An older copy must not stand in for this answer when the account is published.
-    let not_kept = |e: Error| {
-        let _ = fs::remove_file(path);
-        ctx.progress
-            .note(&format!("could not keep /me in the placeholder: {e}"))
-    };
-    let mut keep = MeJson::create(path).map_err(not_kept).ok();
-    let body = me::fetch(ctx, endpoints, &tokens.access_token, keep.as_mut())?;
-    if let Some(Err(e)) = keep.map(MeJson::commit) {
-        not_kept(e);
-    }
+    let mut keep = MeJson::create(path)?;
+    let body = me::fetch(ctx, endpoints, &tokens.access_token, Some(&mut keep))?;
+    keep.commit()?;
     Ok(body)
 }
 
