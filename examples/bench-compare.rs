@@ -83,22 +83,23 @@ fn bin(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Writes a `large` body with `workspaces` workspaces of `members` members per list, with
-/// `mock-idp body` (in another process: `ru_maxrss` counts the parent's memory at the spawn,
-/// so this process stays small).
-fn body(dir: &Path, name: &str, workspaces: usize, members: usize) -> Res<(PathBuf, u64)> {
-    let path = dir.join(name);
+/// Members per list in the benchmark's bodies.
+const MEMBERS: usize = 23;
+
+/// Writes a `large` body of 50,000 projects with `workspaces` workspaces, with `mock-idp body`
+/// (in another process: `ru_maxrss` counts the parent's memory at the spawn, so this process
+/// stays small).
+fn body(path: &Path, workspaces: usize) -> Res<u64> {
     let status = Command::new(bin("mock-idp"))
         .args(["body", "--scenario", "large", "--large-projects", "50000"])
         .args(["--workspaces", &workspaces.to_string()])
-        .args(["--members", &members.to_string()])
-        .stdout(File::create(&path)?)
+        .args(["--members", &MEMBERS.to_string()])
+        .stdout(File::create(path)?)
         .status()?;
     if !status.success() {
         return Err("mock-idp body failed".into());
     }
-    let size = std::fs::metadata(&path)?.len();
-    Ok((path, size))
+    Ok(std::fs::metadata(path)?.len())
 }
 
 /// The targets the issue sets, printed as met or missed (never a failure: a busy machine
@@ -107,13 +108,15 @@ fn target(what: &str, met: bool) {
     println!("  target {}: {what}", if met { "met   " } else { "MISSED" });
 }
 
-/// `mp-autopick`, `jq` and the floor on one body.
+/// `mp-autopick`, `jq` and the floor on one generated body (removed afterwards), `n` runs each.
 fn autopick_side_by_side(
-    path: &Path,
-    size: u64,
-    label: &str,
+    dir: &Path,
+    workspaces: usize,
     n: usize,
 ) -> Res<(Sample, Sample, Option<Sample>)> {
+    let file = dir.join(format!("me-{workspaces}.json"));
+    let size = body(&file, workspaces)?;
+    let path = file.as_path();
     let time = |cmd: &mut dyn FnMut() -> Command| -> Res<Sample> {
         let mut samples = Vec::new();
         for _ in 0..n {
@@ -140,8 +143,9 @@ fn autopick_side_by_side(
     } else {
         None
     };
+    std::fs::remove_file(&file)?;
     println!(
-        "\n/me {label}: {:.1} MB, median of {n} runs (peak RSS: the largest of the runs)",
+        "\n/me of 50,000 projects, {workspaces} workspaces x 2 x {MEMBERS} members: {:.1} MB, median of {n} runs (peak RSS: the largest of the runs)",
         size as f64 / 1e6
     );
     println!(
@@ -221,22 +225,8 @@ fn main() -> Res<()> {
     );
 
     // 1. mp-autopick beside jq and the floor.
-    let (b67, s67) = body(dir.path(), "me-67.json", 10_000, 23)?;
-    let (kit67, floor67, jq67) = autopick_side_by_side(
-        &b67,
-        s67,
-        "50,000 projects, 10,000 workspaces x 2 x 23 members",
-        runs(5),
-    )?;
-    std::fs::remove_file(&b67)?;
-    let (b500, s500) = body(dir.path(), "me-500.json", 84_000, 23)?;
-    let (kit500, _, _) = autopick_side_by_side(
-        &b500,
-        s500,
-        "50,000 projects, 84,000 workspaces x 2 x 23 members",
-        runs(3),
-    )?;
-    std::fs::remove_file(&b500)?;
+    let (kit67, floor67, jq67) = autopick_side_by_side(dir.path(), 10_000, runs(5))?;
+    let (kit500, _, _) = autopick_side_by_side(dir.path(), 84_000, runs(3))?;
     println!();
     if let Some(jq) = jq67 {
         target(
