@@ -253,9 +253,9 @@ pub struct TokenArgs {
 
 pub fn token(args: TokenArgs, progress: &dyn Progress) -> Result<AccessToken, Error> {
     let ctx = args.common.context(progress)?;
-    mp_login_core::token::token(
+    mp_login_core::account::token::token(
         &ctx,
-        &mp_login_core::token::TokenOptions {
+        &mp_login_core::account::token::TokenOptions {
             account: args.account.filter(|a| !a.is_empty()),
             min_ttl: Duration::from_secs(args.min_ttl),
             force_refresh: args.force_refresh,
@@ -281,7 +281,7 @@ pub struct StatusArgs {
 pub fn status(args: StatusArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
     let ctx = args.common.context(progress)?;
     let account = args.account.filter(|a| !a.is_empty());
-    Ok(Outcome::Status(mp_login_core::token::status(
+    Ok(Outcome::Status(mp_login_core::account::status::status(
         &ctx, account, args.check,
     )?))
 }
@@ -297,6 +297,10 @@ pub struct LogoutArgs {
     /// Every account of the config (wins over `--account` / `MP_ACCOUNT`)
     #[arg(long)]
     pub all: bool,
+    /// Remove the account even when the server could not be asked to revoke its token (it then
+    /// stays valid on the server until it expires)
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -304,7 +308,12 @@ pub struct LogoutArgs {
 pub fn logout(args: LogoutArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
     let ctx = args.common.context(progress)?;
     let account = args.account.filter(|a| !a.is_empty());
-    Ok(Outcome::Logout(mp_login_core::token::logout(
-        &ctx, account, args.all,
+    Ok(Outcome::Logout(mp_login_core::account::logout::logout(
+        &ctx,
+        &mp_login_core::account::logout::LogoutOptions {
+            account,
+            all: args.all,
+            force: args.force,
+        },
     )?))
 }

@@ -18,6 +18,7 @@ use mp_login_core::envelope::{self, Outcome};
 use mp_login_core::http::{Http, HttpConfig, Progress};
 use mp_login_core::secret::AccessToken;
 use mp_login_core::store::Paths;
+use mp_login_core::text::{lines_shown, shown};
 use mp_login_core::{interrupt, Error};
 
 pub mod commands;
@@ -183,9 +184,9 @@ fn report(command: &str, result: Result<Outcome, Error>) -> ExitCode {
             (envelope::success(command, outcome), 0)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", lines_shown(&e.to_string()));
             if let Some(h) = e.hint() {
-                eprintln!("  hint: {h}");
+                eprintln!("  hint: {}", lines_shown(&h));
             }
             (envelope::failure(command, e), e.exit_code().code())
         }
@@ -235,7 +236,7 @@ fn say_done(outcome: &Outcome) {
                 "Logged in{}: account `{}` in region {}, {project} ({}); saved in `{}`",
                 p.user
                     .as_ref()
-                    .map(|u| format!(" as {}", u.email))
+                    .map(|u| format!(" as {}", shown(&u.email)))
                     .unwrap_or_default(),
                 a.name,
                 a.region,
@@ -246,10 +247,13 @@ fn say_done(outcome: &Outcome) {
         Outcome::Logout(l) => {
             for a in &l.logged_out {
                 match &a.reason {
-                    None => eprintln!("Logged out of `{}`; the server revoked its token", a.name),
+                    None => eprintln!(
+                        "Logged out of `{}`; the server revoked its token",
+                        shown(&a.name)
+                    ),
                     Some(why) => eprintln!(
                         "Logged out of `{}` (files removed); not revoked: {why}",
-                        a.name
+                        shown(&a.name)
                     ),
                 }
             }
@@ -259,8 +263,8 @@ fn say_done(outcome: &Outcome) {
                 eprintln!(
                     "{} {} ({}){}{}",
                     if a.active { "*" } else { " " },
-                    a.name,
-                    a.region.as_deref().unwrap_or("?"),
+                    shown(&a.name),
+                    shown(a.region.as_deref().unwrap_or("?")),
                     match (&a.expires_at, a.expired, a.refreshable) {
                         (None, ..) => ", no tokens".to_string(),
                         (Some(at), false, _) => format!(", token until {at}"),
@@ -281,7 +285,7 @@ fn say_done(outcome: &Outcome) {
                 p.project_pick
                     .primary_org_name
                     .as_deref()
-                    .map(|n| format!(" in {n}"))
+                    .map(|n| format!(" in {}", shown(n)))
                     .unwrap_or_default(),
                 p.project_pick.method.as_str()
             ),
@@ -382,6 +386,6 @@ impl Progress for StderrProgress {
     }
 
     fn note(&self, message: &str) {
-        eprintln!("{message}");
+        eprintln!("{}", lines_shown(message));
     }
 }

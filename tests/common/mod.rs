@@ -363,6 +363,16 @@ pub fn read_json(p: &Path) -> Value {
     serde_json::from_str(&fs::read_to_string(p).unwrap()).unwrap()
 }
 
+/// Copies the files of `from` (one level, modes kept) into a new directory `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir(to).unwrap();
+    fs::set_permissions(to, fs::metadata(from).unwrap().permissions()).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
 /// Every file below `dir` with its mode, for "untouched" checks.
 pub fn tree(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
     let mut out = Vec::new();

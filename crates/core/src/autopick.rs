@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::error::{CrossRegionProject, Error, Result};
 use crate::me::{id_order, Me, Project};
 use crate::region::Region;
+use crate::text::shown;
 
 /// The seed's `PickMethod` values that the headless paths can report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,8 +64,8 @@ pub struct PickedProject {
 impl std::fmt::Display for PickedProject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.name {
-            Some(name) => write!(f, "{} ({name})", self.id),
-            None => write!(f, "{}", self.id),
+            Some(name) => write!(f, "{} ({})", shown(&self.id), shown(name)),
+            None => write!(f, "{}", shown(&self.id)),
         }
     }
 }
@@ -259,18 +260,21 @@ fn env_not_visible(me: &Me, id: &str) -> Error {
         .map(|p| {
             format!(
                 "  - {} : {} ({})",
-                p.id,
-                p.name.as_deref().unwrap_or(""),
-                p.domain
-                    .as_deref()
-                    .filter(|d| !d.is_empty())
-                    .unwrap_or("(no domain)")
+                shown(&p.id),
+                shown(p.name.as_deref().unwrap_or("")),
+                shown(
+                    p.domain
+                        .as_deref()
+                        .filter(|d| !d.is_empty())
+                        .unwrap_or("(no domain)")
+                )
             )
         })
         .collect();
     Error::Config {
         message: format!(
-            "MP_PROJECT_ID={id} is not visible to this account.\n\nAccessible projects:\n{}\n\nEither unset MP_PROJECT_ID, or pass --project ID with a visible value.",
+            "MP_PROJECT_ID={} is not visible to this account.\n\nAccessible projects:\n{}\n\nEither unset MP_PROJECT_ID, or pass --project ID with a visible value.",
+            shown(id),
             lines.join("\n")
         ),
         hint: "unset `MP_PROJECT_ID` or set it to a visible project, then run the `mp-login-resume` command".into(),
@@ -326,9 +330,10 @@ pub fn check_region(me: &Me, pick: &Pick, region: Region) -> Result<()> {
     match Region::from_domain(domain) {
         Some(other) if other != region => Err(Error::Config {
             message: format!(
-                "Region mismatch.\n\nYou authenticated against the {region} cluster, but project {} ({}) lives in the {other} cluster ({domain}).",
-                project.id,
-                project.name.as_deref().unwrap_or("")
+                "Region mismatch.\n\nYou authenticated against the {region} cluster, but project {} ({}) lives in the {other} cluster ({}).",
+                shown(&project.id),
+                shown(project.name.as_deref().unwrap_or("")),
+                shown(domain)
             ),
             hint: format!("log in to that project's region: `mp-login-start --region {other}`"),
         }),

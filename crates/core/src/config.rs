@@ -113,6 +113,15 @@ impl Config {
                 }
             }
         }
+        // No account left to be active: no empty `[active]` table either.
+        if self
+            .doc
+            .get("active")
+            .and_then(|a| a.as_table_like())
+            .is_some_and(|a| a.is_empty())
+        {
+            self.doc.remove("active");
+        }
     }
 
     /// The `region` of `[accounts.<name>]`, when it is one of us, eu, in.

@@ -7,11 +7,11 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::account::{logout::Logout, status::Status};
 use crate::autopick::Pick;
 use crate::error::{resume_command, Error, Exit};
 use crate::login::Started;
 use crate::publish::Published;
-use crate::token::{Logout, Status};
 
 pub const SCHEMA_VERSION: u64 = 1;
 

@@ -23,6 +23,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::region::Region;
+use crate::text::shown;
 
 /// The seed's `ExitCode` (the table above); serialized as its number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +101,7 @@ pub enum Error {
     )]
     InflightSchemaTooNew { path: PathBuf, found: i64 },
     /// The inflight's `region` is not us, eu or in (checked after the state, as the seed does).
-    #[error("Inflight session at {} has an unknown region `{region}`.", path.display())]
+    #[error("Inflight session at {} has an unknown region `{}`.", path.display(), shown(region))]
     InflightRegionInvalid { path: PathBuf, region: String },
     /// The pasted text has no usable `code` + `state`.
     #[error("{message}")]
@@ -117,8 +118,9 @@ pub enum Error {
     },
     /// The redirect carries `error=` (the user or the IdP refused).
     #[error(
-        "OAuth provider returned an error: {error}{}",
-        description.as_deref().map(|d| format!(" — {d}")).unwrap_or_default()
+        "OAuth provider returned an error: {}{}",
+        shown(error),
+        description.as_deref().map(|d| format!(" — {}", shown(d))).unwrap_or_default()
     )]
     AuthDenied {
         error: String,
@@ -147,6 +149,50 @@ pub enum Error {
         /// `mp-login-status`'s list of the accounts, for its failure envelope.
         accounts: Option<Value>,
     },
+    /// An account name from a flag or `config.toml` that is not `^[a-zA-Z0-9_-]{1,64}$`: no
+    /// path is built from it.
+    #[error(
+        "`{}` is not a valid account name: use 1 to 64 letters, digits, `_` or `-`.",
+        shown(name)
+    )]
+    AccountNameInvalid { name: String },
+    /// The account was removed, replaced or rewritten by another program while its token was
+    /// being refreshed: the new pair was not written.
+    #[error(
+        "Account `{}` changed while its token was being refreshed: {what}; nothing was written.",
+        shown(name)
+    )]
+    AccountChanged { name: String, what: &'static str },
+    /// A refresh that failed for another reason than a refused grant (network, 5xx, a bad
+    /// answer); the account is as it was.
+    #[error("Token refresh failed: {message}")]
+    RefreshFailed {
+        status: Option<u16>,
+        oauth_error: Option<String>,
+        message: String,
+    },
+    /// RFC 7009 revocation could not be done: no answer, or not 200.
+    #[error("The token could not be revoked: {reason}")]
+    RevocationFailed { status: Option<u16>, reason: String },
+    /// `mp-logout` kept these accounts (name, why) because their token could not be revoked;
+    /// `logged_out` lists what it did end.
+    #[error(
+        "{}.",
+        kept.iter()
+            .map(|(n, why)| format!("Kept `{}`: its token could not be revoked ({why})", shown(n)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    )]
+    LogoutIncomplete {
+        kept: Vec<(String, String)>,
+        logged_out: Value,
+    },
+    /// `mp-login-status --check`: the account is fine, the server did not answer the check.
+    #[error(
+        "Account `{}` is logged in, but the server did not answer the check: {cause}",
+        shown(name)
+    )]
+    ServerUnavailable { name: String, cause: Box<Error> },
     /// The refresh token was refused (`invalid_grant`): revoked, rotated out or expired.
     #[error("The refresh token was refused: {message}")]
     RefreshRevoked { message: String },
@@ -257,8 +303,9 @@ fn issuer_message(expected: &str, got: Option<&str>) -> String {
              ({expected}) sends one (RFC 9207)."
         ),
         Some(got) => format!(
-            "The redirect's issuer is `{got}`, not {expected}, the authorization server of \
-             this login (RFC 9207)."
+            "The redirect's issuer is `{}`, not {expected}, the authorization server of \
+             this login (RFC 9207).",
+            shown(got)
         ),
     }
 }
@@ -270,7 +317,7 @@ fn region_suggestion(r: Region) -> String {
 
 fn quoted_list(ids: &[String]) -> String {
     ids.iter()
-        .map(|i| format!("'{i}'"))
+        .map(|i| format!("'{}'", shown(i)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -319,7 +366,13 @@ impl Error {
     /// The envelope's `error.code`: the seed's string wherever the seed names one.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::InvalidArgs { .. } => "INVALID_ARGUMENT",
+            Error::InvalidArgs { .. } | Error::AccountNameInvalid { .. } => "INVALID_ARGUMENT",
+            Error::AccountChanged { .. } => "ACCOUNT_CHANGED",
+            Error::RefreshFailed { .. } => "OAUTH_TOKEN_ERROR",
+            Error::RevocationFailed { .. } | Error::LogoutIncomplete { .. } => {
+                "OAUTH_REVOCATION_FAILED"
+            }
+            Error::ServerUnavailable { .. } => "SERVER_UNAVAILABLE",
             Error::InflightMissing { .. } => "OAUTH_INFLIGHT_MISSING",
             Error::InflightExpired { .. } => "OAUTH_INFLIGHT_EXPIRED",
             Error::InflightCorrupt { .. } => "OAUTH_INFLIGHT_CORRUPT",
@@ -363,7 +416,7 @@ impl Error {
     /// The process exit code: the seed's for the same outcome (SPEC §5).
     pub fn exit_code(&self) -> Exit {
         match self {
-            Error::InvalidArgs { .. } => Exit::InvalidArgs,
+            Error::InvalidArgs { .. } | Error::AccountNameInvalid { .. } => Exit::InvalidArgs,
             Error::InflightMissing { .. }
             | Error::InflightExpired { .. }
             | Error::InflightCorrupt { .. }
@@ -379,12 +432,17 @@ impl Error {
             | Error::TokensCorrupt { .. }
             | Error::NotLoggedIn { .. }
             | Error::RefreshRevoked { .. }
+            | Error::RefreshFailed { .. }
+            | Error::RevocationFailed { .. }
+            | Error::LogoutIncomplete { .. }
             | Error::PlaceholderMetaCorrupt { .. }
             | Error::ClientCacheCorrupt { .. } => Exit::Auth,
             Error::ProjectNotFound { .. } => Exit::NotFound,
             Error::NeedsRegionSwitch { .. } => Exit::NeedsSelection,
             Error::Interrupted { .. } => Exit::Interrupted,
             Error::MeFetch { .. }
+            | Error::AccountChanged { .. }
+            | Error::ServerUnavailable { .. }
             | Error::Config { .. }
             | Error::AccountExists { .. }
             | Error::PublishFailed { .. }
@@ -446,6 +504,17 @@ impl Error {
             } => hints::TOKEN_RETRY.into(),
             Error::TokenError { .. } => start_again.to_string(),
             Error::TokensCorrupt { .. } => hints::TOKENS_CORRUPT.into(),
+            Error::AccountNameInvalid { .. } => hints::ACCOUNT_NAME.into(),
+            Error::AccountChanged { .. } => hints::ACCOUNT_CHANGED.into(),
+            Error::RefreshFailed {
+                status: Some(400..=499),
+                ..
+            } => hints::REFRESH_REFUSED.into(),
+            Error::RefreshFailed { .. } => hints::REFRESH_RETRY.into(),
+            Error::RevocationFailed { .. } | Error::LogoutIncomplete { .. } => {
+                hints::REVOCATION.into()
+            }
+            Error::ServerUnavailable { .. } => hints::SERVER_UNAVAILABLE.into(),
             Error::NotLoggedIn { .. } | Error::RefreshRevoked { .. } => hints::LOG_IN.into(),
             Error::MeFetch {
                 failure: MeFailure::Status(401),
@@ -601,7 +670,27 @@ impl Error {
             Error::NeedsRegionSwitch {
                 region, projects, ..
             } => json!({ "auth_region": region, "cross_region_projects": projects }),
-            Error::AccountExists { name } => json!({ "name": name }),
+            Error::AccountExists { name }
+            | Error::AccountNameInvalid { name }
+            | Error::AccountChanged { name, .. } => json!({ "name": name }),
+            Error::RefreshFailed {
+                status,
+                oauth_error,
+                ..
+            } => json!({ "status_code": status, "error": oauth_error }),
+            Error::RevocationFailed { status, .. } => json!({ "status_code": status }),
+            Error::LogoutIncomplete { kept, logged_out } => json!({
+                "kept": kept
+                    .iter()
+                    .map(|(name, reason)| json!({ "name": name, "reason": reason }))
+                    .collect::<Vec<_>>(),
+                "logged_out": logged_out,
+            }),
+            Error::ServerUnavailable { name, cause } => json!({
+                "account": name,
+                "original_code": cause.code(),
+                "original_details": cause.details(),
+            }),
             Error::PublishFailed {
                 placeholder_dir,
                 cause,
@@ -687,6 +776,25 @@ mod hints {
         "paste only the URL the browser landed on after approving the login that ",
         "`mp-login-start` printed; if in doubt, run `mp-login-start` again"
     );
+    pub const ACCOUNT_NAME: &str = concat!(
+        "pass a name `mp-login-status` lists; a `config.toml` block under another name was not ",
+        "written by a login: remove it by hand"
+    );
+    pub const ACCOUNT_CHANGED: &str = "run `mp-token` again: it reads the account as it is now";
+    pub const REFRESH_RETRY: &str = concat!(
+        "the account is as it was: run the same command again once the server answers ",
+        "(`mp-login-status` shows the account)"
+    );
+    pub const REFRESH_REFUSED: &str = concat!(
+        "the server refused to refresh the token; the account is as it was: ",
+        "log in again with `mp-login-start` if it keeps refusing"
+    );
+    pub const REVOCATION: &str = concat!(
+        "the account is kept: run `mp-logout` again once the server answers, or add `--force` ",
+        "to remove it without revoking its token (it then stays valid until it expires)"
+    );
+    pub const SERVER_UNAVAILABLE: &str =
+        "the account needs nothing: run `mp-login-status --check` again once the server answers";
     pub const LOG_IN: &str = "log in with `mp-login-start`, then `mp-login-finish`";
     pub const PORT: &str =
         "free one of the ports, or pass `--redirect-port`, then run `mp-login-start` again";

@@ -2,6 +2,7 @@
 //! and no `process::exit`. The binaries in the root package are thin shells around
 //! [`login::start`], [`login::finish`], [`login::resume`] and [`autopick::pick`].
 
+pub mod account;
 pub mod autopick;
 pub mod clock;
 pub mod config;
@@ -22,6 +23,6 @@ pub mod redirect;
 pub mod region;
 pub mod secret;
 pub mod store;
-pub mod token;
+pub mod text;
 
 pub use error::{Error, Result};

@@ -16,6 +16,7 @@ use crate::http::{as_step, Call, Reply};
 use crate::region::{Endpoints, Region};
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
 use crate::store;
+use crate::text::shown;
 
 /// The seed's advisory scope string, sent in the registration body (CONTRACT §9).
 pub const DEFAULT_SCOPE: &str = "projects analysis events insights segmentation retention data:read funnels flows data_definitions dashboard_reports bookmarks";
@@ -147,58 +148,65 @@ pub struct Metadata {
     pub revocation_endpoint: Option<String>,
 }
 
-/// The metadata of the issuer `{base}/oauth`; `None` when there is none or it is unusable
-/// (which changes nothing: the seed never asks).
-pub fn metadata(ctx: &Context, endpoints: &Endpoints) -> Option<Metadata> {
+/// The metadata of the issuer `{base}/oauth`: `Ok(None)` when the server has none or it is
+/// unusable (a 4xx, not JSON); `Err` when the server did not answer (network, 5xx), which
+/// says nothing about what it offers.
+pub fn metadata(ctx: &Context, endpoints: &Endpoints) -> Result<Option<Metadata>> {
     let url = endpoints.metadata();
-    let reply = ctx
-        .http
-        .send(
-            "reading the authorization server metadata",
-            url.as_str(),
-            Call::Metadata,
-            ctx.progress,
-            |c| c.get(url.clone()),
-        )
-        .ok()?;
-    (reply.status == 200)
+    let reply = ctx.http.send(
+        "reading the authorization server metadata",
+        url.as_str(),
+        Call::Metadata,
+        ctx.progress,
+        |c| c.get(url.clone()),
+    )?;
+    if reply.status >= 500 {
+        return Err(Error::NetworkError {
+            url: url.to_string(),
+            message: format!("the server answered {}", reply.status),
+        });
+    }
+    Ok((reply.status == 200)
         .then(|| serde_json::from_slice(&reply.body).ok())
-        .flatten()
+        .flatten())
 }
 
 /// The issuer whose `iss` finish must see on the redirect (RFC 9207 §2.4): set only when the
-/// metadata says `authorization_response_iss_parameter_supported`.
+/// metadata says `authorization_response_iss_parameter_supported` (no metadata changes
+/// nothing: the seed never asks).
 pub fn iss_issuer(ctx: &Context, endpoints: &Endpoints) -> Option<String> {
     metadata(ctx, endpoints)
+        .ok()
+        .flatten()
         .filter(|m| m.authorization_response_iss_parameter_supported)
         .map(|m| m.issuer)
 }
 
-/// RFC 7009: revokes `refresh_token` at `endpoint`; `Err` says why not (for the envelope).
+/// RFC 7009: revokes `refresh_token` at `endpoint`. A server that does not answer, or answers
+/// anything but 200, is `OAUTH_REVOCATION_FAILED` with the reason.
 pub fn revoke(
     ctx: &Context,
     endpoint: &str,
     client_id: &str,
     refresh_token: &RefreshToken,
-) -> std::result::Result<(), String> {
+) -> Result<()> {
     let form = [
         ("token", refresh_token.secret()),
         ("token_type_hint", "refresh_token"),
         ("client_id", client_id),
     ];
-    let reply = ctx
-        .http
-        .send(
-            "revoking the token",
-            endpoint,
-            Call::Revoke,
-            ctx.progress,
-            |c| c.post(endpoint).form(&form),
-        )
-        .map_err(|e| e.to_string())?;
+    let failed = |status, reason| Error::RevocationFailed { status, reason };
+    let sent = ctx.http.send(
+        "revoking the token",
+        endpoint,
+        Call::Revoke,
+        ctx.progress,
+        |c| c.post(endpoint).form(&form),
+    );
+    let reply = as_step(sent, |message| failed(None, message))?;
     match reply.status {
         200 => Ok(()),
-        _ => Err(oauth_error(&reply).1),
+        status => Err(failed(Some(status), oauth_error(&reply).1)),
     }
 }
 
@@ -392,7 +400,8 @@ fn tokens_of(reply: &Reply, previous: Option<RefreshToken>) -> Result<Tokens> {
 }
 
 /// The refresh-token grant (RFC 6749 §6) for a public client. `invalid_grant` (revoked, rotated
-/// out, expired) is `OAUTH_REFRESH_REVOKED`; a rotated refresh token replaces the old one.
+/// out, expired) is `OAUTH_REFRESH_REVOKED`; any other failure `OAUTH_TOKEN_ERROR` as
+/// [`Error::RefreshFailed`]; a rotated refresh token replaces the old one.
 pub fn refresh(
     ctx: &Context,
     endpoints: &Endpoints,
@@ -405,19 +414,31 @@ pub fn refresh(
         ("refresh_token", refresh_token.secret()),
         ("client_id", client_id),
     ];
-    let reply = post_token(ctx, &url, "refreshing the token", &form)?;
+    let as_refresh = |e: Error| match e {
+        Error::TokenError {
+            status,
+            oauth_error,
+            message,
+        } => Error::RefreshFailed {
+            status,
+            oauth_error,
+            message,
+        },
+        e => e,
+    };
+    let reply = post_token(ctx, &url, "refreshing the token", &form).map_err(as_refresh)?;
     if reply.status != 200 {
         let (oauth_error, message) = oauth_error(&reply);
         return Err(match oauth_error.as_deref() {
             Some("invalid_grant") => Error::RefreshRevoked { message },
-            _ => Error::TokenError {
+            _ => Error::RefreshFailed {
                 status: Some(reply.status),
                 oauth_error,
                 message,
             },
         });
     }
-    tokens_of(&reply, Some(refresh_token))
+    tokens_of(&reply, Some(refresh_token)).map_err(as_refresh)
 }
 
 #[derive(Deserialize)]
@@ -435,10 +456,10 @@ fn oauth_error(reply: &Reply) -> (Option<String>, String) {
     let mut code = None;
     if let Some(b) = body {
         if let Some(e) = &b.error {
-            text.push_str(&format!(": {e}"));
+            text.push_str(&format!(": {}", shown(e)));
         }
         if let Some(d) = b.error_description {
-            text.push_str(&format!(" ({d})"));
+            text.push_str(&format!(" ({})", shown(&d)));
         }
         code = b.error;
     }

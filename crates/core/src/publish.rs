@@ -220,33 +220,58 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
 }
 
 /// Whether `dir` holds `tokens.json`, after adopting what a killed write left: a complete
-/// `.tokens.json.tmp-*` (its rename never ran) becomes `tokens.json`; every other temp file of
-/// an atomic write is removed (its target is still whole).
+/// `.tokens.json.tmp-*` newer than `tokens.json` replaces it
+/// ([`crate::account::adopt_tokens_temp`]); every other temp file of an atomic write is removed
+/// (its target is still whole).
 fn adopt_tokens(dir: &Path) -> Result<bool> {
+    crate::account::adopt_tokens_temp(dir)?;
     let temps: Vec<PathBuf> = fs::read_dir(dir)
         .at("cannot read directory", dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && store::is_temp_file(p))
         .collect();
-    let tokens = dir.join("tokens.json");
     for temp in temps {
-        let is_tokens = temp
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(".tokens.json.tmp-"));
-        if is_tokens && !tokens.exists() && matches!(Tokens::load(&temp), Ok(Some(_))) {
-            fs::rename(&temp, &tokens).at("cannot adopt", &temp)?;
-            store::sync_dir(dir)?;
-        } else {
-            store::remove_if_exists(&temp)?;
-        }
+        store::remove_if_exists(&temp)?;
     }
-    Ok(tokens.is_file())
+    Ok(dir.join("tokens.json").is_file())
+}
+
+/// Whether `dir` or anything in it changed within the longest inflight lifetime: a login of
+/// another program (the seed's `mp login --finish` takes no lock) may still be filling it.
+fn recently_touched(dir: &Path) -> bool {
+    let horizon = *crate::inflight::TTL_RANGE.end();
+    let young = |p: &Path| {
+        fs::symlink_metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| clock::now().duration_since(t).ok())
+            .is_none_or(|age| age.as_secs() < horizon)
+    };
+    young(dir)
+        || fs::read_dir(dir)
+            .map(|rd| rd.flatten().any(|e| young(&e.path())))
+            .unwrap_or(true)
+}
+
+/// `tokens.json`, or a complete temp file of it, without changing anything.
+fn holds_tokens(dir: &Path) -> bool {
+    dir.join("tokens.json").is_file()
+        || fs::read_dir(dir).is_ok_and(|rd| {
+            rd.flatten().any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".tokens.json.tmp-")
+                    && matches!(Tokens::load(&e.path()), Ok(Some(_)))
+            })
+        })
 }
 
 /// What a new login finds below `S/accounts/`: placeholders with tokens, and account
 /// directories that `config.toml` does not list, each publishable by `mp-login-resume <dir>`.
-/// A placeholder nobody holds and that never got tokens (its login was killed before the
-/// exchange answered) is removed; anything a running login holds is left alone.
+/// A placeholder nobody holds, untouched for longer than any login can take, and that never got
+/// tokens (its login was killed before the exchange answered) is removed, as is what a killed
+/// `mp-logout` left (`.removed-*`); anything a running login holds, or that changed recently
+/// (a lockless program may be filling it), is left as it is.
 pub fn sweep_and_list_recoverable(paths: &Paths) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(paths.accounts()) else {
         return Vec::new();
@@ -263,6 +288,13 @@ pub fn sweep_and_list_recoverable(paths: &Paths) -> Vec<PathBuf> {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
+        if name.starts_with(crate::account::logout::REMOVED_PREFIX) {
+            if let Ok(Some(_lock)) = store::try_lock_dir(&dir) {
+                let _durable = interrupt::durable();
+                let _ = fs::remove_dir_all(&dir);
+            }
+            continue;
+        }
         let placeholder = name.starts_with(PLACEHOLDER_PREFIX);
         let unlisted = placeholder || config.as_ref().is_some_and(|c| !c.has_account(&name));
         if !unlisted {
@@ -271,6 +303,12 @@ pub fn sweep_and_list_recoverable(paths: &Paths) -> Vec<PathBuf> {
         let Ok(Some(_lock)) = store::try_lock_dir(&dir) else {
             continue;
         };
+        if recently_touched(&dir) {
+            if holds_tokens(&dir) {
+                found.push(dir);
+            }
+            continue;
+        }
         match adopt_tokens(&dir) {
             Ok(true) => found.push(dir),
             Ok(false) if placeholder => {

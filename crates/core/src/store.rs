@@ -34,6 +34,18 @@ impl Paths {
     pub fn accounts(&self) -> PathBuf {
         self.storage.join("accounts")
     }
+
+    /// `S/accounts/<name>`: the one way a path is built from an account name that came from a
+    /// flag, `config.toml` or the server. A name that is not `^[a-zA-Z0-9_-]{1,64}$` (`../..`,
+    /// `.tmp-x`, control characters) is refused, so nothing outside `S/accounts/` is reached.
+    pub fn account(&self, name: &str) -> Result<PathBuf> {
+        if !crate::naming::is_valid(name) {
+            return Err(Error::AccountNameInvalid {
+                name: name.to_string(),
+            });
+        }
+        Ok(self.accounts().join(name))
+    }
 }
 
 /// Fails with `SymlinkRefused` when `path` exists and is a symbolic link.
@@ -152,12 +164,43 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 /// lock file: mixpanel-headless reads these directories and expects no extra files in them.
 #[derive(Debug)]
 pub struct DirLock {
-    _held: File,
+    held: File,
 }
 
 /// Waits for the exclusive lock on `dir` (which must exist).
 pub fn lock_dir(dir: &Path) -> Result<DirLock> {
     flock_dir(dir, libc::LOCK_EX).map(|l| l.expect("a blocking lock is taken"))
+}
+
+/// The lock of an account directory that is still the one at `dir` once the lock is held:
+/// a directory removed or replaced (logout, a new login of the same name) while this process
+/// waited is not the account any more, so the lock is taken again on what is there now.
+/// `None` when nothing is at `dir`.
+pub fn lock_current_dir(dir: &Path) -> Result<Option<DirLock>> {
+    loop {
+        let lock = match flock_dir(dir, libc::LOCK_EX) {
+            Ok(lock) => lock.expect("a blocking lock is taken"),
+            Err(Error::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        match lock.is_at(dir) {
+            Some(true) => return Ok(Some(lock)),
+            Some(false) => continue,
+            None => return Ok(None),
+        }
+    }
+}
+
+impl DirLock {
+    /// Whether the locked directory is (still) the one at `path`: `None` when nothing is there.
+    pub fn is_at(&self, path: &Path) -> Option<bool> {
+        use std::os::unix::fs::MetadataExt;
+        let there = fs::symlink_metadata(path).ok()?;
+        let held = self.held.metadata().ok()?;
+        Some(there.dev() == held.dev() && there.ino() == held.ino())
+    }
 }
 
 /// The exclusive lock on `dir` if nobody holds it; `None` when a live process does (the kernel
@@ -176,7 +219,7 @@ fn flock_dir(dir: &Path, how: libc::c_int) -> Result<Option<DirLock>> {
     loop {
         // SAFETY: flock on a descriptor this function owns; no memory is shared.
         if unsafe { libc::flock(f.as_raw_fd(), how) } == 0 {
-            return Ok(Some(DirLock { _held: f }));
+            return Ok(Some(DirLock { held: f }));
         }
         let e = std::io::Error::last_os_error();
         match e.kind() {

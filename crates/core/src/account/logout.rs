@@ -1,0 +1,186 @@
+//! `mp-logout`: revoke the refresh token (RFC 7009) at the server's `revocation_endpoint`, then
+//! remove the account directory and its `config.toml` block (comments and other keys kept) and
+//! move `[active]` off it.
+//!
+//! All or nothing per account: under the account's lock (see [`super`]) the token is revoked,
+//! then, under the accounts root's lock, the directory is renamed out of the way
+//! (`S/accounts/.removed-<hex>`, one atomic step), the config block goes, and the renamed
+//! directory is deleted. A kill between two steps leaves either the whole account, an account
+//! that `mp-logout` finishes removing, or a `.removed-*` directory the next `mp-login-start`
+//! deletes; never a half-deleted account that something could resume or use.
+//! When the server could not be asked (network, 5xx) the account is kept unless `force`.
+
+use std::fs;
+use std::path::Path;
+
+use crate::config::Config;
+use crate::context::Context;
+use crate::error::{Error, IoContext, Result};
+use crate::oauth::{self, Tokens};
+use crate::store;
+
+/// What `mp-logout` ends.
+pub struct LogoutOptions {
+    /// One account (else `MP_ACCOUNT`, else the active one).
+    pub account: Option<String>,
+    /// Every account of the config.
+    pub all: bool,
+    /// Remove an account even when its token could not be revoked.
+    pub force: bool,
+}
+
+/// One account `mp-logout` ended.
+#[derive(Debug, serde::Serialize)]
+pub struct LoggedOut {
+    pub name: String,
+    /// The server revoked the refresh token (RFC 7009).
+    pub revoked: bool,
+    /// Why not, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `mp-logout`'s envelope body.
+#[derive(Debug, serde::Serialize)]
+pub struct Logout {
+    pub logged_out: Vec<LoggedOut>,
+}
+
+/// Prefix of an account directory being removed.
+pub const REMOVED_PREFIX: &str = ".removed-";
+
+/// Logs out of the named account, or of every account with `all`. Every name is checked
+/// before anything is touched. An account whose revocation failed is kept (unless `force`)
+/// and the run fails with `OAUTH_REVOCATION_FAILED`, listing what was logged out meanwhile.
+pub fn logout(ctx: &Context, opts: &LogoutOptions) -> Result<Logout> {
+    let config = Config::load(&ctx.paths.config)?;
+    let names: Vec<String> = if opts.all {
+        config.accounts().into_iter().map(|a| a.name).collect()
+    } else {
+        let (name, _) = super::selected(ctx, &config, opts.account.clone())?;
+        if !config.has_account(&name) {
+            return Err(super::no_such_account(&config, &name));
+        }
+        vec![name]
+    };
+    for name in &names {
+        ctx.paths.account(name)?;
+    }
+    let mut logged_out = Vec::new();
+    let mut kept = Vec::new();
+    for name in names {
+        match logout_one(ctx, &name, opts.force) {
+            Ok(done) => logged_out.push(done),
+            Err(Error::RevocationFailed { reason, .. }) => kept.push((name, reason)),
+            Err(e) => return Err(e),
+        }
+    }
+    if !kept.is_empty() {
+        return Err(Error::LogoutIncomplete {
+            kept,
+            logged_out: serde_json::to_value(&logged_out).expect("logouts serialize"),
+        });
+    }
+    Ok(Logout { logged_out })
+}
+
+fn logout_one(ctx: &Context, name: &str, force: bool) -> Result<LoggedOut> {
+    let dir = ctx.paths.account(name)?;
+    let lock = store::lock_current_dir(&dir)?;
+    if lock.is_some() {
+        // The token to revoke is the newest one, also when a killed refresh left it in a temp.
+        super::adopt_tokens_temp(&dir)?;
+    }
+    let config = Config::load(&ctx.paths.config)?;
+    if lock.is_none() && !config.has_account(name) {
+        return Ok(LoggedOut {
+            name: name.to_string(),
+            revoked: false,
+            reason: Some("another process logged it out first".into()),
+        });
+    }
+    let reason = match revoke(ctx, &config, name, &dir) {
+        Ok(Revocation::Revoked) => None,
+        Ok(Revocation::NotPossible(why)) => Some(why),
+        Err(Error::RevocationFailed { reason, .. }) if force => {
+            Some(format!("{reason} (removed anyway: --force)"))
+        }
+        Err(e) => return Err(e),
+    };
+    remove(ctx, name, &dir)?;
+    drop(lock);
+    Ok(LoggedOut {
+        name: name.to_string(),
+        revoked: reason.is_none(),
+        reason,
+    })
+}
+
+enum Revocation {
+    Revoked,
+    /// Nothing the server could be asked to revoke, or no way to ask it: the reason.
+    NotPossible(String),
+}
+
+/// RFC 7009 for one account. `Err` (`OAUTH_REVOCATION_FAILED`): the server was to be asked and
+/// did not answer, or refused.
+fn revoke(ctx: &Context, config: &Config, name: &str, dir: &Path) -> Result<Revocation> {
+    let not_possible = |why: String| Ok(Revocation::NotPossible(why));
+    let tokens = match Tokens::load(&dir.join("tokens.json")) {
+        Ok(Some(tokens)) => tokens,
+        Ok(None) => return not_possible("the account holds no tokens".into()),
+        Err(e) => return not_possible(e.to_string()),
+    };
+    let Some(refresh) = tokens.refresh_token else {
+        return not_possible("the account has no refresh token".into());
+    };
+    let (endpoints, client_id) = match super::client(ctx, config, name, dir) {
+        Ok(found) => found,
+        Err(e) => return not_possible(e.to_string()),
+    };
+    let unreachable = |e: Error| Error::RevocationFailed {
+        status: None,
+        reason: format!("the authorization server metadata could not be read: {e}"),
+    };
+    let Some(metadata) = oauth::metadata(ctx, &endpoints).map_err(unreachable)? else {
+        return not_possible(
+            "the authorization server publishes no metadata (RFC 8414), so no revocation_endpoint"
+                .into(),
+        );
+    };
+    let Some(endpoint) = metadata.revocation_endpoint else {
+        return not_possible(
+            "the authorization server advertises no revocation_endpoint (RFC 8414)".into(),
+        );
+    };
+    oauth::revoke(ctx, &endpoint, &client_id, &refresh)?;
+    Ok(Revocation::Revoked)
+}
+
+/// Under the accounts root's lock: the directory renamed out of the way, the config block
+/// removed, then the renamed directory deleted (see the module docs).
+fn remove(ctx: &Context, name: &str, dir: &Path) -> Result<()> {
+    let accounts = ctx.paths.accounts();
+    let _root = match accounts.is_dir() {
+        true => Some(store::lock_dir(&accounts)?),
+        false => None,
+    };
+    let _durable = crate::interrupt::durable();
+    let removed = match fs::symlink_metadata(dir) {
+        Ok(_) => {
+            let to = accounts.join(format!("{REMOVED_PREFIX}{}", store::random_hex(4)));
+            fs::rename(dir, &to).at("cannot remove", dir)?;
+            store::sync_dir(&accounts)?;
+            Some(to)
+        }
+        Err(_) => None,
+    };
+    store::remove_stale_temps(&ctx.paths.config)?;
+    let mut config = Config::load(&ctx.paths.config)?;
+    config.remove_account(name);
+    config.save(&ctx.paths.config)?;
+    if let Some(removed) = removed {
+        fs::remove_dir_all(&removed).at("cannot remove", &removed)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! A published account's life after the login: `mp-token` ([`token`]), `mp-login-status`
+//! ([`status`]) and `mp-logout` ([`logout`]).
+//!
+//! Every command that writes or removes an account holds the account directory's own `flock`,
+//! taken with [`store::lock_current_dir`] (the directory still at the path once the lock is
+//! held): token refresh, logout, and the publish and resume that created it (their placeholder's
+//! lock moves with the rename). Logout takes the accounts root's lock after the account's, as the
+//! publish does, so the two orders never cross.
+
+pub mod logout;
+pub mod status;
+pub mod token;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::config::Config;
+use crate::context::Context;
+use crate::error::{Error, IoContext, Result};
+use crate::oauth::{self, ClientCache, Tokens};
+use crate::region::{Endpoints, Region};
+use crate::store;
+use crate::text::shown;
+
+/// The account a command is about: `--account` / `MP_ACCOUNT`, else `[active]`; its name
+/// checked and its directory built by [`store::Paths::account`].
+pub(crate) fn selected(
+    ctx: &Context,
+    config: &Config,
+    account: Option<String>,
+) -> Result<(String, PathBuf)> {
+    let name = account
+        .or_else(|| config.active_account())
+        .ok_or_else(|| not_logged_in("no account is named and none is active".into()))?;
+    let dir = ctx.paths.account(&name)?;
+    Ok((name, dir))
+}
+
+/// `NOT_LOGGED_IN` without the account list.
+pub(crate) fn not_logged_in(reason: String) -> Error {
+    Error::NotLoggedIn {
+        reason,
+        accounts: None,
+    }
+}
+
+/// `NOT_LOGGED_IN` for a name `config.toml` does not list, naming the ones it does.
+pub(crate) fn no_such_account(config: &Config, name: &str) -> Error {
+    not_logged_in(unknown_account(config, name))
+}
+
+fn unknown_account(config: &Config, name: &str) -> String {
+    let known: Vec<String> = config
+        .accounts()
+        .into_iter()
+        .map(|a| format!("`{}`", shown(&a.name)))
+        .collect();
+    format!(
+        "there is no account `{}` (config.toml lists {})",
+        shown(name),
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    )
+}
+
+/// Where an account's tokens come from: the region of its config block (else `meta.json`,
+/// else us) and the base URL of `meta.json`.
+fn endpoints(config: &Config, name: &str, meta: &AccountMeta) -> Result<Endpoints> {
+    let region = config
+        .account_region(name)
+        .or(meta.region)
+        .unwrap_or(Region::Us);
+    Endpoints::new(region, meta.base_url.as_deref())
+}
+
+/// [`endpoints`] and the client the tokens belong to: the client id of `meta.json`, else of
+/// `S/oauth/client_<region>.json` (what mixpanel-headless refreshes with).
+fn client(ctx: &Context, config: &Config, name: &str, dir: &Path) -> Result<(Endpoints, String)> {
+    let meta = AccountMeta::read(dir);
+    let endpoints = endpoints(config, name, &meta)?;
+    let client_id = match meta.client_id {
+        Some(id) => id,
+        None => cached_client_id(ctx, &endpoints)?,
+    };
+    Ok((endpoints, client_id))
+}
+
+/// What refreshing needs from the account's `meta.json` (the kit's keys; the seed's and
+/// mixpanel-headless's accounts have only the region, or no file).
+#[derive(Default)]
+struct AccountMeta {
+    region: Option<Region>,
+    base_url: Option<String>,
+    client_id: Option<String>,
+}
+
+impl AccountMeta {
+    fn read(dir: &Path) -> AccountMeta {
+        let Ok(Some(read)) = store::read_no_follow(&dir.join("meta.json"), 64 * 1024) else {
+            return AccountMeta::default();
+        };
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&read.bytes) else {
+            return AccountMeta::default();
+        };
+        let text = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        AccountMeta {
+            region: text("region").and_then(|r| Region::ALL.into_iter().find(|x| x.as_str() == r)),
+            base_url: text("base_url"),
+            client_id: text("client_id"),
+        }
+    }
+}
+
+/// The client mixpanel-headless refreshes with: `S/oauth/client_<region>.json`.
+fn cached_client_id(ctx: &Context, endpoints: &Endpoints) -> Result<String> {
+    let path = oauth::client_cache_path(&ctx.paths.storage, endpoints);
+    let read = store::read_no_follow(&path, 64 * 1024)?.ok_or_else(|| {
+        not_logged_in(format!(
+            "no client id: neither meta.json nor `{}`",
+            path.display()
+        ))
+    })?;
+    let cache: ClientCache =
+        serde_json::from_slice(&read.bytes).map_err(|e| Error::ClientCacheCorrupt {
+            path: path.clone(),
+            reason: crate::error::json_error_without_values(&e),
+        })?;
+    Ok(cache.client_id)
+}
+
+/// Adopts what a killed atomic write of `tokens.json` left in `dir` (the caller holds the
+/// directory's lock, so no write of it is in progress): the newest complete
+/// `.tokens.json.tmp-*` replaces `tokens.json` when it is newer than it (its rename never ran:
+/// it holds the pair the server rotated to, and presenting the old refresh token again would
+/// end the whole family); every other temp file of `tokens.json` is removed.
+pub(crate) fn adopt_tokens_temp(dir: &Path) -> Result<()> {
+    let tokens = dir.join("tokens.json");
+    let modified = |p: &Path| fs::symlink_metadata(p).and_then(|m| m.modified()).ok();
+    let mut temps: Vec<(Option<SystemTime>, PathBuf)> = fs::read_dir(dir)
+        .at("cannot read directory", dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".tokens.json.tmp-"))
+        })
+        .map(|p| (modified(&p), p))
+        .collect();
+    temps.sort();
+    let current = modified(&tokens);
+    let newest_complete = temps
+        .iter()
+        .rposition(|(at, p)| *at > current && matches!(Tokens::load(p), Ok(Some(_))));
+    if let Some(i) = newest_complete {
+        let (_, temp) = temps.remove(i);
+        fs::rename(&temp, &tokens).at("cannot adopt", &temp)?;
+        store::sync_dir(dir)?;
+    }
+    for (_, temp) in temps {
+        store::remove_if_exists(&temp)?;
+    }
+    Ok(())
+}

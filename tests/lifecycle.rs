@@ -1,0 +1,364 @@
+//! The account's life after the login, attacked: `mp-token`, `mp-logout`, `mp-login-status`
+//! and the start sweep fed names from files, raced against each other and against a new login
+//! of the same name, and met with a server that does not answer. Each test is named after what
+//! broke before.
+
+mod common;
+
+use std::fs;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use common::{read_json, Env};
+use mock_idp::{Endpoint, Fault};
+
+const ACCOUNT: &str = "acme-analytics";
+
+fn me_status(env: &Env, token: &str) -> u16 {
+    mock_idp::client::http()
+        .get(format!("{}/api/app/me", env.idp.base_url()))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn saved_tokens(env: &Env, account: &str) -> serde_json::Value {
+    read_json(&env.accounts().join(account).join("tokens.json"))
+}
+
+/// `mp-token --force-refresh` succeeds and its token answers `/me`.
+fn refreshes(env: &Env) -> bool {
+    let out = env
+        .command("mp-token")
+        .arg("--force-refresh")
+        .output()
+        .unwrap();
+    env.assert_no_secret(&String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap();
+    out.status.success() && me_status(env, token.trim()) == 200
+}
+
+fn spawn(env: &Env, bin: &str, args: &[&str]) -> Child {
+    env.std_command(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Regression: an account name read from `config.toml` (`[accounts."../.."]`) or given as
+/// `--account '../../x'` was joined to `S/accounts/` unchecked, and `mp-logout` emptied `$HOME`.
+/// Every name now goes through one check before any path is built from it.
+#[test]
+fn logout_and_token_refuse_names_that_leave_the_accounts_directory() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let sentinel = env.home.join("precious.txt");
+    fs::write(&sentinel, "keep me").unwrap();
+    let outside = env.storage.join("x");
+    fs::create_dir_all(&outside).unwrap();
+    let config = fs::read_to_string(&env.config).unwrap();
+    fs::write(
+        &env.config,
+        format!("{config}\n[accounts.\"../..\"]\ntype = \"oauth_browser\"\nregion = \"us\"\n"),
+    )
+    .unwrap();
+
+    // The user logs out of everything: the bad block stops the run before anything is touched.
+    let before = common::tree(&env.home);
+    let run = env.run("mp-logout", &["--all"], None);
+    snapshot!("error_logout_invalid_account_name", env.redact(&run));
+    assert_eq!(run.exit_code, 3);
+    assert_eq!(common::tree(&env.home), before, "nothing touched");
+
+    // A path given as the account, to logout, token and status.
+    for bin in ["mp-logout", "mp-token", "mp-login-status"] {
+        let run = env.run(bin, &["--account", "../../x"], None);
+        assert_eq!(
+            (run.exit_code, run.stdout["error"]["code"].as_str()),
+            (3, Some("INVALID_ARGUMENT")),
+            "{bin}: {run:?}"
+        );
+    }
+    assert!(sentinel.is_file() && outside.is_dir());
+    assert!(env.accounts().join(ACCOUNT).join("tokens.json").is_file());
+
+    // Status still lists the block, without reading anything for it.
+    let run = env.run("mp-login-status", &["--account", ACCOUNT], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(run.stdout["accounts"][1]["problem"]
+        .as_str()
+        .unwrap()
+        .contains("not a valid account name"));
+}
+
+/// Regression: `mp-token --account nope` said "holds no tokens"; it names the accounts there are.
+#[test]
+fn an_unknown_account_is_named_as_such() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let run = env.run("mp-token", &["--account", "nope"], None);
+    snapshot!("error_token_no_such_account", env.redact(&run));
+    assert_eq!(run.exit_code, 2);
+}
+
+/// Regression: a refresh in flight while the account was logged out and logged in again wrote
+/// the old family's tokens into the new account (`/me` 401, the next refresh revoked). Logout
+/// now waits for the refresh (one lock), and a refresh whose account was replaced by a program
+/// that takes no lock writes nothing.
+#[test]
+fn a_refresh_in_flight_never_writes_into_a_new_login_of_the_same_name() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+
+    // mp-token refreshes slowly; meanwhile mp-logout and a new login of the same name.
+    env.idp.fault(
+        Endpoint::Token,
+        Fault::delay(Duration::from_millis(1200)).times(1),
+    );
+    let refresher = spawn(&env, "mp-token", &["--force-refresh"]);
+    std::thread::sleep(Duration::from_millis(400));
+    let run = env.run("mp-logout", &[], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    let refreshed = refresher.wait_with_output().unwrap();
+    assert!(
+        refreshed.status.success(),
+        "the refresh ended before the logout"
+    );
+    assert!(!env.accounts().join(ACCOUNT).exists());
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let new_token = saved_tokens(&env, ACCOUNT)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(me_status(&env, &new_token), 200);
+    assert!(refreshes(&env));
+
+    // A program without the lock replaces the account while the refresh is in flight.
+    env.idp.fault(
+        Endpoint::Token,
+        Fault::delay(Duration::from_millis(1200)).times(1),
+    );
+    let refresher = spawn(&env, "mp-token", &["--force-refresh"]);
+    std::thread::sleep(Duration::from_millis(400));
+    let account = env.accounts().join(ACCOUNT);
+    let replacement = env.accounts().join("replacement");
+    common::copy_dir(&account, &replacement);
+    fs::remove_dir_all(&account).unwrap();
+    fs::rename(&replacement, &account).unwrap();
+    let written = fs::read(account.join("tokens.json")).unwrap();
+    let run = env.finish_run(refresher.wait_with_output().unwrap());
+    snapshot!("error_token_account_changed", env.redact(&run));
+    assert_eq!(run.exit_code, 1);
+    assert_eq!(fs::read(account.join("tokens.json")).unwrap(), written);
+}
+
+/// Regression: a refresh killed between writing the new pair and its rename left it only in
+/// `.tokens.json.tmp-*`; the next refresh presented the rotated-out token and the server's reuse
+/// detection revoked the whole family. The complete temp file is adopted under the lock.
+#[test]
+fn a_complete_tokens_temp_file_newer_than_tokens_json_is_adopted() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let account = env.accounts().join(ACCOUNT);
+    let old = fs::read(account.join("tokens.json")).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(refreshes(&env));
+    // What the kill leaves: the old file in place, the new pair in a temp file.
+    fs::rename(
+        account.join("tokens.json"),
+        account.join(".tokens.json.tmp-0a1b2c3d"),
+    )
+    .unwrap();
+    fs::write(account.join("tokens.json"), &old).unwrap();
+    let older = std::time::SystemTime::now() - Duration::from_secs(60);
+    fs::File::options()
+        .write(true)
+        .open(account.join("tokens.json"))
+        .unwrap()
+        .set_modified(older)
+        .unwrap();
+    // An incomplete one beside it goes.
+    fs::write(account.join(".tokens.json.tmp-99999999"), "{\"access_tok").unwrap();
+
+    let out = env
+        .command("mp-token")
+        .arg("--force-refresh")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_eq!(me_status(&env, &token), 200);
+    let names: Vec<String> = fs::read_dir(&account)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
+    // The family is alive: one more refresh works.
+    assert!(refreshes(&env));
+}
+
+/// Regression: with the server unreachable, `mp-logout` said "advertises no
+/// revocation_endpoint", exited 0 and deleted the tokens, leaving the refresh token live.
+#[test]
+fn logout_keeps_the_account_when_the_server_cannot_be_asked() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let account = env.accounts().join(ACCOUNT);
+    let meta_path = account.join("meta.json");
+    let meta = fs::read_to_string(&meta_path).unwrap();
+
+    // The server is down (nothing listens where the account's base URL points).
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    fs::write(&meta_path, meta.replace(&env.idp.base_url(), &dead_url)).unwrap();
+    let before = common::tree(&env.storage);
+    let run = env.run("mp-logout", &[], None);
+    env.filter(&regex::escape(&dead_url), "[DEAD_URL]");
+    env.filter(r"\(os error \d+\)", "(os error [N])");
+    snapshot!("error_logout_server_unreachable", env.redact(&run));
+    assert_eq!(run.exit_code, 2);
+    assert_eq!(
+        common::tree(&env.storage),
+        before,
+        "the account is kept whole"
+    );
+    fs::write(&meta_path, &meta).unwrap();
+
+    // The revocation endpoint answers 503: kept too.
+    env.idp.fault(Endpoint::Revoke, Fault::status(503).times(1));
+    let run = env.run("mp-logout", &[], None);
+    assert_eq!(
+        (run.exit_code, run.stdout["error"]["code"].as_str()),
+        (2, Some("OAUTH_REVOCATION_FAILED"))
+    );
+    assert!(account.join("tokens.json").is_file());
+    assert!(refreshes(&env));
+
+    // Asked to, it removes the account anyway and says the token was not revoked.
+    env.idp.fault(Endpoint::Revoke, Fault::status(503).times(1));
+    let run = env.run("mp-logout", &["--force"], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout["logged_out"][0]["revoked"], false);
+    assert!(run.stdout["logged_out"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("503"));
+    assert!(!account.exists());
+    // No account left: no empty `[active]` table either.
+    let config = fs::read_to_string(&env.config).unwrap();
+    assert!(!config.contains("[active]"), "{config}");
+}
+
+/// Regression: `mp-login-status --check` on a `/me` 5xx exited 1 with a hint to run
+/// `mp-login-resume`. The account is fine, the server is not: its own outcome.
+#[test]
+fn status_check_on_a_server_error_says_the_account_is_fine() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    env.idp
+        .fault(Endpoint::Me, Fault::status(503).retry_after(0));
+    let run = env.run("mp-login-status", &["--check", "--retries", "0"], None);
+    snapshot!("error_status_check_server_unavailable", env.redact(&run));
+    assert_eq!(run.exit_code, 1);
+    assert!(!run.stderr.contains("resume"), "{}", run.stderr);
+    env.idp.clear_faults();
+    assert_eq!(env.run("mp-login-status", &["--check"], None).exit_code, 0);
+}
+
+/// Regression: a truncated `tokens.json` showed as `NOT_LOGGED_IN` without the cause.
+#[test]
+fn a_truncated_tokens_file_is_named_with_its_cause() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let tokens = env.accounts().join(ACCOUNT).join("tokens.json");
+    let text = fs::read(&tokens).unwrap();
+    fs::write(&tokens, &text[..text.len() / 2]).unwrap();
+    let run = env.run("mp-login-status", &[], None);
+    assert_eq!(run.exit_code, 2);
+    let message = run.stdout["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("tokens.json") && message.contains("EOF"),
+        "{message}"
+    );
+}
+
+/// Regression: the start sweep removed a placeholder the seed's lockless finish was filling
+/// (it had no tokens yet). A placeholder that changed within the longest login lifetime is left
+/// alone; an older one without tokens is removed, as is what a killed logout left.
+#[test]
+fn the_sweep_leaves_recent_placeholders_alone() {
+    let env = Env::new();
+    let accounts = env.accounts();
+    fs::create_dir_all(&accounts).unwrap();
+    let young = accounts.join(".tmp-0000aaaa");
+    let old = accounts.join(".tmp-0000bbbb");
+    let removed = accounts.join(".removed-0000cccc");
+    for dir in [&young, &old, &removed] {
+        fs::create_dir(dir).unwrap();
+    }
+    fs::write(young.join(".tokens.json.tmp-12345678"), "{\"half").unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    fs::File::open(&old)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    env.start(&[]);
+    assert!(
+        young.join(".tokens.json.tmp-12345678").is_file(),
+        "untouched"
+    );
+    assert!(!old.exists(), "an old empty placeholder is swept");
+    assert!(!removed.exists(), "a killed logout's leftovers are swept");
+}
+
+/// Regression: terminal escapes in `/me` (the user's email, organization and project names)
+/// reached stderr raw: `ESC]0;…BEL` retitled the window, `ESC[2J` cleared it, `\r\n` forged a
+/// line. Every human line escapes them; the envelope keeps the raw value, JSON-escaped.
+#[test]
+fn terminal_escapes_from_the_server_never_reach_stderr() {
+    use mock_idp::scenario::{MeBuilder, ProjectSpec};
+    let env = Env::new();
+    let evil = "Evil\u{1b}]0;owned\u{7}\u{1b}[2J\r\nFAKE: ok\u{9b}";
+    let me = MeBuilder::new()
+        .email(&format!("ada{evil}@example.com"))
+        .organization(1, evil)
+        .project(ProjectSpec::new(10, 1, evil))
+        .build();
+    env.idp.set_me(me.clone());
+    let run = env.login(&[], &["--name", "evil"]);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    for bad in ['\u{1b}', '\u{7}', '\r', '\u{9b}'] {
+        assert!(!run.stderr.contains(bad), "{bad:?} in {:?}", run.stderr);
+    }
+    assert!(!run.stderr.contains("\nFAKE"), "{:?}", run.stderr);
+    assert_eq!(run.stdout["project"]["name"], evil);
+    let run = env.run("mp-autopick", &[], Some(&me.to_string()));
+    assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+
+    // A 1 MB project name is shown cut, not whole.
+    let long = "n".repeat(1 << 20);
+    env.idp.set_me(
+        MeBuilder::new()
+            .organization(1, "Org")
+            .project(ProjectSpec::new(10, 1, &long))
+            .build(),
+    );
+    let run = env.login(&[], &["--name", "long"]);
+    assert_eq!(run.exit_code, 0);
+    assert!(
+        run.stderr.len() < 4096,
+        "{} bytes of stderr",
+        run.stderr.len()
+    );
+    assert!(run.stderr.contains("bytes in all"), "{}", run.stderr);
+}
