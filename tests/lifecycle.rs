@@ -362,3 +362,31 @@ fn terminal_escapes_from_the_server_never_reach_stderr() {
     );
     assert!(run.stderr.contains("bytes in all"), "{}", run.stderr);
 }
+
+/// Regression: the fallback name `org-<key>` (an organization whose name has no letter or
+/// digit) took the server's key unchecked, so a key like `../../x` named a path outside
+/// `S/accounts/`. It is checked as the seed checks it: the publish fails, the tokens are kept.
+#[test]
+fn an_organization_key_never_names_a_path() {
+    use mock_idp::scenario::wrap;
+    let env = Env::new();
+    env.idp.set_me(wrap(serde_json::json!({
+        "user_email": "ada@example.com",
+        "organizations": {"../../x": {"id": "../../x", "name": "日本"}},
+        "projects": {"10": {"name": "P", "organization_id": "../../x", "has_integrated": true}},
+    })));
+    let run = env.login(&[], &[]);
+    assert_eq!(run.stdout["error"]["code"], "LOGIN_FINISH_PUBLISH_FAILED");
+    assert_eq!(
+        run.stdout["error"]["details"]["original_code"],
+        "CONFIG_ERROR"
+    );
+    assert!(!env.storage.join("x").exists() && !env.home.join("x").exists());
+    let placeholder = env.placeholders().pop().expect("tokens kept");
+    let run = env.run(
+        "mp-login-resume",
+        &[placeholder.to_str().unwrap(), "--name", "nihon"],
+        None,
+    );
+    assert_eq!(run.exit_code, 0, "{run:?}");
+}

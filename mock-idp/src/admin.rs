@@ -13,6 +13,10 @@
 //! | `POST /__admin/settings` | `{"deny": true, "code_ttl_secs": 60, "access_token_ttl_secs": 3600, "journal_capacity": 1000, "iss": "send"\|"omit"\|"wrong", "metadata": true}` (any subset) | change settings |
 //! | `GET /__admin/secrets` | | `{"issued": […]}`: codes, tokens and verifiers seen, for leak scans |
 //! | `POST /__admin/reset` | | back to a fresh server (clients, codes, tokens, faults, journal, scenario `single`) |
+//!
+//! A setting the mock cannot serve (a TTL over ten years, a journal over a million entries) is
+//! refused with 400 and the reason; a body over 64 MiB (`PUT /__admin/me`) or 64 KiB (the
+//! others) with 413.
 
 use std::sync::Mutex;
 
@@ -22,7 +26,7 @@ use wiremock::{Request, ResponseTemplate};
 
 use crate::faults::{Endpoint, Fault};
 use crate::scenario::Scenario;
-use crate::state::{json_response, lock, Reply, State};
+use crate::state::{json_response, lock, Reply, Settings, State};
 
 const ROUTES: [&str; 10] = [
     "GET /__admin",
@@ -37,10 +41,34 @@ const ROUTES: [&str; 10] = [
     "POST /__admin/reset",
 ];
 
+/// The largest admin body parsed: a `/me` body, and anything else. (wiremock has read the
+/// request by the time the mock sees it; the cap keeps a huge body from being parsed too.)
+const MAX_ME_BODY: usize = 64 << 20;
+const MAX_OTHER_BODY: usize = 64 << 10;
+
+/// The longest TTL a setting may give: ten years, so every expiry stays a time the mock can
+/// compute.
+const MAX_TTL_SECS: u64 = 10 * 365 * 24 * 3600;
+const MAX_JOURNAL_CAPACITY: usize = 1_000_000;
+
 pub(crate) fn respond(state: &Mutex<State>, req: &Request) -> ResponseTemplate {
-    let mut st = lock(state);
     let path = req.url.path().trim_end_matches('/');
     let method = req.method.as_str();
+    let cap = match path {
+        "/__admin/me" => MAX_ME_BODY,
+        _ => MAX_OTHER_BODY,
+    };
+    if req.body.len() > cap {
+        return json_response(
+            413,
+            json!({"error": "too_large", "message": format!(
+                "the body is {} bytes; this route takes at most {cap} (a large /me: `mock-idp serve --scenario large`)",
+                req.body.len()
+            )}),
+        )
+        .1;
+    }
+    let mut st = lock(state);
     let Reply(_, resp) = route(&mut st, method, path, req);
     resp
 }
@@ -174,7 +202,17 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Reply {
                 }
                 m.insert(k.clone(), v.clone());
             }
-            match serde_json::from_value(merged) {
+            match serde_json::from_value::<Settings>(merged) {
+                Ok(s)
+                    if s.code_ttl_secs > MAX_TTL_SECS || s.access_token_ttl_secs > MAX_TTL_SECS =>
+                {
+                    bad(format!(
+                        "a TTL must be at most {MAX_TTL_SECS} seconds (ten years)"
+                    ))
+                }
+                Ok(s) if s.journal_capacity > MAX_JOURNAL_CAPACITY => bad(format!(
+                    "`journal_capacity` must be at most {MAX_JOURNAL_CAPACITY}"
+                )),
                 Ok(s) => {
                     st.settings = s;
                     json_response(200, json!({"settings": st.settings}))

@@ -160,3 +160,30 @@ fn journal_since_clear_and_reset() {
     assert_eq!(v["scenario"], "single");
     assert_eq!(v["journal"]["total"], 0);
 }
+
+/// Regression: `{"access_token_ttl_secs": 18446744073709551615}` was accepted, then every token
+/// and authorize request panicked (the connection dropped) until it was changed; a 200 MB admin
+/// body was parsed whole. Values that cannot be served are refused, admin bodies are capped.
+#[test]
+fn settings_that_cannot_be_served_and_huge_bodies_are_refused() {
+    let idp = MockIdp::start();
+    for patch in [
+        json!({"access_token_ttl_secs": u64::MAX}),
+        json!({"code_ttl_secs": u64::MAX}),
+        json!({"journal_capacity": u64::MAX}),
+    ] {
+        let (status, v) = call(&idp, "POST", "/__admin/settings", Some(patch.clone()));
+        assert_eq!(status, 400, "{patch}: {v}");
+        assert!(v["message"].as_str().unwrap().contains("at most"), "{v}");
+    }
+    // The mock still serves a whole login.
+    let (_, tokens) = mock_idp::client::Client::new(&idp.base_url()).login();
+    assert_eq!(tokens["expires_in"], 3600, "{tokens}");
+    let big = format!("{{\"deny\": false, \"pad\": \"{}\"}}", "x".repeat(1 << 20));
+    let resp = mock_idp::client::http()
+        .post(format!("{}/__admin/settings", idp.base_url()))
+        .body(big)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+}

@@ -472,14 +472,7 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
             if config.has_account(&name) {
                 return Err(Error::AccountExists { name });
             }
-            if !naming::is_valid(&name) {
-                return Err(Error::Config {
-                    message: format!(
-                        "Invalid account name '{name}': must match `^[a-zA-Z0-9_-]{{1,64}}$`."
-                    ),
-                    hint: "pass a name of letters, digits, `_` and `-` as `--name`".into(),
-                });
-            }
+            check_name(&name)?;
             if accounts.join(&name).exists() && own != Some(name.as_str()) {
                 return Err(Error::Config {
                     message: format!(
@@ -494,16 +487,21 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
             name
         }
         // A directory not in the config is skipped too (SPEC §13; the seed fails on it).
-        None => naming::unique(&naming::base_name(&body.me), |n| {
-            config.has_account(n) || accounts.join(n).exists()
-        }),
+        // The fallback `org-<key>` carries the server's organization key: checked like a flag.
+        None => {
+            let name = naming::unique(&naming::base_name(&body.me), |n| {
+                config.has_account(n) || accounts.join(n).exists()
+            });
+            check_name(&name)?;
+            name
+        }
     };
 
     // Step 5: rename, me.json, config; roll the rename back on failure. The view of /me is
     // dropped first: me.json is rewritten from the placeholder's copy, read anew.
     let user = body.me.user_email.clone().map(|email| User { email });
     drop(body);
-    let target = accounts.join(&name);
+    let target = paths.account(&name)?;
     let durable = interrupt::durable();
     fs::rename(&placeholder.dir, &target).at("cannot publish the account to", &target)?;
     let project_id = pick.project.as_ref().map(|p| p.id.as_str());
@@ -533,6 +531,20 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
         project: pick.project,
         project_pick: pick.project_pick,
         next: project_next(),
+    })
+}
+
+/// The seed's check of the final name, before any path is built from it (CONTRACT §7).
+fn check_name(name: &str) -> Result<()> {
+    if naming::is_valid(name) {
+        return Ok(());
+    }
+    Err(Error::Config {
+        message: format!(
+            "Invalid account name '{}': must match `^[a-zA-Z0-9_-]{{1,64}}$`.",
+            crate::text::shown(name)
+        ),
+        hint: "pass a name of letters, digits, `_` and `-` as `--name`".into(),
     })
 }
 
