@@ -67,6 +67,7 @@ plugin = "mp-login-required"
 script = '''
 echo "deploying as $MP_ACCOUNT" > deployed.txt
 printenv MP_OAUTH_TOKEN | tr -d "\n" > token.txt
+mp-token --header | curl -sS -H @- "$MP_BASE_URL/api/app/me" -o /dev/null -w '%{{http_code}}' > me-status.txt
 '''
 "#,
             kit_root().display()
@@ -227,8 +228,10 @@ fn a_consumer_runs_the_login_tasks_and_the_plugin() {
         .join(".mp/accounts/acme-analytics/tokens.json")
         .exists());
 
-    // Logged in: the plugin runs the task with the account in MP_ACCOUNT.
-    let second = c.make("deploy", &[]);
+    // Logged in: the plugin runs the task with the account in MP_ACCOUNT. Under CI=true
+    // cargo-make traces every script line; the whole log holds no secret (make() checks).
+    let second = c.make("deploy", &[("CI", "true")]);
+    assert!(second.stderr.contains("+ mp-token --header"), "traced: {}", second.stderr);
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert!(second
         .stderr
@@ -239,6 +242,8 @@ fn a_consumer_runs_the_login_tasks_and_the_plugin() {
             .trim(),
         "deploying as acme-analytics"
     );
+    // The token the documented way: `mp-token --header | curl -H @-`, and /me answered it.
+    assert_eq!(fs::read_to_string(c.dir.join("me-status.txt")).unwrap(), "200");
     // The mp-token task prints it; the plugin hands the task a fresh one in MP_OAUTH_TOKEN.
     let tokens: Value = serde_json::from_str(
         &fs::read_to_string(c.home.join(".mp/accounts/acme-analytics/tokens.json")).unwrap(),

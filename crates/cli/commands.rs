@@ -247,20 +247,35 @@ pub struct TokenArgs {
     /// Refresh even when the token is still good
     #[arg(long)]
     pub force_refresh: bool,
+    /// Print `Authorization: Bearer <token>`, for `mp-token --header | curl -H @- URL`: the
+    /// token never appears on a command line, so a traced script (`set -x`, cargo-make under
+    /// `CI=true`) cannot show it
+    #[arg(long)]
+    pub header: bool,
     #[command(flatten)]
     pub common: Common,
 }
 
-pub fn token(args: TokenArgs, progress: &dyn Progress) -> Result<AccessToken, Error> {
+pub fn token(args: TokenArgs, progress: &dyn Progress) -> Result<PrintedToken, Error> {
     let ctx = args.common.context(progress)?;
-    mp_login_core::account::token::token(
+    let token = mp_login_core::account::token::token(
         &ctx,
         &mp_login_core::account::token::TokenOptions {
             account: args.account.filter(|a| !a.is_empty()),
             min_ttl: Duration::from_secs(args.min_ttl),
             force_refresh: args.force_refresh,
         },
-    )
+    )?;
+    Ok(PrintedToken {
+        token,
+        header: args.header,
+    })
+}
+
+/// What `mp-token` prints on success: the token alone, or as an HTTP header line.
+pub struct PrintedToken {
+    pub token: AccessToken,
+    pub header: bool,
 }
 
 /// List the accounts (no network call unless `--check`); exit 0 when the selected account can

@@ -16,7 +16,6 @@ use clap::{Args, Parser};
 use mp_login_core::context::Context;
 use mp_login_core::envelope::{self, Outcome};
 use mp_login_core::http::{Http, HttpConfig, Progress};
-use mp_login_core::secret::AccessToken;
 use mp_login_core::store::Paths;
 use mp_login_core::text::{lines_shown, shown};
 use mp_login_core::{interrupt, Error};
@@ -123,14 +122,20 @@ pub fn run<A: Parser>(
 }
 
 /// [`run`] for `mp-token`: on success stdout is the access token alone (so `$(mp-token)` is the
-/// token); every failure is the usual envelope.
+/// token), or with `--header` the line `Authorization: Bearer <token>`; every failure is the
+/// usual envelope.
 pub fn run_token<A: Parser>(
     command: &'static str,
-    body: impl FnOnce(A, &dyn Progress) -> Result<AccessToken, Error>,
+    body: impl FnOnce(A, &dyn Progress) -> Result<commands::PrintedToken, Error>,
 ) -> ExitCode {
-    run_with(command, body, |token| {
+    run_with(command, body, |printed| {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", token.secret());
+        let prefix = if printed.header {
+            "Authorization: Bearer "
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "{prefix}{}", printed.token.secret());
         let _ = out.flush();
         ExitCode::SUCCESS
     })
