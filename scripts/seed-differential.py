@@ -15,10 +15,14 @@ Seed side, in this one process, exactly what `mp login --finish` does with the /
   436-445 (only JSONDecodeError is caught there: UnicodeDecodeError, RecursionError and the
   4300-digit ValueError escape as themselves); unwrap a top-level `results` (api_client.py:1072);
   a non-object becomes {"results": ...} (api_client.py:1309-1310); `MeResponse.model_validate`
-  (accounts.py:327); `_resolve_project(auto_pick=True, region)` (accounts.py:2514-2961); the E-2
-  check (accounts.py:1940). Informational only: whether the pick would then pass the
-  `default_project` pattern `^\\d+$` at `add()` (auth/account.py:114-116; pydantic's Rust regex,
-  Unicode \\d, strict $).
+  (accounts.py:327); the placeholder me.json dump, which runs BEFORE the pick and whose errors other
+  than OSError fail the publish (accounts.py:1921-1924 -> auth/inflight.py:471-475: pydantic's
+  `model_dump(mode="json")` refuses values nested ~255 deep); `_resolve_project(auto_pick=True,
+  region)` (accounts.py:2514-2961); the E-2 check (accounts.py:1940). json.loads runs at the stack
+  depth it has under `mp login --finish` (21 frames, measured), so RecursionError hits as there.
+  Informational only: whether the pick would then pass the `default_project` pattern `^\\d+$` at
+  `add()` (auth/account.py:114-116; pydantic's Rust regex: Unicode \\d, strict $); the seed's publish
+  fails after the rename when it does not (CONFIG_ERROR, unwrapped, tokens removed).
 Kit side: `mp-autopick --region R` with the bytes on stdin, one subprocess per document; its
 stdout must be exactly one JSON line (else: category kit-malformed).
 
@@ -45,6 +49,7 @@ N = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
 SEED = int(sys.argv[3]) if len(sys.argv) > 3 else 158
 rng = random.Random(SEED)
 KIT_TIMEOUT = 20
+CLI_FRAMES = 21  # frames on the stack at api_client._handle_response under `mp login --finish`
 
 
 # ---------------------------------------------------------------- serializer (duplicates, raw tokens)
@@ -147,14 +152,15 @@ BAD_NUM_TOKENS = ["01", "+1", ".5", "1.", "0x10", "-", "1e", "--1", "1.e2"]
 def kind_odd_ids():
     body = random_me()
     body["organizations"].setdefault("7", {"id": 7, "name": "Acme"})
-    ids = rng.sample(ODD_IDS, rng.randint(1, 3)) + [str(rng.choice([3, 5, 700, 9999]))
-                                                      for _ in range(rng.randint(0, 2))]
+    odd = rng.sample(ODD_IDS, 1 if rng.random() < 0.7 else rng.randint(2, 3))
+    label = f"odd-ids:{ascii(odd[0])}" if len(odd) == 1 else "odd-ids:multi"
+    ids = odd + [str(rng.choice([3, 5, 700, 9999])) for _ in range(rng.randint(0, 2))]
     if rng.random() < 0.6:  # all integrated, same org, region us: the id order decides
         body["projects"] = integrated_us(ids, domain=rng.choice(["mixpanel.com", None]))
     else:
         for pid in ids:
             body["projects"][pid] = integrated_us([pid])[pid]
-    return "odd-ids", wrapped(body)
+    return label, wrapped(body)
 
 
 def kind_org_id():
@@ -192,7 +198,9 @@ def kind_nan_read():
     tok = Raw(rng.choice(NAN_TOKENS))
     field = rng.choice(["organization_id", "domain", "name", "is_demo", "is_demo", "has_integrated",
                         "timezone", "type", "org.id", "org.name", "user_id", "cached_at"])
-    if field.startswith("org.") and body["organizations"]:
+    if field.startswith("org."):
+        if not body["organizations"]:
+            body["organizations"]["7"] = {"id": 7, "name": "Acme"}
         rng.choice(list(body["organizations"].values()))[field[4:]] = tok
     elif field in ("user_id", "cached_at"):
         body[field] = tok
@@ -298,7 +306,7 @@ def kind_dup_keys():
 
 def kind_deep():
     body = ensure_projects(random_me())
-    depth = rng.choice([64, 127, 128, 129, 200, 255, 256, 257, 500, 900, 990, 1000, 1100, 5000, 100000])
+    depth = rng.choice([64, 200, 253, 254, 255, 256, 300, 500, 900, 975, 980, 990, 999, 1000, 5000, 100000])
     kind = rng.choice(["list", "object"])
     nested = ("[" * depth + "]" * depth) if kind == "list" else ('{"a":' * depth + "1" + "}" * depth)
     if rng.random() < 0.5:
@@ -437,10 +445,20 @@ def document():
 
 
 # ---------------------------------------------------------------- the two sides
+def loads_at_cli_depth(raw):
+    f, depth = sys._getframe(), 0
+    while f:
+        depth, f = depth + 1, f.f_back
+
+    def down(n):
+        return json.loads(raw) if n <= 0 else down(n - 1)
+    return down(CLI_FRAMES - depth)
+
+
 def seed_side(raw, region):
     os.environ.pop("MP_PROJECT_ID", None)
     try:
-        result = json.loads(raw)  # httpx Response.json(): json.loads(self.content)
+        result = loads_at_cli_depth(raw)  # httpx Response.json(): json.loads(self.content)
     except json.JSONDecodeError as e:  # api_client.py:343, then 441-445: INVALID_RESPONSE
         return {"ok": False, "code": "INVALID_RESPONSE", "why": f"JSONDecodeError: {e}"}
     except Exception as e:  # not caught by `except json.JSONDecodeError`: escapes as itself
@@ -455,6 +473,12 @@ def seed_side(raw, region):
         first = e.errors(include_url=False)[0] if hasattr(e, "errors") else {}
         return {"ok": False, "code": type(e).__name__,
                 "why": f"{type(e).__name__}: {'.'.join(map(str, first.get('loc', ())))}: {first.get('msg', e)}"}
+    try:  # cache_me_in_placeholder (auth/inflight.py:471-475), before the pick; only OSError is caught
+        data = me.model_dump(mode="json")
+        data["cached_at"] = 0.0
+        json.dumps(data, indent=2, default=str).encode("utf-8")
+    except Exception as e:
+        return {"ok": False, "code": type(e).__name__, "why": f"placeholder me.json: {type(e).__name__}: {str(e)[:100]}"}
     try:
         pick = _resolve_project(me_resp=me, explicit_project=None, project_picker=None,
                                 auto_pick=True, region=region)
@@ -589,6 +613,12 @@ def main():
     if publish_refused:
         print(f"\nnote: {len(publish_refused)} seed picks would then fail the seed's publish "
               f"(default_project must match ^\\d+$ at add(): CONFIG_ERROR, unwrapped, tokens removed):")
+        tally = {}
+        for i, kind, pid, kit in publish_refused:
+            how = ("kit picks the same id" if kit.get("project_id") == pid else "kit picks another id") \
+                if isinstance(kit, dict) and "project_pick" in kit else "kit refuses"
+            tally[how] = tally.get(how, 0) + 1
+        print("  " + ", ".join(f"{how}: {n}" for how, n in sorted(tally.items())))
         seen = set()
         for i, kind, pid, kit in publish_refused:
             if kind in seen:

@@ -231,7 +231,11 @@ fn a_consumer_runs_the_login_tasks_and_the_plugin() {
     // Logged in: the plugin runs the task with the account in MP_ACCOUNT. Under CI=true
     // cargo-make traces every script line; the whole log holds no secret (make() checks).
     let second = c.make("deploy", &[("CI", "true")]);
-    assert!(second.stderr.contains("+ mp-token --header"), "traced: {}", second.stderr);
+    assert!(
+        second.stderr.contains("+ mp-token --header"),
+        "traced: {}",
+        second.stderr
+    );
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert!(second
         .stderr
@@ -243,7 +247,10 @@ fn a_consumer_runs_the_login_tasks_and_the_plugin() {
         "deploying as acme-analytics"
     );
     // The token the documented way: `mp-token --header | curl -H @-`, and /me answered it.
-    assert_eq!(fs::read_to_string(c.dir.join("me-status.txt")).unwrap(), "200");
+    assert_eq!(
+        fs::read_to_string(c.dir.join("me-status.txt")).unwrap(),
+        "200"
+    );
     // The mp-token task prints it; the plugin hands the task a fresh one in MP_OAUTH_TOKEN.
     let tokens: Value = serde_json::from_str(
         &fs::read_to_string(c.home.join(".mp/accounts/acme-analytics/tokens.json")).unwrap(),

@@ -390,3 +390,100 @@ fn an_organization_key_never_names_a_path() {
     );
     assert_eq!(run.exit_code, 0, "{run:?}");
 }
+
+/// Every account is either fully gone (no config block, no directory) or fully usable (its token
+/// answers `/me` and still refreshes); a placeholder with tokens only where a finish said its
+/// publish failed.
+fn assert_all_or_nothing(env: &Env, round: usize, finish: &common::Run) {
+    let config = fs::read_to_string(&env.config).unwrap_or_default();
+    let dirs: Vec<String> = fs::read_dir(env.accounts())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    for name in &dirs {
+        if name.starts_with(".tmp-") {
+            let failed = finish.stdout["error"]["code"] == "LOGIN_FINISH_PUBLISH_FAILED";
+            assert!(failed, "round {round}: placeholder {name} left: {finish:?}");
+            continue;
+        }
+        assert!(!name.starts_with('.'), "round {round}: {name} left");
+        assert!(
+            config.contains(&format!("[accounts.{name}]")),
+            "round {round}: `{name}` is a directory config.toml does not list"
+        );
+    }
+    let doc: toml_edit::DocumentMut = config.parse().unwrap();
+    let listed: Vec<String> = doc
+        .get("accounts")
+        .and_then(|a| a.as_table())
+        .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
+        .unwrap_or_default();
+    for name in listed {
+        let out = env
+            .command("mp-token")
+            .args(["--account", &name])
+            .output()
+            .unwrap();
+        let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(
+            out.status.success(),
+            "round {round}: `{name}` listed but unusable"
+        );
+        assert_eq!(
+            me_status(env, &token),
+            200,
+            "round {round}: `{name}` token refused"
+        );
+        let again = env
+            .command("mp-token")
+            .args(["--account", &name, "--force-refresh"])
+            .output()
+            .unwrap();
+        assert!(
+            again.status.success(),
+            "round {round}: `{name}` family revoked"
+        );
+    }
+}
+
+/// The race: ten `mp-token --force-refresh`, `mp-logout`, a new login of the same name and a
+/// start (its sweep) on one storage directory at once, round after round. Afterwards every
+/// account is whole or gone, never in between.
+#[test]
+fn token_logout_login_and_sweep_raced_leave_every_account_whole_or_gone() {
+    let env = Env::new();
+    for round in 0..10 {
+        assert_eq!(
+            env.login(&[], &["--name", ACCOUNT]).exit_code,
+            0,
+            "round {round}"
+        );
+        // The new login of the same name is approved before the race; its finish races.
+        let redirect = env.start_and_approve(&["--name", ACCOUNT]);
+        let sweep_inflight = env.tmp.path().join("sweep-inflight.json");
+        let mut children: Vec<Child> = (0..10)
+            .map(|_| spawn(&env, "mp-token", &["--force-refresh"]))
+            .collect();
+        children.push(spawn(&env, "mp-logout", &[]));
+        let finisher = spawn(&env, "mp-login-finish", &[&redirect]);
+        children.push(spawn(
+            &env,
+            "mp-login-start",
+            &["--inflight", sweep_inflight.to_str().unwrap()],
+        ));
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            env.assert_no_secret(&String::from_utf8_lossy(&out.stderr));
+        }
+        let finish = env.finish_run(finisher.wait_with_output().unwrap());
+        assert_all_or_nothing(&env, round, &finish);
+        // Start the next round from nothing.
+        let _ = env.run("mp-logout", &["--all", "--force"], None);
+        for placeholder in env.placeholders() {
+            fs::remove_dir_all(placeholder).unwrap();
+        }
+    }
+}

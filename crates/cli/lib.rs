@@ -176,6 +176,7 @@ fn run_with<A: Parser, T>(
                 .unwrap_or_else(|| "unknown panic".into());
             Err(Error::Internal { message })
         });
+    interrupt::decided();
     match result {
         Ok(value) => ok(value),
         Err(e) => report(command, Err(e)),

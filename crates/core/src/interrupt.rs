@@ -22,7 +22,8 @@ pub enum Phase {
     CodeSpent,
     /// Tokens are saved in this directory: `mp-login-resume` publishes them.
     Saved(PathBuf),
-    /// The account is published: the run ends as a success.
+    /// The account is published, or the command's outcome is decided and being printed: the
+    /// run ends as it is, a late signal changes nothing.
     Published,
 }
 
@@ -131,6 +132,12 @@ fn stop(s: MutexGuard<'static, State>) {
         report(error);
     }
     std::process::exit(i32::from(crate::error::Exit::Interrupted.code()));
+}
+
+/// The command returned: its outcome is what is printed, not an interrupt's (a signal that
+/// lands while the token or the envelope is being written must not add a second output).
+pub fn decided() {
+    set_phase(Phase::Published);
 }
 
 /// `Phase::Saved(dir)` as a convenience for the publish steps.
