@@ -487,3 +487,41 @@ fn token_logout_login_and_sweep_raced_leave_every_account_whole_or_gone() {
         }
     }
 }
+
+/// Regression: a project id that is not all digits (`-5`) was published as `default_project`,
+/// and mixpanel-headless 0.4 then refused the whole `config.toml` ("String should match pattern
+/// '^\d+$'") for every account. The seed picks it too (`int("-5")` is the lowest) and fails its
+/// publish; the kit fails the same way but keeps the tokens for `--project`. And `٣` (a
+/// non-ASCII digit, `int("٣")` is 3) is picked as the seed picks it.
+#[test]
+fn a_project_id_mixpanel_headless_cannot_read_is_never_published() {
+    use mock_idp::scenario::wrap;
+    let env = Env::new();
+    let project = |org: u64| serde_json::json!({"name": "P", "organization_id": org, "has_integrated": true});
+    env.idp.set_me(wrap(serde_json::json!({
+        "organizations": {"1": {"id": 1, "name": "Acme"}},
+        "projects": {"700": project(1), "-5": project(1)},
+    })));
+    let run = env.login(&[], &[]);
+    snapshot!("error_finish_project_id_not_digits", env.redact(&run));
+    assert_eq!(run.stdout["error"]["details"]["original_code"], "CONFIG_ERROR");
+    assert!(!env.config.exists() || !fs::read_to_string(&env.config).unwrap().contains("-5"));
+    let placeholder = env.placeholders().pop().expect("tokens kept");
+    let run = env.run(
+        "mp-login-resume",
+        &[placeholder.to_str().unwrap(), "--project", "700"],
+        None,
+    );
+    assert_eq!(run.exit_code, 0, "{run:?}");
+
+    // `٣` is 3 to the seed's int(): lower than 700, so it is the pick, and it is published.
+    let me = wrap(serde_json::json!({
+        "organizations": {"1": {"id": 1, "name": "Acme"}},
+        "projects": {"700": project(1), "٣": project(1)},
+    }));
+    let picked = env.run("mp-autopick", &[], Some(&me.to_string()));
+    assert_eq!(picked.stdout["project"]["id"], "٣");
+    env.idp.set_me(me);
+    let run = env.login(&[], &["--name", "arabic"]);
+    assert_eq!((run.exit_code, &run.stdout["project"]["id"]), (0, &serde_json::json!("٣")));
+}

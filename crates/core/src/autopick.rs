@@ -219,10 +219,10 @@ pub fn pick(me: &Me, region: Region, requested: Option<&Requested>) -> Result<Pi
 /// project id. Returns the project and its organization's count in the pool.
 fn primary_org_lowest_id<'a>(pool: &[&'a Project]) -> (&'a Project, usize) {
     let org_key = |p: &'a Project| p.organization_id.as_deref();
-    fn order<'s>(o: &Option<&'s str>) -> (u8, i128, &'s str) {
+    fn order<'s>(o: &Option<&'s str>) -> (u8, Option<crate::digits::PyInt>, &'s str) {
         match o {
             Some(id) => id_order(id),
-            None => (2, 0, ""),
+            None => (2, None, ""),
         }
     }
     // Counted in first-seen order (a tie of equal keys keeps the first), found by hash: a

@@ -7,6 +7,7 @@ pub mod autopick;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod digits;
 pub mod envelope;
 pub mod error;
 pub mod http;

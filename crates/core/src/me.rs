@@ -87,11 +87,12 @@ impl Me {
     }
 }
 
-/// Sort key of an id: numbers in numeric order before anything else in string order.
-pub fn id_order(id: &str) -> (u8, i128, &str) {
-    match id.trim().parse::<i128>() {
-        Ok(n) => (0, n, ""),
-        Err(_) => (1, 0, id),
+/// Sort key of an id: what Python's `int()` reads (the seed orders ids with `int(pid)`) in
+/// numeric order, before anything else in string order. See [`crate::digits::PyInt`].
+pub fn id_order(id: &str) -> (u8, Option<crate::digits::PyInt>, &str) {
+    match crate::digits::PyInt::parse(id) {
+        Some(n) => (0, Some(n), ""),
+        None => (1, None, id),
     }
 }
 

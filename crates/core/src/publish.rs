@@ -11,6 +11,7 @@ use crate::autopick::{self, PickedProject, ProjectPick, Requested};
 use crate::clock;
 use crate::config::Config;
 use crate::context::Context;
+use crate::digits;
 use crate::envelope::NextStep;
 use crate::error::{Error, IoContext, Result};
 use crate::interrupt::{self, Phase};
@@ -496,6 +497,18 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
             name
         }
     };
+
+    // mixpanel-headless refuses the whole config.toml when one `default_project` is not
+    // `^\d+$`; the seed fails its publish here, the kit keeps the tokens for a `--project`.
+    if let Some(project) = pick.project.as_ref().filter(|p| !digits::is_project_id(&p.id)) {
+        return Err(Error::Config {
+            message: format!(
+                "Invalid account fields for '{name}': default_project '{}' should match pattern '^\\d+$'.",
+                crate::text::shown(&project.id)
+            ),
+            hint: "pass a project whose id is all digits as `--project` (mixpanel-headless refuses a `config.toml` with any other)".into(),
+        });
+    }
 
     // Step 5: rename, me.json, config; roll the rename back on failure. The view of /me is
     // dropped first: me.json is rewritten from the placeholder's copy, read anew.
