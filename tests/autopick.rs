@@ -193,3 +193,31 @@ proptest! {
         }
     }
 }
+
+/// Regression: bodies the seed's `json.loads` + `MeResponse` accept were refused: a UTF-8 BOM,
+/// UTF-16 and UTF-32 (Python detects them), a lone surrogate escape in a name (an emoji cut in
+/// half), an `organization_id` of `7.0` or `true` (pydantic's lax int). They are read now.
+#[test]
+fn bodies_the_seed_accepts_are_read() {
+    let env = Env::new();
+    let text = r#"{"organizations":{"7":{"id":7,"name":"Acme"}},"projects":{"90":{"name":"Launch \ud83d","organization_id":7.0,"has_integrated":true},"91":{"name":"B","organization_id":true,"has_integrated":true},"92":{"name":"C","organization_id":"7","has_integrated":true}}}"#;
+    let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf32: Vec<u8> = text
+        .chars()
+        .flat_map(|c| (c as u32).to_be_bytes())
+        .collect();
+    let bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+    for body in [text.as_bytes().to_vec(), bom, utf16, utf32] {
+        let out = env
+            .command("mp-autopick")
+            .write_stdin(body)
+            .output()
+            .unwrap();
+        let run = env.finish_run(out);
+        assert_eq!(run.exit_code, 0, "{run:?}");
+        assert_eq!(run.stdout["project"]["id"], "90");
+        assert_eq!(run.stdout["project"]["name"], "Launch \u{fffd}");
+        assert_eq!(run.stdout["project_pick"]["primary_org_id"], "7");
+        assert_eq!(run.stdout["project_pick"]["primary_org_survivor_count"], 2);
+    }
+}

@@ -497,14 +497,18 @@ fn token_logout_login_and_sweep_raced_leave_every_account_whole_or_gone() {
 fn a_project_id_mixpanel_headless_cannot_read_is_never_published() {
     use mock_idp::scenario::wrap;
     let env = Env::new();
-    let project = |org: u64| serde_json::json!({"name": "P", "organization_id": org, "has_integrated": true});
+    let project =
+        |org: u64| serde_json::json!({"name": "P", "organization_id": org, "has_integrated": true});
     env.idp.set_me(wrap(serde_json::json!({
         "organizations": {"1": {"id": 1, "name": "Acme"}},
         "projects": {"700": project(1), "-5": project(1)},
     })));
     let run = env.login(&[], &[]);
     snapshot!("error_finish_project_id_not_digits", env.redact(&run));
-    assert_eq!(run.stdout["error"]["details"]["original_code"], "CONFIG_ERROR");
+    assert_eq!(
+        run.stdout["error"]["details"]["original_code"],
+        "CONFIG_ERROR"
+    );
     assert!(!env.config.exists() || !fs::read_to_string(&env.config).unwrap().contains("-5"));
     let placeholder = env.placeholders().pop().expect("tokens kept");
     let run = env.run(
@@ -523,5 +527,8 @@ fn a_project_id_mixpanel_headless_cannot_read_is_never_published() {
     assert_eq!(picked.stdout["project"]["id"], "٣");
     env.idp.set_me(me);
     let run = env.login(&[], &["--name", "arabic"]);
-    assert_eq!((run.exit_code, &run.stdout["project"]["id"]), (0, &serde_json::json!("٣")));
+    assert_eq!(
+        (run.exit_code, &run.stdout["project"]["id"]),
+        (0, &serde_json::json!("٣"))
+    );
 }

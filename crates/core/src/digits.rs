@@ -11,10 +11,10 @@ use std::cmp::Reverse;
 const ND_ZEROS: [u32; 66] = [
     0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
     0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
-    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
-    0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0,
-    0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0,
-    0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50,
+    0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
 ];
 
 /// The value of a Unicode decimal digit (category Nd), as Python's `unicodedata.decimal`.
@@ -69,7 +69,10 @@ impl PyInt {
         if !after_digit {
             return None; // empty, or a trailing or doubled `_`
         }
-        let first = digits.iter().position(|&d| d != b'0').unwrap_or(digits.len());
+        let first = digits
+            .iter()
+            .position(|&d| d != b'0')
+            .unwrap_or(digits.len());
         digits.drain(..first);
         let magnitude = Magnitude {
             len: digits.len(),
@@ -104,23 +107,44 @@ mod tests {
             ("-0", "0"),
             ("1_0", "10"),
             ("\u{a0}7", "7"),
-            ("123456789012345678901234567890123456789012", "123456789012345678901234567890123456789012"),
+            (
+                "123456789012345678901234567890123456789012",
+                "123456789012345678901234567890123456789012",
+            ),
         ] {
             assert_eq!(int(text), int(value), "{text:?}");
             assert!(int(text).is_some(), "{text:?}");
         }
-        for refused in ["", "abc", "1e2", "7.0", "²", "_1", "1_", "1__0", "--5", "+-5", "- 5"] {
+        for refused in [
+            "", "abc", "1e2", "7.0", "²", "_1", "1_", "1__0", "--5", "+-5", "- 5",
+        ] {
             assert_eq!(int(refused), None, "{refused:?}");
         }
     }
 
     #[test]
     fn orders_numerically_at_any_size() {
-        let mut ids = vec!["10", "-5", "٣", "-100", "99999999999999999999999999999999999999999", "0", "2"];
+        let mut ids = vec![
+            "10",
+            "-5",
+            "٣",
+            "-100",
+            "99999999999999999999999999999999999999999",
+            "0",
+            "2",
+        ];
         ids.sort_by_key(|s| int(s).unwrap());
         assert_eq!(
             ids,
-            ["-100", "-5", "0", "2", "٣", "10", "99999999999999999999999999999999999999999"]
+            [
+                "-100",
+                "-5",
+                "0",
+                "2",
+                "٣",
+                "10",
+                "99999999999999999999999999999999999999999"
+            ]
         );
     }
 
@@ -129,7 +153,9 @@ mod tests {
         for ok in ["700", "007", "0", "٣", "٠٧", "７", "𝟕"] {
             assert!(is_project_id(ok), "{ok:?}");
         }
-        for bad in ["-5", "+7", " 7", "7 ", "7\n", "1_0", "-0", "", "²", "\u{a0}7", "abc"] {
+        for bad in [
+            "-5", "+7", " 7", "7 ", "7\n", "1_0", "-0", "", "²", "\u{a0}7", "abc",
+        ] {
             assert!(!is_project_id(bad), "{bad:?}");
         }
         assert_eq!(decimal('\u{1FBF9}'), Some(9));

@@ -636,20 +636,16 @@ impl<R: Read, W: Write> Reader<R, W> {
                 let Some(o) = out.as_deref_mut() else {
                     return Ok(());
                 };
+                // A lone surrogate (a name cut inside an emoji) is what Python's `json` keeps
+                // as it is; a Rust string cannot hold one, so it reads as U+FFFD.
                 let c = match unit {
-                    0xD800..=0xDBFF => {
-                        if self.byte()? != Some(b'\\') || self.byte()? != Some(b'u') {
-                            return Err(self.syntax("lone leading surrogate in hex escape"));
+                    0xD800..=0xDBFF => match self.low_surrogate()? {
+                        Some(low) => {
+                            0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
                         }
-                        let low = self.hex4()?;
-                        if !(0xDC00..=0xDFFF).contains(&low) {
-                            return Err(self.syntax("lone leading surrogate in hex escape"));
-                        }
-                        0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
-                    }
-                    0xDC00..=0xDFFF => {
-                        return Err(self.syntax("lone trailing surrogate in hex escape"))
-                    }
+                        None => 0xFFFD,
+                    },
+                    0xDC00..=0xDFFF => 0xFFFD,
                     n => u32::from(n),
                 };
                 let c = char::from_u32(c).expect("a scalar value");
@@ -665,6 +661,31 @@ impl<R: Read, W: Write> Reader<R, W> {
             o.push(plain);
         }
         Ok(())
+    }
+
+    /// After a leading surrogate: the trailing one when `\uDC00`–`\uDFFF` follows (then
+    /// consumed); otherwise nothing is consumed.
+    fn low_surrogate(&mut self) -> Result<Option<u16>> {
+        while self.end - self.pos < 6 {
+            if !self.fill(self.pos)? {
+                break;
+            }
+        }
+        let ahead = &self.buf[self.pos..self.end];
+        if ahead.len() < 6
+            || &ahead[..2] != b"\\u"
+            || !ahead[2..6].iter().all(u8::is_ascii_hexdigit)
+        {
+            return Ok(None);
+        }
+        let hex = std::str::from_utf8(&ahead[2..6]).expect("hex digits are ASCII");
+        match u16::from_str_radix(hex, 16) {
+            Ok(low @ 0xDC00..=0xDFFF) => {
+                self.pos += 6;
+                Ok(Some(low))
+            }
+            _ => Ok(None),
+        }
     }
 
     fn hex4(&mut self) -> Result<u16> {

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod digits;
+mod encoding;
 pub mod envelope;
 pub mod error;
 pub mod http;

@@ -149,7 +149,7 @@ impl MeBody {
         view: bool,
     ) -> std::result::Result<MeBody, ReadError> {
         let mut walk = Walk {
-            r: Reader::new(input, out),
+            r: Reader::new(crate::encoding::Utf8Input::new(input), out),
             key: Vec::new(),
             text: Vec::new(),
             shared: HashMap::new(),
@@ -503,11 +503,25 @@ impl<R: Read> Walk<'_, R> {
                     Err(_) => s,
                 }))
             }
+            // pydantic's lax int, as the seed's model reads it: `true` is 1, `7.0` and `7e0` are 7.
+            Kind::Bool => {
+                let one = self.r.peek()? == Some(b't');
+                self.r.skip_value()?;
+                Ok(Some(if one { "1" } else { "0" }.to_string()))
+            }
             Kind::Number => {
                 self.r.read_number(&mut self.text)?;
-                let n = std::str::from_utf8(&self.text)
+                let text = std::str::from_utf8(&self.text).unwrap_or_default();
+                let whole_float = || {
+                    text.parse::<f64>()
+                        .ok()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+                        .map(|f| f as i128)
+                };
+                let n = text
+                    .parse::<i128>()
                     .ok()
-                    .and_then(|t| t.parse::<i128>().ok())
+                    .or_else(whole_float)
                     .filter(|n| (i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(n));
                 match n {
                     Some(n) => Ok(Some(n.to_string())),
@@ -516,7 +530,7 @@ impl<R: Read> Walk<'_, R> {
                     }
                 }
             }
-            kind => Err(self.wrong(kind, within, "an integer or a string")),
+            kind => Err(self.wrong(kind, within, "an integer, a boolean or a string")),
         }
     }
 

@@ -500,7 +500,11 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
 
     // mixpanel-headless refuses the whole config.toml when one `default_project` is not
     // `^\d+$`; the seed fails its publish here, the kit keeps the tokens for a `--project`.
-    if let Some(project) = pick.project.as_ref().filter(|p| !digits::is_project_id(&p.id)) {
+    if let Some(project) = pick
+        .project
+        .as_ref()
+        .filter(|p| !digits::is_project_id(&p.id))
+    {
         return Err(Error::Config {
             message: format!(
                 "Invalid account fields for '{name}': default_project '{}' should match pattern '^\\d+$'.",
