@@ -161,12 +161,12 @@ fn recover(env: &Env, redirect: &str, tally: &mut Tally) {
         .into_iter()
         .filter(|t| {
             let dir = Path::new(t).parent().unwrap();
-            !(dir
+            let placeholder = dir
                 .file_name()
                 .unwrap()
                 .to_string_lossy()
-                .starts_with(".tmp-")
-                && !dir.join("tokens.json").exists())
+                .starts_with(".tmp-");
+            !placeholder || dir.join("tokens.json").exists()
         })
         .collect();
     assert!(temps.is_empty(), "temp files left: {temps:?}");
