@@ -375,7 +375,7 @@ fn token_refresh_killed_at_every_call_loses_no_saved_pair() {
             env.assert_no_secret(&String::from_utf8_lossy(&out.stderr));
             let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
             let works = out.status.success()
-                && me_status(&env, &token) == 200
+                && env.me_status(&token) == 200
                 && env
                     .command("mp-token")
                     .arg("--force-refresh")
@@ -510,14 +510,4 @@ fn sigint_during_a_refresh_never_loses_the_family() {
     }
     eprintln!("sigint, mp-token: {points} points, {printed} printed the token, {interrupted} interrupted, {early} before the handler");
     assert!(printed > 0 && interrupted > 0);
-}
-
-fn me_status(env: &Env, token: &str) -> u16 {
-    mock_idp::client::http()
-        .get(format!("{}/api/app/me", env.idp.base_url()))
-        .bearer_auth(token)
-        .send()
-        .unwrap()
-        .status()
-        .as_u16()
 }

@@ -14,16 +14,6 @@ use mock_idp::{Endpoint, Fault};
 
 const ACCOUNT: &str = "acme-analytics";
 
-fn me_status(env: &Env, token: &str) -> u16 {
-    mock_idp::client::http()
-        .get(format!("{}/api/app/me", env.idp.base_url()))
-        .bearer_auth(token)
-        .send()
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 fn saved_tokens(env: &Env, account: &str) -> serde_json::Value {
     read_json(&env.accounts().join(account).join("tokens.json"))
 }
@@ -37,7 +27,7 @@ fn refreshes(env: &Env) -> bool {
         .unwrap();
     env.assert_no_secret(&String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8(out.stdout).unwrap();
-    out.status.success() && me_status(env, token.trim()) == 200
+    out.status.success() && env.me_status(token.trim()) == 200
 }
 
 fn spawn(env: &Env, bin: &str, args: &[&str]) -> Child {
@@ -135,7 +125,7 @@ fn a_refresh_in_flight_never_writes_into_a_new_login_of_the_same_name() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(me_status(&env, &new_token), 200);
+    assert_eq!(env.me_status(&new_token), 200);
     assert!(refreshes(&env));
 
     // A program without the lock replaces the account while the refresh is in flight.
@@ -196,7 +186,7 @@ fn a_complete_tokens_temp_file_newer_than_tokens_json_is_adopted() {
         String::from_utf8_lossy(&out.stdout)
     );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    assert_eq!(me_status(&env, &token), 200);
+    assert_eq!(env.me_status(&token), 200);
     let names: Vec<String> = fs::read_dir(&account)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -433,7 +423,7 @@ fn assert_all_or_nothing(env: &Env, round: usize, finish: &common::Run) {
             "round {round}: `{name}` listed but unusable"
         );
         assert_eq!(
-            me_status(env, &token),
+            env.me_status(&token),
             200,
             "round {round}: `{name}` token refused"
         );

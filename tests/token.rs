@@ -33,16 +33,6 @@ fn refreshes(env: &Env) -> usize {
         .count()
 }
 
-fn me_status(env: &Env, token: &str) -> u16 {
-    mock_idp::client::http()
-        .get(format!("{}/api/app/me", env.idp.base_url()))
-        .bearer_auth(token)
-        .send()
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 #[test]
 fn a_fresh_token_is_printed_as_it_is() {
     let env = Env::new();
@@ -72,7 +62,7 @@ fn an_expiring_token_is_refreshed_once_and_the_new_one_works() {
     assert_eq!(saved_access_token(&env, "acme-analytics"), new);
     let tokens = env.accounts().join("acme-analytics/tokens.json");
     assert_eq!(mode(&tokens), 0o600);
-    assert_eq!(me_status(&env, &new), 200);
+    assert_eq!(env.me_status(&new), 200);
     // Good for an hour now: printed again without a refresh.
     assert_eq!(token(&env, &[]), new);
     assert_eq!(refreshes(&env), 1);
@@ -189,7 +179,7 @@ fn logout_revokes_and_removes_the_account() {
     assert_eq!(run.exit_code, 0);
     assert_eq!(run.stdout["logged_out"][0]["name"], "second");
     assert_eq!(run.stdout["logged_out"][0]["revoked"], true);
-    assert_eq!(me_status(&env, &access), 401, "the server revoked it");
+    assert_eq!(env.me_status(&access), 401, "the server revoked it");
     assert!(!env.accounts().join("second").exists());
     let config = fs::read_to_string(&env.config).unwrap();
     assert!(!config.contains("[accounts.second]"), "{config}");

@@ -185,6 +185,17 @@ impl Env {
         }
     }
 
+    /// The status `/me` answers `token` with.
+    pub fn me_status(&self, token: &str) -> u16 {
+        mock_idp::client::http()
+            .get(format!("{}/api/app/me", self.idp.base_url()))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     pub fn start(&self, args: &[&str]) -> Run {
         let run = self.run("mp-login-start", args, None);
         assert_eq!(run.exit_code, 0, "start failed: {run:?}");
