@@ -85,6 +85,55 @@ impl PyInt {
     }
 }
 
+/// pydantic's lax `int` (the seed's `organization_id`), as its decimal digits: from a string,
+/// surrounding whitespace, a sign, ASCII digits with single `_` between them and an optional
+/// fraction of zeros (`" 7.00 "`, `"7_0"`); from a JSON number, an integer of any size, or a
+/// float with no fraction within 64 bits (`7.0`, `1e2`). `None` where pydantic refuses.
+pub fn lax_int(text: &str, from_string: bool) -> Option<String> {
+    let (negative, digits) = if from_string {
+        let s = text.trim_matches(|c: char| c.is_ascii_whitespace());
+        let (negative, s) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let (whole, fraction) = s.split_once('.').unwrap_or((s, "0"));
+        if fraction.is_empty() || !fraction.bytes().all(|b| b == b'0') {
+            return None;
+        }
+        let mut digits = String::with_capacity(whole.len());
+        let mut after_digit = false;
+        for c in whole.chars() {
+            match c {
+                '_' if after_digit => after_digit = false,
+                '0'..='9' => {
+                    digits.push(c);
+                    after_digit = true;
+                }
+                _ => return None,
+            }
+        }
+        if !after_digit {
+            return None;
+        }
+        (negative, digits)
+    } else if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        let negative = text.starts_with('-');
+        (negative, text.trim_start_matches('-').to_string())
+    } else {
+        let f: f64 = text.parse().ok()?;
+        if !(f.is_finite() && f.fract() == 0.0 && f.abs() < 2f64.powi(63)) {
+            return None;
+        }
+        return Some((f as i64).to_string());
+    };
+    let digits = digits.trim_start_matches('0');
+    Some(match (negative, digits.is_empty()) {
+        (_, true) => "0".to_string(),
+        (true, false) => format!("-{digits}"),
+        (false, false) => digits.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +195,51 @@ mod tests {
                 "99999999999999999999999999999999999999999"
             ]
         );
+    }
+
+    #[test]
+    fn organization_ids_as_pydantic_reads_them() {
+        // Each checked with the seed's MeResponse (pydantic 2.14).
+        for (text, want) in [
+            ("7", "7"),
+            (" 7 ", "7"),
+            ("+7", "7"),
+            ("-7", "-7"),
+            ("7_0", "70"),
+            ("7.0", "7"),
+            ("7.00", "7"),
+            (" 7.0 ", "7"),
+            ("\t7\n", "7"),
+            ("007", "7"),
+            ("-0", "0"),
+            (
+                "111111111111111111111111111111",
+                "111111111111111111111111111111",
+            ),
+        ] {
+            assert_eq!(lax_int(text, true).as_deref(), Some(want), "{text:?}");
+        }
+        for refused in [
+            "7__0", "_7", "7.5", "7e0", "1e2", "٣", "", "abc", "0x7", "7.", ".7e1",
+        ] {
+            assert_eq!(lax_int(refused, true), None, "{refused:?}");
+        }
+        for (number, want) in [
+            ("7.0", "7"),
+            ("1e2", "100"),
+            ("-0.0", "0"),
+            ("1.0e1", "10"),
+            ("-0", "0"),
+        ] {
+            assert_eq!(lax_int(number, false).as_deref(), Some(want), "{number}");
+        }
+        assert_eq!(
+            lax_int("123456789012345678901234567890", false).as_deref(),
+            Some("123456789012345678901234567890")
+        );
+        for refused in ["7.5", "1e400", "9.3e18", "NaN", "Infinity", "-Infinity"] {
+            assert_eq!(lax_int(refused, false), None, "{refused}");
+        }
     }
 
     #[test]

@@ -231,7 +231,9 @@ impl<R: Read, W: Write> Reader<R, W> {
             Some(b'{') => Ok(Kind::Object),
             Some(b'[') => Ok(Kind::Array),
             Some(b'"') => Ok(Kind::String),
-            Some(b'-' | b'0'..=b'9') => Ok(Kind::Number),
+            // `NaN`, `Infinity` and `-Infinity` too: Python's `json`, which the seed reads /me
+            // with, accepts them.
+            Some(b'-' | b'0'..=b'9' | b'N' | b'I') => Ok(Kind::Number),
             Some(b't' | b'f') => Ok(Kind::Bool),
             Some(b'n') => Ok(Kind::Null),
             Some(_) => Err(self.syntax("expected value")),
@@ -505,8 +507,14 @@ impl<R: Read, W: Write> Reader<R, W> {
             }
         };
         let digit = |b: u8| b.is_ascii_digit();
-        if let Some(b) = self.byte_if(|b| b == b'-')? {
-            push(b);
+        let minus = self.byte_if(|b| b == b'-')?.is_some();
+        if minus {
+            push(b'-');
+        }
+        match self.peek_raw()? {
+            Some(b'I') => return self.word(b"Infinity", &mut push),
+            Some(b'N') if !minus => return self.word(b"NaN", &mut push),
+            _ => {}
         }
         match self.byte_if(digit)? {
             Some(b'0') => {
@@ -531,6 +539,18 @@ impl<R: Read, W: Write> Reader<R, W> {
                 push(b);
             }
             self.digits(&mut push, true)?;
+        }
+        Ok(())
+    }
+
+    /// One of Python's non-finite number words, whole.
+    fn word(&mut self, word: &[u8], push: &mut impl FnMut(u8)) -> Result<()> {
+        for &want in word {
+            match self.byte()? {
+                Some(b) if b == want => push(b),
+                Some(_) => return Err(self.syntax("expected value")),
+                None => return Err(self.eof("a value")),
+            }
         }
         Ok(())
     }
@@ -889,6 +909,43 @@ mod tests {
             prop_assert_eq!(keys, want_keys);
             prop_assert_eq!(values, want_values);
         }
+    }
+
+    /// Python's `json` (the seed's reader) takes `NaN`, `Infinity` and `-Infinity` as numbers,
+    /// and nothing else of their kind.
+    #[test]
+    fn non_finite_numbers_as_python_reads_them() {
+        for ok in [
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "[NaN,-Infinity]",
+            "{\"a\":Infinity}",
+        ] {
+            for chunk in [1, 2, 100] {
+                assert!(
+                    skip_all(ok.as_bytes(), chunk).is_ok(),
+                    "{ok} in chunks of {chunk}"
+                );
+            }
+        }
+        for bad in [
+            "-NaN",
+            "nan",
+            "Inf",
+            "Infinityx",
+            "- Infinity",
+            "+Infinity",
+            "NaN1",
+            "infinity",
+        ] {
+            assert!(skip_all(bad.as_bytes(), 100).is_err(), "{bad}");
+        }
+        let mut r: Reader<_, io::Sink> = Reader::new(Chunks(b"-Infinity", 1), None);
+        let mut text = Vec::new();
+        assert_eq!(r.kind().unwrap(), Kind::Number);
+        r.read_number(&mut text).unwrap();
+        assert_eq!(text, b"-Infinity");
     }
 
     #[test]

@@ -498,12 +498,11 @@ impl<R: Read> Walk<'_, R> {
             Kind::String => {
                 self.r.read_string(&mut self.text)?;
                 let s = self.text();
-                Ok(Some(match s.trim().parse::<i128>() {
-                    Ok(n) => n.to_string(),
-                    Err(_) => s,
-                }))
+                // A string pydantic would refuse is kept as it is (the pick never needs more).
+                Ok(Some(crate::digits::lax_int(&s, true).unwrap_or(s)))
             }
-            // pydantic's lax int, as the seed's model reads it: `true` is 1, `7.0` and `7e0` are 7.
+            // pydantic's lax int, as the seed's model reads it: `true` is 1, `7.0` and `1e2` are
+            // 7 and 100.
             Kind::Bool => {
                 let one = self.r.peek()? == Some(b't');
                 self.r.skip_value()?;
@@ -512,19 +511,8 @@ impl<R: Read> Walk<'_, R> {
             Kind::Number => {
                 self.r.read_number(&mut self.text)?;
                 let text = std::str::from_utf8(&self.text).unwrap_or_default();
-                let whole_float = || {
-                    text.parse::<f64>()
-                        .ok()
-                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
-                        .map(|f| f as i128)
-                };
-                let n = text
-                    .parse::<i128>()
-                    .ok()
-                    .or_else(whole_float)
-                    .filter(|n| (i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(n));
-                match n {
-                    Some(n) => Ok(Some(n.to_string())),
+                match crate::digits::lax_int(text, false) {
+                    Some(n) => Ok(Some(n)),
                     None => {
                         Err(self.shape(within, "an organization_id that is not an integer".into()))
                     }
@@ -545,7 +533,7 @@ impl<R: Read> Walk<'_, R> {
                 self.r.read_number(&mut self.text)?;
                 let text = std::str::from_utf8(&self.text).unwrap_or("0");
                 return Ok(!strict
-                    && if text.contains(['.', 'e', 'E']) {
+                    && if text.contains(['.', 'e', 'E', 'N', 'I']) {
                         text.parse::<f64>().is_ok_and(|f| f != 0.0)
                     } else {
                         text.bytes().any(|b| (b'1'..=b'9').contains(&b))

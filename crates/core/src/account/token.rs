@@ -7,7 +7,8 @@
 //! same directory (a logout and a new login of the same name replace it) and the same refresh
 //! token on disk (mixpanel-headless refreshes without the lock). If not, it writes nothing.
 //! A refresh killed before its rename leaves the new pair complete in a temp file, which the
-//! next run adopts ([`super::adopt_tokens_temp`]); an interrupt waits for the pair to be saved.
+//! next run adopts (the parent module's `adopt_tokens_temp`); an interrupt waits for the pair
+//! to be saved.
 
 use std::path::Path;
 use std::time::Duration;
