@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The kit beside the seed (mixpanel-headless PR #158) and mixpanel-headless 0.4, on release
 # builds: the side-by-side dance, the auto-pick on random /me bodies, the /me reader on odd bodies
-# (seed-differential.py), and the published account in mp 0.4's own CLI. Needs ../shared/seed (beside the project) and PyPI for the two venvs.
+# (seed-differential.py), the seed's lockless finish beside the kit's sweeps (seed-race.py), and
+# the published account in mp 0.4's own CLI. Needs ../shared/seed (beside the project) and PyPI
+# for the two venvs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seed=${SEED_DIR:-$root/../shared/seed}
@@ -10,4 +12,5 @@ cargo build --release --workspace
 "$seed/compare-dance" target/release
 "$("$seed/setup-venv")" scripts/seed-compare-autopick.py target/release/mp-autopick "${SEED_BODIES:-1000}"
 "$("$seed/setup-venv")" scripts/seed-differential.py target/release/mp-autopick "${SEED_DIFFERENTIAL:-3000}"
+"$("$seed/setup-venv")" scripts/seed-race.py "$seed" target/release "${SEED_RACE_ROUNDS:-15}"
 scripts/check-mp-0.4.sh target/release
