@@ -157,7 +157,14 @@ fn run_with<A: Parser, T>(
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
-        Err(e) => return report(command, Err(Error::invalid_args(usage_message(&e)))),
+        Err(e) => {
+            let (message, hint) = usage_message(&e);
+            let error = match hint {
+                Some(hint) => Error::invalid_input(message, hint),
+                None => Error::invalid_args(message),
+            };
+            return report(command, Err(error));
+        }
     };
     let progress = StderrProgress::from_env();
     // A panic is a bug; it still ends in an envelope (GENERAL_ERROR), and stderr keeps where
@@ -300,21 +307,27 @@ fn say_done(outcome: &Outcome) {
     }
 }
 
-/// A usage error as one sentence that never repeats a positional value (it may be a pasted
-/// redirect URL holding a code).
-fn usage_message(e: &clap::Error) -> String {
+/// A usage error as one sentence, and clap's suggestion as the hint ("did you mean"). A
+/// positional value is named only when it cannot be a pasted redirect (which holds a code).
+fn usage_message(e: &clap::Error) -> (String, Option<String>) {
     let ctx = |k: ContextKind| match e.get(k) {
         Some(ContextValue::String(s)) => Some(s.clone()),
         Some(ContextValue::Strings(v)) => Some(v.join(", ")),
         _ => None,
     };
     let arg = ctx(ContextKind::InvalidArg).unwrap_or_else(|| "an argument".into());
-    match e.kind() {
+    let suggested = ctx(ContextKind::SuggestedArg)
+        .or_else(|| ctx(ContextKind::SuggestedValue))
+        .map(|s| format!("did you mean `{}`? See `--help` for the accepted flags", shown(&s)));
+    let message = match e.kind() {
         ErrorKind::UnknownArgument if arg.starts_with('-') => {
             let flag = arg.split('=').next().unwrap_or(&arg);
-            format!("unknown flag `{flag}`")
+            format!("unknown flag `{}`", shown(flag))
         }
-        ErrorKind::UnknownArgument => "unexpected extra argument".into(),
+        ErrorKind::UnknownArgument if arg.contains(['=', '?', '&']) || arg.len() > 64 => {
+            "unexpected extra argument (not shown: it may hold a code)".into()
+        }
+        ErrorKind::UnknownArgument => format!("unexpected extra argument `{}`", shown(&arg)),
         ErrorKind::InvalidValue => {
             let valid = ctx(ContextKind::ValidValue)
                 .map(|v| format!(" (expected one of: {v})"))
@@ -338,7 +351,8 @@ fn usage_message(e: &clap::Error) -> String {
         }
         ErrorKind::InvalidUtf8 => "an argument is not valid UTF-8".into(),
         other => format!("bad usage ({other})"),
-    }
+    };
+    (message, suggested)
 }
 
 /// Spinner on a terminal, heartbeat lines every `MP_HEARTBEAT_SECS` (default 10) otherwise.

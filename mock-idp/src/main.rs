@@ -13,7 +13,15 @@ use tokio::signal::unix::{signal, SignalKind};
 #[command(
     name = "mock-idp",
     version,
-    about = "A mock Mixpanel OAuth IdP and /me server"
+    about = "A mock Mixpanel OAuth IdP and /me server",
+    long_about = "A mock Mixpanel OAuth IdP and /me server: dynamic client registration, \
+authorize, token (PKCE, one-time codes, refresh rotation with reuse detection), revocation, \
+RFC 8414 metadata and /api/app/me. A running server is driven over HTTP under /__admin/ \
+(GET /__admin lists the routes: scenario, custom /me, faults, journal, settings, secrets, reset).",
+    after_help = "Examples:\n  \
+mock-idp serve --scenario multi-org            # prints {\"base_url\": …} when ready\n  \
+curl -s -d '{\"endpoint\":\"me\",\"status\":503,\"times\":2}' $BASE/__admin/faults\n  \
+mp-login-start | mock-idp approve | mp-login-finish   # a whole login, no person"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -23,6 +31,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve until SIGTERM or SIGINT; prints {"base_url": …} once it accepts connections
+    #[command(after_help = "Examples:\n  \
+mock-idp serve --port 8089 --scenario cross-region\n  \
+mock-idp serve --scenario large --large-projects 50000\n  \
+MP_BASE_URL=$(mock-idp serve | head -1 | jq -r .base_url)   # in a script, with the server in the background")]
     Serve {
         /// Port to listen on (0: a free one)
         #[arg(long, default_value_t = 0)]
@@ -65,7 +77,14 @@ enum Command {
     },
     /// The scripted user in the browser: follow the authorize URL, print the redirect URL.
     /// Reads the URL (or `mp-login-start`'s envelope) from stdin when URL is absent or `-`.
-    Approve { url: Option<String> },
+    #[command(after_help = "Examples:\n  \
+mock-idp approve \"$(mp-login-start | jq -r .authorize_url)\"\n  \
+mp-login-start | mock-idp approve | mp-login-finish")]
+    Approve {
+        /// The authorize URL `mp-login-start` printed (else read from stdin: the URL or the
+        /// start envelope)
+        url: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {

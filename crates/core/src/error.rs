@@ -193,6 +193,9 @@ pub enum Error {
         shown(name)
     )]
     ServerUnavailable { name: String, cause: Box<Error> },
+    /// The person said no when asked to confirm.
+    #[error("Cancelled: {what}.")]
+    Cancelled { what: &'static str },
     /// The refresh token was refused (`invalid_grant`): revoked, rotated out or expired.
     #[error("The refresh token was refused: {message}")]
     RefreshRevoked { message: String },
@@ -373,6 +376,7 @@ impl Error {
                 "OAUTH_REVOCATION_FAILED"
             }
             Error::ServerUnavailable { .. } => "SERVER_UNAVAILABLE",
+            Error::Cancelled { .. } => "CANCELLED",
             Error::InflightMissing { .. } => "OAUTH_INFLIGHT_MISSING",
             Error::InflightExpired { .. } => "OAUTH_INFLIGHT_EXPIRED",
             Error::InflightCorrupt { .. } => "OAUTH_INFLIGHT_CORRUPT",
@@ -443,6 +447,7 @@ impl Error {
             Error::MeFetch { .. }
             | Error::AccountChanged { .. }
             | Error::ServerUnavailable { .. }
+            | Error::Cancelled { .. }
             | Error::Config { .. }
             | Error::AccountExists { .. }
             | Error::PublishFailed { .. }
@@ -515,6 +520,7 @@ impl Error {
                 hints::REVOCATION.into()
             }
             Error::ServerUnavailable { .. } => hints::SERVER_UNAVAILABLE.into(),
+            Error::Cancelled { .. } => hints::CANCELLED.into(),
             Error::NotLoggedIn { .. } | Error::RefreshRevoked { .. } => hints::LOG_IN.into(),
             Error::MeFetch {
                 failure: MeFailure::Status(401),
@@ -712,6 +718,7 @@ impl Error {
             | Error::Config { .. }
             | Error::NotLoggedIn { accounts: None, .. }
             | Error::RefreshRevoked { .. }
+            | Error::Cancelled { .. }
             | Error::Internal { .. }
             | Error::Interrupted {
                 placeholder_dir: None,
@@ -793,6 +800,7 @@ mod hints {
         "the account is kept: run `mp-logout` again once the server answers, or add `--force` ",
         "to remove it without revoking its token (it then stays valid until it expires)"
     );
+    pub const CANCELLED: &str = "nothing was changed; `--yes` answers the question in advance";
     pub const SERVER_UNAVAILABLE: &str =
         "the account needs nothing: run `mp-login-status --check` again once the server answers";
     pub const LOG_IN: &str = "log in with `mp-login-start`, then `mp-login-finish`";

@@ -20,13 +20,16 @@ use crate::oauth::{self, Tokens};
 use crate::store;
 
 /// What `mp-logout` ends.
-pub struct LogoutOptions {
+pub struct LogoutOptions<'a> {
     /// One account (else `MP_ACCOUNT`, else the active one).
     pub account: Option<String>,
     /// Every account of the config.
     pub all: bool,
     /// Remove an account even when its token could not be revoked.
     pub force: bool,
+    /// Asked with the names once they are checked, before anything is touched; `false` ends
+    /// the run with `CANCELLED` (the command line asks the person at a terminal).
+    pub confirm: &'a dyn Fn(&[String]) -> bool,
 }
 
 /// One account `mp-logout` ended.
@@ -65,6 +68,11 @@ pub fn logout(ctx: &Context, opts: &LogoutOptions) -> Result<Logout> {
     };
     for name in &names {
         ctx.paths.account(name)?;
+    }
+    if !names.is_empty() && !(opts.confirm)(&names) {
+        return Err(Error::Cancelled {
+            what: "nothing was logged out",
+        });
     }
     let mut logged_out = Vec::new();
     let mut kept = Vec::new();

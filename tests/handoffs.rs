@@ -1,0 +1,107 @@
+//! The hand-offs people make: a CLI that helps with a typo, a login carried from one CI job to
+//! the next, an account removed only when asked.
+
+mod common;
+
+use std::fs;
+
+use common::Env;
+
+/// Regression: a typo lost clap's "did you mean" (`--regoin` said only "unknown flag"), and an
+/// extra positional was not named. The envelope keeps both; a value that may hold a code is
+/// still never repeated.
+#[test]
+fn typos_get_a_suggestion_in_the_envelope() {
+    let env = Env::new();
+    let run = env.run("mp-login-start", &["--regoin", "eu"], None);
+    snapshot!("error_usage_typo_suggestion", env.redact(&run));
+    assert_eq!(run.exit_code, 3);
+    let run = env.run("mp-autopick", &["stray"], None);
+    assert_eq!(
+        run.stdout["error"]["message"],
+        "unexpected extra argument `stray`"
+    );
+    let run = env.run(
+        "mp-login-finish",
+        &["http://localhost:19284/callback?code=c&state=s", "again?code=x"],
+        None,
+    );
+    assert_eq!(run.exit_code, 3);
+    assert!(!run.stderr.contains("code=x"), "{}", run.stderr);
+}
+
+/// Runs `mp-logout args` on a terminal (`script` gives it a pty), answering `answer`; returns
+/// what the terminal showed.
+fn logout_at_a_terminal(env: &Env, args: &str, answer: &str) -> String {
+    use std::io::Write;
+    let command = format!("{} {args}", common::bin_path("mp-logout").display());
+    let mut child = env
+        .std_command("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    env.assert_no_secret(&shown);
+    shown
+}
+
+/// Regression: `mp-logout --all` on a terminal removed every account without asking. It asks
+/// there (`--yes` answers in advance) and never asks when stdin is not a terminal.
+#[test]
+fn logout_all_asks_only_a_person_at_a_terminal() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    assert_eq!(env.login(&[], &["--name", "second"]).exit_code, 0);
+    let accounts = || {
+        let mut names: Vec<String> = fs::read_dir(env.accounts())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+
+    // The person says no: nothing is touched.
+    let shown = logout_at_a_terminal(&env, "--all", "n\n");
+    assert!(
+        shown.contains("Log out of every account (`acme-analytics`, `second`)?"),
+        "{shown}"
+    );
+    assert!(shown.contains("\"code\":\"CANCELLED\""), "{shown}");
+    assert_eq!(accounts(), ["acme-analytics", "second"]);
+
+    // Yes: both go.
+    let shown = logout_at_a_terminal(&env, "--all", "y\n");
+    assert!(shown.contains("[y/N]") && shown.contains("\"state\":\"ok\""), "{shown}");
+    assert!(accounts().is_empty());
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    assert_eq!(env.login(&[], &["--name", "second"]).exit_code, 0);
+
+    // One account by name is not asked about.
+    let shown = logout_at_a_terminal(&env, "--account second", "");
+    assert!(!shown.contains("[y/N]") && shown.contains("\"state\":\"ok\""), "{shown}");
+    assert_eq!(accounts(), ["acme-analytics"]);
+
+    // --yes answers in advance.
+    assert_eq!(env.login(&[], &["--name", "third"]).exit_code, 0);
+    let shown = logout_at_a_terminal(&env, "--all --yes", "");
+    assert!(!shown.contains("[y/N]") && shown.contains("\"state\":\"ok\""), "{shown}");
+    assert!(accounts().is_empty());
+
+    // Off a terminal it never asks.
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let run = env.run("mp-logout", &["--all"], Some("n\n"));
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(!run.stderr.contains("[y/N]"));
+    assert!(accounts().is_empty());
+}
