@@ -23,7 +23,10 @@ fn typos_get_a_suggestion_in_the_envelope() {
     );
     let run = env.run(
         "mp-login-finish",
-        &["http://localhost:19284/callback?code=c&state=s", "again?code=x"],
+        &[
+            "http://localhost:19284/callback?code=c&state=s",
+            "again?code=x",
+        ],
         None,
     );
     assert_eq!(run.exit_code, 3);
@@ -82,20 +85,29 @@ fn logout_all_asks_only_a_person_at_a_terminal() {
 
     // Yes: both go.
     let shown = logout_at_a_terminal(&env, "--all", "y\n");
-    assert!(shown.contains("[y/N]") && shown.contains("\"state\":\"ok\""), "{shown}");
+    assert!(
+        shown.contains("[y/N]") && shown.contains("\"state\":\"ok\""),
+        "{shown}"
+    );
     assert!(accounts().is_empty());
     assert_eq!(env.login(&[], &[]).exit_code, 0);
     assert_eq!(env.login(&[], &["--name", "second"]).exit_code, 0);
 
     // One account by name is not asked about.
     let shown = logout_at_a_terminal(&env, "--account second", "");
-    assert!(!shown.contains("[y/N]") && shown.contains("\"state\":\"ok\""), "{shown}");
+    assert!(
+        !shown.contains("[y/N]") && shown.contains("\"state\":\"ok\""),
+        "{shown}"
+    );
     assert_eq!(accounts(), ["acme-analytics"]);
 
     // --yes answers in advance.
     assert_eq!(env.login(&[], &["--name", "third"]).exit_code, 0);
     let shown = logout_at_a_terminal(&env, "--all --yes", "");
-    assert!(!shown.contains("[y/N]") && shown.contains("\"state\":\"ok\""), "{shown}");
+    assert!(
+        !shown.contains("[y/N]") && shown.contains("\"state\":\"ok\""),
+        "{shown}"
+    );
     assert!(accounts().is_empty());
 
     // Off a terminal it never asks.
@@ -104,4 +116,30 @@ fn logout_all_asks_only_a_person_at_a_terminal() {
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert!(!run.stderr.contains("[y/N]"));
     assert!(accounts().is_empty());
+}
+
+/// Regression: `ME_INVALID` could not be contract-tested through the mock (every `/me` body was
+/// wrapped in `{"status":"ok",…}`). A fault's body is served as it is: a `/me` answer whose
+/// status is not `ok` fails the publish with `ME_INVALID`, tokens kept.
+#[test]
+fn a_raw_me_body_from_the_mock_is_me_invalid_end_to_end() {
+    let env = Env::new();
+    env.idp.fault(
+        mock_idp::Endpoint::Me,
+        mock_idp::Fault::body(
+            200,
+            r#"{"status":"error","results":{}}"#,
+            "application/json",
+        )
+        .times(1),
+    );
+    let run = env.login(&[], &[]);
+    assert_eq!(run.exit_code, 1, "{run:?}");
+    assert_eq!(
+        run.stdout["error"]["details"]["original_code"],
+        "ME_INVALID"
+    );
+    let placeholder = env.placeholders().pop().expect("tokens kept");
+    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
 }

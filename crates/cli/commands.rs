@@ -44,10 +44,14 @@ impl LoginArgs {
 /// Step one of the two-shot login: register (or reuse) an OAuth client, save the PKCE verifier
 /// in a 0600 inflight file and print the authorize URL to open in any browser.
 #[derive(Debug, Parser)]
-#[command(name = "mp-login-start", version, after_help = "Examples:\n  \
+#[command(
+    name = "mp-login-start",
+    version,
+    after_help = "Examples:\n  \
 mp-login-start                                  # prints the URL to open, on stderr and in the envelope\n  \
 mp-login-start --region eu --name work | jq -r .authorize_url\n  \
-mp-login-start | mock-idp approve | mp-login-finish   # against the mock, no person")]
+mp-login-start | mock-idp approve | mp-login-finish   # against the mock, no person"
+)]
 pub struct StartArgs {
     /// Mixpanel region: us, eu or in
     #[arg(long, env = "MP_REGION", default_value = "us")]
@@ -89,10 +93,14 @@ pub fn start(args: StartArgs, progress: &dyn Progress) -> Result<Outcome, Error>
 /// Step two: take the redirect URL the browser landed on (argument, `--redirect-file` or stdin),
 /// exchange the code, save the tokens and publish the account.
 #[derive(Debug, Parser)]
-#[command(name = "mp-login-finish", version, after_help = "Examples:\n  \
+#[command(
+    name = "mp-login-finish",
+    version,
+    after_help = "Examples:\n  \
 mp-login-finish 'http://localhost:19284/callback?code=…&state=…'\n  \
 mp-login-finish --redirect-file pasted.txt --project 3001\n  \
-pbpaste | mp-login-finish")]
+pbpaste | mp-login-finish"
+)]
 #[command(group(ArgGroup::new("redirect").args(["redirect_url", "redirect_file"])))]
 pub struct FinishArgs {
     /// The URL the browser landed on after approving (or read from stdin)
@@ -139,9 +147,13 @@ pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Erro
 
 /// Re-run the publish tail on a placeholder whose tokens were saved but whose publish failed.
 #[derive(Debug, Parser)]
-#[command(name = "mp-login-resume", version, after_help = "Examples:\n  \
+#[command(
+    name = "mp-login-resume",
+    version,
+    after_help = "Examples:\n  \
 mp-login-resume ~/.mp/accounts/.tmp-1a2b3c4d\n  \
-mp-login-resume --from-envelope finish.json --project 3001")]
+mp-login-resume --from-envelope finish.json --project 3001"
+)]
 #[command(group(ArgGroup::new("placeholder").required(true).args(["placeholder_dir", "from_envelope"])))]
 pub struct ResumeArgs {
     /// The placeholder directory `mp-login-finish` printed (`details.placeholder_dir`)
@@ -182,9 +194,13 @@ pub fn resume(args: ResumeArgs, progress: &dyn Progress) -> Result<Outcome, Erro
 
 /// The auto-pick cascade as a filter: `/me` JSON in (`--me FILE` or stdin), pick envelope out.
 #[derive(Debug, Parser)]
-#[command(name = "mp-autopick", version, after_help = "Examples:\n  \
+#[command(
+    name = "mp-autopick",
+    version,
+    after_help = "Examples:\n  \
 mp-autopick --region us < me.json\n  \
-curl -s -H @auth.txt https://mixpanel.com/api/app/me | mp-autopick | jq .project")]
+curl -s -H @auth.txt https://mixpanel.com/api/app/me | mp-autopick | jq .project"
+)]
 pub struct AutopickArgs {
     /// Read the /me body from this file instead of stdin
     #[arg(long, env = "MP_LOGIN_ME_FILE", value_name = "FILE")]
@@ -246,9 +262,13 @@ fn env_project() -> Option<String> {
 /// refreshing it first when it expires within `--min-ttl`: `curl -H "Authorization: Bearer
 /// $(mp-token)"`.
 #[derive(Debug, Parser)]
-#[command(name = "mp-token", version, after_help = "Examples:\n  \
+#[command(
+    name = "mp-token",
+    version,
+    after_help = "Examples:\n  \
 mp-token --header | curl -sS -H @- https://mixpanel.com/api/app/me   # the token never on a command line\n  \
-mp-token --account work --min-ttl 600")]
+mp-token --account work --min-ttl 600"
+)]
 pub struct TokenArgs {
     /// The account [default: MP_ACCOUNT, else the active account of config.toml]
     #[arg(long, env = "MP_ACCOUNT")]
@@ -301,7 +321,11 @@ fn ask(names: &[String]) -> bool {
     let _ = write!(
         err,
         "Log out of {} ({})? Their tokens are revoked and their files removed. [y/N] ",
-        if names.len() == 1 { "the only account" } else { "every account" },
+        if names.len() == 1 {
+            "the only account"
+        } else {
+            "every account"
+        },
         list.join(", ")
     );
     let _ = err.flush();
@@ -313,9 +337,13 @@ fn ask(names: &[String]) -> bool {
 /// List the accounts (no network call unless `--check`); exit 0 when the selected account can
 /// produce a token, 2 when not logged in or revoked.
 #[derive(Debug, Parser)]
-#[command(name = "mp-login-status", version, after_help = "Examples:\n  \
+#[command(
+    name = "mp-login-status",
+    version,
+    after_help = "Examples:\n  \
 mp-login-status | jq -r '.accounts[].name'\n  \
-mp-login-status --check || mp-login-start")]
+mp-login-status --check || mp-login-start"
+)]
 pub struct StatusArgs {
     /// The account to judge [default: MP_ACCOUNT, else the active account]
     #[arg(long, env = "MP_ACCOUNT")]
@@ -338,9 +366,13 @@ pub fn status(args: StatusArgs, progress: &dyn Progress) -> Result<Outcome, Erro
 /// Log out: revoke the refresh token (RFC 7009) where the server offers it, remove the account
 /// directory and its config block, move `[active]` off it.
 #[derive(Debug, Parser)]
-#[command(name = "mp-logout", version, after_help = "Examples:\n  \
+#[command(
+    name = "mp-logout",
+    version,
+    after_help = "Examples:\n  \
 mp-logout --account work\n  \
-mp-logout --all --yes                          # no question asked (it is never asked off a terminal)")]
+mp-logout --all --yes                          # no question asked (it is never asked off a terminal)"
+)]
 pub struct LogoutArgs {
     /// The account [default: MP_ACCOUNT, else the active account]
     #[arg(long, env = "MP_ACCOUNT")]
@@ -369,7 +401,9 @@ pub fn logout(args: LogoutArgs, progress: &dyn Progress) -> Result<Outcome, Erro
             account,
             all: args.all,
             force: args.force,
-            confirm: &|names| !args.all || args.yes || !std::io::stdin().is_terminal() || ask(names),
+            confirm: &|names| {
+                !args.all || args.yes || !std::io::stdin().is_terminal() || ask(names)
+            },
         },
     )?))
 }

@@ -318,7 +318,12 @@ fn usage_message(e: &clap::Error) -> (String, Option<String>) {
     let arg = ctx(ContextKind::InvalidArg).unwrap_or_else(|| "an argument".into());
     let suggested = ctx(ContextKind::SuggestedArg)
         .or_else(|| ctx(ContextKind::SuggestedValue))
-        .map(|s| format!("did you mean `{}`? See `--help` for the accepted flags", shown(&s)));
+        .map(|s| {
+            format!(
+                "did you mean `{}`? See `--help` for the accepted flags",
+                shown(&s)
+            )
+        });
     let message = match e.kind() {
         ErrorKind::UnknownArgument if arg.starts_with('-') => {
             let flag = arg.split('=').next().unwrap_or(&arg);

@@ -6,7 +6,7 @@
 //! | `GET /__admin` | | status: scenario, faults, settings, journal size, the routes |
 //! | `POST /__admin/scenario` | `{"name": "multi-org", "large_projects": 20000}` | switch scenario (clears faults) |
 //! | `PUT /__admin/me` | a `/me` body, wrapped or bare | serve this body from `/me` |
-//! | `POST /__admin/faults` | `{"endpoint": "me", "status": 500, "retry_after": 1, "delay_ms": 2000, "drop": false, "times": 3}` | inject a fault (no `times`: until cleared) |
+//! | `POST /__admin/faults` | `{"endpoint": "me", "status": 500, "retry_after": 1, "delay_ms": 2000, "drop": false, "times": 3, "body": "…", "content_type": "application/json"}` | inject a fault (no `times`: until cleared) on `register`, `authorize`, `token`, `revoke` or `me`; `body` is served byte for byte (with `status`, else 200); any other field is refused |
 //! | `DELETE /__admin/faults[/ENDPOINT]` | | clear all faults, or one endpoint's |
 //! | `GET /__admin/journal[?since=SEQ]` | | `{"capacity", "total", "entries": [{seq, method, path, status}]}` |
 //! | `DELETE /__admin/journal` | | empty the journal |
@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use wiremock::{Request, ResponseTemplate};
 
-use crate::faults::{Endpoint, Fault};
+use crate::faults::{Endpoint, Fault, FAULT_FIELDS};
 use crate::scenario::Scenario;
 use crate::state::{json_response, lock, Reply, Settings, State};
 
@@ -93,7 +93,13 @@ fn status(st: &State) -> Value {
         "settings": st.settings,
         "journal": {"capacity": st.settings.journal_capacity, "len": st.journal().len(), "total": st.journal_total()},
         "routes": ROUTES,
+        "fault_endpoints": endpoint_names(),
+        "fault_fields": FAULT_FIELDS,
     })
+}
+
+fn endpoint_names() -> Vec<&'static str> {
+    Endpoint::ALL.iter().map(|e| e.as_str()).collect()
 }
 
 fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Reply {
@@ -136,18 +142,32 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Reply {
                 #[serde(flatten)]
                 fault: Fault,
             }
+            // Unknown fields are refused by name, as settings are (flatten cannot deny them).
+            if let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&req.body) {
+                if let Some(unknown) = fields
+                    .keys()
+                    .find(|k| *k != "endpoint" && !FAULT_FIELDS.contains(&k.as_str()))
+                {
+                    return bad(format!(
+                        "unknown fault field `{unknown}`; a fault takes endpoint, {}",
+                        FAULT_FIELDS.join(", ")
+                    ));
+                }
+            }
             let i: Inject = match body(req) {
                 Ok(i) => i,
                 Err(m) => return bad(m),
             };
             let Some(endpoint) = Endpoint::parse(&i.endpoint) else {
                 return bad(format!(
-                    "unknown endpoint `{}`: use register, authorize, token or me",
-                    i.endpoint
+                    "unknown endpoint `{}`: use {}",
+                    i.endpoint,
+                    endpoint_names().join(", ")
                 ));
             };
-            if i.fault.status.is_none() && i.fault.delay.is_none() && !i.fault.drop {
-                return bad("a fault needs `status`, `delay_ms` or `drop`");
+            let f = &i.fault;
+            if f.status.is_none() && f.delay.is_none() && !f.drop && f.body.is_none() {
+                return bad("a fault needs `status`, `delay_ms`, `drop` or `body`");
             }
             if i.fault.status.is_some_and(|s| !(100..=599).contains(&s)) {
                 return bad("`status` must be an HTTP status (100-599)");
@@ -168,7 +188,10 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Reply {
                 st.clear_faults(Some(endpoint));
                 json_response(200, json!({"faults": st.faults()}))
             }
-            None => bad("unknown endpoint: use register, authorize, token or me"),
+            None => bad(format!(
+                "unknown endpoint: use {}",
+                endpoint_names().join(", ")
+            )),
         },
         ("GET", "/journal") => {
             let since: u64 = req

@@ -69,7 +69,25 @@ pub struct Fault {
     pub drop: bool,
     #[serde(default)]
     pub times: Option<u32>,
+    /// Answer this body, byte for byte, instead of the real handler (with `status`, else 200):
+    /// a malformed or odd answer for a client's contract tests.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The `Content-Type` of `body` [default: application/json].
+    #[serde(default)]
+    pub content_type: Option<String>,
 }
+
+/// The fields a fault takes (the admin API refuses any other, by name).
+pub const FAULT_FIELDS: [&str; 7] = [
+    "status",
+    "retry_after",
+    "delay_ms",
+    "drop",
+    "times",
+    "body",
+    "content_type",
+];
 
 mod millis {
     use std::time::Duration;
@@ -93,6 +111,16 @@ impl Fault {
     pub fn status(status: u16) -> Self {
         Fault {
             status: Some(status),
+            ..Fault::default()
+        }
+    }
+
+    /// Answer `body` byte for byte with `status` and `content_type`.
+    pub fn body(status: u16, body: &str, content_type: &str) -> Self {
+        Fault {
+            status: Some(status),
+            body: Some(body.to_string()),
+            content_type: Some(content_type.to_string()),
             ..Fault::default()
         }
     }

@@ -47,6 +47,26 @@ impl Respond for Idp {
         let Reply(status, mut resp) = match (&fault, endpoint) {
             (
                 Some(Fault {
+                    status,
+                    body: Some(body),
+                    content_type,
+                    retry_after,
+                    ..
+                }),
+                _,
+            ) => {
+                let s = status.unwrap_or(200);
+                let mut r = ResponseTemplate::new(s).set_body_raw(
+                    body.clone().into_bytes(),
+                    content_type.as_deref().unwrap_or("application/json"),
+                );
+                if let Some(secs) = retry_after {
+                    r = r.insert_header("Retry-After", secs.to_string().as_str());
+                }
+                Reply(s, r)
+            }
+            (
+                Some(Fault {
                     status: Some(s),
                     retry_after,
                     ..

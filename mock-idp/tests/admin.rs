@@ -187,3 +187,51 @@ fn settings_that_cannot_be_served_and_huge_bodies_are_refused() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 413);
 }
+
+/// Regression: unknown fault fields were ignored (settings refused them), the endpoint names
+/// were nowhere to read and the error for a bad one omitted `revoke`; a fault's `body` was
+/// ignored, so no client could be contract-tested on a malformed answer.
+#[test]
+fn faults_are_strict_and_can_serve_any_body() {
+    let idp = MockIdp::start();
+    let (s, v) = call(
+        &idp,
+        "POST",
+        "/__admin/faults",
+        Some(json!({"endpoint": "me", "status": 500, "tiems": 2})),
+    );
+    assert_eq!(s, 400);
+    assert!(v["message"].as_str().unwrap().contains("`tiems`"), "{v}");
+    let (s, v) = call(
+        &idp,
+        "POST",
+        "/__admin/faults",
+        Some(json!({"endpoint": "mee", "status": 500})),
+    );
+    assert_eq!(s, 400);
+    assert!(v["message"].as_str().unwrap().contains("revoke"), "{v}");
+    let (_, v) = call(&idp, "GET", "/__admin", None);
+    assert_eq!(
+        v["fault_endpoints"],
+        json!(["register", "authorize", "token", "revoke", "me"])
+    );
+
+    // A body served byte for byte, with its status and content type.
+    let raw = "{\"status\":\"error\",\"results\":{}} trailing";
+    let (s, _) = call(
+        &idp,
+        "POST",
+        "/__admin/faults",
+        Some(
+            json!({"endpoint": "me", "status": 200, "body": raw, "content_type": "text/plain", "times": 1}),
+        ),
+    );
+    assert_eq!(s, 201);
+    let resp = Client::new()
+        .get(format!("{}/api/app/me", idp.base_url()))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/plain");
+    assert_eq!(resp.text().unwrap(), raw);
+}
