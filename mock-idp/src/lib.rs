@@ -171,3 +171,8 @@ impl MockIdp {
         self.state().secrets()
     }
 }
+
+/// The README's Rust examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
