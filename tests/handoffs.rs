@@ -143,3 +143,54 @@ fn a_raw_me_body_from_the_mock_is_me_invalid_end_to_end() {
     let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
     assert_eq!(run.exit_code, 0, "{run:?}");
 }
+
+/// The CI recipe of the README: job 1 starts the login and uploads its inflight file as an
+/// artifact; job 2 (another HOME, another storage directory) downloads it, which leaves it
+/// 0644. Regression: the mode error said to start over, when `chmod 600` was the fix.
+#[test]
+fn a_login_carried_from_one_ci_job_to_the_next() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    // Job 1: start, upload the inflight file; the person approves meanwhile.
+    let started = env.start(&[]);
+    let redirect = env.approve(started.stdout["authorize_url"].as_str().unwrap());
+    let job2 = env.tmp.path().join("job2");
+    let artifact = job2.join("artifact/inflight.json");
+    fs::create_dir_all(artifact.parent().unwrap()).unwrap();
+    fs::copy(env.inflight_path(), &artifact).unwrap();
+    fs::set_permissions(&artifact, fs::Permissions::from_mode(0o644)).unwrap();
+
+    // Job 2: its own HOME, storage and config.
+    let finish = || {
+        let out = env
+            .command("mp-login-finish")
+            .env("HOME", job2.join("home"))
+            .env("MP_STORAGE_DIR", job2.join("mp"))
+            .env("MP_CONFIG_PATH", job2.join("mp/config.toml"))
+            .args(["--inflight", artifact.to_str().unwrap(), &redirect])
+            .output()
+            .unwrap();
+        env.finish_run(out)
+    };
+    let run = finish();
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_INFLIGHT_CORRUPT");
+    let hint = run.stdout["error"]["hint"].as_str().unwrap();
+    assert!(
+        hint.contains(&format!("chmod 600 {}", artifact.display())),
+        "{hint}"
+    );
+    fs::set_permissions(&artifact, fs::Permissions::from_mode(0o600)).unwrap();
+    let run = finish();
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(job2
+        .join("mp/accounts/acme-analytics/tokens.json")
+        .is_file());
+    assert!(fs::read_to_string(job2.join("mp/config.toml"))
+        .unwrap()
+        .contains("[accounts.acme-analytics]"));
+    assert!(
+        !env.accounts().join("acme-analytics").exists(),
+        "job 1 holds nothing"
+    );
+    assert!(!artifact.exists(), "the spent inflight is removed");
+}

@@ -94,6 +94,13 @@ pub enum Error {
         reason: String,
         missing: Vec<&'static str>,
     },
+    /// The inflight file can be read by others: it was copied (a CI artifact, a download) or
+    /// its mode changed. Kept; `chmod 600` makes it usable again.
+    #[error(
+        "Inflight session at {} is unusable: its mode is {mode:04o}; it holds a secret and must be 0600",
+        path.display()
+    )]
+    InflightMode { path: PathBuf, mode: u32 },
     /// The inflight file was written by a newer version.
     #[error(
         "Inflight session at {} has schema_version={found}, newer than this kit supports (1).",
@@ -379,7 +386,7 @@ impl Error {
             Error::Cancelled { .. } => "CANCELLED",
             Error::InflightMissing { .. } => "OAUTH_INFLIGHT_MISSING",
             Error::InflightExpired { .. } => "OAUTH_INFLIGHT_EXPIRED",
-            Error::InflightCorrupt { .. } => "OAUTH_INFLIGHT_CORRUPT",
+            Error::InflightCorrupt { .. } | Error::InflightMode { .. } => "OAUTH_INFLIGHT_CORRUPT",
             Error::InflightSchemaTooNew { .. } => "OAUTH_INFLIGHT_SCHEMA_TOO_NEW",
             Error::InflightRegionInvalid { .. } => "OAUTH_CONFIG_ERROR",
             Error::PasteError { .. } => "OAUTH_PASTE_ERROR",
@@ -424,6 +431,7 @@ impl Error {
             Error::InflightMissing { .. }
             | Error::InflightExpired { .. }
             | Error::InflightCorrupt { .. }
+            | Error::InflightMode { .. }
             | Error::InflightSchemaTooNew { .. }
             | Error::InflightRegionInvalid { .. }
             | Error::PasteError { .. }
@@ -486,6 +494,13 @@ impl Error {
             | Error::InflightRegionInvalid { path, .. } => format!(
                 "inspect or delete `{}`, then run `mp-login-start` again",
                 path.display()
+            ),
+            Error::InflightMode { path, .. } => format!(
+                concat!(
+                    "copied files (CI artifacts, downloads) lose their mode: run `chmod 600 {}`, ",
+                    "then the same `mp-login-finish` again; the login is still good"
+                ),
+                crate::error::shell_quote(&path.to_string_lossy())
             ),
             Error::StateMismatch => hints::STATE_MISMATCH.into(),
             Error::IssuerMismatch { .. } => hints::ISSUER_MISMATCH.into(),
@@ -642,6 +657,11 @@ impl Error {
             Error::InflightExpired {
                 path, expires_at, ..
             } => json!({ "path": path, "expires_at": expires_at }),
+            Error::InflightMode { path, mode } => json!({
+                "path": path,
+                "reason": format!("its mode is {mode:04o}; it holds a secret and must be 0600"),
+                "mode": format!("{mode:04o}"),
+            }),
             Error::InflightSchemaTooNew { path, found } => {
                 json!({ "path": path, "schema_version": found, "supported": 1 })
             }

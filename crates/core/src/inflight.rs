@@ -150,13 +150,10 @@ impl Inflight {
             Err(e) => return Err(e),
         };
         if read.mode & 0o077 != 0 {
-            return Err(corrupt(
-                format!(
-                    "its mode is {:04o}; it holds a secret and must be 0600",
-                    read.mode
-                ),
-                vec![],
-            ));
+            return Err(Error::InflightMode {
+                path: path.to_path_buf(),
+                mode: read.mode,
+            });
         }
         let value: Value = serde_json::from_slice(&read.bytes).map_err(|e| {
             corrupt(
