@@ -19,6 +19,9 @@ struct Consumer {
     home: PathBuf,
     mock: Served,
     bin_dir: PathBuf,
+    /// The binaries are "installed": on `PATH`, and the tasks written by `mp-login-tasks`
+    /// (no `MP_LOGIN_BIN_DIR`, no checkout of this repository).
+    installed: Option<PathBuf>,
 }
 
 /// What one `cargo make` run showed.
@@ -33,6 +36,16 @@ fn kit_root() -> PathBuf {
 
 impl Consumer {
     fn new() -> Consumer {
+        Consumer::with_tasks(false)
+    }
+
+    /// A consumer of installed binaries: they are linked into a `bin` directory put on `PATH`,
+    /// and `mp-login-tasks` writes the tasks the consumer extends.
+    fn installed() -> Consumer {
+        Consumer::with_tasks(true)
+    }
+
+    fn with_tasks(installed: bool) -> Consumer {
         let found = Command::new("cargo")
             .args(["make", "--version"])
             .output()
@@ -55,9 +68,39 @@ impl Consumer {
         let home = tmp.path().join("home");
         fs::create_dir_all(&dir).unwrap();
         fs::create_dir_all(&home).unwrap();
+        let (extend, installed) = if installed {
+            let bin = tmp.path().join("bin");
+            fs::create_dir_all(&bin).unwrap();
+            for e in fs::read_dir(&bin_dir).unwrap().flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with("mp-") && !name.contains('.') && e.path().is_file() {
+                    std::os::unix::fs::symlink(e.path(), bin.join(&name)).unwrap();
+                }
+            }
+            let tasks = tmp.path().join("tasks");
+            let out = Command::new(bin.join("mp-login-tasks"))
+                .arg(&tasks)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            let envelope: Value = serde_json::from_slice(&out.stdout).unwrap();
+            (envelope["extend"].as_str().unwrap().to_string(), Some(bin))
+        } else {
+            (
+                format!(
+                    "extend = \"{}/cargo-make/login.toml\"",
+                    kit_root().display()
+                ),
+                None,
+            )
+        };
         // The documented `extend` line, and a task of the consumer's own behind the plugin.
         let makefile = format!(
-            r#"extend = "{}/cargo-make/login.toml"
+            r#"{extend}
 
 [config]
 skip_core_tasks = true
@@ -69,8 +112,7 @@ echo "deploying as $MP_ACCOUNT" > deployed.txt
 printenv MP_OAUTH_TOKEN | tr -d "\n" > token.txt
 mp-token --header | curl -sS -H @- "$MP_BASE_URL/api/app/me" -o /dev/null -w '%{{http_code}}' > me-status.txt
 '''
-"#,
-            kit_root().display()
+"#
         );
         fs::write(dir.join("Makefile.toml"), makefile).unwrap();
         let mock = Served::spawn(&mock_bin, &[]).unwrap();
@@ -80,6 +122,7 @@ mp-token --header | curl -sS -H @- "$MP_BASE_URL/api/app/me" -o /dev/null -w '%{
             home,
             mock,
             bin_dir,
+            installed,
         }
     }
 
@@ -129,8 +172,17 @@ mp-token --header | curl -sS -H @- "$MP_BASE_URL/api/app/me" -o /dev/null -w '%{
         .env("MP_STORAGE_DIR", self.home.join(".mp"))
         .env("MP_CONFIG_PATH", self.home.join(".mp/config.toml"))
         .env("MP_BASE_URL", &self.mock.base_url)
-        .env("MP_LOGIN_BIN_DIR", &self.bin_dir)
         .env("NO_PROXY", "*");
+        match &self.installed {
+            Some(bin) => {
+                let path = std::env::var("PATH").unwrap_or_default();
+                c.env_remove("MP_LOGIN_BIN_DIR")
+                    .env("PATH", format!("{}:{path}", bin.display()));
+            }
+            None => {
+                c.env("MP_LOGIN_BIN_DIR", &self.bin_dir);
+            }
+        }
         for (k, v) in env {
             c.env(k, v);
         }
@@ -189,7 +241,17 @@ mp-token --header | curl -sS -H @- "$MP_BASE_URL/api/app/me" -o /dev/null -w '%{
 
 #[test]
 fn a_consumer_runs_the_login_tasks_and_the_plugin() {
-    let c = Consumer::new();
+    the_login_tasks_and_the_plugin(Consumer::new());
+}
+
+/// Regression: a consumer who installed the binaries could not use the tasks without cloning
+/// the repository (cargo-make extends local files only). `mp-login-tasks DIR` writes them.
+#[test]
+fn a_consumer_of_installed_binaries_runs_the_tasks_mp_login_tasks_wrote() {
+    the_login_tasks_and_the_plugin(Consumer::installed());
+}
+
+fn the_login_tasks_and_the_plugin(c: Consumer) {
     // The consumer's own task, before any login: the plugin starts one and stops.
     let first = c.make("deploy", &[]);
     assert_ne!(first.code, 0, "{}", first.stderr);

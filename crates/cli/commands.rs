@@ -310,6 +310,57 @@ pub struct PrintedToken {
     pub header: bool,
 }
 
+/// Write the cargo-make tasks of this version (login.toml and the two scripts it runs) into a
+/// directory, for a project that installed the binaries: `extend = "DIR/login.toml"`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mp-login-tasks",
+    version,
+    after_help = "Examples:\n  \
+mp-login-tasks .cargo-make/mp-login            # then in Makefile.toml: extend = \".cargo-make/mp-login/login.toml\"\n  \
+cargo install --locked --path . && mp-login-tasks ~/.local/share/mp-login"
+)]
+pub struct TasksArgs {
+    /// The directory to write login.toml, step.sh and require-login.sh into (created if
+    /// missing; files of an earlier version are replaced)
+    pub dir: PathBuf,
+}
+
+/// The files, as this version of the kit ships them.
+const TASK_FILES: [(&str, &str); 3] = [
+    ("login.toml", include_str!("../../cargo-make/login.toml")),
+    ("step.sh", include_str!("../../cargo-make/step.sh")),
+    (
+        "require-login.sh",
+        include_str!("../../cargo-make/require-login.sh"),
+    ),
+];
+
+pub fn tasks(args: TasksArgs, _progress: &dyn Progress) -> Result<Outcome, Error> {
+    use mp_login_core::error::IoContext;
+    let version = env!("CARGO_PKG_VERSION");
+    std::fs::create_dir_all(&args.dir).at("cannot create directory", &args.dir)?;
+    let mut files = Vec::new();
+    for (name, text) in TASK_FILES {
+        let path = args.dir.join(name);
+        let stamped = match name {
+            "login.toml" => format!(
+                "# mp-login {version}, written by `mp-login-tasks`: run it again after upgrading the binaries.\n{text}"
+            ),
+            _ => text.to_string(),
+        };
+        std::fs::write(&path, stamped).at("cannot write", &path)?;
+        files.push(path);
+    }
+    let login =
+        std::path::absolute(args.dir.join("login.toml")).unwrap_or(args.dir.join("login.toml"));
+    Ok(Outcome::Tasks(mp_login_core::envelope::Tasks {
+        version,
+        extend: format!("extend = \"{}\"", login.display()),
+        files,
+    }))
+}
+
 /// Asks the person at the terminal before `mp-logout --all` (on stderr; the answer on stdin).
 fn ask(names: &[String]) -> bool {
     use std::io::{BufRead, Write};

@@ -292,6 +292,16 @@ fn say_done(outcome: &Outcome) {
                 );
             }
         }
+        Outcome::Tasks(t) => eprintln!(
+            "Wrote the cargo-make tasks of mp-login {} into `{}`; add to your Makefile.toml:\n\n  {}\n",
+            t.version,
+            t.files
+                .first()
+                .and_then(|f| f.parent())
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            t.extend
+        ),
         Outcome::Picked(p) => match &p.project {
             Some(pr) => eprintln!(
                 "Picked project {pr}{} by {}",

@@ -24,6 +24,17 @@ pub enum Outcome {
     Picked(Pick),
     Status(Status),
     Logout(Logout),
+    /// `mp-login-tasks`: the cargo-make files it wrote.
+    Tasks(Tasks),
+}
+
+/// The cargo-make files of this version of the kit, written for a project's `extend`.
+#[derive(Debug, Serialize)]
+pub struct Tasks {
+    pub version: &'static str,
+    pub files: Vec<std::path::PathBuf>,
+    /// The line for the project's `Makefile.toml`.
+    pub extend: String,
 }
 
 #[derive(Serialize)]
