@@ -21,7 +21,11 @@ for var in MP_LOGIN_NAME MP_LOGIN_PROJECT MP_LOGIN_REDIRECT_URL MP_LOGIN_REDIREC
 done
 
 case "$step" in
-  start) bin=mp-login-start ;;
+  start)
+    bin=mp-login-start
+    # The person finishes with the task, not the raw binary.
+    export MP_LOGIN_FINISH_COMMAND="MP_LOGIN_REDIRECT_URL='<the URL the browser landed on>' cargo make mp-login-finish"
+    ;;
   finish)
     bin=mp-login-finish
     if [ -z "${MP_LOGIN_REDIRECT_URL:-}" ] && [ -z "${MP_LOGIN_REDIRECT_FILE:-}" ]; then

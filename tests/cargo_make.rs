@@ -254,7 +254,13 @@ fn a_consumer_of_installed_binaries_runs_the_tasks_mp_login_tasks_wrote() {
 fn the_login_tasks_and_the_plugin(c: Consumer) {
     // The consumer's own task, before any login: the plugin starts one and stops.
     let first = c.make("deploy", &[]);
-    assert_ne!(first.code, 0, "{}", first.stderr);
+    // cargo-make ends a failed plugin with 1 and its own line naming the check's exit code.
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("exit code: 2"),
+        "{}",
+        first.stderr
+    );
     assert!(
         first.stderr.contains("no Mixpanel account is logged in"),
         "{}",
@@ -277,6 +283,11 @@ fn the_login_tasks_and_the_plugin(c: Consumer) {
     assert!(!c.dir.join("deployed.txt").exists(), "the task did not run");
     let (code, start) = c.step("start");
     assert_eq!((code, start["state"].as_str()), (0, Some("ok")));
+    // Inside a task, start names the task that finishes the login, not the raw binary.
+    assert_eq!(
+        start["finish_command"],
+        "MP_LOGIN_REDIRECT_URL='<the URL the browser landed on>' cargo make mp-login-finish"
+    );
 
     // The person approves; the pipeline finishes the login with the task.
     let redirect = c.approve();

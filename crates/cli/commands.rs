@@ -63,6 +63,9 @@ pub struct StartArgs {
     /// 19284-19287 free on 127.0.0.1, as mixpanel-headless picks it]
     #[arg(long, value_name = "PORT")]
     pub redirect_port: Option<u16>,
+    /// The finish command to show instead of `mp-login-finish …` (set by the cargo-make task)
+    #[arg(long, env = "MP_LOGIN_FINISH_COMMAND", hide = true)]
+    pub finish_command: Option<String>,
     /// Seconds the login stays open (60..=3600)
     #[arg(long, default_value_t = inflight::DEFAULT_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(inflight::TTL_RANGE))]
     pub ttl: u64,
@@ -85,6 +88,7 @@ pub fn start(args: StartArgs, progress: &dyn Progress) -> Result<Outcome, Error>
             inflight_path,
             account_name: args.login.name,
             project_id: args.login.project,
+            finish_command: args.finish_command.filter(|c| !c.is_empty()),
         },
     )?;
     Ok(Outcome::Started(started))

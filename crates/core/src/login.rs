@@ -35,6 +35,9 @@ pub struct StartOptions {
     pub inflight_path: PathBuf,
     pub account_name: Option<String>,
     pub project_id: Option<String>,
+    /// How the person finishes this login where it is not `mp-login-finish` itself (the
+    /// cargo-make task: `MP_LOGIN_REDIRECT_URL='…' cargo make mp-login-finish`).
+    pub finish_command: Option<String>,
 }
 
 /// The seed's start envelope keys (CONTRACT §2.1), then the kit's.
@@ -166,7 +169,9 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
         expires_at: inflight.expires_at,
         inflight_path: opts.inflight_path,
         replaced_previous,
-        finish_command: format!("mp-login-finish{inflight_flag} '<the URL the browser landed on>'"),
+        finish_command: opts.finish_command.unwrap_or_else(|| {
+            format!("mp-login-finish{inflight_flag} '<the URL the browser landed on>'")
+        }),
         recoverable: publish::sweep_and_list_recoverable(&ctx.paths)
             .into_iter()
             .map(|path| Recoverable {
