@@ -256,6 +256,12 @@ fn say_done(outcome: &Outcome) {
                 p.project_pick.method.as_str(),
                 a.path.display()
             );
+            // The seed's `use()`: a new login becomes the active account. The kit has no switch
+            // of its own; mixpanel-headless's is the one to use.
+            eprintln!(
+                "`{}` is now the active account; `mp account use <name>` switches to another",
+                a.name
+            );
         }
         Outcome::Logout(l) => {
             for a in &l.logged_out {
