@@ -256,11 +256,7 @@ fn the_login_tasks_and_the_plugin(c: Consumer) {
     let first = c.make("deploy", &[]);
     // cargo-make ends a failed plugin with 1 and its own line naming the check's exit code.
     assert_eq!(first.code, 1, "{}", first.stderr);
-    assert!(
-        first.stderr.contains("exit code: 2"),
-        "{}",
-        first.stderr
-    );
+    assert!(first.stderr.contains("exit code: 2"), "{}", first.stderr);
     assert!(
         first.stderr.contains("no Mixpanel account is logged in"),
         "{}",

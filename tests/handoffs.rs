@@ -194,3 +194,50 @@ fn a_login_carried_from_one_ci_job_to_the_next() {
     );
     assert!(!artifact.exists(), "the spent inflight is removed");
 }
+
+/// Regression: only two binaries showed an example in `--help`. Every one ends with examples
+/// of its real use, and `--help` is text (exit 0), not an envelope.
+#[test]
+fn every_help_ends_with_examples() {
+    let env = Env::new();
+    for bin in [
+        "mp-login-start",
+        "mp-login-finish",
+        "mp-login-resume",
+        "mp-autopick",
+        "mp-token",
+        "mp-login-status",
+        "mp-logout",
+        "mp-login-tasks",
+    ] {
+        let out = env.command(bin).arg("--help").output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(out.status.success(), "{bin}");
+        let examples = text
+            .find("Examples:")
+            .unwrap_or_else(|| panic!("{bin}: {text}"));
+        assert!(
+            text[examples..].contains(bin),
+            "{bin}'s examples use it: {text}"
+        );
+    }
+    let mock = common::bin_path("mp-login-start").with_file_name("mock-idp");
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["approve", "--help"],
+        &["body", "--help"],
+    ] {
+        let out = std::process::Command::new(&mock)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("Examples:"), "mock-idp {args:?}: {text}");
+    }
+    let out = std::process::Command::new(&mock)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains("/__admin"));
+}

@@ -58,8 +58,10 @@ MP_BASE_URL=$(mock-idp serve | head -1 | jq -r .base_url)   # in a script, with 
         journal_capacity: usize,
     },
     /// Write a scenario's /me answer (wrapped, as the server sends it) to stdout, as it is
-    /// generated: `mock-idp body --scenario large --large-projects 50000 --workspaces 10000
-    /// --members 30 > me.json` makes a busy account's body for benchmarks
+    /// generated, e.g. a busy account's body for benchmarks
+    #[command(after_help = "Examples:\n  \
+mock-idp body --scenario multi-org | mp-autopick\n  \
+mock-idp body --scenario large --large-projects 50000 --workspaces 10000 --members 30 > me.json")]
     Body {
         /// The scenario whose body to write
         #[arg(long, default_value = "single", value_parser = clap::builder::PossibleValuesParser::new(Scenario::names()))]
