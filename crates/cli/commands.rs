@@ -4,9 +4,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::envelope::Outcome;
 use clap::{ArgGroup, Args, Parser};
 use mp_login_core::autopick::{self, Requested};
-use mp_login_core::envelope::Outcome;
 use mp_login_core::error::Error;
 use mp_login_core::http::Progress;
 use mp_login_core::inflight;
@@ -358,7 +358,7 @@ pub fn tasks(args: TasksArgs, _progress: &dyn Progress) -> Result<Outcome, Error
     }
     let login =
         std::path::absolute(args.dir.join("login.toml")).unwrap_or(args.dir.join("login.toml"));
-    Ok(Outcome::Tasks(mp_login_core::envelope::Tasks {
+    Ok(Outcome::Tasks(crate::envelope::Tasks {
         version,
         extend: format!("extend = \"{}\"", login.display()),
         files,

@@ -13,14 +13,17 @@ use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser};
+use envelope::Outcome;
 use mp_login_core::context::Context;
-use mp_login_core::envelope::{self, Outcome};
 use mp_login_core::http::{Http, HttpConfig, Progress};
 use mp_login_core::store::Paths;
 use mp_login_core::text::{lines_shown, shown};
 use mp_login_core::{interrupt, Error};
+use presentation::Presented;
 
 pub mod commands;
+pub mod envelope;
+pub mod presentation;
 
 /// Flags every networked command shares.
 #[derive(Debug, Args)]
@@ -149,6 +152,7 @@ fn run_with<A: Parser, T>(
     // The handler only asks for a stop; the core decides when and what to report.
     interrupt::install(Box::new(move |e| {
         report(command, Err(e));
+        std::process::exit(i32::from(presentation::Exit::Interrupted.code()))
     }));
     let _ = ctrlc::set_handler(interrupt::on_signal);
     let args = match A::try_parse() {

@@ -378,8 +378,11 @@ mod tests {
             e.to_string(),
             "No projects in region us accessible to this account (1 in (unknown), 1 in eu, 1 in in).\n\nRun `mp-login-start --region eu` to create a separate account for that region."
         );
+        let Error::NeedsRegionSwitch { projects, .. } = &e else {
+            panic!("{e:?}")
+        };
         assert_eq!(
-            e.details()["cross_region_projects"],
+            serde_json::to_value(projects).unwrap(),
             serde_json::json!([
                 {"id": "2", "name": "E", "domain": "eu.mixpanel.com"},
                 {"id": "1", "name": "I", "domain": "in.mixpanel.com"},

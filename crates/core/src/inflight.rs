@@ -282,10 +282,7 @@ mod tests {
         assert!(Inflight::load(&p, at_expiry).is_ok());
         let late = at_expiry + Duration::from_secs(1);
         let e = Inflight::load(&p, late).unwrap_err();
-        assert_eq!(
-            (e.code(), e.exit_code().code()),
-            ("OAUTH_INFLIGHT_EXPIRED", 2)
-        );
+        assert_eq!(e.code(), "OAUTH_INFLIGHT_EXPIRED");
         assert!(
             p.exists(),
             "an expired session is kept, as the seed keeps it"
@@ -318,11 +315,8 @@ mod tests {
         }
         write(&seed.replace("1795886213", r#""yesterday""#));
         assert_eq!(
-            Inflight::load(&p, clock::now())
-                .unwrap_err()
-                .exit_code()
-                .code(),
-            2
+            Inflight::load(&p, clock::now()).unwrap_err().code(),
+            "OAUTH_INFLIGHT_CORRUPT"
         );
         write("[]");
         assert_eq!(

@@ -42,16 +42,19 @@ static STATE: Mutex<State> = Mutex::new(State {
     temps: Vec::new(),
 });
 
+/// Reports the interrupt and ends the process (the command line prints the envelope and exits
+/// 130); it never returns.
 type Reporter = Box<dyn Fn(Error) + Send + Sync>;
 
-/// Prints the interrupt's envelope; the process exits 130 right after it.
+/// Set by the command line: the library itself never ends the process.
 static REPORT: OnceLock<Reporter> = OnceLock::new();
 
 fn state() -> MutexGuard<'static, State> {
     STATE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Installs what prints the `INTERRUPTED` envelope (the CLI's printing layer).
+/// Installs what reports the `INTERRUPTED` outcome and ends the process (the CLI's printing
+/// layer). Without one, a signal is only recorded.
 pub fn install(report: Reporter) {
     let _ = REPORT.set(report);
 }
@@ -109,8 +112,9 @@ impl Drop for TempFile {
     }
 }
 
-/// Reports the interrupt for the current phase and exits 130, unless the login is published.
-/// The lock stays held until the process is gone: no durable step starts meanwhile.
+/// Reports the interrupt for the current phase through the installed reporter, which ends the
+/// process, unless the login is published. The lock stays held until the process is gone: no
+/// durable step starts meanwhile.
 fn stop(s: MutexGuard<'static, State>) {
     for temp in &s.temps {
         let _ = std::fs::remove_file(temp);
@@ -131,7 +135,6 @@ fn stop(s: MutexGuard<'static, State>) {
     if let Some(report) = REPORT.get() {
         report(error);
     }
-    std::process::exit(i32::from(crate::error::Exit::Interrupted.code()));
 }
 
 /// The command returned: its outcome is what is printed, not an interrupt's (a signal that

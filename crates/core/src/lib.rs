@@ -9,7 +9,6 @@ pub mod config;
 pub mod context;
 pub mod digits;
 mod encoding;
-pub mod envelope;
 pub mod error;
 pub mod http;
 pub mod inflight;

@@ -12,7 +12,6 @@ use crate::clock;
 use crate::config::Config;
 use crate::context::Context;
 use crate::digits;
-use crate::envelope::NextStep;
 use crate::error::{Error, IoContext, Result};
 use crate::interrupt::{self, Phase};
 use crate::me::{self, MeBody, MeJson};
@@ -69,6 +68,13 @@ pub struct Account {
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
     pub email: String,
+}
+
+/// `{command, label}`, as the seed's `next` entries.
+#[derive(Debug, Clone, Serialize)]
+pub struct NextStep {
+    pub command: String,
+    pub label: &'static str,
 }
 
 /// What finish and resume print on success (CONTRACT §2.2).

@@ -1,17 +1,19 @@
-//! The one JSON object every run prints (SPEC §4), built from typed public fields only. The
-//! seed's keys come first and keep its names (CONTRACT §2); the kit adds `command`,
-//! `error.exit_code` and `error.hint`.
+//! The one JSON object every run prints, built from typed public fields only. The seed's keys
+//! come first and keep its names; the kit adds `command`, `error.exit_code` and `error.hint`
+//! (`docs/envelopes.md`).
 
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::account::{logout::Logout, status::Status};
-use crate::autopick::Pick;
-use crate::error::{resume_command, Error, Exit};
-use crate::login::Started;
-use crate::publish::Published;
+use mp_login_core::account::{logout::Logout, status::Status};
+use mp_login_core::autopick::Pick;
+use mp_login_core::error::{resume_command, Error};
+use mp_login_core::login::Started;
+use mp_login_core::publish::{NextStep, Published};
+
+use crate::presentation::{Exit, Presented};
 
 pub const SCHEMA_VERSION: u64 = 1;
 
@@ -44,13 +46,6 @@ struct Envelope<'a, T: Serialize> {
     command: &'a str,
     #[serde(flatten)]
     body: T,
-}
-
-/// `{command, label}`, as the seed's `next` and `resume_hint` entries.
-#[derive(Debug, Clone, Serialize)]
-pub struct NextStep {
-    pub command: String,
-    pub label: &'static str,
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,495 @@
+//! How an error is presented at the edge: the envelope's exit code, hint, details and
+//! `actionable`, the seed's exit code table. The library's [`Error`] carries what happened and
+//! its data (and the seed's code string, part of its messages); this module decides how it
+//! looks to a person and a script, as cargo keeps `CliError` out of its library.
+//!
+//! | exit | name            | used for                                                     |
+//! |------|-----------------|--------------------------------------------------------------|
+//! | 0    | SUCCESS         |                                                              |
+//! | 1    | GENERAL_ERROR   | publish failures (any cause), config errors, resume guards   |
+//! | 2    | AUTH_ERROR      | every OAuth error: inflight, paste, state, denial, exchange  |
+//! | 3    | INVALID_ARGS    | bad flags and values (`INVALID_ARGUMENT`)                    |
+//! | 4    | NOT_FOUND       | `--project` not visible, where not wrapped (`mp-autopick`)   |
+//! | 6    | NEEDS_SELECTION | `NEEDS_REGION_SWITCH` only                                   |
+//! | 130  | INTERRUPTED     | SIGINT                                                       |
+//!
+//! (The seed's 5, RATE_LIMIT, appears only as `original_code` `RATE_LIMITED` of a publish
+//! failure, which exits 1.) See `docs/envelopes.md`.
+
+use std::path::Path;
+
+use mp_login_core::error::{resume_command, Error, MeFailure};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// The seed's `ExitCode` (the table above); serialized as its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    General = 1,
+    Auth = 2,
+    InvalidArgs = 3,
+    NotFound = 4,
+    NeedsSelection = 6,
+    Interrupted = 130,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl Serialize for Exit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
+    }
+}
+
+/// The presentation of an [`Error`]: adding an error means a variant in the library and its
+/// arms here.
+pub trait Presented {
+    /// The process exit code: the seed's for the same outcome.
+    fn exit_code(&self) -> Exit;
+    /// The seed's `actionable`: the message or hint names the command to run next.
+    fn actionable(&self) -> bool;
+    /// What the user should do next, for the envelope's `hint` and the stderr line.
+    fn hint(&self) -> Option<String>;
+    /// The envelope's `error.details`: the seed's keys where it has the outcome, typed public
+    /// facts only.
+    fn details(&self) -> Value;
+    /// The placeholder a failed publish left, for the envelope's `resume_hint` and `next`.
+    fn placeholder_to_resume(&self) -> Option<&Path>;
+}
+
+impl Presented for Error {
+    fn exit_code(&self) -> Exit {
+        match self {
+            Error::InvalidArgs { .. } | Error::AccountNameInvalid { .. } => Exit::InvalidArgs,
+            Error::InflightMissing { .. }
+            | Error::InflightExpired { .. }
+            | Error::InflightCorrupt { .. }
+            | Error::InflightMode { .. }
+            | Error::InflightSchemaTooNew { .. }
+            | Error::InflightRegionInvalid { .. }
+            | Error::PasteError { .. }
+            | Error::StateMismatch
+            | Error::IssuerMismatch { .. }
+            | Error::AuthDenied { .. }
+            | Error::PortError { .. }
+            | Error::RegistrationError { .. }
+            | Error::TokenError { .. }
+            | Error::TokensCorrupt { .. }
+            | Error::NotLoggedIn { .. }
+            | Error::RefreshRevoked { .. }
+            | Error::RefreshFailed { .. }
+            | Error::RevocationFailed { .. }
+            | Error::LogoutIncomplete { .. }
+            | Error::PlaceholderMetaCorrupt { .. }
+            | Error::ClientCacheCorrupt { .. } => Exit::Auth,
+            Error::ProjectNotFound { .. } => Exit::NotFound,
+            Error::NeedsRegionSwitch { .. } => Exit::NeedsSelection,
+            Error::Interrupted { .. } => Exit::Interrupted,
+            Error::MeFetch { .. }
+            | Error::AccountChanged { .. }
+            | Error::ServerUnavailable { .. }
+            | Error::Cancelled { .. }
+            | Error::Config { .. }
+            | Error::AccountExists { .. }
+            | Error::PublishFailed { .. }
+            | Error::PlaceholderOutsideRoot { .. }
+            | Error::PlaceholderMissing { .. }
+            | Error::PlaceholderBusy { .. }
+            | Error::NetworkError { .. }
+            | Error::ResponseTooLarge { .. }
+            | Error::ConfigCorrupt { .. }
+            | Error::SymlinkRefused { .. }
+            | Error::Io { .. }
+            | Error::Internal { .. } => Exit::General,
+        }
+    }
+
+    fn actionable(&self) -> bool {
+        let names_command = |s: &str| s.contains("`mp-") || s.contains("`mp ");
+        names_command(&self.to_string()) || self.hint().is_some_and(|h| names_command(&h))
+    }
+
+    fn hint(&self) -> Option<String> {
+        let start_again = "run `mp-login-start` again, then open the new URL";
+        Some(match self {
+            Error::InvalidArgs { hint: Some(h), .. } | Error::PasteError { hint: h, .. } => {
+                h.clone()
+            }
+            Error::InvalidArgs { hint: None, .. } => "see `--help` for the accepted flags".into(),
+            Error::InflightMissing { .. } => "run `mp-login-start` first".into(),
+            Error::InflightExpired { .. } => {
+                format!("logins must be finished within their TTL: {start_again}")
+            }
+            Error::InflightCorrupt { path, .. }
+            | Error::InflightSchemaTooNew { path, .. }
+            | Error::InflightRegionInvalid { path, .. } => format!(
+                "inspect or delete `{}`, then run `mp-login-start` again",
+                path.display()
+            ),
+            Error::InflightMode { path, .. } => format!(
+                concat!(
+                    "copied files (CI artifacts, downloads) lose their mode: run `chmod 600 {}`, ",
+                    "then the same `mp-login-finish` again; the login is still good"
+                ),
+                mp_login_core::error::shell_quote(&path.to_string_lossy())
+            ),
+            Error::StateMismatch => hints::STATE_MISMATCH.into(),
+            Error::IssuerMismatch { .. } => hints::ISSUER_MISMATCH.into(),
+            Error::AuthDenied { .. } => {
+                format!("approve the request in the browser this time: {start_again}")
+            }
+            Error::PortError { .. } => hints::PORT.into(),
+            Error::RegistrationError {
+                status: Some(429), ..
+            } => hints::REGISTRATION_RATE_LIMITED.into(),
+            Error::RegistrationError { .. } => hints::REGISTRATION.into(),
+            Error::TokenError {
+                oauth_error: Some(e),
+                ..
+            } if e == "invalid_grant" => {
+                format!("authorization codes are one-time and short-lived: {start_again}")
+            }
+            Error::TokenError {
+                status: Some(429 | 500..=599) | None,
+                ..
+            } => hints::TOKEN_RETRY.into(),
+            Error::TokenError { .. } => start_again.to_string(),
+            Error::TokensCorrupt { .. } => hints::TOKENS_CORRUPT.into(),
+            Error::AccountNameInvalid { .. } => hints::ACCOUNT_NAME.into(),
+            Error::AccountChanged { .. } => hints::ACCOUNT_CHANGED.into(),
+            Error::RefreshFailed {
+                status: Some(400..=499),
+                ..
+            } => hints::REFRESH_REFUSED.into(),
+            Error::RefreshFailed { .. } => hints::REFRESH_RETRY.into(),
+            Error::RevocationFailed { .. } | Error::LogoutIncomplete { .. } => {
+                hints::REVOCATION.into()
+            }
+            Error::ServerUnavailable { .. } => hints::SERVER_UNAVAILABLE.into(),
+            Error::Cancelled { .. } => hints::CANCELLED.into(),
+            Error::NotLoggedIn { .. } | Error::RefreshRevoked { .. } => hints::LOG_IN.into(),
+            Error::MeFetch {
+                failure: MeFailure::Status(401),
+                ..
+            } => hints::ME_REFUSED.into(),
+            Error::MeFetch { .. } => hints::ME_RETRY.into(),
+            Error::ProjectNotFound { .. } => hints::PROJECT_NOT_FOUND.into(),
+            Error::Config { hint, .. } => hint.clone(),
+            Error::NeedsRegionSwitch {
+                suggested_region, ..
+            } => match suggested_region {
+                Some(r) => format!(
+                    "log in to the region that has your projects: `mp-login-start --region {r}`"
+                ),
+                None => hints::REGION_UNKNOWN.into(),
+            },
+            Error::AccountExists { .. } => hints::ACCOUNT_EXISTS.into(),
+            Error::PublishFailed {
+                placeholder_dir,
+                cause,
+            } => {
+                let command = resume_command(placeholder_dir);
+                match cause.as_ref() {
+                    Error::AccountExists { .. } | Error::Config { .. } => format!(
+                        "{}; then run `{command}` (with `--name` or `--project` as needed)",
+                        cause.hint().unwrap_or_default()
+                    ),
+                    Error::ProjectNotFound { .. } => format!(
+                        concat!(
+                            "run `{} --project <id>` with a visible id ",
+                            "(`details.original_details.available_projects`)"
+                        ),
+                        command
+                    ),
+                    Error::MeFetch {
+                        failure: MeFailure::Status(401),
+                        ..
+                    } => format!(
+                        concat!(
+                            "the server refused the new access token: try `{}` once, ",
+                            "else log in again with `mp-login-start`"
+                        ),
+                        command
+                    ),
+                    Error::MeFetch { .. } => {
+                        format!("run `{command}` once the server answers again")
+                    }
+                    _ => format!("fix the cause, then run `{command}`"),
+                }
+            }
+            Error::PlaceholderOutsideRoot { root, .. } => format!(
+                "pass a placeholder directory below `{}` (the path `mp-login-finish` printed)",
+                root.display()
+            ),
+            Error::PlaceholderMissing { .. } => hints::PLACEHOLDER_MISSING.into(),
+            Error::PlaceholderBusy { path } => format!(
+                "wait for the other login to end, then run `{}` if it did not publish",
+                resume_command(path)
+            ),
+            Error::PlaceholderMetaCorrupt { path, .. } => format!(
+                concat!(
+                    "do not delete the placeholder (it holds tokens): repair `{}` by hand, ",
+                    "or log in again with `mp-login-start --region <us|eu|in>`"
+                ),
+                path.display()
+            ),
+            Error::NetworkError { .. } => hints::NETWORK.into(),
+            Error::ResponseTooLarge { .. } => hints::TOO_LARGE.into(),
+            Error::Interrupted {
+                placeholder_dir: Some(dir),
+                ..
+            } => format!(
+                "the tokens were saved before the interrupt: publish them with `{}`",
+                resume_command(dir)
+            ),
+            Error::Interrupted {
+                code_spent: true, ..
+            } => hints::INTERRUPTED_SPENT.into(),
+            Error::Interrupted { .. } => "nothing was changed: run the same command again".into(),
+            Error::ConfigCorrupt { path, .. } => {
+                format!("fix the TOML in `{}`, then try again", path.display())
+            }
+            Error::ClientCacheCorrupt { path, .. } => {
+                format!("delete `{}` to register a new client", path.display())
+            }
+            Error::SymlinkRefused { path } => format!(
+                "replace the link `{}` with a regular file or directory",
+                path.display()
+            ),
+            Error::Io { .. } => hints::IO.into(),
+            Error::Internal { .. } => hints::INTERNAL.into(),
+        })
+    }
+
+    fn details(&self) -> Value {
+        match self {
+            Error::InflightMissing { path }
+            | Error::SymlinkRefused { path }
+            | Error::PlaceholderBusy { path } => {
+                json!({ "path": path })
+            }
+            Error::PlaceholderMissing { path, reason } => json!({ "path": path, "reason": reason }),
+            Error::InflightCorrupt {
+                path,
+                reason,
+                missing,
+            } if !missing.is_empty() => {
+                json!({ "path": path, "missing": missing, "reason": reason })
+            }
+            Error::InflightCorrupt { path, reason, .. }
+            | Error::PlaceholderMetaCorrupt { path, reason }
+            | Error::TokensCorrupt { path, reason }
+            | Error::ConfigCorrupt { path, reason }
+            | Error::ClientCacheCorrupt { path, reason } => {
+                json!({ "path": path, "reason": reason })
+            }
+            Error::InflightExpired {
+                path, expires_at, ..
+            } => json!({ "path": path, "expires_at": expires_at }),
+            Error::InflightMode { path, mode } => json!({
+                "path": path,
+                "reason": format!("its mode is {mode:04o}; it holds a secret and must be 0600"),
+                "mode": format!("{mode:04o}"),
+            }),
+            Error::InflightSchemaTooNew { path, found } => {
+                json!({ "path": path, "schema_version": found, "supported": 1 })
+            }
+            Error::InflightRegionInvalid { path, region } => {
+                json!({ "path": path, "region": region })
+            }
+            Error::NotLoggedIn {
+                accounts: Some(accounts),
+                ..
+            } => json!({ "accounts": accounts }),
+            Error::IssuerMismatch { expected, got } => {
+                json!({ "expected_issuer": expected, "iss": got })
+            }
+            Error::AuthDenied { error, description } => {
+                json!({ "error": error, "error_description": description })
+            }
+            Error::PortError { first, last } => json!({ "ports": [first, last] }),
+            Error::RegistrationError { status, .. } => json!({ "status_code": status }),
+            Error::TokenError {
+                status,
+                oauth_error,
+                ..
+            } => json!({ "status_code": status, "error": oauth_error }),
+            Error::MeFetch { failure, .. } => match failure {
+                MeFailure::Status(s) => json!({ "status_code": s }),
+                MeFailure::Network | MeFailure::Invalid => json!({}),
+            },
+            Error::ProjectNotFound {
+                project_id,
+                available,
+            } => json!({ "project_id": project_id, "available_projects": available }),
+            Error::NeedsRegionSwitch {
+                region, projects, ..
+            } => json!({ "auth_region": region, "cross_region_projects": projects }),
+            Error::AccountExists { name }
+            | Error::AccountNameInvalid { name }
+            | Error::AccountChanged { name, .. } => json!({ "name": name }),
+            Error::RefreshFailed {
+                status,
+                oauth_error,
+                ..
+            } => json!({ "status_code": status, "error": oauth_error }),
+            Error::RevocationFailed { status, .. } => json!({ "status_code": status }),
+            Error::LogoutIncomplete { kept, logged_out } => json!({
+                "kept": kept
+                    .iter()
+                    .map(|(name, reason)| json!({ "name": name, "reason": reason }))
+                    .collect::<Vec<_>>(),
+                "logged_out": logged_out,
+            }),
+            Error::ServerUnavailable { name, cause } => json!({
+                "account": name,
+                "original_code": cause.code(),
+                "original_details": cause.details(),
+            }),
+            Error::PublishFailed {
+                placeholder_dir,
+                cause,
+            } => json!({
+                "placeholder_dir": placeholder_dir,
+                "original_code": cause.code(),
+                "original_message": cause.to_string(),
+                "original_details": cause.details(),
+            }),
+            Error::PlaceholderOutsideRoot { path, root } => {
+                json!({ "path": path, "accounts_root": root })
+            }
+            Error::NetworkError { url, .. } => json!({ "url": url }),
+            Error::ResponseTooLarge { url, limit } => json!({ "url": url, "limit": limit }),
+            Error::Io { action, path, .. } => json!({ "action": action, "path": path }),
+            Error::InvalidArgs { .. }
+            | Error::PasteError { .. }
+            | Error::StateMismatch
+            | Error::Config { .. }
+            | Error::NotLoggedIn { accounts: None, .. }
+            | Error::RefreshRevoked { .. }
+            | Error::Cancelled { .. }
+            | Error::Internal { .. }
+            | Error::Interrupted {
+                placeholder_dir: None,
+                ..
+            } => json!({}),
+            Error::Interrupted {
+                placeholder_dir: Some(dir),
+                ..
+            } => json!({ "placeholder_dir": dir, "resume_command": resume_command(dir) }),
+        }
+    }
+
+    fn placeholder_to_resume(&self) -> Option<&Path> {
+        match self {
+            Error::PublishFailed {
+                placeholder_dir, ..
+            } => Some(placeholder_dir),
+            _ => None,
+        }
+    }
+}
+
+/// The fixed hints, out of [`Presented::hint`]'s match so that it stays formattable.
+mod hints {
+    pub const STATE_MISMATCH: &str =
+        "paste the URL of the login you started last; if in doubt, run `mp-login-start` again";
+    pub const ISSUER_MISMATCH: &str = concat!(
+        "paste only the URL the browser landed on after approving the login that ",
+        "`mp-login-start` printed; if in doubt, run `mp-login-start` again"
+    );
+    pub const ACCOUNT_NAME: &str = concat!(
+        "pass a name `mp-login-status` lists; a `config.toml` block under another name was not ",
+        "written by a login: remove it by hand"
+    );
+    pub const ACCOUNT_CHANGED: &str = "run `mp-token` again: it reads the account as it is now";
+    pub const REFRESH_RETRY: &str = concat!(
+        "the account is as it was: run the same command again once the server answers ",
+        "(`mp-login-status` shows the account)"
+    );
+    pub const REFRESH_REFUSED: &str = concat!(
+        "the server refused to refresh the token; the account is as it was: ",
+        "log in again with `mp-login-start` if it keeps refusing"
+    );
+    pub const REVOCATION: &str = concat!(
+        "the account is kept: run `mp-logout` again once the server answers, or add `--force` ",
+        "to remove it without revoking its token (it then stays valid until it expires)"
+    );
+    pub const CANCELLED: &str = "nothing was changed; `--yes` answers the question in advance";
+    pub const SERVER_UNAVAILABLE: &str =
+        "the account needs nothing: run `mp-login-status --check` again once the server answers";
+    pub const LOG_IN: &str = "log in with `mp-login-start`, then `mp-login-finish`";
+    pub const PORT: &str =
+        "free one of the ports, or pass `--redirect-port`, then run `mp-login-start` again";
+    pub const REGISTRATION_RATE_LIMITED: &str =
+        "the server is rate limiting: wait a minute and run `mp-login-start` again";
+    pub const REGISTRATION: &str =
+        "check the network, the region and `--base-url`, then run `mp-login-start` again";
+    pub const TOKEN_RETRY: &str = concat!(
+        "run `mp-login-finish` again with the same URL; ",
+        "if the code is then refused as spent, run `mp-login-start` again"
+    );
+    pub const TOKENS_CORRUPT: &str =
+        "the saved tokens cannot be used: log in again with `mp-login-start`";
+    pub const ME_REFUSED: &str =
+        "the server did not accept the new access token: log in again with `mp-login-start`";
+    pub const ME_RETRY: &str = "run the `mp-login-resume` command once the server answers again";
+    pub const PROJECT_NOT_FOUND: &str =
+        "check the project id, or drop `--project` to let the kit pick";
+    pub const REGION_UNKNOWN: &str =
+        "log in to the region that has your projects with `mp-login-start --region <us|eu|in>`";
+    pub const ACCOUNT_EXISTS: &str = "pass another `--name`, or remove the existing account first";
+    pub const PLACEHOLDER_MISSING: &str = concat!(
+        "pass the `placeholder_dir` that `mp-login-finish` printed, ",
+        "or log in again with `mp-login-start`"
+    );
+    pub const NETWORK: &str = "check the network, proxy variables and `--base-url`, then try again";
+    pub const TOO_LARGE: &str = concat!(
+        "check `--base-url`, or raise `MP_MAX_RESPONSE_BYTES` ",
+        "if the server really answers that much"
+    );
+    pub const INTERRUPTED_SPENT: &str = concat!(
+        "the authorization code may be spent and no tokens were saved: ",
+        "run `mp-login-start` again"
+    );
+    pub const IO: &str = "check the permissions and free space of the storage directory";
+    pub const INTERNAL: &str =
+        "this is a bug in mp-login: please report it with the command you ran";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mp_login_core::error::IoContext;
+
+    #[test]
+    fn exits_and_details_of_the_library_errors() {
+        let expired = Error::InflightExpired {
+            path: "/i".into(),
+            expires_at: 1,
+            expired: "then".into(),
+        };
+        assert_eq!(expired.exit_code().code(), 2);
+        let corrupt = Error::InflightCorrupt {
+            path: "/i".into(),
+            reason: "no".into(),
+            missing: vec![],
+        };
+        assert_eq!(corrupt.exit_code().code(), 2);
+        let io = std::fs::read("/nonexistent/mp-login")
+            .at("cannot read", "/nonexistent/mp-login")
+            .unwrap_err();
+        assert_eq!(io.exit_code().code(), 1);
+        assert_eq!(io.details()["action"], "cannot read");
+        let paste = Error::PasteError {
+            message: "m".into(),
+            hint: "h".into(),
+        };
+        assert_eq!(paste.hint().as_deref(), Some("h"));
+    }
+}
