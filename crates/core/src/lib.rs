@@ -9,6 +9,7 @@ pub mod config;
 pub mod context;
 pub mod digits;
 mod encoding;
+pub mod endpoints;
 pub mod error;
 pub mod http;
 pub mod inflight;

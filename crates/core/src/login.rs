@@ -16,14 +16,14 @@ use subtle::ConstantTimeEq;
 
 use crate::clock;
 use crate::context::Context;
+use crate::endpoints::Endpoints;
 use crate::error::{shell_quote, Error, Result};
 use crate::inflight::Inflight;
-use crate::naming;
 use crate::oauth;
 use crate::pkce;
 use crate::publish::{self, Meta, Published, TailOptions};
 use crate::redirect::{self, Redirect, MAX_PASTE};
-use crate::region::{Endpoints, Region};
+use crate::region::Region;
 use crate::store;
 
 pub struct StartOptions {
@@ -91,7 +91,7 @@ fn free_callback_port() -> Result<u16> {
 /// `--name` is checked before anything is spent (SPEC §13).
 fn check_name(name: Option<&str>) -> Result<()> {
     match name {
-        Some(n) if !naming::is_valid(n) => Err(Error::invalid_input(
+        Some(n) if !store::is_valid_account_name(n) => Err(Error::invalid_input(
             format!("`{n}` is not a valid account name: use 1 to 64 letters, digits, `_` or `-`"),
             "pass a name of letters, digits, `_` and `-` as `--name`",
         )),

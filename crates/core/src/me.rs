@@ -21,10 +21,11 @@ use std::time::Duration;
 
 use crate::clock;
 use crate::context::Context;
+use crate::endpoints::Endpoints;
 use crate::error::{Error, IoContext, MeFailure, Result};
 use crate::http::{Call, Streamed};
 use crate::json::{JsonError, Kind, Reader};
-use crate::region::{Endpoints, Region};
+use crate::region::Region;
 use crate::secret::AccessToken;
 use crate::store;
 

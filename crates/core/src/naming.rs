@@ -7,14 +7,6 @@ use crate::me::Me;
 
 const SLUG_MAX: usize = 32;
 
-/// `^[a-zA-Z0-9_-]{1,64}$` (the seed's `account_dir` rule).
-pub fn is_valid(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 /// NFKD, ASCII-fold, lowercase, runs of non-`[a-z0-9]` → `-`, trimmed, at most 32 characters.
 pub fn slug(text: &str) -> String {
     let mut out = String::new();
@@ -66,6 +58,7 @@ pub fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
 mod tests {
     use super::*;
     use crate::me::Organization;
+    use crate::store::is_valid_account_name;
 
     #[test]
     fn slugs() {
@@ -101,9 +94,9 @@ mod tests {
     fn unique_names_and_validation() {
         assert_eq!(unique("a", |_| false), "a");
         assert_eq!(unique("a", |n| n == "a" || n == "a-2"), "a-3");
-        assert!(is_valid("ok_name-1"));
+        assert!(is_valid_account_name("ok_name-1"));
         for bad in ["", "has space", "dot.name", "../x", &"x".repeat(65)] {
-            assert!(!is_valid(bad), "{bad:?}");
+            assert!(!is_valid_account_name(bad), "{bad:?}");
         }
     }
 }

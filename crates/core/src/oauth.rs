@@ -11,9 +11,10 @@ use url::Url;
 
 use crate::clock;
 use crate::context::Context;
+use crate::endpoints::Endpoints;
 use crate::error::{Error, Result};
 use crate::http::{as_step, Call, Reply};
-use crate::region::{Endpoints, Region};
+use crate::region::Region;
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
 use crate::store;
 use crate::text::shown;

@@ -12,12 +12,13 @@ use crate::clock;
 use crate::config::Config;
 use crate::context::Context;
 use crate::digits;
+use crate::endpoints::Endpoints;
 use crate::error::{Error, IoContext, Result};
 use crate::interrupt::{self, Phase};
 use crate::me::{self, MeBody, MeJson};
 use crate::naming;
 use crate::oauth::Tokens;
-use crate::region::{Endpoints, Region};
+use crate::region::Region;
 use crate::store::{self, Paths};
 
 pub const PLACEHOLDER_PREFIX: &str = ".tmp-";
@@ -186,7 +187,7 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
     }
     let published_as = if name.starts_with(PLACEHOLDER_PREFIX) {
         None
-    } else if !naming::is_valid(&name) {
+    } else if !store::is_valid_account_name(&name) {
         return Err(missing(
             "it is neither a placeholder nor an account directory",
         ));
@@ -559,7 +560,7 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
 
 /// The seed's check of the final name, before any path is built from it (CONTRACT §7).
 fn check_name(name: &str) -> Result<()> {
-    if naming::is_valid(name) {
+    if store::is_valid_account_name(name) {
         return Ok(());
     }
     Err(Error::Config {

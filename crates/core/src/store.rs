@@ -39,13 +39,22 @@ impl Paths {
     /// flag, `config.toml` or the server. A name that is not `^[a-zA-Z0-9_-]{1,64}$` (`../..`,
     /// `.tmp-x`, control characters) is refused, so nothing outside `S/accounts/` is reached.
     pub fn account(&self, name: &str) -> Result<PathBuf> {
-        if !crate::naming::is_valid(name) {
+        if !is_valid_account_name(name) {
             return Err(Error::AccountNameInvalid {
                 name: name.to_string(),
             });
         }
         Ok(self.accounts().join(name))
     }
+}
+
+/// `^[a-zA-Z0-9_-]{1,64}$`: the seed's rule for an account name, and what makes it safe to join
+/// to `S/accounts/` (`docs/publish.md#the-account-name`).
+pub fn is_valid_account_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Fails with `SymlinkRefused` when `path` exists and is a symbolic link.

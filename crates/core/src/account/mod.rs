@@ -17,9 +17,10 @@ use std::time::SystemTime;
 
 use crate::config::Config;
 use crate::context::Context;
+use crate::endpoints::Endpoints;
 use crate::error::{Error, IoContext, Result};
 use crate::oauth::{self, ClientCache, Tokens};
-use crate::region::{Endpoints, Region};
+use crate::region::Region;
 use crate::store;
 use crate::text::shown;
 

@@ -1,0 +1,158 @@
+//! The endpoints of a region under its base URL, or under the `MP_BASE_URL` that replaces it
+//! (`docs/oauth.md#regions-and-endpoints`): https unless the host is loopback.
+
+use std::net::IpAddr;
+
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::region::Region;
+
+/// The endpoints of one region, possibly under a replaced base URL.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub region: Region,
+    base: Url,
+    custom: bool,
+}
+
+impl Endpoints {
+    /// `base_url` replaces the region's base URL (that is how the kit talks to `mock-idp`).
+    /// A base URL that is not `https` is refused unless its host is loopback.
+    pub fn new(region: Region, base_url: Option<&str>) -> Result<Self> {
+        let Some(raw) = base_url.filter(|s| !s.trim().is_empty()) else {
+            let base = Url::parse(region.default_base_url()).expect("built-in base URL parses");
+            return Ok(Endpoints {
+                region,
+                base,
+                custom: false,
+            });
+        };
+        let mut base = Url::parse(raw.trim())
+            .map_err(|e| Error::invalid_args(format!("`{raw}` is not a usable base URL: {e}")))?;
+        if base.cannot_be_a_base() || base.host().is_none() {
+            return Err(Error::invalid_args(format!(
+                "`{raw}` is not a usable base URL"
+            )));
+        }
+        match base.scheme() {
+            "https" => {}
+            "http" if is_loopback(&base) => {}
+            _ => {
+                return Err(Error::invalid_args(format!(
+                    "refusing base URL `{raw}`: it must be https unless its host is loopback (127.0.0.0/8, ::1, localhost)"
+                )))
+            }
+        }
+        if !base.path().ends_with('/') {
+            let p = format!("{}/", base.path());
+            base.set_path(&p);
+        }
+        base.set_query(None);
+        base.set_fragment(None);
+        Ok(Endpoints {
+            region,
+            base,
+            custom: true,
+        })
+    }
+
+    /// The base URL as given, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        self.base.as_str().trim_end_matches('/').to_string()
+    }
+
+    /// True when the base URL replaces the region's real one.
+    pub fn is_custom(&self) -> bool {
+        self.custom
+    }
+
+    fn join(&self, path: &str) -> Url {
+        self.base.join(path).expect("relative endpoint paths join")
+    }
+
+    pub fn register(&self) -> Url {
+        self.join("oauth/mcp/register/")
+    }
+
+    pub fn authorize(&self) -> Url {
+        self.join("oauth/authorize/")
+    }
+
+    pub fn token(&self) -> Url {
+        self.join("oauth/token/")
+    }
+
+    /// RFC 8414 §3.1: the metadata of the issuer `{base}/oauth`, path inserted after the
+    /// well-known prefix.
+    pub fn metadata(&self) -> Url {
+        self.join(".well-known/oauth-authorization-server/oauth")
+    }
+
+    pub fn me(&self) -> Url {
+        self.join("api/app/me")
+    }
+
+    /// The client cache file name: `client_<region>.json`, or with a non-default base URL
+    /// `client_<region>_<first 12 hex of sha256(base URL)>.json` (SPEC §2).
+    pub fn client_cache_file_name(&self) -> String {
+        if self.custom {
+            let digest = Sha256::digest(self.base_url().as_bytes());
+            let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+            format!("client_{}_{hex}.json", self.region)
+        } else {
+            format!("client_{}.json", self.region)
+        }
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_must_be_https_unless_loopback() {
+        assert!(Endpoints::new(Region::Us, Some("http://127.0.0.1:8080")).is_ok());
+        assert!(Endpoints::new(Region::Us, Some("http://127.9.9.9:8080")).is_ok());
+        assert!(Endpoints::new(Region::Us, Some("http://[::1]:8080")).is_ok());
+        assert!(Endpoints::new(Region::Us, Some("http://localhost:8080")).is_ok());
+        assert!(Endpoints::new(Region::Us, Some("https://example.com")).is_ok());
+        let err = Endpoints::new(Region::Us, Some("http://example.com")).unwrap_err();
+        assert_eq!(err.code(), "INVALID_ARGUMENT");
+        assert!(Endpoints::new(Region::Us, Some("ftp://127.0.0.1")).is_err());
+        assert!(Endpoints::new(Region::Us, Some("not a url")).is_err());
+    }
+
+    #[test]
+    fn endpoints_follow_the_spec_shape() {
+        let e = Endpoints::new(Region::Eu, None).unwrap();
+        assert_eq!(
+            e.register().as_str(),
+            "https://eu.mixpanel.com/oauth/mcp/register/"
+        );
+        assert_eq!(
+            e.authorize().as_str(),
+            "https://eu.mixpanel.com/oauth/authorize/"
+        );
+        assert_eq!(e.token().as_str(), "https://eu.mixpanel.com/oauth/token/");
+        assert_eq!(e.me().as_str(), "https://eu.mixpanel.com/api/app/me");
+        assert_eq!(e.client_cache_file_name(), "client_eu.json");
+        let m = Endpoints::new(Region::Us, Some("http://127.0.0.1:5000")).unwrap();
+        assert_eq!(m.base_url(), "http://127.0.0.1:5000");
+        let name = m.client_cache_file_name();
+        assert!(
+            name.starts_with("client_us_") && name.len() == "client_us_".len() + 12 + 5,
+            "{name}"
+        );
+    }
+}
