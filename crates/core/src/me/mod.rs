@@ -1,7 +1,7 @@
 //! The `/me` body (SPEC §7 step 2, §8), read as a stream (issue 11).
 //!
 //! Busy accounts' bodies are tens or hundreds of MB, mostly the workspaces' member lists. The
-//! body passes once through the JSON reader's window (`json.rs`): `organizations` and
+//! body passes once through the JSON reader's window (`crate::json`): `organizations` and
 //! `projects` are read into [`Me`], the member lists are validated and skipped, and when asked,
 //! `me.json` (the unwrapped body without member lists, plus `cached_at`) is written as the bytes
 //! go by. What stays in memory is what the pick needs, whatever the body's size.
