@@ -332,11 +332,11 @@ pub struct TasksArgs {
 
 /// The files, as this version of the kit ships them.
 const TASK_FILES: [(&str, &str); 3] = [
-    ("login.toml", include_str!("../../cargo-make/login.toml")),
-    ("step.sh", include_str!("../../cargo-make/step.sh")),
+    ("login.toml", include_str!("../cargo-make/login.toml")),
+    ("step.sh", include_str!("../cargo-make/step.sh")),
     (
         "require-login.sh",
-        include_str!("../../cargo-make/require-login.sh"),
+        include_str!("../cargo-make/require-login.sh"),
     ),
 ];
 

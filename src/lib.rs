@@ -1,4 +1,5 @@
-//! The shared plumbing of the four binaries: args → core → envelope → exit code.
+//! The command line of the kit (the root package `mp-login`): the shared plumbing of its
+//! binaries (`src/bin/`), args → core → envelope → exit code, and the presentation of errors.
 //!
 //! This is the printing layer: stdout gets exactly one envelope line, stderr gets sentences for
 //! people (and the spinner or heartbeat). Usage errors become `INVALID_ARGS` envelopes with
