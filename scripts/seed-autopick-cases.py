@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Writes tests/data/seed_autopick_cases.json: the 19 cases of the seed's own autopick tests
-(tests/unit/test_resolve_project_autopick.py, CONTRACT §6.4) as /me bodies, each with the
+(tests/unit/test_resolve_project_autopick.py, `docs/pick.md#the-cascade`) as /me bodies, each with the
 outcome the seed's `_resolve_project(auto_pick=True)` gives, shaped as its CLI prints it.
 
-Run with the seed's python:  "$(../shared/seed/setup-venv)" scripts/seed-autopick-cases.py
+Run with the seed's python:  "$($SEED_DIR/setup-venv)" scripts/seed-autopick-cases.py
 tests/seed_cases.rs runs every case through `mp-autopick` and compares.
 
-The kit has no TTY picker and no `auto_pick=False` mode (SPEC §8): the five rows about them
+The kit has no TTY picker and no `auto_pick=False` mode (`docs/pick.md#the-cascade`): the five rows about them
 (`single_project_legacy`, `picker_wins`, `explicit_skips_picker`, `legacy_multi_no_picker`,
 `legacy_no_region_filter`) are pinned to what the seed does on the headless path, which is the
 path the kit implements; `seed_test_expects` keeps what the seed's test itself asserts."""

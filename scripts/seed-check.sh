@@ -2,11 +2,15 @@
 # The kit beside the seed (mixpanel-headless PR #158) and mixpanel-headless 0.4, on release
 # builds: the side-by-side dance, the auto-pick on random /me bodies, the /me reader on odd bodies
 # (seed-differential.py), the seed's lockless finish beside the kit's sweeps (seed-race.py), and
-# the published account in mp 0.4's own CLI. Needs ../shared/seed (beside the project) and PyPI
-# for the two venvs.
+# the published account in mp 0.4's own CLI. Needs the seed's source and its tooling in SEED_DIR
+# (default: ../shared/seed beside the project; see docs/seed.md#seed-check) and PyPI for the venvs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seed=${SEED_DIR:-$root/../shared/seed}
+if [ ! -x "$seed/setup-venv" ]; then
+  echo "seed-check: no seed at $seed: set SEED_DIR to a directory with the seed's source and tooling (docs/seed.md#seed-check)" >&2
+  exit 2
+fi
 cd "$root"
 cargo build --release --workspace
 "$seed/compare-dance" target/release

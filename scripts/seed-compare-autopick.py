@@ -5,7 +5,7 @@ lengths, domains absent/null/empty/export hosts, `is_demo` and `has_integrated` 
 type, `--project` and `MP_PROJECT_ID` now and then, all three regions).
 
 Usage (the seed's python, which can import mixpanel_headless):
-  "$(../shared/seed/setup-venv)" scripts/seed-compare-autopick.py target/release/mp-autopick [N] [SEED]
+  "$($SEED_DIR/setup-venv)" scripts/seed-compare-autopick.py target/release/mp-autopick [N] [SEED]
 Compares every `project_pick` key and `project.id` (or the error code and, for
 NEEDS_REGION_SWITCH, its details). Last line: 'autopick vs seed: K/N agree'; exit 1 on any
 disagreement."""
@@ -55,7 +55,7 @@ def seed_pick(body, region, project, env_project):
                                 project_picker=None, auto_pick=True, region=region)
     except MixpanelHeadlessError as e:
         return {"error": e.code, "details": e.details if e.code == "NEEDS_REGION_SWITCH" else None}
-    except ValueError as e:  # a non-numeric id in _pick_from_primary_org (CONTRACT §10.24)
+    except ValueError as e:  # a non-numeric id in _pick_from_primary_org (`docs/seed.md#where-the-kit-differs`)
         return {"error": type(e).__name__}
     return {"project_id": pick.project_id, "project_pick": {
         "auto_picked": pick.method not in ("explicit", "tty_picker"), "method": pick.method,

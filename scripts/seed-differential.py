@@ -6,7 +6,7 @@ values and project ids, duplicate keys, deep nesting, odd numbers, wrong types i
 declares, truncations and random byte mutations).
 
 Usage (the seed's python, which can import mixpanel_headless):
-  "$(../shared/seed/setup-venv)" scripts/seed-differential.py target/release/mp-autopick [N] [SEED]
+  "$($SEED_DIR/setup-venv)" scripts/seed-differential.py target/release/mp-autopick [N] [SEED]
 N defaults to 3000, SEED to 158.
 
 Seed side, in this one process, exactly what `mp login --finish` does with the /me bytes:

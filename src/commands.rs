@@ -12,7 +12,7 @@ use mp_login_core::http::Progress;
 use mp_login_core::inflight;
 use mp_login_core::login::{self, FinishOptions, RedirectInput, StartOptions};
 use mp_login_core::me::{MeBody, ReadError};
-use mp_login_core::publish::TailOptions;
+use mp_login_core::publish::PublishOptions;
 use mp_login_core::region::Region;
 use mp_login_core::secret::AccessToken;
 use mp_login_core::store::Paths;
@@ -149,7 +149,7 @@ pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Erro
     Ok(Outcome::Published(published))
 }
 
-/// Re-run the publish tail on a placeholder whose tokens were saved but whose publish failed.
+/// Re-run the publish on a placeholder whose tokens were saved but whose publish failed.
 #[derive(Debug, Parser)]
 #[command(
     name = "mp-login-resume",
@@ -181,7 +181,7 @@ pub struct ResumeArgs {
 
 pub fn resume(args: ResumeArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
     let ctx = args.common.context(progress)?;
-    let options = TailOptions {
+    let options = PublishOptions {
         name: args.name,
         project: args.project,
         env_project: env_project(),
@@ -218,7 +218,7 @@ pub struct AutopickArgs {
 }
 
 pub fn autopick(args: AutopickArgs, _progress: &dyn Progress) -> Result<Outcome, Error> {
-    // Read as a stream (issue 11): memory holds the projects, not the body, so there is no cap.
+    // Read as a stream: memory holds the projects, not the body, so there is no cap.
     let unreadable = |e: std::io::Error| {
         Error::invalid_args(match &args.me {
             Some(path) => format!("cannot read --me `{}`: {e}", path.display()),

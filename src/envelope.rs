@@ -79,7 +79,7 @@ pub fn success(command: &str, outcome: &Outcome) -> String {
 }
 
 /// The error envelope, one line. A failed publish also carries the seed's top-level
-/// `resume_hint` and `next` (CONTRACT §2.4), with the kit's resume command.
+/// `resume_hint` and `next` (`docs/envelopes.md#the-envelope`), with the kit's resume command.
 pub fn failure(command: &str, error: &Error) -> String {
     let resume = error.placeholder_to_resume().map(|dir: &Path| {
         let command = resume_command(dir);

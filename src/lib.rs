@@ -73,7 +73,7 @@ impl Common {
                 })
         };
         // The seed's name, which mixpanel-headless 0.4 still honours, after the new one; an
-        // empty value counts as unset (SPEC §3).
+        // empty value counts as unset (`docs/files.md`).
         let from_env = ["MP_STORAGE_DIR", "MP_OAUTH_STORAGE_DIR"]
             .into_iter()
             .find_map(|k| std::env::var_os(k).filter(|v| !v.is_empty()))

@@ -1,4 +1,4 @@
-//! `mp-autopick`: the cascade of SPEC §8 as a stdin → stdout filter, one snapshot per method,
+//! `mp-autopick`: the cascade of `docs/pick.md#the-cascade` as a stdin → stdout filter, one snapshot per method,
 //! and properties: the key order of projects never changes the pick, the pick is always
 //! region-compatible.
 

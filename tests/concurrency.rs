@@ -1,4 +1,4 @@
-//! Parallel logins (issue 8, item 1): ten finishes at once, named and default-named, each with its
+//! Parallel logins: ten finishes at once, named and default-named, each with its
 //! own inflight file, all publish, and every account is in `config.toml`.
 
 mod common;

@@ -1,6 +1,6 @@
 //! The seed's consumer, `mixpanel-plugin/commands/auth.md` (the two-shot section), driving the
 //! kit: every field it reads, read from the kit's real envelopes, for start, each pick method it
-//! renders, the region switch and a publish failure (SPEC §0: nothing changed but the command
+//! renders, the region switch and a publish failure (`docs/seed.md#the-seed-is-the-reference`: nothing changed but the command
 //! names).
 
 mod common;

@@ -248,7 +248,7 @@ fn a_kill_during_me_leaves_a_resumable_placeholder() {
     assert_eq!(tally.resumed, 1, "{tally:?}");
 }
 
-/// SIGINT at every durable system call of finish (issue 8, item 4): the one envelope printed
+/// SIGINT at every durable system call of finish: the one envelope printed
 /// tells the truth. A published login reports success; an interrupted one names the placeholder
 /// exactly when tokens are saved; no temp file and no placeholder without tokens is left.
 #[test]

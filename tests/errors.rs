@@ -1,4 +1,4 @@
-//! One test per reachable row of SPEC §6: the envelope and stderr are snapshotted, the files
+//! One test per reachable row of `docs/envelopes.md#error-codes`: the envelope and stderr are snapshotted, the files
 //! afterwards checked as the row says.
 
 mod common;
@@ -233,7 +233,7 @@ fn auth_denied_keeps_the_inflight() {
 fn a_denial_is_reported_before_the_state_and_keeps_the_login() {
     let env = Env::new();
     env.start(&[]);
-    // The seed checks `error` before `state` (CONTRACT §8 step 5). The mock's `iss` (RFC 9207)
+    // The seed checks `error` before `state` (`docs/oauth.md#the-pasted-redirect` step 5). The mock's `iss` (RFC 9207)
     // is checked first of all; this denial comes from the same server.
     let iss = format!("{}/oauth", env.idp.base_url());
     let stale = format!(
@@ -409,7 +409,7 @@ fn invalid_account_name_at_start_and_at_finish() {
     snapshot!("error_invalid_account_name_start", env.redact(&run));
     assert_eq!(run.exit_code, 3);
     assert!(!env.inflight_path().exists());
-    // At finish too it is refused before the code is spent (SPEC §13).
+    // At finish too it is refused before the code is spent (`docs/seed.md#where-the-kit-differs`).
     let redirect = env.start_and_approve(&[]);
     let run = env.run("mp-login-finish", &[&redirect, "--name", "../escape"], None);
     snapshot!("error_invalid_account_name_finish", env.redact(&run));
@@ -523,7 +523,7 @@ fn sigint_ends_in_an_interrupted_envelope() {
     assert!(leftovers.is_empty(), "no half-written file: {leftovers:?}");
 }
 
-/// RFC 9207 (issue 10): the mock advertises `iss` in its metadata, so start records the issuer
+/// RFC 9207: the mock advertises `iss` in its metadata, so start records the issuer
 /// and finish refuses a redirect whose `iss` is missing or another server's; without the
 /// metadata nothing changes (the seed's behaviour).
 #[test]

@@ -1,4 +1,4 @@
-//! Hostile surroundings (issue 8): a storage that cannot hold the tokens, FIFOs in place of
+//! Hostile surroundings: a storage that cannot hold the tokens, FIFOs in place of
 //! files, endless and trickling servers, symlinked roots, shared directories. Each test runs the
 //! real binaries and ends in an envelope, never a hang or a lost token.
 
@@ -12,7 +12,7 @@ use common::Env;
 use mock_idp::{Endpoint, Fault};
 use serde_json::Value;
 
-/// Regression (issue 8, item 5): the code used to be exchanged before the kit knew it could keep
+/// Regression: the code used to be exchanged before the kit knew it could keep
 /// the tokens, which were then thrown away. The placeholder now exists before the exchange.
 #[test]
 fn a_storage_that_cannot_hold_the_tokens_fails_before_the_code_is_spent() {
@@ -54,7 +54,7 @@ fn a_failed_exchange_leaves_no_placeholder() {
     assert!(env.placeholders().is_empty());
 }
 
-/// Regression (issue 8, item 7): a FIFO put where the kit reads a file blocked it forever.
+/// Regression: a FIFO put where the kit reads a file blocked it forever.
 #[test]
 fn fifos_are_refused_without_blocking() {
     let env = Env::new();
@@ -125,7 +125,7 @@ fn resume_against_raw(body: common::RawBody, vars: &[(&str, &str)]) -> Value {
     run.stdout["error"]["details"].clone()
 }
 
-/// Regression (issue 8, item 8): an endless /me grew the process without bound.
+/// Regression: an endless /me grew the process without bound.
 #[test]
 fn an_endless_me_is_response_too_large_and_resumable() {
     let details = resume_against_raw(
@@ -136,7 +136,7 @@ fn an_endless_me_is_response_too_large_and_resumable() {
     assert_eq!(details["original_details"]["limit"], 1_000_000);
 }
 
-/// Regression (issue 8, item 9): a server trickling a byte at a time kept resume alive forever.
+/// Regression: a server trickling a byte at a time kept resume alive forever.
 #[test]
 fn a_trickling_me_meets_the_deadline() {
     let details = resume_against_raw(

@@ -483,7 +483,7 @@ fn the_three_way_pipe_works_because_finish_reads_stdin_before_the_inflight() {
     assert_eq!(run.stdout["account"]["name"], "acme-analytics");
 }
 
-/// Regression (issue 8, item 6): a finish removed whatever inflight file it found at the end,
+/// Regression: a finish removed whatever inflight file it found at the end,
 /// including the one a `mp-login-start` had written while it was exchanging the code.
 #[test]
 fn a_finish_keeps_a_newer_login_started_meanwhile() {

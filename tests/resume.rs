@@ -246,7 +246,10 @@ fn a_placeholder_of_unknown_region_is_never_deleted() {
     // Without meta.json the region is taken as us, which has no project here.
     let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
     assert_eq!(run.exit_code, 6);
-    assert!(placeholder.join("tokens.json").exists(), "kept (SPEC §13)");
+    assert!(
+        placeholder.join("tokens.json").exists(),
+        "kept (`docs/seed.md#where-the-kit-differs`)"
+    );
     // With a known region the seed's rule applies: it can never be resumed, so it goes.
     fs::write(placeholder.join("meta.json"), r#"{"region": "us"}"#).unwrap();
     let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
@@ -346,7 +349,7 @@ fn resume_takes_the_placeholder_from_finishs_envelope_file() {
     );
 }
 
-/// Regression (issue 8, item 3): a publish killed after its rename left `accounts/<name>/` with
+/// Regression: a publish killed after its rename left `accounts/<name>/` with
 /// the tokens, no `config.toml` block and no placeholder; resume refused it. It now completes
 /// the publish under the directory's own name, and the next start mentions it.
 #[test]
@@ -382,7 +385,7 @@ fn a_half_published_account_is_completed_by_resume() {
     assert!(env.start(&[]).stdout.get("recoverable").is_none());
 }
 
-/// Regression (issue 8, item 3): a kill between the write of `tokens.json`'s temp file and its
+/// Regression: a kill between the write of `tokens.json`'s temp file and its
 /// rename left the tokens only in `.tokens.json.tmp-*`, which resume did not see.
 #[test]
 fn resume_adopts_a_complete_tokens_temp_file_and_drops_other_temps() {

@@ -14,7 +14,7 @@ fn mp_autopick_agrees_with_the_seed_on_its_own_test_cases() {
     let env = Env::new();
     let cases: Vec<Value> =
         serde_json::from_str(include_str!("data/seed_autopick_cases.json")).unwrap();
-    assert_eq!(cases.len(), 19, "every row of CONTRACT §6.4");
+    assert_eq!(cases.len(), 19, "every row of `docs/pick.md#the-cascade`");
     for case in &cases {
         let name = case["name"].as_str().unwrap();
         let mut args = vec![];

@@ -1,4 +1,4 @@
-//! TLS behind a corporate proxy (issue 8, item 11): the kit trusts the platform's roots and
+//! TLS behind a corporate proxy: the kit trusts the platform's roots and
 //! `SSL_CERT_FILE` / `SSL_CERT_DIR` as well as the bundled web roots. A throw-away CA made with
 //! the `openssl` CLI signs a certificate for `localhost`, `openssl s_server` serves it, and
 //! `/me` through it fails on the unknown issuer until `SSL_CERT_FILE` names the CA.

@@ -1,4 +1,4 @@
-//! `mp-token` (issue 10): the access token of an account on stdout and nothing else, refreshed
+//! `mp-token`: the access token of an account on stdout and nothing else, refreshed
 //! once when it expires (also with ten processes at once), refused when the grant is revoked.
 
 mod common;
@@ -122,7 +122,7 @@ fn a_revoked_grant_and_no_login_are_refused() {
     assert_eq!(before, after, "tokens.json untouched");
 }
 
-/// `mp-login-status` (issue 10): the accounts without a network call, exit 2 when the selected
+/// `mp-login-status`: the accounts without a network call, exit 2 when the selected
 /// one cannot produce a token, and `--check` calls /me with a fresh token.
 #[test]
 fn status_lists_the_accounts_and_judges_the_selected_one() {
@@ -160,7 +160,7 @@ fn status_lists_the_accounts_and_judges_the_selected_one() {
     assert_eq!(run.exit_code, 0);
 }
 
-/// `mp-logout` (issue 10): RFC 7009 revocation where the server offers it, then the account's
+/// `mp-logout`: RFC 7009 revocation where the server offers it, then the account's
 /// directory and config block go, `[active]` moves, comments stay.
 #[test]
 fn logout_revokes_and_removes_the_account() {

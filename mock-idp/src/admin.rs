@@ -1,4 +1,4 @@
-//! The admin surface under `/__admin/` (SPEC §11): what a script or another language's test
+//! The admin surface under `/__admin/` (`docs/mock-idp.md`): what a script or another language's test
 //! suite uses to drive a standalone mock. JSON in, JSON out; admin requests are not journaled.
 //!
 //! | method and path | body | does |

@@ -1,4 +1,4 @@
-//! Faults the mock injects per endpoint (SPEC §11): a status (with `Retry-After`), a delay or a
+//! Faults the mock injects per endpoint (`docs/mock-idp.md`): a status (with `Retry-After`), a delay or a
 //! dropped connection, for the next N requests or until cleared. A leaf module: the scenarios,
 //! the state and the admin surface all name faults.
 

@@ -1,4 +1,4 @@
-//! The router (SPEC §11): one `Respond` impl sends every request to its endpoint's handler over
+//! The router (`docs/mock-idp.md`): one `Respond` impl sends every request to its endpoint's handler over
 //! the shared state, after any pending fault, and records it in the journal.
 
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,4 @@
-//! `mock-idp`: a mock Mixpanel OAuth IdP and `/me` server on wiremock (SPEC §11).
+//! `mock-idp`: a mock Mixpanel OAuth IdP and `/me` server on wiremock (`docs/mock-idp.md`).
 //!
 //! In-process, for Rust tests:
 //!

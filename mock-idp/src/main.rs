@@ -1,4 +1,4 @@
-//! `mock-idp serve` and `mock-idp approve` (SPEC §11).
+//! `mock-idp serve` and `mock-idp approve` (`docs/mock-idp.md`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{IsTerminal, Read, Write};

@@ -1,4 +1,4 @@
-//! The OAuth endpoints (SPEC §11): RFC 7591 registration, RFC 6749 §4.1 authorization with
+//! The OAuth endpoints (`docs/mock-idp.md`): RFC 7591 registration, RFC 6749 §4.1 authorization with
 //! RFC 7636 S256 and RFC 8252 §7.3 loopback ports, the token endpoint (code and refresh grants;
 //! the code is removed before anything is checked, so a failed attempt burns it; rotation with
 //! reuse detection as OAuth 2.1 §4.3.1 asks for public clients), and RFC 8414 metadata.

@@ -1,4 +1,4 @@
-//! `/me` bodies: a builder for tests and the named scenarios of SPEC §11. Bodies are served
+//! `/me` bodies: a builder for tests and the named scenarios of `docs/mock-idp.md`. Bodies are served
 //! wrapped in `{"status":"ok","results":…}` like the real API.
 
 use std::time::Duration;
@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::faults::{Endpoint, Fault};
 
-/// One project of a `/me` body, in the live API's field names (SPEC §11).
+/// One project of a `/me` body, in the live API's field names (`docs/mock-idp.md`).
 #[derive(Debug, Clone)]
 pub struct ProjectSpec {
     pub id: u64,
@@ -124,7 +124,7 @@ impl MeBuilder {
     }
 
     /// The body as the live API serves it, `{"status":"ok","results":…}`, written straight to
-    /// bytes: no value tree, so `large` at 50,000 projects is quick and small (issue 11).
+    /// bytes: no value tree, so `large` at 50,000 projects is quick and small.
     pub fn wrapped_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         self.write_wrapped(&mut out).expect("a /me body serializes");
@@ -283,7 +283,7 @@ impl Serialize for MeBuilder {
     }
 }
 
-/// The named scenarios of SPEC §11: five `/me` bodies, `large` sized by its project count, and
+/// The named scenarios of `docs/mock-idp.md`: five `/me` bodies, `large` sized by its project count, and
 /// the fault presets (the `single` body with one endpoint misbehaving until cleared).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {

@@ -103,7 +103,7 @@ pub(crate) struct State {
     pub(crate) used_refresh: HashMap<String, u64>,
     pub(crate) families: u64,
     pub(crate) scenario: String,
-    /// The `/me` answer, wrapped and serialized once per scenario (issue 11): a request copies
+    /// The `/me` answer, wrapped and serialized once per scenario: a request copies
     /// these bytes into wiremock's response (its templates own a `Vec<u8>`) and builds nothing.
     pub(crate) me: Vec<u8>,
     pub(crate) faults: HashMap<Endpoint, Fault>,

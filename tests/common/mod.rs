@@ -473,7 +473,7 @@ impl Socks5 {
 }
 
 /// A loopback HTTP server answering every request with 200 and a body that is either endless
-/// or trickled a byte at a time, for the body cap and the deadline (issue 8, items 8 and 9).
+/// or trickled a byte at a time, for the body cap and the deadline.
 pub struct RawHttp {
     pub base_url: String,
 }

@@ -1,5 +1,5 @@
-//! The project auto-pick cascade (SPEC §8): the seed's `_resolve_project(auto_pick=True)`
-//! (CONTRACT §6), a pure function of the `/me` view, the region and an explicit project.
+//! The project auto-pick cascade: the seed's `_resolve_project(auto_pick=True)`, a pure
+//! function of the `/me` view, the region and an explicit project (`docs/pick.md#the-cascade`).
 //! Projects and organizations are taken in `/me` document order, which only the
 //! `cross_region_projects` list shows: every choice is by count and numeric id.
 
@@ -37,7 +37,7 @@ impl Method {
     }
 }
 
-/// The envelope's `project_pick`, key for key the seed's (CONTRACT §2.2).
+/// The envelope's `project_pick`, key for key the seed's (`docs/envelopes.md#the-envelope`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProjectPick {
     /// `method` is neither `explicit` nor `tty_picker` (so `no_projects` is auto-picked).
@@ -128,7 +128,7 @@ impl Funnel {
     }
 }
 
-/// The cascade of CONTRACT §6.1, steps 0–10 (without the TTY picker, SPEC §8).
+/// The seed's cascade, steps 0–10, without its terminal picker (`docs/pick.md#the-cascade`).
 pub fn pick(me: &Me, region: Region, requested: Option<&Requested>) -> Result<Pick> {
     let accessible = me.projects.len();
     let none = Funnel {
@@ -214,7 +214,7 @@ pub fn pick(me: &Me, region: Region, requested: Option<&Requested>) -> Result<Pi
     Ok(funnel.pick(method, Some(project), Some(org_of(project, survivors))))
 }
 
-/// The seed's `_pick_from_primary_org` (CONTRACT §6.2): the organization with the most
+/// The seed's `_pick_from_primary_org` (`docs/pick.md#the-cascade`): the organization with the most
 /// projects in `pool` (tie: numerically lowest organization id), then its numerically lowest
 /// project id. Returns the project and its organization's count in the pool.
 fn primary_org_lowest_id<'a>(pool: &[&'a Project]) -> (&'a Project, usize) {
@@ -252,7 +252,7 @@ fn primary_org_lowest_id<'a>(pool: &[&'a Project]) -> (&'a Project, usize) {
     (project, survivors)
 }
 
-/// `MP_PROJECT_ID` names no visible project: the seed's `ConfigError` (CONTRACT §6.1 step 2).
+/// `MP_PROJECT_ID` names no visible project: the seed's `ConfigError` (`docs/pick.md#the-cascade`).
 fn env_not_visible(me: &Me, id: &str) -> Error {
     let lines: Vec<String> = me
         .projects
@@ -281,7 +281,7 @@ fn env_not_visible(me: &Me, id: &str) -> Error {
     }
 }
 
-/// No region-compatible project (CONTRACT §2.3, §6.2): every project in document order, a
+/// No region-compatible project (`docs/envelopes.md#the-envelope`): every project in document order, a
 /// per-region breakdown and the first other region (eu, in, us) that has projects.
 fn region_switch(me: &Me, region: Region) -> Error {
     let projects: Vec<CrossRegionProject> = me
@@ -318,7 +318,7 @@ fn region_switch(me: &Me, region: Region) -> Error {
     }
 }
 
-/// The seed's E-2 check after the pick (CONTRACT §6.1): an explicit project whose domain names
+/// The seed's E-2 check after the pick (`docs/pick.md#the-region-check-after-the-pick`): an explicit project whose domain names
 /// another known region is a `CONFIG_ERROR`. Auto-picks never trip it.
 pub fn check_region(me: &Me, pick: &Pick, region: Region) -> Result<()> {
     let Some(project) = pick.project.as_ref().and_then(|p| me.project(&p.id)) else {

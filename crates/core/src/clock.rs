@@ -1,4 +1,4 @@
-//! RFC 3339 UTC timestamps, as the files of SPEC §3 carry them.
+//! RFC 3339 UTC timestamps, as the files of `docs/files.md` carry them.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,4 +1,4 @@
-//! `config.toml` (SPEC §3), edited with toml_edit so every other table, key and comment of the
+//! `config.toml` (`docs/files.md`), edited with toml_edit so every other table, key and comment of the
 //! user's file survives: `[accounts.<name>]` with `type`, `region`, `default_project`, and the
 //! new account made active as the seed's `use()` does (`[active] account`, `workspace` dropped).
 
@@ -136,7 +136,7 @@ impl Config {
     }
 
     /// Adds `[accounts.<name>]` and makes it the active account: `[active] account = <name>`
-    /// and `[active].workspace` removed (CONTRACT §5.3 step 5).
+    /// and `[active].workspace` removed (`docs/files.md#published-accounts` step 5).
     pub fn add_active_account(
         &mut self,
         name: &str,

@@ -95,7 +95,7 @@ impl Endpoints {
     }
 
     /// The client cache file name: `client_<region>.json`, or with a non-default base URL
-    /// `client_<region>_<first 12 hex of sha256(base URL)>.json` (SPEC §2).
+    /// `client_<region>_<first 12 hex of sha256(base URL)>.json` (`docs/oauth.md#regions-and-endpoints`).
     pub fn client_cache_file_name(&self) -> String {
         if self.custom {
             let digest = Sha256::digest(self.base_url().as_bytes());

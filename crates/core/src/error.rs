@@ -1,18 +1,7 @@
-//! The error catalog of SPEC §6: one variant per outcome, each with the seed's code string and
-//! exit code (SPEC §5, CONTRACT §3–§4).
-//!
-//! | exit | name            | used for                                                     |
-//! |------|-----------------|--------------------------------------------------------------|
-//! | 0    | SUCCESS         |                                                              |
-//! | 1    | GENERAL_ERROR   | publish failures (any cause), config errors, resume guards   |
-//! | 2    | AUTH_ERROR      | every OAuth error: inflight, paste, state, denial, exchange  |
-//! | 3    | INVALID_ARGS    | bad flags and values (`INVALID_ARGUMENT`)                    |
-//! | 4    | NOT_FOUND       | `--project` not visible, where not wrapped (`mp-autopick`)   |
-//! | 6    | NEEDS_SELECTION | `NEEDS_REGION_SWITCH` only                                   |
-//! | 130  | INTERRUPTED     | SIGINT                                                       |
-//!
-//! (The seed's 5, RATE_LIMIT, appears only as `original_code` `RATE_LIMITED` of a publish
-//! failure, which exits 1.)
+//! The library's error catalog: one variant per outcome, with its data and the seed's code
+//! string (part of the seed's messages). How each is presented (exit code, hint, details) is
+//! the command line's business (`src/presentation.rs`); the codes and exits are listed in
+//! `docs/envelopes.md#error-codes`.
 //!
 //! Messages and details never carry a token, code or verifier: the variants hold only public
 //! values (paths, ids, statuses, server error strings).
@@ -25,14 +14,14 @@ use serde_json::Value;
 use crate::region::Region;
 use crate::text::shown;
 
-/// How `GET /me` failed; each maps to the seed's `original_code` (CONTRACT §3).
+/// How `GET /me` failed; each maps to the seed's `original_code` (`docs/envelopes.md#error-codes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MeFailure {
     /// The server answered with this status (after retries).
     Status(u16),
     /// No answer: connect, read, TLS, proxy.
     Network,
-    /// An answer the kit cannot use (SPEC §13).
+    /// An answer the kit cannot use (`docs/seed.md#where-the-kit-differs`).
     Invalid,
 }
 
@@ -56,7 +45,7 @@ pub enum Error {
     /// `mp-login-finish` found no inflight file.
     #[error("No inflight session at {}. Run `mp-login-start` first.", path.display())]
     InflightMissing { path: PathBuf },
-    /// The inflight session is past `expires_at`; the file is kept (CONTRACT §3).
+    /// The inflight session is past `expires_at`; the file is kept (`docs/envelopes.md#error-codes`).
     #[error("Inflight session at {} expired at {expired}.", path.display())]
     InflightExpired {
         path: PathBuf,
@@ -215,7 +204,7 @@ pub enum Error {
     /// `--name` is an account that `config.toml` already has.
     #[error("Account '{name}' already exists.")]
     AccountExists { name: String },
-    /// The publish tail failed after the tokens were saved in a placeholder.
+    /// The publish failed after the tokens were saved in a placeholder.
     #[error(
         "Token exchange succeeded but publish failed: {}: {cause}\n\nRecover with: {}\n{}",
         cause.code(),

@@ -1,4 +1,4 @@
-//! The HTTP client of every call (SPEC §7 step 2): blocking reqwest over rustls, connect and read
+//! The HTTP client of every call (`docs/publish.md#steps`): blocking reqwest over rustls, connect and read
 //! timeouts, proxies from `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` (including
 //! `socks5h://`), bounded retries on 429 and 5xx honouring `Retry-After`, and a progress
 //! callback while a call is slow.
@@ -39,7 +39,7 @@ impl Default for HttpConfig {
     }
 }
 
-/// The kit's calls, each with its retry rule, body cap and deadline (issue 8, items 8 and 9).
+/// The kit's calls, each with its retry rule, body cap and deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Call {
     /// `GET /me`: retried; tens of MB on busy accounts.

@@ -1,4 +1,4 @@
-//! The inflight session (SPEC §3): what `mp-login-start` leaves for `mp-login-finish`, in a 0600
+//! The inflight session (`docs/files.md`): what `mp-login-start` leaves for `mp-login-finish`, in a 0600
 //! file with a TTL. It holds the PKCE verifier, so it is read without following symlinks and
 //! refused when its mode lets anyone else read it.
 
@@ -45,7 +45,7 @@ pub struct Inflight {
     pub issuer: Option<String>,
 }
 
-/// The seed's keys in the seed's order (CONTRACT §5.1), then the kit's.
+/// The seed's keys in the seed's order (`docs/files.md#the-inflight-file`), then the kit's.
 #[derive(Serialize)]
 struct File<'a> {
     schema_version: u64,
@@ -128,7 +128,7 @@ impl Inflight {
         Ok(replaced)
     }
 
-    /// Reads the session as the seed does (CONTRACT §5.1): missing → `OAUTH_INFLIGHT_MISSING`;
+    /// Reads the session as the seed does (`docs/files.md#the-inflight-file`): missing → `OAUTH_INFLIGHT_MISSING`;
     /// unreadable, not an object, a required key missing or not coercible →
     /// `OAUTH_INFLIGHT_CORRUPT`; `schema_version` above 1 → `OAUTH_INFLIGHT_SCHEMA_TOO_NEW`;
     /// `expires_at < now` → `OAUTH_INFLIGHT_EXPIRED`. The file is kept in every case. The kit
@@ -224,7 +224,7 @@ impl Inflight {
 }
 
 /// Removes the inflight file if it is still the session with `state`: a newer `mp-login-start`
-/// may have replaced it while this one was finishing (SPEC §13).
+/// may have replaced it while this one was finishing (`docs/seed.md#where-the-kit-differs`).
 pub fn remove_if_same(path: &Path, state: &str) -> Result<()> {
     let Ok(Some(read)) = store::read_no_follow(path, MAX_FILE) else {
         return Ok(());

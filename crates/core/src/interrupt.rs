@@ -1,4 +1,4 @@
-//! SIGINT with one writer of the outcome (issue 8, item 4). The signal only asks for a stop.
+//! SIGINT with one writer of the outcome. The signal only asks for a stop.
 //! Inside a durable step (every atomic write, the publish's rename → `me.json` → `config.toml`)
 //! the stop waits for the step to end; outside one, the process stops at once and reports the
 //! state the login is in: nothing spent, the code spent without saved tokens, or the placeholder

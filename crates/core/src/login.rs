@@ -1,10 +1,10 @@
-//! The three commands as functions: `start`, `finish` and `resume` (SPEC §1, §7, §10).
+//! The three commands as functions: `start`, `finish` and `resume` (`docs/README.md`, §10).
 //!
 //! ```text
 //! start:   oauth::register (client cache) → pkce + state → inflight::save
 //! finish:  inflight::load → redirect::parse → state check → oauth::exchange
-//!          → publish::placeholder → inflight::remove → publish::tail
-//! resume:  publish::open_placeholder (root guard, meta) → publish::tail
+//!          → publish::placeholder → inflight::remove → publish::publish
+//! resume:  publish::open_placeholder (root guard, meta) → publish::publish
 //! ```
 
 use std::io::Read;
@@ -21,7 +21,7 @@ use crate::error::{shell_quote, Error, Result};
 use crate::inflight::Inflight;
 use crate::oauth;
 use crate::pkce;
-use crate::publish::{self, Meta, Published, TailOptions};
+use crate::publish::{self, Meta, PublishOptions, Published};
 use crate::redirect::{self, Redirect, MAX_PASTE};
 use crate::region::Region;
 use crate::store;
@@ -40,7 +40,7 @@ pub struct StartOptions {
     pub finish_command: Option<String>,
 }
 
-/// The seed's start envelope keys (CONTRACT §2.1), then the kit's.
+/// The seed's start envelope keys (`docs/envelopes.md#the-envelope`), then the kit's.
 #[derive(Debug, Serialize)]
 pub struct Started {
     pub authorize_url: String,
@@ -64,7 +64,7 @@ pub struct Recoverable {
     pub resume_command: String,
 }
 
-/// The callback ports the seed tries, in order (CONTRACT §2.1).
+/// The callback ports the seed tries, in order (`docs/envelopes.md#the-envelope`).
 pub const CALLBACK_PORTS: std::ops::RangeInclusive<u16> = 19284..=19287;
 
 /// The seed's `find_available_callback_port`: the first port of [`CALLBACK_PORTS`] that can be
@@ -88,7 +88,7 @@ fn free_callback_port() -> Result<u16> {
         })
 }
 
-/// `--name` is checked before anything is spent (SPEC §13).
+/// `--name` is checked before anything is spent (`docs/seed.md#where-the-kit-differs`).
 fn check_name(name: Option<&str>) -> Result<()> {
     match name {
         Some(n) if !store::is_valid_account_name(n) => Err(Error::invalid_input(
@@ -182,7 +182,7 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
     })
 }
 
-/// Where finish reads the pasted redirect from (SPEC §10).
+/// Where finish reads the pasted redirect from (`docs/oauth.md#the-pasted-redirect`).
 pub enum RedirectInput {
     Arg(String),
     File(PathBuf),
@@ -242,7 +242,7 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     let text = opts.input.read()?;
     warn_shared_dirs(ctx);
     let inflight = Inflight::load(&opts.inflight_path, clock::now())?;
-    // Every paste error keeps the inflight, so the user can paste again (CONTRACT §8).
+    // Every paste error keeps the inflight, so the user can paste again (`docs/oauth.md#the-pasted-redirect`).
     let pasted = redirect::parse(&text, &inflight.redirect_uri)?;
     // RFC 9207 §2.4, when start learnt that the server sends `iss`: before anything else of
     // the response is believed, success and error alike.
@@ -278,7 +278,7 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     let base_url = inflight.base_url.clone().or(opts.base_url);
     let endpoints = Endpoints::new(region, base_url.as_deref())?;
     // Where the tokens will go exists before the code is spent: a storage that cannot hold
-    // them fails here, with the code still good (SPEC §13).
+    // them fails here, with the code still good (`docs/seed.md#where-the-kit-differs`).
     let placeholder = publish::prepare_placeholder(
         &ctx.paths,
         Meta {
@@ -291,7 +291,7 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
             project_id: opts.project_id.or(inflight.project_id),
         },
     )?;
-    // A failed exchange keeps the inflight (CONTRACT §3): a 5xx may be retried.
+    // A failed exchange keeps the inflight (`docs/envelopes.md#error-codes`): a 5xx may be retried.
     crate::interrupt::set_phase(crate::interrupt::Phase::Exchanging(placeholder.dir.clone()));
     let grant = oauth::CodeGrant {
         client_id: &inflight.client_id,
@@ -309,16 +309,16 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     placeholder.save_tokens(&tokens)?;
     // The code is spent: the inflight is useless now, unless a newer start replaced it.
     crate::inflight::remove_if_same(&opts.inflight_path, &inflight.state)?;
-    let tail_options = TailOptions {
+    let publish_options = PublishOptions {
         env_project: opts.env_project,
-        ..TailOptions::default()
+        ..PublishOptions::default()
     };
-    publish::tail(ctx, &placeholder, &tail_options)
+    publish::publish(ctx, &placeholder, &publish_options)
         .map_err(|cause| publish_failed(&placeholder.dir, cause))
 }
 
-/// A tail failure while the placeholder still holds the tokens is `LOGIN_FINISH_PUBLISH_FAILED`
-/// (CONTRACT §2.4), from finish and from resume alike; `NEEDS_REGION_SWITCH` stays itself.
+/// A publish failure while the placeholder still holds the tokens is `LOGIN_FINISH_PUBLISH_FAILED`
+/// (`docs/envelopes.md#the-envelope`), from finish and from resume alike; `NEEDS_REGION_SWITCH` stays itself.
 fn publish_failed(dir: &Path, cause: Error) -> Error {
     match cause {
         e @ Error::NeedsRegionSwitch { .. } => e,
@@ -330,10 +330,14 @@ fn publish_failed(dir: &Path, cause: Error) -> Error {
     }
 }
 
-pub fn resume(ctx: &Context, placeholder_dir: &Path, options: &TailOptions) -> Result<Published> {
+pub fn resume(
+    ctx: &Context,
+    placeholder_dir: &Path,
+    options: &PublishOptions,
+) -> Result<Published> {
     warn_shared_dirs(ctx);
     let placeholder = publish::open_placeholder(&ctx.paths, placeholder_dir)?;
-    publish::tail(ctx, &placeholder, options)
+    publish::publish(ctx, &placeholder, options)
         .map_err(|cause| publish_failed(&placeholder.dir, cause))
 }
 

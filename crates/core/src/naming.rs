@@ -1,4 +1,4 @@
-//! Account names (SPEC §7 step 4): an explicit name is validated; otherwise the slug of the
+//! Account names (`docs/publish.md#steps`): an explicit name is validated; otherwise the slug of the
 //! first organization's name, made unique with `-2`, `-3`, …
 
 use unicode_normalization::UnicodeNormalization;
@@ -27,7 +27,7 @@ pub fn slug(text: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// The seed's `default_account_name` base (CONTRACT §7): the slug of the **first** organization
+/// The seed's `default_account_name` base (`docs/publish.md#the-account-name`): the slug of the **first** organization
 /// in `/me` document order; `org-<its key>` when that slug is empty; `account` without any.
 pub fn base_name(me: &Me) -> String {
     match me.organizations.first() {

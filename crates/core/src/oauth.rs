@@ -1,4 +1,4 @@
-//! The OAuth 2.0 calls (SPEC §2): dynamic client registration (RFC 7591) with a per-region
+//! The OAuth 2.0 calls (`docs/oauth.md#regions-and-endpoints`): dynamic client registration (RFC 7591) with a per-region
 //! client cache, the authorize URL (RFC 6749 §4.1.1 with RFC 7636 §4.3), and the code exchange
 //! (RFC 6749 §4.1.3, RFC 7636 §4.5).
 
@@ -19,10 +19,10 @@ use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
 use crate::store;
 use crate::text::shown;
 
-/// The seed's advisory scope string, sent in the registration body (CONTRACT §9).
+/// The seed's advisory scope string, sent in the registration body (`docs/oauth.md#the-token-exchange-and-refresh`).
 pub const DEFAULT_SCOPE: &str = "projects analysis events insights segmentation retention data:read funnels flows data_definitions dashboard_reports bookmarks";
 
-/// The cached registration: `S/oauth/client_<region>[_<hash>].json` (CONTRACT §5.5).
+/// The cached registration: `S/oauth/client_<region>[_<hash>].json` (`docs/files.md`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClientCache {
     pub client_id: String,
@@ -41,7 +41,7 @@ pub fn client_cache_path(storage: &Path, endpoints: &Endpoints) -> PathBuf {
 
 /// The file for a client whose redirect URI differs from the region file's: the region file is
 /// what mixpanel-headless refreshes every account of the region with, so it is never replaced
-/// by another client (SPEC §2).
+/// by another client (`docs/oauth.md#regions-and-endpoints`).
 fn port_cache_path(region_file: &Path, redirect_uri: &str) -> PathBuf {
     let port = Url::parse(redirect_uri)
         .ok()
@@ -251,7 +251,7 @@ struct TokensFile {
 }
 
 impl Tokens {
-    /// `tokens.json` (SPEC §3), written 0600.
+    /// `tokens.json` (`docs/files.md`), written 0600.
     pub fn save(&self, path: &Path) -> Result<()> {
         store::write_json(
             path,
@@ -265,7 +265,7 @@ impl Tokens {
         )
     }
 
-    /// Reads `tokens.json` as the seed's `read_tokens_from_placeholder` (CONTRACT §3): `None`
+    /// Reads `tokens.json` as the seed's `read_tokens_from_placeholder` (`docs/envelopes.md#error-codes`): `None`
     /// when it does not exist; unreadable, no `access_token`, or an `expires_at` that is not
     /// ISO 8601 with an offset → `OAUTH_TOKEN_ERROR`.
     pub fn load(path: &Path) -> Result<Option<Tokens>> {
@@ -336,7 +336,7 @@ pub fn exchange(ctx: &Context, endpoints: &Endpoints, grant: CodeGrant) -> Resul
     ];
     let reply = post_token(ctx, &url, "exchanging the code", &form)?;
     drop(verifier);
-    // The seed accepts 200 only (CONTRACT §9).
+    // The seed accepts 200 only (`docs/oauth.md#the-token-exchange-and-refresh`).
     if reply.status != 200 {
         let (oauth_error, message) = oauth_error(&reply);
         return Err(Error::TokenError {
@@ -364,7 +364,7 @@ fn post_token(ctx: &Context, url: &url::Url, label: &str, form: &[(&str, &str)])
 
 /// A 200 token answer as tokens: `access_token`, `expires_in` (an integer, or a string of one)
 /// and `token_type` are required; `scope` defaults to "" and a missing `refresh_token` keeps
-/// `previous` (RFC 6749 §6: the server may not rotate it) (CONTRACT §9).
+/// `previous` (RFC 6749 §6: the server may not rotate it) (`docs/oauth.md#the-token-exchange-and-refresh`).
 fn tokens_of(reply: &Reply, previous: Option<RefreshToken>) -> Result<Tokens> {
     #[derive(Deserialize)]
     struct TokenResponse {

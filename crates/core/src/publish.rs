@@ -1,4 +1,4 @@
-//! The publish tail (SPEC §7): tokens into a placeholder first, then `/me`, the pick, the name,
+//! The publish step (`docs/publish.md`): tokens into a placeholder first, then `/me`, the pick, the name,
 //! and the rename into `S/accounts/<name>/` with `me.json` and the config block; a failure after
 //! the rename rolls it back so the placeholder stays resumable.
 
@@ -23,7 +23,7 @@ use crate::store::{self, Paths};
 
 pub const PLACEHOLDER_PREFIX: &str = ".tmp-";
 
-/// `meta.json` of a placeholder: the seed's keys (CONTRACT §5.2), then the kit's.
+/// `meta.json` of a placeholder: the seed's keys (`docs/files.md#placeholders`), then the kit's.
 #[derive(Debug, Clone, Serialize)]
 pub struct Meta {
     pub schema_version: u64,
@@ -40,12 +40,12 @@ pub struct Meta {
     pub project_id: Option<String>,
 }
 
-/// A placeholder with saved tokens, ready for the tail.
+/// A placeholder with saved tokens, ready to be published.
 #[derive(Debug)]
 pub struct Placeholder {
     pub dir: PathBuf,
     pub meta: Meta,
-    /// `meta.json` was there: the region is known for sure (SPEC §13).
+    /// `meta.json` was there: the region is known for sure (`docs/seed.md#where-the-kit-differs`).
     pub region_known: bool,
     /// A directory already renamed to this account name whose `config.toml` block was never
     /// written (a publish killed half-way): resume completes it under its own name.
@@ -78,7 +78,7 @@ pub struct NextStep {
     pub label: &'static str,
 }
 
-/// What finish and resume print on success (CONTRACT §2.2).
+/// What finish and resume print on success (`docs/envelopes.md#the-envelope`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Published {
     pub account: Account,
@@ -102,9 +102,9 @@ fn project_next() -> [NextStep; 2] {
     ]
 }
 
-/// What the caller of the tail may add to the placeholder's meta.
+/// What the caller of the publish may add to the placeholder's meta.
 #[derive(Debug, Default, Clone)]
-pub struct TailOptions {
+pub struct PublishOptions {
     pub name: Option<String>,
     pub project: Option<String>,
     pub env_project: Option<String>,
@@ -113,7 +113,7 @@ pub struct TailOptions {
 }
 
 /// Step 1, before the code is spent: a new `S/accounts/.tmp-<8 hex>/` (0700) holding
-/// `meta.json` (what identifies the login). If this fails, nothing was exchanged (SPEC §13).
+/// `meta.json` (what identifies the login). If this fails, nothing was exchanged (`docs/seed.md#where-the-kit-differs`).
 pub fn prepare_placeholder(paths: &Paths, meta: Meta) -> Result<Placeholder> {
     let root = paths.accounts();
     store::ensure_private_dir(&root)?;
@@ -159,7 +159,7 @@ impl Placeholder {
 /// Opens what resume publishes: a `.tmp-` placeholder below `S/accounts/` holding `tokens.json`
 /// (the seed's rule), or an account directory there that `config.toml` does not list (a publish
 /// killed after its rename). Paths are resolved (`..`, symlinks) before the check; an absent
-/// `meta.json` means region `us` (CONTRACT §3 resume guards).
+/// `meta.json` means region `us` (`docs/envelopes.md#error-codes` resume guards).
 pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
     let root = resolve(&paths.accounts());
     let dir = resolve(path);
@@ -391,7 +391,7 @@ fn resolve(path: &Path) -> PathBuf {
     out
 }
 
-/// A placeholder's `me.json` while it is fresh (CONTRACT §5.2: within 600 s of `cached_at`,
+/// A placeholder's `me.json` while it is fresh (`docs/files.md#placeholders`: within 600 s of `cached_at`,
 /// or without a numeric `cached_at`); `None` when absent, stale or unreadable.
 fn fresh_me(path: &Path) -> Option<MeBody> {
     let body = me::read_file(path).ok()?;
@@ -421,8 +421,12 @@ fn fetch_and_keep(
     Ok(body)
 }
 
-/// Steps 2–5 of SPEC §7, in the seed's order (CONTRACT §5.3, §6, §7).
-pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> Result<Published> {
+/// Steps 2–5 of `docs/publish.md#steps`, in the seed's order (`docs/files.md#published-accounts`).
+pub fn publish(
+    ctx: &Context,
+    placeholder: &Placeholder,
+    options: &PublishOptions,
+) -> Result<Published> {
     let (paths, progress) = (&ctx.paths, ctx.progress);
     let meta = &placeholder.meta;
     let base_url = options.base_url.as_deref().or(meta.base_url.as_deref());
@@ -434,7 +438,7 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
     })?;
 
     // Step 2: /me, unless a fresh copy is in the placeholder; a fetched body is kept there
-    // for a later resume. Either is read as a stream (issue 11).
+    // for a later resume. Either is read as a stream.
     let me_path = placeholder.dir.join("me.json");
     let body = match fresh_me(&me_path) {
         Some(body) => body,
@@ -451,7 +455,7 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
     let pick = match autopick::pick(&body.me, meta.region, requested.as_ref()) {
         Err(e @ Error::NeedsRegionSwitch { .. }) => {
             // A placeholder for the wrong region can never be resumed; one whose region is
-            // only assumed (no meta.json) is kept (SPEC §13).
+            // only assumed (no meta.json) is kept (`docs/seed.md#where-the-kit-differs`).
             if placeholder.region_known {
                 let _durable = interrupt::durable();
                 let _ = fs::remove_dir_all(&placeholder.dir);
@@ -494,7 +498,7 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
             }
             name
         }
-        // A directory not in the config is skipped too (SPEC §13; the seed fails on it).
+        // A directory not in the config is skipped too (`docs/seed.md#where-the-kit-differs`; the seed fails on it).
         // The fallback `org-<key>` carries the server's organization key: checked like a flag.
         None => {
             let name = naming::unique(&naming::base_name(&body.me), |n| {
@@ -558,7 +562,7 @@ pub fn tail(ctx: &Context, placeholder: &Placeholder, options: &TailOptions) -> 
     })
 }
 
-/// The seed's check of the final name, before any path is built from it (CONTRACT §7).
+/// The seed's check of the final name, before any path is built from it (`docs/publish.md#the-account-name`).
 fn check_name(name: &str) -> Result<()> {
     if store::is_valid_account_name(name) {
         return Ok(());
@@ -580,7 +584,7 @@ fn finish_publish(
     project_id: Option<&str>,
     paths: &Paths,
 ) -> Result<()> {
-    // The account's me.json: the placeholder's, with a new `cached_at` (CONTRACT §5.3).
+    // The account's me.json: the placeholder's, with a new `cached_at` (`docs/files.md#published-accounts`).
     me::rewrite(&target.join("me.json"))?;
     config.add_active_account(name, region, project_id);
     config.save(&paths.config)?;

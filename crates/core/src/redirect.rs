@@ -1,10 +1,10 @@
-//! Parsing the redirect URL the user copied from the browser's address bar (SPEC §9).
+//! Parsing the redirect URL the user copied from the browser's address bar (`docs/oauth.md#the-pasted-redirect`).
 //!
 //! Accepted, after trimming whitespace and one pair of surrounding quotes or angle brackets: a
 //! full URL, a URL whose line was wrapped (internal whitespace removed), a bare query string
 //! (`?code=…` or `code=…&state=…`), and `&amp;` in place of `&`. `code`, `state`, `error` and
 //! `error_description` come from the query, then the fragment (RFC 6749 §4.1.2, §4.1.2.1).
-//! `error` wins over everything, as in the seed (CONTRACT §8 step 5): no state check then.
+//! `error` wins over everything, as in the seed (`docs/oauth.md#the-pasted-redirect` step 5): no state check then.
 //! Messages describe what was pasted without repeating it: the text may hold a code.
 
 use url::Url;
@@ -12,7 +12,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::secret::AuthCode;
 
-/// Pasted input larger than this is refused without reading further (SPEC §10).
+/// Pasted input larger than this is refused without reading further (`docs/oauth.md#the-pasted-redirect`).
 pub const MAX_PASTE: usize = 64 * 1024;
 
 #[derive(Debug)]

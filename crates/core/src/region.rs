@@ -42,7 +42,7 @@ impl Region {
         }
     }
 
-    /// The seed's `_domain_to_region` (CONTRACT §6.1): lowercase, trim, drop a scheme and a
+    /// The seed's `_domain_to_region` (`docs/pick.md#the-region-check-after-the-pick`): lowercase, trim, drop a scheme and a
     /// path, a `data-` prefix or the `data.mixpanel.com` host; `None` for any other host.
     pub fn from_domain(domain: &str) -> Option<Region> {
         let host = domain.trim().to_lowercase();

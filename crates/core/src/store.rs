@@ -1,4 +1,4 @@
-//! Files on disk (SPEC §3): directories 0700 and files 0600 from the moment they exist, atomic
+//! Files on disk (`docs/files.md`): directories 0700 and files 0600 from the moment they exist, atomic
 //! replace (temp file in the same directory, fsync, rename, fsync the directory), no symlink
 //! followed when writing or when reading a secret.
 //!
@@ -21,7 +21,7 @@ pub fn random_hex(n: usize) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Where the kit keeps things (SPEC §3).
+/// Where the kit keeps things (`docs/files.md`).
 #[derive(Debug, Clone)]
 pub struct Paths {
     /// `S`: `$MP_STORAGE_DIR`, else `$MP_OAUTH_STORAGE_DIR`, else `~/.mp`.

@@ -1,4 +1,4 @@
-//! A streaming JSON reader for `/me` (issue 11): the body passes through a 64 KiB window, so
+//! A streaming JSON reader for `/me`: the body passes through a 64 KiB window, so
 //! memory does not grow with it. It validates what it skips as strictly as `serde_json` does
 //! (grammar, control characters, escapes, UTF-8, nesting depth) and words its errors the same
 //! way, with a line and column.

@@ -12,9 +12,9 @@ use crate::store;
 
 /// `GET /me` with the bearer token (429 and 5xx are retried), read as it arrives; with
 /// `keep`, the body is written there as `me.json` (a failure to keep it is reported by
-/// [`MeJson::commit`], not here). Failures carry the seed's `original_code` (CONTRACT §3):
+/// [`MeJson::commit`], not here). Failures carry the seed's `original_code` (`docs/envelopes.md#error-codes`):
 /// `AUTH_FAILED`, `QUERY_FAILED`, `SERVER_ERROR`, `RATE_LIMITED`, `HTTP_ERROR`; a body that is
-/// not a `/me` answer is `ME_INVALID` (SPEC §13: unparsable, a `status` other than `ok`, or
+/// not a `/me` answer is `ME_INVALID` (`docs/seed.md#where-the-kit-differs`: unparsable, a `status` other than `ok`, or
 /// neither `results` nor `projects`; the seed publishes such an answer as an empty account).
 pub fn fetch(
     ctx: &Context,
@@ -91,7 +91,7 @@ pub fn read_file(path: &Path) -> Result<MeBody> {
 }
 
 /// Writes the `me.json` at `path` anew from itself: member lists dropped, a new `cached_at`
-/// (the account's copy at publish, CONTRACT §5.3). Organizations and projects are only copied.
+/// (the account's copy at publish, `docs/files.md#published-accounts`). Organizations and projects are only copied.
 pub fn rewrite(path: &Path) -> Result<()> {
     let mut out = MeJson::create(path)?;
     walk_file(path, Some(&mut out), false)?;

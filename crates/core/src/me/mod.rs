@@ -1,4 +1,4 @@
-//! The `/me` body (SPEC §7 step 2, §8), read as a stream (issue 11).
+//! The `/me` body (`docs/publish.md#steps`), read as a stream.
 //!
 //! Busy accounts' bodies are tens or hundreds of MB, mostly the workspaces' member lists. The
 //! body passes once through the JSON reader's window (`crate::json`): `organizations` and
@@ -8,7 +8,7 @@
 //!
 //! Organizations and projects keep their **document order**: the seed's account name comes
 //! from the first organization in `/me` order and its `cross_region_projects` list follows it
-//! (CONTRACT §2.3, §7). A key that appears twice keeps its first place and its last value, as
+//! (`docs/envelopes.md#the-envelope`). A key that appears twice keeps its first place and its last value, as
 //! Python's `json.loads` does.
 
 use std::io::{self, Read};
@@ -27,7 +27,7 @@ mod walk;
 pub use fetch::{fetch, read_file, rewrite};
 pub use me_json::{MeJson, Part};
 
-/// A placeholder's `me.json` is reused by resume while younger than this (CONTRACT §5.2).
+/// A placeholder's `me.json` is reused by resume while younger than this (`docs/files.md#placeholders`).
 pub const PLACEHOLDER_CACHE_TTL: Duration = Duration::from_secs(600);
 
 /// What the pick and the account need from `/me`.
@@ -58,14 +58,14 @@ pub struct Project {
     /// seed's `str(int(organization_id))`.
     pub organization_id: Option<Arc<str>>,
     pub domain: Option<Arc<str>>,
-    /// `is_demo` by JSON truthiness, as the seed's `bool(...)` (CONTRACT §10.3).
+    /// `is_demo` by JSON truthiness, as the seed's `bool(...)` (`docs/seed.md#where-the-kit-differs`).
     pub is_demo: bool,
-    /// `has_integrated` is exactly `true` (CONTRACT §10.3: `1`, `"true"`, null and absent are not).
+    /// `has_integrated` is exactly `true` (`docs/seed.md#where-the-kit-differs`: `1`, `"true"`, null and absent are not).
     pub has_integrated: bool,
 }
 
 impl Project {
-    /// The seed's region filter (CONTRACT §6.1 step 3): no domain, or exactly the region's.
+    /// The seed's region filter (`docs/pick.md#the-region-check-after-the-pick` step 3): no domain, or exactly the region's.
     pub fn is_compatible_with(&self, region: Region) -> bool {
         self.domain.as_deref().is_none_or(|d| d == region.domain())
     }
