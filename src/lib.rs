@@ -215,12 +215,6 @@ fn report(command: &str, result: Result<Outcome, Error>) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 fn say_done(outcome: &Outcome) {
     match outcome {
         Outcome::Started(s) => {
@@ -234,7 +228,7 @@ fn say_done(outcome: &Outcome) {
             );
             eprintln!(
                 "Copy that URL from the address bar within {} minutes and run:\n\n  {}\n",
-                (s.expires_at - unix_now()).max(0) / 60,
+                (s.expires_at - mp_login_core::clock::unix_now()).max(0) / 60,
                 s.finish_command
             );
             for r in &s.recoverable {

@@ -10,9 +10,9 @@ use crate::me::{id_order, Me, Project};
 use crate::region::Region;
 use crate::text::shown;
 
-/// The seed's `PickMethod` values that the headless paths can report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// The seed's `PickMethod` values that the headless paths can report, serialized as
+/// [`Method::as_str`] spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     NoProjects,
     Explicit,
@@ -34,6 +34,12 @@ impl Method {
             Method::FallbackWithUnintegrated => "fallback_with_unintegrated",
             Method::FallbackWithDemos => "fallback_with_demos",
         }
+    }
+}
+
+impl Serialize for Method {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

@@ -11,8 +11,17 @@ pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
-pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
-    humantime::parse_rfc3339_weak(s.trim()).ok()
+/// Now, in whole Unix seconds (the files' `created_at`, `expires_at`).
+pub fn unix_now() -> i64 {
+    unix_seconds(now()) as i64
+}
+
+/// Now, in Unix seconds with their fraction (`me.json`'s `cached_at`).
+pub fn unix_now_f64() -> f64 {
+    now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs_f64()
 }
 
 pub fn unix_seconds(t: SystemTime) -> u64 {

@@ -132,7 +132,7 @@ impl Config {
             .get(name)?
             .get("region")?
             .as_str()?;
-        Region::ALL.into_iter().find(|r| r.as_str() == region)
+        Region::exact(region)
     }
 
     /// Adds `[accounts.<name>]` and makes it the active account: `[active] account = <name>`

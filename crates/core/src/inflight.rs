@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::region::Region;
-use crate::secret::CodeVerifier;
+use crate::secret::{CodeVerifier, CsrfState};
 use crate::store;
 
 pub const SCHEMA_VERSION: u64 = 1;
@@ -36,7 +36,7 @@ pub struct Inflight {
     pub base_url: Option<String>,
     pub client_id: String,
     pub redirect_uri: String,
-    pub state: String,
+    pub state: CsrfState,
     pub pkce_verifier: CodeVerifier,
     pub account_name: Option<String>,
     pub project_id: Option<String>,
@@ -116,7 +116,7 @@ impl Inflight {
             client_id: &self.client_id,
             redirect_uri: &self.redirect_uri,
             pkce_verifier: self.pkce_verifier.secret(),
-            state: &self.state,
+            state: self.state.secret(),
             created_at: self.created_at,
             expires_at: self.expires_at,
             base_url: self.base_url.as_deref(),
@@ -186,7 +186,7 @@ impl Inflight {
             client_id: text("client_id")?,
             redirect_uri: text("redirect_uri")?,
             pkce_verifier: CodeVerifier::new(text("pkce_verifier")?),
-            state: text("state")?,
+            state: CsrfState::new(text("state")?),
             created_at: int("created_at")?,
             expires_at: int("expires_at")?,
             base_url: optional("base_url"),
@@ -213,25 +213,26 @@ impl Inflight {
 
     /// The login's region: one of `us`, `eu`, `in`, exactly (else `OAUTH_CONFIG_ERROR`).
     pub fn region(&self, path: &Path) -> Result<Region> {
-        Region::ALL
-            .into_iter()
-            .find(|r| r.as_str() == self.region)
-            .ok_or_else(|| Error::InflightRegionInvalid {
-                path: path.to_path_buf(),
-                region: self.region.chars().take(16).collect(),
-            })
+        Region::exact(&self.region).ok_or_else(|| Error::InflightRegionInvalid {
+            path: path.to_path_buf(),
+            region: self.region.chars().take(16).collect(),
+        })
     }
 }
 
 /// Removes the inflight file if it is still the session with `state`: a newer `mp-login-start`
 /// may have replaced it while this one was finishing (`docs/seed.md#where-the-kit-differs`).
-pub fn remove_if_same(path: &Path, state: &str) -> Result<()> {
+pub fn remove_if_same(path: &Path, state: &CsrfState) -> Result<()> {
     let Ok(Some(read)) = store::read_no_follow(path, MAX_FILE) else {
         return Ok(());
     };
     let same = serde_json::from_slice::<Value>(&read.bytes)
         .ok()
-        .and_then(|v| v.get("state").and_then(Value::as_str).map(|s| s == state))
+        .and_then(|v| {
+            v.get("state")
+                .and_then(Value::as_str)
+                .map(|s| state.matches(s))
+        })
         .unwrap_or(false);
     if same {
         let _durable = crate::interrupt::durable();
@@ -253,7 +254,7 @@ mod tests {
             base_url: Some("https://eu.mixpanel.com".into()),
             client_id: "cid".into(),
             redirect_uri: "http://localhost:19284/callback".into(),
-            state: "st".into(),
+            state: CsrfState::new("st"),
             pkce_verifier: CodeVerifier::new("verifier"),
             account_name: None,
             project_id: Some("42".into()),

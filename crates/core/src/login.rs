@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
-use subtle::ConstantTimeEq;
 
 use crate::clock;
 use crate::context::Context;
@@ -93,7 +92,7 @@ fn check_name(name: Option<&str>) -> Result<()> {
     match name {
         Some(n) if !store::is_valid_account_name(n) => Err(Error::invalid_input(
             format!("`{n}` is not a valid account name: use 1 to 64 letters, digits, `_` or `-`"),
-            "pass a name of letters, digits, `_` and `-` as `--name`",
+            store::ACCOUNT_NAME_HINT,
         )),
         _ => Ok(()),
     }
@@ -135,10 +134,10 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
         &endpoints,
         &client_id,
         &redirect_uri,
-        &state,
+        state.secret(),
         &pkce::challenge(&verifier),
     );
-    let now = clock::unix_seconds(clock::now()) as i64;
+    let now = clock::unix_now();
     let inflight = Inflight {
         created_at: now,
         expires_at: now + opts.ttl.as_secs() as i64,
@@ -260,7 +259,7 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
         } => return Err(Error::AuthDenied { error, description }),
         Redirect::Code { code, state, .. } => (code, state),
     };
-    if !bool::from(state.as_bytes().ct_eq(inflight.state.as_bytes())) {
+    if !inflight.state.matches(&state) {
         return Err(Error::StateMismatch);
     }
     // The state matches, so it is this login's redirect; another host is still worth a word.
@@ -284,7 +283,7 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
         Meta {
             schema_version: 1,
             region,
-            created_at: clock::unix_seconds(clock::now()) as i64,
+            created_at: clock::unix_now(),
             base_url: endpoints.is_custom().then(|| endpoints.base_url()),
             client_id: Some(inflight.client_id.clone()),
             account_name: opts.account_name.or(inflight.account_name),

@@ -5,7 +5,7 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::secret::CodeVerifier;
+use crate::secret::{CodeVerifier, CsrfState};
 
 /// 32 random bytes, base64url without padding: 43 characters (RFC 7636 §4.1).
 pub fn new_verifier() -> CodeVerifier {
@@ -18,8 +18,8 @@ pub fn challenge(verifier: &CodeVerifier) -> String {
 }
 
 /// A fresh CSRF state value.
-pub fn new_state() -> String {
-    random_urlsafe(24)
+pub fn new_state() -> CsrfState {
+    CsrfState::new(random_urlsafe(24))
 }
 
 /// `n` random bytes from the OS-seeded CSPRNG, base64url without padding.

@@ -207,7 +207,7 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
             Meta {
                 schema_version: 1,
                 region: Region::Us,
-                created_at: clock::unix_seconds(clock::now()) as i64,
+                created_at: clock::unix_now(),
                 base_url: None,
                 client_id: None,
                 account_name: None,
@@ -330,39 +330,65 @@ pub fn sweep_and_list_recoverable(paths: &Paths) -> Vec<PathBuf> {
     found
 }
 
+/// A `meta.json` as written by the kit, the seed or mixpanel-headless: every key optional (the
+/// seed writes the region and the time; other tools may write nothing).
+#[derive(Debug, Default)]
+pub(crate) struct MetaFields {
+    pub region: Option<Region>,
+    pub created_at: Option<i64>,
+    pub base_url: Option<String>,
+    pub client_id: Option<String>,
+    pub account_name: Option<String>,
+    pub project_id: Option<String>,
+}
+
+impl MetaFields {
+    /// The fields of `bytes` (read from `path`); not a JSON object is
+    /// `OAUTH_PLACEHOLDER_META_CORRUPT`.
+    pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<MetaFields> {
+        let corrupt = |reason: String| Error::PlaceholderMetaCorrupt {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| corrupt(crate::error::json_error_without_values(&e)))?;
+        let serde_json::Value::Object(map) = value else {
+            return Err(corrupt("not a JSON object".into()));
+        };
+        let text = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        Ok(MetaFields {
+            region: text("region").and_then(|r| Region::exact(&r)),
+            created_at: map.get("created_at").and_then(|v| v.as_i64()),
+            base_url: text("base_url"),
+            client_id: text("client_id"),
+            account_name: text("account_name"),
+            project_id: text("project_id"),
+        })
+    }
+}
+
 /// `meta.json` as the seed reads it: not a JSON object → `OAUTH_PLACEHOLDER_META_CORRUPT`; a
 /// `region` other than us, eu or in → `CONFIG_ERROR`; every other key is optional.
 fn read_meta(path: &Path, bytes: &[u8]) -> Result<Meta> {
-    let corrupt = |reason: String| Error::PlaceholderMetaCorrupt {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| corrupt(crate::error::json_error_without_values(&e)))?;
-    let serde_json::Value::Object(map) = value else {
-        return Err(corrupt("not a JSON object".into()));
-    };
-    let text = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let region = text("region")
-        .and_then(|r| Region::ALL.into_iter().find(|x| x.as_str() == r))
-        .ok_or_else(|| Error::Config {
-            message: format!(
-                "Placeholder {} has an invalid region in meta.json.",
-                path.parent().unwrap_or(path).display()
-            ),
-            hint: format!(
-                "set `region` in `{}` to us, eu or in by hand, then run the resume command again",
-                path.display()
-            ),
-        })?;
+    let fields = MetaFields::parse(path, bytes)?;
+    let region = fields.region.ok_or_else(|| Error::Config {
+        message: format!(
+            "Placeholder {} has an invalid region in meta.json.",
+            path.parent().unwrap_or(path).display()
+        ),
+        hint: format!(
+            "set `region` in `{}` to us, eu or in by hand, then run the resume command again",
+            path.display()
+        ),
+    })?;
     Ok(Meta {
         schema_version: 1,
         region,
-        created_at: map.get("created_at").and_then(|v| v.as_i64()).unwrap_or(0),
-        base_url: text("base_url"),
-        client_id: text("client_id"),
-        account_name: text("account_name"),
-        project_id: text("project_id"),
+        created_at: fields.created_at.unwrap_or(0),
+        base_url: fields.base_url,
+        client_id: fields.client_id,
+        account_name: fields.account_name,
+        project_id: fields.project_id,
     })
 }
 
@@ -395,10 +421,7 @@ fn resolve(path: &Path) -> PathBuf {
 /// or without a numeric `cached_at`); `None` when absent, stale or unreadable.
 fn fresh_me(path: &Path) -> Option<MeBody> {
     let body = me::read_file(path).ok()?;
-    let now = clock::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_secs_f64();
+    let now = clock::unix_now_f64();
     match body.cached_at() {
         Some(at) if now - at > me::PLACEHOLDER_CACHE_TTL.as_secs_f64() => None,
         _ => Some(body),
@@ -572,7 +595,7 @@ fn check_name(name: &str) -> Result<()> {
             "Invalid account name '{}': must match `^[a-zA-Z0-9_-]{{1,64}}$`.",
             crate::text::shown(name)
         ),
-        hint: "pass a name of letters, digits, `_` and `-` as `--name`".into(),
+        hint: store::ACCOUNT_NAME_HINT.into(),
     })
 }
 

@@ -16,6 +16,11 @@ pub enum Region {
 impl Region {
     pub const ALL: [Region; 3] = [Region::Us, Region::Eu, Region::In];
 
+    /// `us`, `eu` or `in`, exactly (the seed's files and config spell them so).
+    pub fn exact(name: &str) -> Option<Region> {
+        Region::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Region::Us => "us",

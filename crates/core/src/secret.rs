@@ -1,8 +1,11 @@
-//! Secrets are types: access token, refresh token, authorization code and PKCE verifier wrap
-//! their value in a private field, print `[redacted]` in `Debug`, and give it up only through
-//! an explicit `secret()`. None is `Clone` or comparable with `==` (as in oauth2-rs): a copy is
-//! one more place a secret can leak from, and `==` is not constant-time; the state, which is
-//! compared, is compared with `subtle`. The verifier is moved into the exchange.
+//! Secrets are types: access token, refresh token, authorization code, PKCE verifier and CSRF
+//! state wrap their value in a private field, print `[redacted]` in `Debug`, and give it up only
+//! through an explicit `secret()`. None is `Clone` or comparable with `==`. That is this
+//! project's rule, stricter than oauth2-rs (whose `new_secret_type!` values are `Clone`; only
+//! its PKCE verifier is not): a copy is one more place a secret can leak from, and `==` is not
+//! constant-time. The state, the one secret that is compared, is compared by
+//! [`CsrfState::matches`] in constant time (oauth2-rs's `CsrfToken` is the model). The verifier
+//! is moved into the exchange.
 
 macro_rules! secret_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -45,6 +48,20 @@ secret_type!(
     CodeVerifier
 );
 
+secret_type!(
+    /// The CSRF `state` of an authorization request (RFC 6749 §10.12), kept in the inflight file
+    /// and compared with the redirect's.
+    CsrfState
+);
+
+impl CsrfState {
+    /// Whether `other` is this state, compared in constant time (`subtle`).
+    pub fn matches(&self, other: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.0.as_bytes().ct_eq(other.as_bytes()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +73,8 @@ mod tests {
         assert_eq!(t.secret(), "tok-123");
         let v = CodeVerifier::new("verifier-xyz");
         assert!(!format!("{v:?}").contains("verifier-xyz"));
+        let s = CsrfState::new("state-abc");
+        assert!(!format!("{s:?}").contains("state-abc"));
+        assert!(s.matches("state-abc") && !s.matches("state-abd") && !s.matches("state-ab"));
     }
 }

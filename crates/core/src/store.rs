@@ -48,6 +48,9 @@ impl Paths {
     }
 }
 
+/// What to do about a name [`is_valid_account_name`] refuses.
+pub const ACCOUNT_NAME_HINT: &str = "pass a name of letters, digits, `_` and `-` as `--name`";
+
 /// `^[a-zA-Z0-9_-]{1,64}$`: the seed's rule for an account name, and what makes it safe to join
 /// to `S/accounts/` (`docs/publish.md#the-account-name`).
 pub fn is_valid_account_name(name: &str) -> bool {

@@ -20,6 +20,7 @@ use crate::context::Context;
 use crate::endpoints::Endpoints;
 use crate::error::{Error, IoContext, Result};
 use crate::oauth::{self, ClientCache, Tokens};
+use crate::publish::MetaFields;
 use crate::region::Region;
 use crate::store;
 use crate::text::shown;
@@ -70,7 +71,7 @@ fn unknown_account(config: &Config, name: &str) -> String {
 
 /// Where an account's tokens come from: the region of its config block (else `meta.json`,
 /// else us) and the base URL of `meta.json`.
-fn endpoints(config: &Config, name: &str, meta: &AccountMeta) -> Result<Endpoints> {
+fn endpoints(config: &Config, name: &str, meta: &MetaFields) -> Result<Endpoints> {
     let region = config
         .account_region(name)
         .or(meta.region)
@@ -81,7 +82,7 @@ fn endpoints(config: &Config, name: &str, meta: &AccountMeta) -> Result<Endpoint
 /// [`endpoints`] and the client the tokens belong to: the client id of `meta.json`, else of
 /// `S/oauth/client_<region>.json` (what mixpanel-headless refreshes with).
 fn client(ctx: &Context, config: &Config, name: &str, dir: &Path) -> Result<(Endpoints, String)> {
-    let meta = AccountMeta::read(dir);
+    let meta = account_meta(dir);
     let endpoints = endpoints(config, name, &meta)?;
     let client_id = match meta.client_id {
         Some(id) => id,
@@ -91,28 +92,12 @@ fn client(ctx: &Context, config: &Config, name: &str, dir: &Path) -> Result<(End
 }
 
 /// What refreshing needs from the account's `meta.json` (the kit's keys; the seed's and
-/// mixpanel-headless's accounts have only the region, or no file).
-#[derive(Default)]
-struct AccountMeta {
-    region: Option<Region>,
-    base_url: Option<String>,
-    client_id: Option<String>,
-}
-
-impl AccountMeta {
-    fn read(dir: &Path) -> AccountMeta {
-        let Ok(Some(read)) = store::read_no_follow(&dir.join("meta.json"), 64 * 1024) else {
-            return AccountMeta::default();
-        };
-        let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&read.bytes) else {
-            return AccountMeta::default();
-        };
-        let text = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        AccountMeta {
-            region: text("region").and_then(|r| Region::ALL.into_iter().find(|x| x.as_str() == r)),
-            base_url: text("base_url"),
-            client_id: text("client_id"),
-        }
+/// mixpanel-headless's accounts have only the region, or no file): an unreadable one is empty.
+fn account_meta(dir: &Path) -> MetaFields {
+    let path = dir.join("meta.json");
+    match store::read_no_follow(&path, 64 * 1024) {
+        Ok(Some(read)) => MetaFields::parse(&path, &read.bytes).unwrap_or_default(),
+        _ => MetaFields::default(),
     }
 }
 

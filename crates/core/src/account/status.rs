@@ -150,7 +150,7 @@ fn check_me(ctx: &Context, config: &Config, name: &str) -> Result<()> {
         Err(e) => return Err(e),
     };
     let dir = ctx.paths.account(name)?;
-    let endpoints = super::endpoints(config, name, &super::AccountMeta::read(&dir))?;
+    let endpoints = super::endpoints(config, name, &super::account_meta(&dir))?;
     match crate::me::fetch(ctx, &endpoints, &token, None) {
         Ok(_) => Ok(()),
         Err(Error::MeFetch {

@@ -87,20 +87,20 @@ fn invalid(message: String) -> Error {
 
 /// Reads a `me.json` (or any `/me` body) from a file without following a symlink.
 pub fn read_file(path: &Path) -> Result<MeBody> {
-    walk_file(path, None, true)
+    walk_file(path, None, Reading::View)
 }
 
 /// Writes the `me.json` at `path` anew from itself: member lists dropped, a new `cached_at`
 /// (the account's copy at publish, `docs/files.md#published-accounts`). Organizations and projects are only copied.
 pub fn rewrite(path: &Path) -> Result<()> {
     let mut out = MeJson::create(path)?;
-    walk_file(path, Some(&mut out), false)?;
+    walk_file(path, Some(&mut out), Reading::CopyOnly)?;
     out.commit()
 }
 
-fn walk_file(path: &Path, out: Option<&mut MeJson>, view: bool) -> Result<MeBody> {
+fn walk_file(path: &Path, out: Option<&mut MeJson>, reading: Reading) -> Result<MeBody> {
     let file = store::open_no_follow(path)?;
-    MeBody::walk(file, out, view).map_err(|e| match e {
+    MeBody::walk(file, out, reading).map_err(|e| match e {
         ReadError::Io(e) => Error::io("cannot read", path, e),
         ReadError::Invalid(message) => invalid(message),
     })

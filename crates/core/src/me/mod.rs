@@ -95,6 +95,13 @@ pub fn id_order(id: &str) -> (u8, Option<crate::digits::PyInt>, &str) {
     }
 }
 
+/// What a walk over a body keeps: the view the pick needs, or nothing (a copy into `me.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    View,
+    CopyOnly,
+}
+
 /// A `/me` body, read: the view the pick needs and what the checks of a fetched body need.
 #[derive(Debug)]
 pub struct MeBody {
@@ -137,17 +144,17 @@ impl MeBody {
         input: impl Read,
         out: Option<&mut MeJson>,
     ) -> std::result::Result<MeBody, ReadError> {
-        MeBody::walk(input, out, true)
+        MeBody::walk(input, out, Reading::View)
     }
 
-    /// [`MeBody::read`]; without `view`, `organizations` and `projects` are only copied (the
-    /// returned view is empty).
+    /// [`MeBody::read`]; with [`Reading::CopyOnly`], `organizations` and `projects` are only
+    /// copied (the returned view is empty).
     fn walk(
         input: impl Read,
         out: Option<&mut MeJson>,
-        view: bool,
+        reading: Reading,
     ) -> std::result::Result<MeBody, ReadError> {
-        walk::walk(input, out, view).map_err(|e| match e {
+        walk::walk(input, out, reading).map_err(|e| match e {
             JsonError::Io(e) => ReadError::Io(e),
             JsonError::Syntax(m) => ReadError::Invalid(format!("the /me answer is not JSON ({m})")),
             JsonError::Shape(m) => ReadError::Invalid(m),

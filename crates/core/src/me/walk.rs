@@ -25,14 +25,14 @@ struct Level {
 pub(super) fn walk(
     input: impl Read,
     out: Option<&mut MeJson>,
-    view: bool,
+    reading: Reading,
 ) -> std::result::Result<MeBody, JsonError> {
     let mut walk = Walk {
         r: Reader::new(crate::encoding::Utf8Input::new(input), out),
         key: Vec::new(),
         text: Vec::new(),
         shared: HashMap::new(),
-        view,
+        reading,
     };
     let result = walk.body();
     let (out, write_error) = walk.r.into_out();
@@ -42,6 +42,14 @@ pub(super) fn walk(
     result
 }
 
+/// How a flag of a project is read: the seed reads `is_demo` by Python truthiness (false, null,
+/// 0, "", [] and {} are false) and `has_integrated` as `is True` (only the literal `true`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Truth {
+    Python,
+    LiteralTrue,
+}
+
 struct Walk<'o, R> {
     r: Reader<R, &'o mut MeJson>,
     key: Vec<u8>,
@@ -49,7 +57,7 @@ struct Walk<'o, R> {
     /// Organization ids and domains, shared between projects.
     shared: HashMap<Box<str>, Arc<str>>,
     /// Whether `organizations` and `projects` are read into the view, or only copied.
-    view: bool,
+    reading: Reading,
 }
 
 const MEMBER_LISTS: [&[u8]; 2] = [b"member_list", b"unified_member_list"];
@@ -74,7 +82,7 @@ impl<R: Read> Walk<'_, R> {
         })
     }
 
-    fn expect(&mut self, want: Kind, within: Within, expected: &str) -> crate::json::Result<()> {
+    fn require(&mut self, want: Kind, within: Within, expected: &str) -> crate::json::Result<()> {
         match self.r.kind()? {
             kind if kind == want => Ok(()),
             kind => Err(self.wrong(kind, within, expected)),
@@ -97,7 +105,7 @@ impl<R: Read> Walk<'_, R> {
     /// Each level's fields go to their own part of `me.json`; the one that is the body is
     /// kept.
     fn body(&mut self) -> crate::json::Result<MeBody> {
-        self.expect(Kind::Object, Within::Body, "a JSON object")?;
+        self.require(Kind::Object, Within::Body, "a JSON object")?;
         self.r.begin_object()?;
         self.r.emit(b"{");
         let (mut top, mut top_written) = (Level::default(), false);
@@ -135,10 +143,7 @@ impl<R: Read> Walk<'_, R> {
         // The part written last is the one committed.
         self.switch(part);
         self.r.emit(if written { b"," } else { b"" });
-        let now = clock::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64();
+        let now = clock::unix_now_f64();
         let cached = format!(
             "\"cached_at\":{}}}",
             serde_json::to_string(&now).expect("a float")
@@ -219,8 +224,10 @@ impl<R: Read> Walk<'_, R> {
         self.r.tee_begin();
         let key = std::mem::take(&mut self.key);
         let result = match key.as_slice() {
-            b"organizations" if self.view => self.organizations().map(|o| level.organizations = o),
-            b"projects" if self.view => {
+            b"organizations" if self.reading == Reading::View => {
+                self.organizations().map(|o| level.organizations = o)
+            }
+            b"projects" if self.reading == Reading::View => {
                 level.has_projects = true;
                 self.projects().map(|p| level.projects = p)
             }
@@ -266,7 +273,7 @@ impl<R: Read> Walk<'_, R> {
             self.r.skip_value()?;
             return Ok(Vec::new());
         }
-        self.expect(Kind::Object, within, expected)?;
+        self.require(Kind::Object, within, expected)?;
         self.r.begin_object()?;
         let (mut out, mut first) = (Vec::new(), true);
         while self.r.next_key(&mut first, &mut self.key)? {
@@ -284,7 +291,7 @@ impl<R: Read> Walk<'_, R> {
         expected: &str,
         mut field: impl FnMut(&mut Self) -> crate::json::Result<()>,
     ) -> crate::json::Result<()> {
-        self.expect(Kind::Object, within, expected)?;
+        self.require(Kind::Object, within, expected)?;
         self.r.begin_object()?;
         let mut first = true;
         while self.r.next_key(&mut first, &mut self.key)? {
@@ -332,8 +339,8 @@ impl<R: Read> Walk<'_, R> {
                     p.organization_id = o.map(|o| w.share(o));
                     Ok(())
                 }
-                b"is_demo" => w.truth(false).map(|t| p.is_demo = t),
-                b"has_integrated" => w.truth(true).map(|t| p.has_integrated = t),
+                b"is_demo" => w.truth(Truth::Python).map(|t| p.is_demo = t),
+                b"has_integrated" => w.truth(Truth::LiteralTrue).map(|t| p.has_integrated = t),
                 _ => w.r.skip_value(),
             })?;
             Ok(p)
@@ -381,9 +388,9 @@ impl<R: Read> Walk<'_, R> {
         }
     }
 
-    /// Python truthiness of any value (false, null, 0, "", [] and {} are false); `strict`:
-    /// only the literal `true` is true.
-    fn truth(&mut self, strict: bool) -> crate::json::Result<bool> {
+    /// Whether a value is true by `rule` (see [`Truth`]).
+    fn truth(&mut self, rule: Truth) -> crate::json::Result<bool> {
+        let strict = rule == Truth::LiteralTrue;
         let kind = self.r.kind()?;
         let truthy = match kind {
             Kind::Bool => self.r.peek()? == Some(b't'),
@@ -417,7 +424,7 @@ impl<R: Read> Walk<'_, R> {
     /// `workspaces`: each workspace to `me.json` without its member lists, which are read
     /// (validated) and dropped.
     fn workspaces(&mut self) -> crate::json::Result<()> {
-        self.expect(Kind::Object, Within::Body, "a map of workspaces")?;
+        self.require(Kind::Object, Within::Body, "a map of workspaces")?;
         self.r.begin_object()?;
         self.r.emit(b"{");
         let (mut first, mut written) = (true, false);
