@@ -36,23 +36,13 @@ fn typos_get_a_suggestion_in_the_envelope() {
 /// Runs `mp-logout args` on a terminal (`script` gives it a pty), answering `answer`; returns
 /// what the terminal showed.
 fn logout_at_a_terminal(env: &Env, args: &str, answer: &str) -> String {
-    use std::io::Write;
     let command = format!("{} {args}", common::bin_path("mp-logout").display());
-    let mut child = env
-        .std_command("script")
+    let out = env
+        .command("script")
         .args(["-qec", &command, "/dev/null"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+        .write_stdin(answer)
+        .output()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
     let shown = String::from_utf8_lossy(&out.stdout).into_owned();
     env.assert_no_secret(&shown);
     shown

@@ -175,18 +175,7 @@ fn a_complete_tokens_temp_file_newer_than_tokens_json_is_adopted() {
     // An incomplete one beside it goes.
     fs::write(account.join(".tokens.json.tmp-99999999"), "{\"access_tok").unwrap();
 
-    let out = env
-        .command("mp-token")
-        .arg("--force-refresh")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    assert_eq!(env.me_status(&token), 200);
+    assert!(refreshes(&env), "the newer pair in the temp file was adopted");
     let names: Vec<String> = fs::read_dir(&account)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
