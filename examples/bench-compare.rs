@@ -134,6 +134,11 @@ fn autopick_side_by_side(
         c.arg(path);
         c
     })?;
+    let typed = time(&mut || {
+        let mut c = Command::new(bin("examples/me-serde"));
+        c.arg(path);
+        c
+    })?;
     let jq = if Command::new("jq").arg("--version").output().is_ok() {
         Some(time(&mut || {
             let mut c = Command::new("jq");
@@ -162,6 +167,12 @@ fn autopick_side_by_side(
     };
     row("mp-autopick (streaming)", kit);
     row("floor: read + serde IgnoredAny", floor);
+    row("serde_json::from_reader, typed", typed);
+    println!(
+        "  the kit's reader against serde's typed from_reader: {:.2}x the time, {:.2}x the memory",
+        kit.wall.as_secs_f64() / typed.wall.as_secs_f64(),
+        kit.rss_kib as f64 / typed.rss_kib as f64
+    );
     match jq {
         Some(jq) => {
             row("jq '.results.projects|length'", jq);

@@ -175,7 +175,10 @@ fn a_complete_tokens_temp_file_newer_than_tokens_json_is_adopted() {
     // An incomplete one beside it goes.
     fs::write(account.join(".tokens.json.tmp-99999999"), "{\"access_tok").unwrap();
 
-    assert!(refreshes(&env), "the newer pair in the temp file was adopted");
+    assert!(
+        refreshes(&env),
+        "the newer pair in the temp file was adopted"
+    );
     let names: Vec<String> = fs::read_dir(&account)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
