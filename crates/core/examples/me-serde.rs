@@ -2,6 +2,7 @@
 //! `serde_json::from_reader` into typed organizations and projects (what the pick needs),
 //! everything else, member lists included, skipped by serde's derive. It is what the kit's own
 //! streaming reader (`crates/core/src/json`) must beat to earn its place. `me-serde FILE`.
+#![allow(clippy::print_stdout)] // a benchmark tool: its count is its output
 
 use std::collections::HashMap;
 

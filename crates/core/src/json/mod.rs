@@ -71,6 +71,9 @@ pub(crate) struct Reader<R, W> {
     line: u64,
     line_start: u64,
     depth: usize,
+    /// For each object opened by [`Reader::begin_object`], whether its first key is still to
+    /// come: the reader, not its caller, knows where a `,` is due.
+    objects: Vec<bool>,
     tee_from: Option<usize>,
     out: Option<W>,
     out_error: Option<io::Error>,
@@ -88,6 +91,7 @@ impl<R: Read, W: Write> Reader<R, W> {
             line: 0,
             line_start: 0,
             depth: 0,
+            objects: Vec::new(),
             tee_from: None,
             out,
             out_error: None,
@@ -260,18 +264,24 @@ impl<R: Read, W: Write> Reader<R, W> {
     /// Consumes the `{` of an object [`Self::kind`] found.
     pub(crate) fn begin_object(&mut self) -> Result<()> {
         self.pos += 1;
-        self.enter()
+        self.enter()?;
+        self.objects.push(true);
+        Ok(())
     }
 
-    /// The next key of an object, decoded into `key`; `false` at its `}` (consumed). `first` is
-    /// true right after `{`.
-    pub(crate) fn next_key(&mut self, first: &mut bool, key: &mut Vec<u8>) -> Result<bool> {
+    /// The next key of the object [`Reader::begin_object`] opened last, decoded into `key`;
+    /// `false` at its `}` (consumed).
+    pub(crate) fn next_key(&mut self, key: &mut Vec<u8>) -> Result<bool> {
         let b = self.peek()?;
-        if *first {
-            *first = false;
+        let first = self
+            .objects
+            .last_mut()
+            .expect("next_key after begin_object");
+        if std::mem::replace(first, false) {
             if b == Some(b'}') {
                 self.pos += 1;
                 self.depth -= 1;
+                self.objects.pop();
                 return Ok(false);
             }
         } else {
@@ -280,6 +290,7 @@ impl<R: Read, W: Write> Reader<R, W> {
                 Some(b'}') => {
                     self.pos += 1;
                     self.depth -= 1;
+                    self.objects.pop();
                     return Ok(false);
                 }
                 Some(_) => return Err(self.syntax("expected `,` or `}`")),

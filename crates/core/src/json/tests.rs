@@ -132,10 +132,10 @@ proptest! {
         let mut r = Reader::new(Chunks(&bytes, chunk), Some(&mut teed));
         prop_assert_eq!(r.kind().unwrap(), Kind::Object);
         r.begin_object().unwrap();
-        let (mut first, mut key) = (true, Vec::new());
+        let mut key = Vec::new();
         let mut keys = Vec::new();
         let mut values = Vec::new();
-        while r.next_key(&mut first, &mut key).unwrap() {
+        while r.next_key(&mut key).unwrap() {
             keys.push(String::from_utf8(key.clone()).unwrap());
             r.peek().unwrap();
             r.tee_begin();

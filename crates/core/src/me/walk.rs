@@ -110,8 +110,8 @@ impl<R: Read> Walk<'_, R> {
         self.r.emit(b"{");
         let (mut top, mut top_written) = (Level::default(), false);
         let mut results: Option<(Level, bool)> = None;
-        let (mut has_results, mut first) = (false, true);
-        while self.r.next_key(&mut first, &mut self.key)? {
+        let mut has_results = false;
+        while self.r.next_key(&mut self.key)? {
             if self.key != b"results" {
                 self.field(&mut top, &mut top_written, false)?;
                 continue;
@@ -127,8 +127,8 @@ impl<R: Read> Walk<'_, R> {
                 out.restart_results();
             }
             self.r.emit(b"{");
-            let (mut level, mut written, mut first) = (Level::default(), false, true);
-            while self.r.next_key(&mut first, &mut self.key)? {
+            let (mut level, mut written) = (Level::default(), false);
+            while self.r.next_key(&mut self.key)? {
                 self.field(&mut level, &mut written, true)?;
             }
             self.switch(Part::Top);
@@ -275,8 +275,8 @@ impl<R: Read> Walk<'_, R> {
         }
         self.require(Kind::Object, within, expected)?;
         self.r.begin_object()?;
-        let (mut out, mut first) = (Vec::new(), true);
-        while self.r.next_key(&mut first, &mut self.key)? {
+        let mut out = Vec::new();
+        while self.r.next_key(&mut self.key)? {
             let id = String::from_utf8_lossy(&self.key).into_owned();
             out.push(value(self, id)?);
         }
@@ -293,8 +293,7 @@ impl<R: Read> Walk<'_, R> {
     ) -> crate::json::Result<()> {
         self.require(Kind::Object, within, expected)?;
         self.r.begin_object()?;
-        let mut first = true;
-        while self.r.next_key(&mut first, &mut self.key)? {
+        while self.r.next_key(&mut self.key)? {
             field(self)?;
         }
         Ok(())
@@ -427,8 +426,8 @@ impl<R: Read> Walk<'_, R> {
         self.require(Kind::Object, Within::Body, "a map of workspaces")?;
         self.r.begin_object()?;
         self.r.emit(b"{");
-        let (mut first, mut written) = (true, false);
-        while self.r.next_key(&mut first, &mut self.key)? {
+        let mut written = false;
+        while self.r.next_key(&mut self.key)? {
             self.entry(&mut written);
             self.r.emit(b"{");
             let mut fields_written = false;
