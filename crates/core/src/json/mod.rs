@@ -80,7 +80,22 @@ pub(crate) struct Reader<R, W> {
     stack: Vec<u8>,
 }
 
-impl<R: Read, W: Write> Reader<R, W> {
+/// Where a teeing reader writes: the bytes, and the marks its walker sets between values (where
+/// a part of the output begins), never while a value is being copied.
+pub(crate) trait Tee: Write {
+    type Mark;
+    fn mark(&mut self, mark: Self::Mark);
+}
+
+/// A reader that copies nothing.
+impl Tee for io::Sink {
+    type Mark = std::convert::Infallible;
+    fn mark(&mut self, mark: Self::Mark) {
+        match mark {}
+    }
+}
+
+impl<R: Read, W: Tee> Reader<R, W> {
     pub(crate) fn new(src: R, out: Option<W>) -> Self {
         Reader {
             src,
@@ -114,9 +129,12 @@ impl<R: Read, W: Write> Reader<R, W> {
         }
     }
 
-    /// The output, to switch where it writes.
-    pub(crate) fn out_mut(&mut self) -> Option<&mut W> {
-        self.out.as_mut()
+    /// Sets `mark` in the output, between values (see [`Tee`]).
+    pub(crate) fn mark(&mut self, mark: W::Mark) {
+        debug_assert!(self.tee_from.is_none(), "no mark while a value is copied");
+        if let Some(out) = self.out.as_mut() {
+            out.mark(mark);
+        }
     }
 
     pub(crate) fn has_out(&self) -> bool {

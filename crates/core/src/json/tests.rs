@@ -14,6 +14,29 @@ impl Read for Chunks<'_> {
     }
 }
 
+/// A tee output cut into parts: each mark starts the next.
+struct Parts(Vec<Vec<u8>>);
+
+impl Write for Parts {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .last_mut()
+            .expect("a mark first")
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Tee for Parts {
+    type Mark = ();
+    fn mark(&mut self, (): ()) {
+        self.0.push(Vec::new());
+    }
+}
+
 fn skip_all(bytes: &[u8], chunk: usize) -> std::result::Result<(), String> {
     let mut r: Reader<_, io::Sink> = Reader::new(Chunks(bytes, chunk), None);
     r.skip_value()
@@ -128,22 +151,21 @@ proptest! {
     ) {
         let object = serde_json::Value::Object(entries.into_iter().collect());
         let bytes = serde_json::to_vec(&object).unwrap();
-        let mut teed = Vec::new();
-        let mut r = Reader::new(Chunks(&bytes, chunk), Some(&mut teed));
+        let mut r = Reader::new(Chunks(&bytes, chunk), Some(Parts(Vec::new())));
         prop_assert_eq!(r.kind().unwrap(), Kind::Object);
         r.begin_object().unwrap();
         let mut key = Vec::new();
         let mut keys = Vec::new();
-        let mut values = Vec::new();
         while r.next_key(&mut key).unwrap() {
             keys.push(String::from_utf8(key.clone()).unwrap());
             r.peek().unwrap();
+            r.mark(());
             r.tee_begin();
             r.skip_value().unwrap();
             r.tee_end();
-            values.push(std::mem::take(*r.out_mut().unwrap()));
         }
         r.finish().unwrap();
+        let values = r.into_out().0.unwrap().0;
         let (want_keys, want_values): (Vec<_>, Vec<_>) = object
             .as_object()
             .unwrap()

@@ -1,11 +1,11 @@
 //! The tokens: bytes of the window, numbers (with Python's `NaN` and `Infinity`), strings
 //! (UTF-8 checked, escapes decoded), and the word-at-a-time scan of plain ASCII.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
-use super::{JsonError, Reader, Result};
+use super::{JsonError, Reader, Result, Tee};
 
-impl<R: Read, W: Write> Reader<R, W> {
+impl<R: Read, W: Tee> Reader<R, W> {
     /// The next byte of a token, consumed; `None` at the end of the input.
     #[inline]
     pub(super) fn byte(&mut self) -> Result<Option<u8>> {

@@ -54,12 +54,12 @@ impl MeJson {
     }
 
     /// Writes to `part` from now on.
-    pub(super) fn switch(&mut self, part: Part) {
+    fn switch(&mut self, part: Part) {
         self.current = part;
     }
 
     /// Writes `results` from now on, from its start: a repeated `results` replaces the earlier.
-    pub(super) fn restart_results(&mut self) {
+    fn restart_results(&mut self) {
         self.current = Part::Results;
         if let Some(PartFile {
             tmp,
@@ -137,6 +137,24 @@ impl MeJson {
         done?;
         drop(self);
         store::sync_dir(at.parent().unwrap_or(Path::new(".")))
+    }
+}
+
+/// What the walker marks in `me.json` between values.
+pub enum Mark {
+    /// A `results` object begins (again: a repeated key keeps the last).
+    RestartResults,
+    /// What follows belongs to this part.
+    Switch(Part),
+}
+
+impl crate::json::Tee for &mut MeJson {
+    type Mark = Mark;
+    fn mark(&mut self, mark: Mark) {
+        match mark {
+            Mark::RestartResults => self.restart_results(),
+            Mark::Switch(part) => self.switch(part),
+        }
     }
 }
 

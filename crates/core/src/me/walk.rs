@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
+use super::me_json::Mark;
 use crate::clock;
 use crate::json::{JsonError, Kind, Reader};
 
@@ -123,9 +124,7 @@ impl<R: Read> Walk<'_, R> {
                 continue;
             }
             self.r.begin_object()?;
-            if let Some(out) = self.r.out_mut() {
-                out.restart_results();
-            }
+            self.r.mark(Mark::RestartResults);
             self.r.emit(b"{");
             let (mut level, mut written) = (Level::default(), false);
             while self.r.next_key(&mut self.key)? {
@@ -167,9 +166,7 @@ impl<R: Read> Walk<'_, R> {
     }
 
     fn switch(&mut self, part: Part) {
-        if let Some(out) = self.r.out_mut() {
-            out.switch(part);
-        }
+        self.r.mark(Mark::Switch(part));
     }
 
     /// `"key":` in `me.json`, after a comma unless it is the level's first.
