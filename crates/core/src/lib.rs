@@ -17,6 +17,7 @@ pub mod interrupt;
 mod json;
 pub mod login;
 pub mod me;
+pub mod meta;
 pub mod naming;
 pub mod oauth;
 pub mod pkce;

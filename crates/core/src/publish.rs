@@ -16,6 +16,7 @@ use crate::endpoints::Endpoints;
 use crate::error::{Error, IoContext, Result};
 use crate::interrupt::{self, Phase};
 use crate::me::{self, MeBody, MeJson};
+use crate::meta::MetaFields;
 use crate::naming;
 use crate::oauth::Tokens;
 use crate::region::Region;
@@ -328,43 +329,6 @@ pub fn sweep_and_list_recoverable(paths: &Paths) -> Vec<PathBuf> {
     }
     found.sort();
     found
-}
-
-/// A `meta.json` as written by the kit, the seed or mixpanel-headless: every key optional (the
-/// seed writes the region and the time; other tools may write nothing).
-#[derive(Debug, Default)]
-pub(crate) struct MetaFields {
-    pub region: Option<Region>,
-    pub created_at: Option<i64>,
-    pub base_url: Option<String>,
-    pub client_id: Option<String>,
-    pub account_name: Option<String>,
-    pub project_id: Option<String>,
-}
-
-impl MetaFields {
-    /// The fields of `bytes` (read from `path`); not a JSON object is
-    /// `OAUTH_PLACEHOLDER_META_CORRUPT`.
-    pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<MetaFields> {
-        let corrupt = |reason: String| Error::PlaceholderMetaCorrupt {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let value: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| corrupt(crate::error::json_error_without_values(&e)))?;
-        let serde_json::Value::Object(map) = value else {
-            return Err(corrupt("not a JSON object".into()));
-        };
-        let text = |k: &str| map.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        Ok(MetaFields {
-            region: text("region").and_then(|r| Region::exact(&r)),
-            created_at: map.get("created_at").and_then(|v| v.as_i64()),
-            base_url: text("base_url"),
-            client_id: text("client_id"),
-            account_name: text("account_name"),
-            project_id: text("project_id"),
-        })
-    }
 }
 
 /// `meta.json` as the seed reads it: not a JSON object → `OAUTH_PLACEHOLDER_META_CORRUPT`; a
