@@ -30,6 +30,27 @@ fn refreshes(env: &Env) -> bool {
     out.status.success() && env.me_status(token.trim()) == 200
 }
 
+fn refresh_requests(env: &Env) -> usize {
+    env.idp
+        .journal()
+        .iter()
+        .filter(|j| j.grant.as_deref() == Some("refresh_token"))
+        .count()
+}
+
+/// Waits until the mock has received more refresh requests than `before` (it holds the answer
+/// back for the fault's delay): the refreshing process holds the account's lock by then.
+fn wait_for_refresh_request(env: &Env, before: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while refresh_requests(env) == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no refresh request arrived"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn spawn(env: &Env, bin: &str, args: &[&str]) -> Child {
     env.std_command(bin)
         .args(args)
@@ -110,8 +131,9 @@ fn a_refresh_in_flight_never_writes_into_a_new_login_of_the_same_name() {
         Endpoint::Token,
         Fault::delay(Duration::from_millis(1200)).times(1),
     );
+    let before = refresh_requests(&env);
     let refresher = spawn(&env, "mp-token", &["--force-refresh"]);
-    std::thread::sleep(Duration::from_millis(400));
+    wait_for_refresh_request(&env, before);
     let run = env.run("mp-logout", &[], None);
     assert_eq!(run.exit_code, 0, "{run:?}");
     let refreshed = refresher.wait_with_output().unwrap();
@@ -133,8 +155,9 @@ fn a_refresh_in_flight_never_writes_into_a_new_login_of_the_same_name() {
         Endpoint::Token,
         Fault::delay(Duration::from_millis(1200)).times(1),
     );
+    let before = refresh_requests(&env);
     let refresher = spawn(&env, "mp-token", &["--force-refresh"]);
-    std::thread::sleep(Duration::from_millis(400));
+    wait_for_refresh_request(&env, before);
     let account = env.accounts().join(ACCOUNT);
     let replacement = env.accounts().join("replacement");
     common::copy_dir(&account, &replacement);
