@@ -25,20 +25,12 @@ fn saved_access_token(env: &Env, account: &str) -> String {
         .to_string()
 }
 
-fn refreshes(env: &Env) -> usize {
-    env.idp
-        .journal()
-        .iter()
-        .filter(|j| j.grant.as_deref() == Some("refresh_token"))
-        .count()
-}
-
 #[test]
 fn a_fresh_token_is_printed_as_it_is() {
     let env = Env::new();
     assert_eq!(env.login(&[], &[]).exit_code, 0);
     assert_eq!(token(&env, &[]), saved_access_token(&env, "acme-analytics"));
-    assert_eq!(refreshes(&env), 0);
+    assert_eq!(env.refresh_requests(), 0);
     // By name; an unknown name is not logged in.
     assert_eq!(
         token(&env, &["--account", "acme-analytics"]),
@@ -58,14 +50,14 @@ fn an_expiring_token_is_refreshed_once_and_the_new_one_works() {
     let old = saved_access_token(&env, "acme-analytics");
     let new = token(&env, &[]);
     assert_ne!(new, old);
-    assert_eq!(refreshes(&env), 1);
+    assert_eq!(env.refresh_requests(), 1);
     assert_eq!(saved_access_token(&env, "acme-analytics"), new);
     let tokens = env.accounts().join("acme-analytics/tokens.json");
     assert_eq!(mode(&tokens), 0o600);
     assert_eq!(env.me_status(&new), 200);
     // Good for an hour now: printed again without a refresh.
     assert_eq!(token(&env, &[]), new);
-    assert_eq!(refreshes(&env), 1);
+    assert_eq!(env.refresh_requests(), 1);
 }
 
 #[test]
@@ -92,7 +84,7 @@ fn ten_processes_on_an_expiring_token_make_one_refresh() {
         })
         .collect();
     assert_eq!(printed.len(), 1, "one token for all: {}", printed.len());
-    assert_eq!(refreshes(&env), 1, "exactly one refresh request");
+    assert_eq!(env.refresh_requests(), 1, "exactly one refresh request");
 }
 
 #[test]
@@ -195,12 +187,7 @@ fn logout_revokes_and_removes_the_account() {
     // Without a revocation endpoint the files still go, and the envelope says why.
     env.idp.update_settings(|s| s.metadata = false);
     let run = env.run("mp-logout", &["--all"], None);
-    assert_eq!(run.exit_code, 0, "{run:?}");
-    assert_eq!(run.stdout["logged_out"][0]["revoked"], false);
-    assert!(run.stdout["logged_out"][0]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("revocation_endpoint"));
+    common::assert_logged_out_unrevoked(&run, "revocation_endpoint");
     assert!(!env.accounts().join("acme-analytics").exists());
     let run = env.run("mp-login-status", &[], None);
     assert_eq!(run.exit_code, 2);

@@ -185,6 +185,15 @@ impl Env {
         }
     }
 
+    /// How many refresh-token grants the mock has received.
+    pub fn refresh_requests(&self) -> usize {
+        self.idp
+            .journal()
+            .iter()
+            .filter(|j| j.grant.as_deref() == Some("refresh_token"))
+            .count()
+    }
+
     /// The status `/me` answers `token` with.
     pub fn me_status(&self, token: &str) -> u16 {
         mock_idp::client::http()
@@ -328,6 +337,16 @@ const DEFAULT_FILTERS: [(&str, &str); 7] = [
         "still $1 ([N] s so far)\n",
     ),
 ];
+
+/// `mp-logout` succeeded, and reports its (first) account as not revoked for a reason that
+/// mentions `why`.
+pub fn assert_logged_out_unrevoked(run: &Run, why: &str) {
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    let done = &run.stdout["logged_out"][0];
+    assert_eq!(done["revoked"], false, "{run:?}");
+    let reason = done["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(why), "{reason}");
+}
 
 /// The `.tmp-*` placeholders in an accounts directory, sorted (none when it does not exist).
 pub fn placeholders_in(accounts: &Path) -> Vec<PathBuf> {
