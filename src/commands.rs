@@ -277,8 +277,8 @@ pub struct TokenArgs {
     /// The account [default: MP_ACCOUNT, else the active account of config.toml]
     #[arg(long, env = "MP_ACCOUNT")]
     pub account: Option<String>,
-    /// Refresh when the token expires within this many seconds
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    /// Refresh when the token expires within this many seconds (at most a year)
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=31_536_000))]
     pub min_ttl: u64,
     /// Refresh even when the token is still good
     #[arg(long)]
@@ -353,7 +353,8 @@ pub fn tasks(args: TasksArgs, _progress: &dyn Progress) -> Result<Outcome, Error
             ),
             _ => text.to_string(),
         };
-        std::fs::write(&path, stamped).at("cannot write", &path)?;
+        // Atomically, never through a symlink or into a FIFO that a checkout put there.
+        mp_login_core::store::write_atomic(&path, stamped.as_bytes())?;
         files.push(path);
     }
     let login =
@@ -372,18 +373,21 @@ fn ask(names: &[String]) -> bool {
         .iter()
         .map(|n| format!("`{}`", mp_login_core::text::shown(n)))
         .collect();
-    let mut err = std::io::stderr().lock();
-    let _ = write!(
-        err,
-        "Log out of {} ({})? Their tokens are revoked and their files removed. [y/N] ",
-        if names.len() == 1 {
-            "the only account"
-        } else {
-            "every account"
-        },
-        list.join(", ")
-    );
-    let _ = err.flush();
+    {
+        // The lock is released before waiting for the answer: an interrupt reports on stderr.
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "Log out of {} ({})? Their tokens are revoked and their files removed. [y/N] ",
+            if names.len() == 1 {
+                "the only account"
+            } else {
+                "every account"
+            },
+            list.join(", ")
+        );
+        let _ = err.flush();
+    }
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
     matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")

@@ -91,11 +91,12 @@ impl Common {
 
     pub fn context<'a>(&self, progress: &'a dyn Progress) -> Result<Context<'a>, Error> {
         let secs = |name: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
+            // At most a day: a longer wait is a mistake, and would overflow a time.
+            if v.is_finite() && v > 0.0 && v <= 86_400.0 {
                 Ok(Duration::from_secs_f64(v))
             } else {
                 Err(Error::invalid_args(format!(
-                    "{name} must be a positive number of seconds"
+                    "{name} must be a positive number of seconds, at most 86400"
                 )))
             }
         };
@@ -270,8 +271,9 @@ fn say_done(outcome: &Outcome) {
                         shown(&a.name)
                     ),
                     Some(why) => eprintln!(
-                        "Logged out of `{}` (files removed); not revoked: {why}",
-                        shown(&a.name)
+                        "Logged out of `{}` (files removed); not revoked: {}",
+                        shown(&a.name),
+                        shown(why)
                     ),
                 }
             }

@@ -409,8 +409,9 @@ mod hints {
     );
     pub const ACCOUNT_CHANGED: &str = "run `mp-token` again: it reads the account as it is now";
     pub const REFRESH_RETRY: &str = concat!(
-        "the account is as it was: run the same command again once the server answers ",
-        "(`mp-login-status` shows the account)"
+        "run the same command again once the server answers; if the request reached it before ",
+        "its answer was lost, the old refresh token is spent and the retry is refused: then ",
+        "log in again with `mp-login-start`"
     );
     pub const REFRESH_REFUSED: &str = concat!(
         "the server refused to refresh the token; the account is as it was: ",

@@ -525,3 +525,65 @@ fn a_project_id_mixpanel_headless_cannot_read_is_never_published() {
         (0, &serde_json::json!("٣"))
     );
 }
+
+/// Found by an attack after the fixes above: a server that echoes the refused token in its
+/// error text leaked it on stderr and in the envelope; a refresh answer with an empty access
+/// token was saved and left the account unusable; `mp-login-tasks` wrote through a symlink.
+#[test]
+fn server_words_never_leak_and_bad_token_answers_change_nothing() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let tokens = env.accounts().join(ACCOUNT).join("tokens.json");
+    let refresh = saved_tokens(&env, ACCOUNT)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The token endpoint echoes the refresh token it refuses (env.run fails on any leak).
+    let echo = serde_json::json!({"error": "invalid_grant", "error_description": format!("bad {refresh}")});
+    env.idp.fault(
+        Endpoint::Token,
+        Fault::body(400, &echo.to_string(), "application/json").times(1),
+    );
+    let run = env.run("mp-token", &["--force-refresh"], None);
+    assert!(run.stdout["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("[redacted]"));
+    // An empty access token in a 200: refused, tokens.json untouched, the account still works.
+    let before = fs::read(&tokens).unwrap();
+    env.idp.fault(
+        Endpoint::Token,
+        Fault::body(
+            200,
+            r#"{"access_token":"","token_type":"Bearer","expires_in":3600}"#,
+            "application/json",
+        )
+        .times(1),
+    );
+    let run = env.run("mp-token", &["--force-refresh"], None);
+    assert_eq!(run.stdout["error"]["code"], "OAUTH_TOKEN_ERROR");
+    assert_eq!(fs::read(&tokens).unwrap(), before);
+    assert!(refreshes(&env));
+    // The revocation endpoint echoes it too, and --force removes the account anyway.
+    let refresh = saved_tokens(&env, ACCOUNT)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let echo = serde_json::json!({"error": "temporarily_unavailable", "error_description": format!("for {refresh}")});
+    env.idp.fault(
+        Endpoint::Revoke,
+        Fault::body(503, &echo.to_string(), "application/json").times(1),
+    );
+    let run = env.run("mp-logout", &["--force"], None);
+    common::assert_logged_out_unrevoked(&run, "[redacted]");
+
+    // mp-login-tasks never writes through a symlink a checkout put in its directory.
+    let dir = env.tmp.path().join("tasks");
+    fs::create_dir_all(&dir).unwrap();
+    let precious = env.tmp.path().join("precious");
+    fs::write(&precious, "keep").unwrap();
+    std::os::unix::fs::symlink(&precious, dir.join("login.toml")).unwrap();
+    let run = env.run("mp-login-tasks", &[dir.to_str().unwrap()], None);
+    assert_eq!(run.stdout["error"]["code"], "SYMLINK_REFUSED");
+    assert_eq!(fs::read_to_string(&precious).unwrap(), "keep");
+}

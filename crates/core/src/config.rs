@@ -97,7 +97,12 @@ impl Config {
         if self.active_account().as_deref() != Some(name) {
             return;
         }
-        let next = self.accounts().into_iter().next().map(|a| a.name);
+        // Never a block whose name is not an account name (one no login wrote).
+        let next = self
+            .accounts()
+            .into_iter()
+            .map(|a| a.name)
+            .find(|n| crate::store::is_valid_account_name(n));
         if let Some(active) = self
             .doc
             .get_mut("active")

@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::error::{Error, Result};
 use crate::region::Region;
+use crate::text::shown;
 
 /// The endpoints of one region, possibly under a replaced base URL.
 #[derive(Debug, Clone)]
@@ -29,11 +30,13 @@ impl Endpoints {
                 custom: false,
             });
         };
-        let mut base = Url::parse(raw.trim())
-            .map_err(|e| Error::invalid_args(format!("`{raw}` is not a usable base URL: {e}")))?;
+        let mut base = Url::parse(raw.trim()).map_err(|e| {
+            Error::invalid_args(format!("`{}` is not a usable base URL: {e}", shown(raw)))
+        })?;
         if base.cannot_be_a_base() || base.host().is_none() {
             return Err(Error::invalid_args(format!(
-                "`{raw}` is not a usable base URL"
+                "`{}` is not a usable base URL",
+                shown(raw)
             )));
         }
         match base.scheme() {
@@ -41,7 +44,7 @@ impl Endpoints {
             "http" if is_loopback(&base) => {}
             _ => {
                 return Err(Error::invalid_args(format!(
-                    "refusing base URL `{raw}`: it must be https unless its host is loopback (127.0.0.0/8, ::1, localhost)"
+                    "refusing base URL `{}`: it must be https unless its host is loopback (127.0.0.0/8, ::1, localhost)", shown(raw)
                 )))
             }
         }

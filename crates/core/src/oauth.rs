@@ -206,8 +206,11 @@ pub fn revoke(
     );
     let reply = as_step(sent, |message| failed(None, message))?;
     match reply.status {
-        200 => Ok(()),
-        status => Err(failed(Some(status), oauth_error(&reply).1)),
+        200..=299 => Ok(()),
+        status => Err(failed(
+            Some(status),
+            redacted(oauth_error(&reply).1, &[refresh_token.secret()]),
+        )),
     }
 }
 
@@ -335,10 +338,10 @@ pub fn exchange(ctx: &Context, endpoints: &Endpoints, grant: CodeGrant) -> Resul
         ("code_verifier", verifier.secret()),
     ];
     let reply = post_token(ctx, &url, "exchanging the code", &form)?;
-    drop(verifier);
     // The seed accepts 200 only (`docs/oauth.md#the-token-exchange-and-refresh`).
     if reply.status != 200 {
         let (oauth_error, message) = oauth_error(&reply);
+        let message = redacted(message, &[code.secret(), verifier.secret()]);
         return Err(Error::TokenError {
             status: Some(reply.status),
             oauth_error,
@@ -381,6 +384,16 @@ fn tokens_of(reply: &Reply, previous: Option<RefreshToken>) -> Result<Tokens> {
     };
     let t: TokenResponse = serde_json::from_slice(&reply.body)
         .map_err(|_| bad("lacks `access_token`, `expires_in` or `token_type`"))?;
+    // A token goes into a header and a file: empty, or holding spaces or control characters
+    // (a forged header line), it is refused before anything is written.
+    let usable = |t: &str| !t.is_empty() && !t.chars().any(|c| c.is_control() || c == ' ');
+    let bad_refresh = t
+        .refresh_token
+        .as_deref()
+        .is_some_and(|r| !r.is_empty() && !usable(r));
+    if !usable(&t.access_token) || bad_refresh {
+        return Err(bad("has an empty or malformed token"));
+    }
     let expires_in = match &t.expires_in {
         serde_json::Value::Number(n) => n.as_u64(),
         serde_json::Value::String(s) => s.trim().parse().ok(),
@@ -394,7 +407,9 @@ fn tokens_of(reply: &Reply, previous: Option<RefreshToken>) -> Result<Tokens> {
             .filter(|r| !r.is_empty())
             .map(RefreshToken::new)
             .or(previous),
-        expires_at: clock::now() + Duration::from_secs(expires_in),
+        expires_at: clock::now()
+            .checked_add(Duration::from_secs(expires_in))
+            .ok_or_else(|| bad("has an `expires_in` too large to be a time"))?,
         token_type: t.token_type,
         scope: t.scope.unwrap_or_default(),
     })
@@ -430,6 +445,7 @@ pub fn refresh(
     let reply = post_token(ctx, &url, "refreshing the token", &form).map_err(as_refresh)?;
     if reply.status != 200 {
         let (oauth_error, message) = oauth_error(&reply);
+        let message = redacted(message, &[refresh_token.secret()]);
         return Err(match oauth_error.as_deref() {
             Some("invalid_grant") => Error::RefreshRevoked { message },
             _ => Error::RefreshFailed {
@@ -440,6 +456,15 @@ pub fn refresh(
         });
     }
     tokens_of(&reply, Some(refresh_token)).map_err(as_refresh)
+}
+
+/// `text` (a server's words) with every secret this request sent replaced: a server may echo
+/// the token it refuses, and its words reach the envelope and stderr.
+fn redacted(text: String, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|s| s.len() >= 8)
+        .fold(text, |t, s| t.replace(s, "[redacted]"))
 }
 
 #[derive(Deserialize)]

@@ -142,10 +142,13 @@ fn revoke(ctx: &Context, config: &Config, name: &str, dir: &Path) -> Result<Revo
     let Some(refresh) = tokens.refresh_token else {
         return not_possible("the account has no refresh token".into());
     };
-    let (endpoints, client_id) = match super::client(ctx, config, name, dir) {
-        Ok(found) => found,
-        Err(e) => return not_possible(e.to_string()),
-    };
+    // Without the client the token was issued to, the server cannot be asked: that is a
+    // failure to revoke (the token stays live), not a reason to drop it quietly.
+    let (endpoints, client_id) =
+        super::client(ctx, config, name, dir).map_err(|e| Error::RevocationFailed {
+            status: None,
+            reason: format!("the token cannot be revoked without its client: {e}"),
+        })?;
     let unreachable = |e: Error| Error::RevocationFailed {
         status: None,
         reason: format!("the authorization server metadata could not be read: {e}"),
