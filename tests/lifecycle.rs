@@ -526,6 +526,20 @@ fn a_project_id_mixpanel_headless_cannot_read_is_never_published() {
     );
 }
 
+/// The next answer of `endpoint` is `status` with an OAuth `error` whose description holds the
+/// account's refresh token, as a careless server might echo it.
+fn echo_refresh_token(env: &Env, endpoint: Endpoint, status: u16, error: &str) {
+    let refresh = saved_tokens(env, ACCOUNT)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let echo = serde_json::json!({"error": error, "error_description": format!("for {refresh}")});
+    env.idp.fault(
+        endpoint,
+        Fault::body(status, &echo.to_string(), "application/json").times(1),
+    );
+}
+
 /// Found by an attack after the fixes above: a server that echoes the refused token in its
 /// error text leaked it on stderr and in the envelope; a refresh answer with an empty access
 /// token was saved and left the account unusable; `mp-login-tasks` wrote through a symlink.
@@ -534,16 +548,8 @@ fn server_words_never_leak_and_bad_token_answers_change_nothing() {
     let env = Env::new();
     assert_eq!(env.login(&[], &[]).exit_code, 0);
     let tokens = env.accounts().join(ACCOUNT).join("tokens.json");
-    let refresh = saved_tokens(&env, ACCOUNT)["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
     // The token endpoint echoes the refresh token it refuses (env.run fails on any leak).
-    let echo = serde_json::json!({"error": "invalid_grant", "error_description": format!("bad {refresh}")});
-    env.idp.fault(
-        Endpoint::Token,
-        Fault::body(400, &echo.to_string(), "application/json").times(1),
-    );
+    echo_refresh_token(&env, Endpoint::Token, 400, "invalid_grant");
     let run = env.run("mp-token", &["--force-refresh"], None);
     assert!(run.stdout["error"]["message"]
         .as_str()
@@ -565,15 +571,7 @@ fn server_words_never_leak_and_bad_token_answers_change_nothing() {
     assert_eq!(fs::read(&tokens).unwrap(), before);
     assert!(refreshes(&env));
     // The revocation endpoint echoes it too, and --force removes the account anyway.
-    let refresh = saved_tokens(&env, ACCOUNT)["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let echo = serde_json::json!({"error": "temporarily_unavailable", "error_description": format!("for {refresh}")});
-    env.idp.fault(
-        Endpoint::Revoke,
-        Fault::body(503, &echo.to_string(), "application/json").times(1),
-    );
+    echo_refresh_token(&env, Endpoint::Revoke, 503, "temporarily_unavailable");
     let run = env.run("mp-logout", &["--force"], None);
     common::assert_logged_out_unrevoked(&run, "[redacted]");
 

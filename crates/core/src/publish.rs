@@ -265,14 +265,8 @@ fn recently_touched(dir: &Path) -> bool {
 /// `tokens.json`, or a complete temp file of it, without changing anything.
 fn holds_tokens(dir: &Path) -> bool {
     dir.join("tokens.json").is_file()
-        || fs::read_dir(dir).is_ok_and(|rd| {
-            rd.flatten().any(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(".tokens.json.tmp-")
-                    && matches!(Tokens::load(&e.path()), Ok(Some(_)))
-            })
-        })
+        || crate::account::tokens_temps(dir)
+            .is_ok_and(|temps| temps.iter().any(|t| crate::account::is_complete_tokens(t)))
 }
 
 /// What a new login finds below `S/accounts/`: placeholders with tokens, and account

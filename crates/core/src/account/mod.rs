@@ -118,6 +118,22 @@ fn cached_client_id(ctx: &Context, endpoints: &Endpoints) -> Result<String> {
     Ok(cache.client_id)
 }
 
+/// The temp files atomic writes of `tokens.json` left in `dir` (`.tokens.json.tmp-*`).
+pub(crate) fn tokens_temps(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    Ok(fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".tokens.json.tmp-"))
+        })
+        .collect())
+}
+
+/// A tokens file that reads whole (a killed write leaves a partial one).
+pub(crate) fn is_complete_tokens(path: &Path) -> bool {
+    matches!(Tokens::load(path), Ok(Some(_)))
+}
+
 /// Adopts what a killed atomic write of `tokens.json` left in `dir` (the caller holds the
 /// directory's lock, so no write of it is in progress): the newest complete
 /// `.tokens.json.tmp-*` replaces `tokens.json` when it is newer than it (its rename never ran:
@@ -126,20 +142,16 @@ fn cached_client_id(ctx: &Context, endpoints: &Endpoints) -> Result<String> {
 pub(crate) fn adopt_tokens_temp(dir: &Path) -> Result<()> {
     let tokens = dir.join("tokens.json");
     let modified = |p: &Path| fs::symlink_metadata(p).and_then(|m| m.modified()).ok();
-    let mut temps: Vec<(Option<SystemTime>, PathBuf)> = fs::read_dir(dir)
+    let mut temps: Vec<(Option<SystemTime>, PathBuf)> = tokens_temps(dir)
         .at("cannot read directory", dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(".tokens.json.tmp-"))
-        })
+        .into_iter()
         .map(|p| (modified(&p), p))
         .collect();
     temps.sort();
     let current = modified(&tokens);
     let newest_complete = temps
         .iter()
-        .rposition(|(at, p)| *at > current && matches!(Tokens::load(p), Ok(Some(_))));
+        .rposition(|(at, p)| *at > current && is_complete_tokens(p));
     if let Some(i) = newest_complete {
         let (_, temp) = temps.remove(i);
         fs::rename(&temp, &tokens).at("cannot adopt", &temp)?;
