@@ -86,6 +86,9 @@ impl MeJson {
             let dir = self.path.parent().unwrap_or(Path::new("."));
             let name = self.path.file_name().unwrap_or_default().to_string_lossy();
             let tmp = dir.join(format!(".{name}.tmp-{}", store::random_hex(4)));
+            // Registered and created in one durable step: an interrupt between the two would
+            // remove the file before it exists and leave it behind.
+            let _creating = crate::interrupt::durable();
             let registered = crate::interrupt::temp_file(&tmp);
             let file = OpenOptions::new()
                 .write(true)
