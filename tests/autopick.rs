@@ -68,18 +68,12 @@ fn errors_of_the_filter() {
     snapshot!("autopick_not_json", env.redact(&run));
     assert_eq!(run.exit_code, 3);
     let run = autopick(&env, &Scenario::Single.me_body(), &["--project", "42"]);
-    assert_eq!(
-        (run.exit_code, run.stdout["error"]["code"].as_str()),
-        (4, Some("PROJECT_NOT_FOUND"))
-    );
+    assert_eq!(run.failure(), (4, "PROJECT_NOT_FOUND"));
     let mut c = env.command("mp-autopick");
     c.env("MP_PROJECT_ID", "42")
         .write_stdin(Scenario::Single.me_body().to_string());
     let run = env.finish_run(c.output().unwrap());
-    assert_eq!(
-        (run.exit_code, run.stdout["error"]["code"].as_str()),
-        (1, Some("CONFIG_ERROR"))
-    );
+    assert_eq!(run.failure(), (1, "CONFIG_ERROR"));
     let run = env.run("mp-autopick", &["--me", "/nonexistent/me.json"], None);
     assert_eq!(run.exit_code, 3);
 }

@@ -229,17 +229,8 @@ fn a_kill_during_me_leaves_a_resumable_placeholder() {
         Endpoint::Me,
         Fault::delay(std::time::Duration::from_secs(30)),
     );
-    let mut child = env
-        .std_command("mp-login-finish")
-        .arg(&redirect)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    while !env.idp.journal().iter().any(|j| j.path == "/api/app/me") {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let mut child = env.spawn("mp-login-finish", &[&redirect]);
+    env.wait_for_call("/api/app/me");
     child.kill().unwrap();
     child.wait().unwrap();
     env.idp.clear_faults();

@@ -37,10 +37,7 @@ fn invalid_args_bad_values() {
     snapshot!("error_invalid_args_ttl", env.redact(&run));
     assert_eq!(run.exit_code, 3);
     let run = env.run("mp-login-start", &["--region", "mars"], None);
-    assert_eq!(
-        (run.exit_code, run.stdout["error"]["code"].as_str()),
-        (3, Some("INVALID_ARGUMENT"))
-    );
+    assert_eq!(run.failure(), (3, "INVALID_ARGUMENT"));
     let run = env.run("mp-autopick", &["--region"], None);
     assert_eq!(run.exit_code, 3);
     assert!(!env.storage.exists());
@@ -73,10 +70,7 @@ fn invalid_args_plain_base_url_is_refused() {
         &["--base-url", "http://example.com"],
         None,
     );
-    assert_eq!(
-        (run.exit_code, run.stdout["error"]["code"].as_str()),
-        (3, Some("INVALID_ARGUMENT"))
-    );
+    assert_eq!(run.failure(), (3, "INVALID_ARGUMENT"));
 }
 
 #[test]
@@ -101,7 +95,7 @@ fn inflight_expired_is_kept() {
         v["created_at"] = 1_767_225_600.into();
         v["expires_at"] = 1_767_226_200.into();
     });
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     snapshot!("error_inflight_expired", env.redact(&run));
     assert_eq!(run.exit_code, 2);
     assert_eq!(run.stdout["error"]["details"]["expires_at"], 1_767_226_200);
@@ -113,7 +107,7 @@ fn inflight_corrupt_is_kept() {
     let env = Env::new();
     let redirect = env.start_and_approve(&[]);
     fs::write(env.inflight_path(), "{not json").unwrap();
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     snapshot!("error_inflight_corrupt", env.redact(&run));
     assert_eq!(run.exit_code, 2);
     assert_eq!(
@@ -128,13 +122,13 @@ fn inflight_with_wrong_types_is_corrupt() {
     let env = Env::new();
     let redirect = env.start_and_approve(&[]);
     tamper_inflight(&env, |v| v["created_at"] = "yesterday".into());
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     assert_eq!(run.stdout["error"]["code"], "OAUTH_INFLIGHT_CORRUPT");
     assert_eq!(run.exit_code, 2);
     tamper_inflight(&env, |v| {
         v.as_object_mut().unwrap().remove("pkce_verifier");
     });
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     assert_eq!(
         run.stdout["error"]["details"]["missing"],
         serde_json::json!(["pkce_verifier"])
@@ -147,7 +141,7 @@ fn inflight_readable_by_others_is_corrupt() {
     let env = Env::new();
     let redirect = env.start_and_approve(&[]);
     fs::set_permissions(env.inflight_path(), fs::Permissions::from_mode(0o644)).unwrap();
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     snapshot!("error_inflight_wrong_mode", env.redact(&run));
     assert_eq!(run.exit_code, 2);
     assert!(env.inflight_path().exists(), "kept");
@@ -159,7 +153,7 @@ fn inflight_schema_too_new_is_kept() {
     let redirect = env.start_and_approve(&[]);
     tamper_inflight(&env, |v| v["schema_version"] = 2.into());
     let before = fs::read(env.inflight_path()).unwrap();
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     snapshot!("error_inflight_schema_too_new", env.redact(&run));
     assert_eq!(run.exit_code, 2);
     assert_eq!(fs::read(env.inflight_path()).unwrap(), before, "kept");
@@ -214,7 +208,7 @@ fn state_mismatch_keeps_the_inflight() {
     assert_eq!(run.exit_code, 2);
     assert!(env.inflight_path().exists(), "kept");
     // The real redirect still works afterwards: nothing was spent.
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
 }
 
@@ -223,7 +217,7 @@ fn auth_denied_keeps_the_inflight() {
     let env = Env::new();
     env.idp.deny_authorization(true);
     let redirect = env.start_and_approve(&[]);
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     snapshot!("error_access_denied", env.redact(&run));
     assert_eq!(run.exit_code, 2);
     assert!(env.inflight_path().exists(), "kept, as the seed keeps it");
@@ -274,7 +268,7 @@ fn token_error_invalid_grant_keeps_the_inflight() {
     env.idp.set_code_ttl(Duration::ZERO);
     let redirect = env.start_and_approve(&[]);
     std::thread::sleep(Duration::from_millis(20));
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     snapshot!("error_token_invalid_grant", env.redact(&run));
     assert_eq!(run.exit_code, 2);
     assert!(env.inflight_path().exists(), "kept, as the seed keeps it");
@@ -286,11 +280,11 @@ fn token_error_a_code_is_one_time() {
     let env = Env::new();
     let redirect = env.start_and_approve(&[]);
     let inflight = fs::read(env.inflight_path()).unwrap();
-    assert_eq!(env.run("mp-login-finish", &[&redirect], None).exit_code, 0);
+    assert_eq!(env.finish(&redirect, &[]).exit_code, 0);
     // The same redirect pasted again, with the inflight file put back.
     fs::write(env.inflight_path(), inflight).unwrap();
     fs::set_permissions(env.inflight_path(), fs::Permissions::from_mode(0o600)).unwrap();
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     assert_eq!(run.stdout["error"]["code"], "OAUTH_TOKEN_ERROR");
     assert_eq!(run.stdout["error"]["details"]["error"], "invalid_grant");
     assert!(run.stdout["error"]["hint"]
@@ -304,7 +298,7 @@ fn token_error_5xx_keeps_the_inflight() {
     let env = Env::new();
     let redirect = env.start_and_approve(&[]);
     env.idp.fault(Endpoint::Token, Fault::status(502).times(1));
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     snapshot!("error_token_502", env.redact(&run));
     assert_eq!(run.exit_code, 2);
     assert!(env.inflight_path().exists(), "kept");
@@ -350,8 +344,7 @@ fn me_fetch_errors_carry_the_seeds_original_code_and_exit_1() {
         env.idp
             .fault(Endpoint::Me, Fault::status(status).retry_after(0));
         let run = env.login(&[], &[]);
-        assert_eq!(run.exit_code, 1, "{status}: {run:?}");
-        assert_eq!(run.stdout["error"]["details"]["original_code"], code);
+        common::assert_publish_failed(&run, code);
         assert_eq!(env.placeholders().len(), 1);
         if status == 429 {
             snapshot!("error_publish_failed_me_429", env.redact(&run));
@@ -364,20 +357,12 @@ fn project_not_found_keeps_the_placeholder() {
     let env = Env::new();
     let run = env.login(&["--project", "999"], &[]);
     snapshot!("error_project_not_found", env.redact(&run));
-    assert_eq!(run.exit_code, 1);
-    assert_eq!(
-        run.stdout["error"]["details"]["original_code"],
-        "PROJECT_NOT_FOUND"
-    );
+    common::assert_publish_failed(&run, "PROJECT_NOT_FOUND");
     assert_eq!(env.placeholders().len(), 1);
     let env = Env::new();
     env.set_env("MP_PROJECT_ID", "998");
     let run = env.login(&[], &[]);
-    assert_eq!(run.exit_code, 1);
-    assert_eq!(
-        run.stdout["error"]["details"]["original_code"],
-        "CONFIG_ERROR"
-    );
+    common::assert_publish_failed(&run, "CONFIG_ERROR");
 }
 
 #[test]
@@ -416,7 +401,7 @@ fn invalid_account_name_at_start_and_at_finish() {
     assert_eq!(run.exit_code, 3);
     assert!(env.placeholders().is_empty(), "nothing was exchanged");
     assert!(env.inflight_path().exists(), "inflight kept");
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     assert_eq!(run.exit_code, 0, "the same redirect still works: {run:?}");
 }
 
@@ -437,11 +422,7 @@ fn corrupt_config_is_kept_and_the_placeholder_too() {
     fs::write(&env.config, "[accounts\nbroken").unwrap();
     let run = env.login(&[], &[]);
     snapshot!("error_config_corrupt", env.redact(&run));
-    assert_eq!(run.exit_code, 1);
-    assert_eq!(
-        run.stdout["error"]["details"]["original_code"],
-        "CONFIG_ERROR"
-    );
+    common::assert_publish_failed(&run, "CONFIG_ERROR");
     assert_eq!(
         fs::read_to_string(&env.config).unwrap(),
         "[accounts\nbroken"
@@ -488,28 +469,10 @@ fn sigint_ends_in_an_interrupted_envelope() {
     let redirect = env.start_and_approve(&[]);
     env.idp
         .fault(Endpoint::Me, Fault::delay(Duration::from_secs(20)));
-    let mut cmd = env.std_command("mp-login-finish");
-    let child = cmd
-        .arg(&redirect)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = env.spawn("mp-login-finish", &[&redirect]);
     // Wait until finish is waiting on /me (the tokens are saved by then).
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !env.idp.journal().iter().any(|j| j.path == "/api/app/me") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "finish never reached /me"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    env.wait_for_call("/api/app/me");
+    common::interrupt(&child);
     let run = env.finish_run(child.wait_with_output().unwrap());
     snapshot!("error_interrupted", env.redact(&run));
     assert_eq!(run.exit_code, 130);
@@ -548,7 +511,7 @@ fn issuer_mismatch_is_refused_when_the_server_advertises_iss() {
     assert_eq!(run.stdout["error"]["code"], "OAUTH_ISSUER_MISMATCH");
     assert!(env.calls("/oauth/token/").is_empty(), "no code was sent");
     // The real redirect still logs in.
-    assert_eq!(env.run("mp-login-finish", &[&redirect], None).exit_code, 0);
+    assert_eq!(env.finish(&redirect, &[]).exit_code, 0);
 
     // A server without the metadata: no issuer is recorded and a missing `iss` is fine.
     env.idp.update_settings(|s| {
@@ -557,5 +520,5 @@ fn issuer_mismatch_is_refused_when_the_server_advertises_iss() {
     });
     let redirect = env.start_and_approve(&[]);
     assert!(read_json(&env.inflight_path()).get("issuer").is_none());
-    assert_eq!(env.run("mp-login-finish", &[&redirect], None).exit_code, 0);
+    assert_eq!(env.finish(&redirect, &[]).exit_code, 0);
 }

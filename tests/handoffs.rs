@@ -123,15 +123,8 @@ fn a_raw_me_body_from_the_mock_is_me_invalid_end_to_end() {
         )
         .times(1),
     );
-    let run = env.login(&[], &[]);
-    assert_eq!(run.exit_code, 1, "{run:?}");
-    assert_eq!(
-        run.stdout["error"]["details"]["original_code"],
-        "ME_INVALID"
-    );
-    let placeholder = env.placeholders().pop().expect("tokens kept");
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
-    assert_eq!(run.exit_code, 0, "{run:?}");
+    common::assert_publish_failed(&env.login(&[], &[]), "ME_INVALID");
+    env.resume_kept(&[]);
 }
 
 /// The CI recipe of the README: job 1 starts the login and uploads its inflight file as an

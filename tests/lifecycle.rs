@@ -6,7 +6,7 @@
 mod common;
 
 use std::fs;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use common::{read_json, Env};
@@ -38,7 +38,7 @@ fn slow_refresh_in_flight(env: &Env) -> Child {
         Fault::delay(Duration::from_millis(1200)).times(1),
     );
     let before = env.refresh_requests();
-    let refresher = spawn(env, "mp-token", &["--force-refresh"]);
+    let refresher = env.spawn("mp-token", &["--force-refresh"]);
     wait_for_refresh_request(env, before);
     refresher
 }
@@ -54,16 +54,6 @@ fn wait_for_refresh_request(env: &Env, before: usize) {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-fn spawn(env: &Env, bin: &str, args: &[&str]) -> Child {
-    env.std_command(bin)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
 }
 
 /// Regression: an account name read from `config.toml` (`[accounts."../.."]`) or given as
@@ -94,11 +84,7 @@ fn logout_and_token_refuse_names_that_leave_the_accounts_directory() {
     // A path given as the account, to logout, token and status.
     for bin in ["mp-logout", "mp-token", "mp-login-status"] {
         let run = env.run(bin, &["--account", "../../x"], None);
-        assert_eq!(
-            (run.exit_code, run.stdout["error"]["code"].as_str()),
-            (3, Some("INVALID_ARGUMENT")),
-            "{bin}: {run:?}"
-        );
+        assert_eq!(run.failure(), (3, "INVALID_ARGUMENT"), "{bin}: {run:?}");
     }
     assert!(sentinel.is_file() && outside.is_dir());
     assert!(env.accounts().join(ACCOUNT).join("tokens.json").is_file());
@@ -235,10 +221,7 @@ fn logout_keeps_the_account_when_the_server_cannot_be_asked() {
     // The revocation endpoint answers 503: kept too.
     env.idp.fault(Endpoint::Revoke, Fault::status(503).times(1));
     let run = env.run("mp-logout", &[], None);
-    assert_eq!(
-        (run.exit_code, run.stdout["error"]["code"].as_str()),
-        (2, Some("OAUTH_REVOCATION_FAILED"))
-    );
+    assert_eq!(run.failure(), (2, "OAUTH_REVOCATION_FAILED"));
     assert!(account.join("tokens.json").is_file());
     assert!(refreshes(&env));
 
@@ -369,19 +352,9 @@ fn an_organization_key_never_names_a_path() {
         "projects": {"10": {"name": "P", "organization_id": "../../x", "has_integrated": true}},
     })));
     let run = env.login(&[], &[]);
-    assert_eq!(run.stdout["error"]["code"], "LOGIN_FINISH_PUBLISH_FAILED");
-    assert_eq!(
-        run.stdout["error"]["details"]["original_code"],
-        "CONFIG_ERROR"
-    );
+    common::assert_publish_failed(&run, "CONFIG_ERROR");
     assert!(!env.storage.join("x").exists() && !env.home.join("x").exists());
-    let placeholder = env.placeholders().pop().expect("tokens kept");
-    let run = env.run(
-        "mp-login-resume",
-        &[placeholder.to_str().unwrap(), "--name", "nihon"],
-        None,
-    );
-    assert_eq!(run.exit_code, 0, "{run:?}");
+    env.resume_kept(&["--name", "nihon"]);
 }
 
 /// Every account is either fully gone (no config block, no directory) or fully usable (its token
@@ -458,12 +431,11 @@ fn token_logout_login_and_sweep_raced_leave_every_account_whole_or_gone() {
         let redirect = env.start_and_approve(&["--name", ACCOUNT]);
         let sweep_inflight = env.tmp.path().join("sweep-inflight.json");
         let mut children: Vec<Child> = (0..10)
-            .map(|_| spawn(&env, "mp-token", &["--force-refresh"]))
+            .map(|_| env.spawn("mp-token", &["--force-refresh"]))
             .collect();
-        children.push(spawn(&env, "mp-logout", &[]));
-        let finisher = spawn(&env, "mp-login-finish", &[&redirect]);
-        children.push(spawn(
-            &env,
+        children.push(env.spawn("mp-logout", &[]));
+        let finisher = env.spawn("mp-login-finish", &[&redirect]);
+        children.push(env.spawn(
             "mp-login-start",
             &["--inflight", sweep_inflight.to_str().unwrap()],
         ));
@@ -498,18 +470,9 @@ fn a_project_id_mixpanel_headless_cannot_read_is_never_published() {
     })));
     let run = env.login(&[], &[]);
     snapshot!("error_finish_project_id_not_digits", env.redact(&run));
-    assert_eq!(
-        run.stdout["error"]["details"]["original_code"],
-        "CONFIG_ERROR"
-    );
+    common::assert_publish_failed(&run, "CONFIG_ERROR");
     assert!(!env.config.exists() || !fs::read_to_string(&env.config).unwrap().contains("-5"));
-    let placeholder = env.placeholders().pop().expect("tokens kept");
-    let run = env.run(
-        "mp-login-resume",
-        &[placeholder.to_str().unwrap(), "--project", "700"],
-        None,
-    );
-    assert_eq!(run.exit_code, 0, "{run:?}");
+    env.resume_kept(&["--project", "700"]);
 
     // `٣` is 3 to the seed's int(): lower than 700, so it is the pick, and it is published.
     let me = wrap(serde_json::json!({

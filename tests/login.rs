@@ -18,7 +18,7 @@ fn start_then_finish_publishes_the_account() {
     assert_eq!(mode(&env.storage.join("oauth")), 0o700);
     // They approve in a browser and paste the URL it landed on.
     let redirect = env.approve(started.stdout["authorize_url"].as_str().unwrap());
-    let finished = env.run("mp-login-finish", &[&redirect], None);
+    let finished = env.finish(&redirect, &[]);
     snapshot!("finish_ok", env.redact(&finished));
     assert_eq!(finished.exit_code, 0);
     // What the seed's consumer (mixpanel-plugin auth.md) reads.
@@ -91,9 +91,7 @@ fn name_and_project_given_to_start_are_used_by_finish() {
     let run = env.login(&["--name", "work", "--project", "3002"], &[]);
     snapshot!("finish_explicit_project", env.redact(&run));
     assert_eq!(run.stdout["account"]["name"], "work");
-    assert_eq!(run.stdout["project_pick"]["method"], "explicit");
-    assert_eq!(run.stdout["project_pick"]["auto_picked"], false);
-    assert_eq!(run.stdout["project"]["id"], "3002");
+    assert_explicit_pick(&run, "3002");
 }
 
 #[test]
@@ -117,9 +115,13 @@ fn mp_project_id_is_an_explicit_pick() {
     env.idp.set_scenario(Scenario::MultiOrg);
     env.set_env("MP_PROJECT_ID", "3001");
     let run = env.login(&[], &[]);
+    assert_explicit_pick(&run, "3001");
+}
+
+fn assert_explicit_pick(run: &common::Run, project: &str) {
     assert_eq!(run.stdout["project_pick"]["method"], "explicit");
     assert_eq!(run.stdout["project_pick"]["auto_picked"], false);
-    assert_eq!(run.stdout["project"]["id"], "3001");
+    assert_eq!(run.stdout["project"]["id"], project);
 }
 
 #[test]
@@ -360,7 +362,7 @@ fn a_socks5h_proxy_carries_the_whole_login() {
     env.set_env("ALL_PROXY", &socks.url);
     env.set_env("NO_PROXY", "");
     let redirect = env.start_and_approve(&[]);
-    let run = env.run("mp-login-finish", &[&redirect], None);
+    let run = env.finish(&redirect, &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
     let requested = socks.requested.lock().unwrap().clone();
     // One connection per process (start's registration; finish's token and /me share a
@@ -426,11 +428,7 @@ fn a_me_that_keeps_dropping_is_a_network_error_with_the_placeholder_kept() {
         .fault(mock_idp::Endpoint::Me, mock_idp::Fault::dropped());
     let run = env.login(&[], &[]);
     snapshot!("error_publish_failed_me_dropped", env.redact(&run));
-    assert_eq!(run.exit_code, 1);
-    assert_eq!(
-        run.stdout["error"]["details"]["original_code"],
-        "HTTP_ERROR"
-    );
+    common::assert_publish_failed(&run, "HTTP_ERROR");
     assert_eq!(env.placeholders().len(), 1);
     assert_eq!(env.calls("/api/app/me"), [0, 0]);
 }
@@ -493,17 +491,8 @@ fn a_finish_keeps_a_newer_login_started_meanwhile() {
         mock_idp::Endpoint::Token,
         mock_idp::Fault::delay(std::time::Duration::from_millis(800)).times(1),
     );
-    let finish = env
-        .std_command("mp-login-finish")
-        .arg(&first)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    while !env.idp.journal().iter().any(|j| j.path == "/oauth/token/") {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let finish = env.spawn("mp-login-finish", &[&first]);
+    env.wait_for_call("/oauth/token/");
     // A second login starts while the first is exchanging its code.
     let second = env.start_and_approve(&[]);
     let run = env.finish_run(finish.wait_with_output().unwrap());

@@ -35,12 +35,7 @@ fn the_resume_hint_publishes_once_me_answers_again() {
         .to_string();
     let still = run_hint(&env, &hint);
     snapshot!("resume_me_still_failing", env.redact(&still));
-    assert_eq!(still.exit_code, 1);
-    assert_eq!(still.stdout["error"]["code"], "LOGIN_FINISH_PUBLISH_FAILED");
-    assert_eq!(
-        still.stdout["error"]["details"]["original_code"],
-        "SERVER_ERROR"
-    );
+    common::assert_publish_failed(&still, "SERVER_ERROR");
     assert!(placeholder.exists());
     // The server recovers; the user runs the hint's exact command.
     env.idp.clear_faults();
@@ -65,18 +60,11 @@ fn a_taken_name_is_fixed_on_resume() {
     let env = Env::new();
     assert_eq!(env.login(&[], &["--name", "work"]).exit_code, 0);
     let failed = env.login(&[], &["--name", "work"]);
-    assert_eq!(
-        failed.stdout["error"]["details"]["original_code"],
-        "ACCOUNT_EXISTS"
-    );
+    common::assert_publish_failed(&failed, "ACCOUNT_EXISTS");
     let hint = failed.stdout["resume_hint"]["command"].as_str().unwrap();
     // A bad name on resume is the seed's CONFIG_ERROR, and the tokens stay.
     let run = run_hint(&env, &format!("{hint} --name ../x"));
-    assert_eq!(run.exit_code, 1);
-    assert_eq!(
-        run.stdout["error"]["details"]["original_code"],
-        "CONFIG_ERROR"
-    );
+    common::assert_publish_failed(&run, "CONFIG_ERROR");
     assert_eq!(env.placeholders().len(), 1);
     let run = run_hint(&env, &format!("{hint} --name good-name"));
     assert_eq!(run.exit_code, 0, "{run:?}");
@@ -106,19 +94,19 @@ fn a_path_outside_the_accounts_root_is_refused() {
     fs::create_dir_all(&outside).unwrap();
     fs::write(outside.join("tokens.json"), "{}").unwrap();
     let before = tree(env.tmp.path());
-    let run = env.run("mp-login-resume", &[outside.to_str().unwrap()], None);
+    let run = env.resume(&outside, &[]);
     snapshot!("error_resume_outside_root", env.redact(&run));
     assert_eq!(run.exit_code, 1);
     // `..` and symlinks are resolved before the check.
     let dotdot = env.accounts().join("../../elsewhere/.tmp-00000000");
-    let run = env.run("mp-login-resume", &[dotdot.to_str().unwrap()], None);
+    let run = env.resume(&dotdot, &[]);
     assert_eq!(
         run.stdout["error"]["code"],
         "OAUTH_PLACEHOLDER_OUTSIDE_ROOT"
     );
     let link = env.accounts().join(".tmp-11111111");
     symlink(&outside, &link).unwrap();
-    let run = env.run("mp-login-resume", &[link.to_str().unwrap()], None);
+    let run = env.resume(&link, &[]);
     assert_eq!(
         run.stdout["error"]["code"],
         "OAUTH_PLACEHOLDER_OUTSIDE_ROOT"
@@ -131,20 +119,12 @@ fn a_path_outside_the_accounts_root_is_refused() {
 fn a_missing_placeholder_is_not_found() {
     let env = Env::new();
     fs::create_dir_all(env.accounts()).unwrap();
-    let run = env.run(
-        "mp-login-resume",
-        &[env.accounts().join(".tmp-deadbeef").to_str().unwrap()],
-        None,
-    );
+    let run = env.resume(&env.accounts().join(".tmp-deadbeef"), &[]);
     snapshot!("error_resume_placeholder_missing", env.redact(&run));
     assert_eq!(run.exit_code, 1);
     // A published account is not a placeholder either.
     env.login(&[], &[]);
-    let run = env.run(
-        "mp-login-resume",
-        &[env.accounts().join("acme-analytics").to_str().unwrap()],
-        None,
-    );
+    let run = env.resume(&env.accounts().join("acme-analytics"), &[]);
     assert_eq!(run.stdout["error"]["code"], "OAUTH_PLACEHOLDER_MISSING");
 }
 
@@ -154,18 +134,15 @@ fn a_corrupt_meta_is_refused_and_kept() {
     let (_, placeholder) = env.failed_publish(&[], &[]);
     fs::write(placeholder.join("meta.json"), "{\"region\": 7").unwrap();
     let before = tree(&env.storage);
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    let run = env.resume(&placeholder, &[]);
     snapshot!("error_resume_meta_corrupt", env.redact(&run));
     assert_eq!(run.exit_code, 2);
     assert_eq!(tree(&env.storage), before, "kept as it was");
     // A region the seed does not know is its CONFIG_ERROR; kept too.
     fs::write(placeholder.join("meta.json"), r#"{"region": "mars"}"#).unwrap();
     let before = tree(&env.storage);
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
-    assert_eq!(
-        (run.exit_code, run.stdout["error"]["code"].as_str()),
-        (1, Some("CONFIG_ERROR"))
-    );
+    let run = env.resume(&placeholder, &[]);
+    assert_eq!(run.failure(), (1, "CONFIG_ERROR"));
     assert_eq!(tree(&env.storage), before, "kept as it was");
 }
 
@@ -190,7 +167,7 @@ fn a_placeholder_the_seed_wrote_is_resumed() {
         "refresh_token": tokens["refresh_token"],
     });
     fs::write(placeholder.join("tokens.json"), seed_tokens.to_string()).unwrap();
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    let run = env.resume(&placeholder, &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert_eq!(run.stdout["account"]["region"], "eu");
 }
@@ -198,10 +175,7 @@ fn a_placeholder_the_seed_wrote_is_resumed() {
 /// A finish whose `--project` is not visible: it fails after /me answered.
 fn project_not_found(env: &Env) -> std::path::PathBuf {
     let failed = env.login(&[], &["--project", "404"]);
-    assert_eq!(
-        failed.stdout["error"]["details"]["original_code"],
-        "PROJECT_NOT_FOUND"
-    );
+    common::assert_publish_failed(&failed, "PROJECT_NOT_FOUND");
     std::path::PathBuf::from(
         failed.stdout["error"]["details"]["placeholder_dir"]
             .as_str()
@@ -220,11 +194,7 @@ fn resume_reuses_a_fresh_me_json_and_refetches_a_stale_one() {
     // Resumes with a visible project; returns how many /me calls that made.
     let resume = |placeholder: &std::path::Path| {
         let calls = env.calls("/api/app/me").len();
-        let run = env.run(
-            "mp-login-resume",
-            &[placeholder.to_str().unwrap(), "--project", "3001"],
-            None,
-        );
+        let run = env.resume(placeholder, &["--project", "3001"]);
         assert_eq!(run.exit_code, 0, "{run:?}");
         env.calls("/api/app/me").len() - calls
     };
@@ -244,7 +214,7 @@ fn a_placeholder_of_unknown_region_is_never_deleted() {
     let (_, placeholder) = env.failed_publish(&["--region", "eu"], &[]);
     fs::remove_file(placeholder.join("meta.json")).unwrap();
     // Without meta.json the region is taken as us, which has no project here.
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    let run = env.resume(&placeholder, &[]);
     assert_eq!(run.exit_code, 6);
     assert!(
         placeholder.join("tokens.json").exists(),
@@ -252,7 +222,7 @@ fn a_placeholder_of_unknown_region_is_never_deleted() {
     );
     // With a known region the seed's rule applies: it can never be resumed, so it goes.
     fs::write(placeholder.join("meta.json"), r#"{"region": "us"}"#).unwrap();
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    let run = env.resume(&placeholder, &[]);
     assert_eq!(run.exit_code, 6);
     assert!(!placeholder.exists());
 }
@@ -263,14 +233,14 @@ fn an_absent_meta_means_region_us() {
     let (_, placeholder) = env.failed_publish(&[], &[]);
     fs::remove_file(placeholder.join("meta.json")).unwrap();
     // Without meta.json the base URL comes from MP_BASE_URL (set by the harness).
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    let run = env.resume(&placeholder, &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert_eq!(run.stdout["account"]["region"], "us");
     let meta = read_json(&env.accounts().join("acme-analytics/tokens.json"));
     assert!(meta["access_token"].is_string());
 }
 
-/// Issue 11: `me.json` is written as `/me` arrives and the account's copy is made from it; when
+/// `me.json` is written as `/me` arrives and the account's copy is made from it; when
 /// it cannot be kept (here a directory stands in its place), the step fails naming that file,
 /// before any rename, and the placeholder stays resumable.
 #[test]
@@ -278,7 +248,7 @@ fn a_me_json_that_cannot_be_kept_fails_the_publish_and_keeps_the_placeholder() {
     let env = Env::new();
     let (_, placeholder) = env.failed_publish(&[], &[]);
     fs::create_dir_all(placeholder.join("me.json/in-the-way")).unwrap();
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    let run = env.resume(&placeholder, &[]);
     snapshot!("resume_me_json_not_kept", env.redact(&run));
     assert_eq!(run.exit_code, 1, "{run:?}");
     assert_eq!(run.stdout["error"]["code"], "LOGIN_FINISH_PUBLISH_FAILED");
@@ -288,7 +258,7 @@ fn a_me_json_that_cannot_be_kept_fails_the_publish_and_keeps_the_placeholder() {
     let names: Vec<String> = tree(&placeholder).into_iter().map(|(n, _, _)| n).collect();
     assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
     fs::remove_dir_all(placeholder.join("me.json")).unwrap();
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    let run = env.resume(&placeholder, &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert!(env.accounts().join("acme-analytics/me.json").is_file());
 }
@@ -299,7 +269,7 @@ fn a_failure_after_the_rename_rolls_it_back() {
     let (_, placeholder) = env.failed_publish(&[], &[]);
     // The config path is a directory: writing it fails after the rename.
     fs::create_dir_all(&env.config).unwrap();
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    let run = env.resume(&placeholder, &[]);
     assert_eq!(run.exit_code, 1, "{run:?}");
     assert!(
         placeholder.join("tokens.json").exists(),
@@ -308,7 +278,7 @@ fn a_failure_after_the_rename_rolls_it_back() {
     assert!(!env.accounts().join("acme-analytics").exists());
     fs::remove_dir(&env.config).unwrap();
     let calls = env.calls("/api/app/me").len();
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    let run = env.resume(&placeholder, &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert_eq!(
         env.calls("/api/app/me").len(),
@@ -343,10 +313,7 @@ fn resume_takes_the_placeholder_from_finishs_envelope_file() {
     );
     assert_eq!(run.exit_code, 3);
     let run = env.run("mp-login-resume", &[], None);
-    assert_eq!(
-        (run.exit_code, run.stdout["error"]["code"].as_str()),
-        (3, Some("INVALID_ARGUMENT"))
-    );
+    assert_eq!(run.failure(), (3, "INVALID_ARGUMENT"));
 }
 
 /// Regression: a publish killed after its rename left `accounts/<name>/` with
@@ -369,14 +336,14 @@ fn a_half_published_account_is_completed_by_resume() {
         "{}",
         started.stderr
     );
-    let run = env.run("mp-login-resume", &[half.to_str().unwrap()], None);
+    let run = env.resume(&half, &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert_eq!(run.stdout["account"]["name"], "acme-analytics");
     assert!(fs::read_to_string(&env.config)
         .unwrap()
         .contains("[accounts.acme-analytics]"));
     // Published, it is no longer something to resume.
-    let run = env.run("mp-login-resume", &[half.to_str().unwrap()], None);
+    let run = env.resume(&half, &[]);
     assert_eq!(run.stdout["error"]["code"], "OAUTH_PLACEHOLDER_MISSING");
     assert!(run.stdout["error"]["message"]
         .as_str()
@@ -397,7 +364,7 @@ fn resume_adopts_a_complete_tokens_temp_file_and_drops_other_temps() {
     )
     .unwrap();
     fs::write(placeholder.join(".me.json.tmp-99999999"), "{\"half").unwrap();
-    let run = env.run("mp-login-resume", &[placeholder.to_str().unwrap()], None);
+    let run = env.resume(&placeholder, &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
     let account = env.accounts().join("acme-analytics");
     assert!(account.join("tokens.json").is_file());

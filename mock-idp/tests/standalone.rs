@@ -58,6 +58,17 @@ fn code_of(redirect: &str) -> String {
     oauth::code_of(redirect).unwrap()
 }
 
+/// The form that exchanges `code` at the token endpoint.
+fn code_form<'a>(code: &'a str, client_id: &'a str, verifier: &'a str) -> [(&'a str, &'a str); 5] {
+    [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", CALLBACK),
+        ("client_id", client_id),
+        ("code_verifier", verifier),
+    ]
+}
+
 fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
     oauth::Client::new(base).token(form)
 }
@@ -94,13 +105,7 @@ fn serve_prints_its_base_url_and_approve_follows_the_authorize_url() {
 
     // The code is exchanged once with the right verifier; /me needs the token.
     let c = code_of(&redirect);
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", c.as_str()),
-        ("redirect_uri", CALLBACK),
-        ("client_id", client_id.as_str()),
-        ("code_verifier", verifier.as_str()),
-    ];
+    let form = code_form(&c, &client_id, &verifier);
     let (status, tokens) = token(&served.base_url, &form);
     assert_eq!(status, 200, "{tokens}");
     let me = client()
@@ -136,13 +141,7 @@ fn a_wrong_verifier_burns_the_code() {
     );
     let c = code_of(&redirect);
     let wrong = "b".repeat(43);
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("code", c.as_str()),
-        ("redirect_uri", CALLBACK),
-        ("client_id", client_id.as_str()),
-        ("code_verifier", wrong.as_str()),
-    ];
+    let mut form = code_form(&c, &client_id, &wrong);
     let (status, err) = token(&served.base_url, &form);
     assert_eq!(
         (status, err["error"].as_str()),

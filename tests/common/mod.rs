@@ -7,11 +7,15 @@ use std::cell::RefCell;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Output, Stdio};
 
 use mock_idp::MockIdp;
 use regex::Regex;
 use serde_json::Value;
+
+mod net;
+#[allow(unused_imports)] // each test binary uses its own part
+pub use net::{mkfifo, RawBody, RawHttp, Socks5};
 
 pub struct Env {
     pub tmp: tempfile::TempDir,
@@ -31,6 +35,14 @@ pub struct Run {
     pub exit_code: i32,
     pub stdout: Value,
     pub stderr: String,
+}
+
+impl Run {
+    /// The exit code and the envelope's error code ("" when it is no error).
+    pub fn failure(&self) -> (i32, &str) {
+        let code = self.stdout["error"]["code"].as_str().unwrap_or("");
+        (self.exit_code, code)
+    }
 }
 
 impl Env {
@@ -120,6 +132,43 @@ impl Env {
             .write_stdin(stdin.unwrap_or(""))
             .timeout(std::time::Duration::from_secs(60));
         self.finish_run(c.output().unwrap())
+    }
+
+    /// Starts `bin args` with stdin closed and its output captured, for a test that acts while it
+    /// runs; collect it with [`Env::finish_run`] over `wait_with_output`.
+    pub fn spawn(&self, bin: &str, args: &[&str]) -> Child {
+        self.std_command(bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Waits (20 s at most) until the mock has been asked for `path`.
+    pub fn wait_for_call(&self, path: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !self.idp.journal().iter().any(|j| j.path == path) {
+            assert!(std::time::Instant::now() < deadline, "{path} never called");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    /// Resumes, with `args`, the placeholder a failed publish kept (the only or last one); it
+    /// publishes.
+    pub fn resume_kept(&self, args: &[&str]) -> Run {
+        let placeholder = self.placeholders().pop().expect("tokens kept");
+        let run = self.resume(&placeholder, args);
+        assert_eq!(run.exit_code, 0, "{run:?}");
+        run
+    }
+
+    /// `mp-login-resume PLACEHOLDER args`.
+    pub fn resume(&self, placeholder: &Path, args: &[&str]) -> Run {
+        let mut all = vec![placeholder.to_str().unwrap()];
+        all.extend_from_slice(args);
+        self.run("mp-login-resume", &all, None)
     }
 
     pub fn finish_run(&self, out: Output) -> Run {
@@ -225,9 +274,14 @@ impl Env {
     /// start → approve → finish.
     pub fn login(&self, start_args: &[&str], finish_args: &[&str]) -> Run {
         let redirect = self.start_and_approve(start_args);
-        let mut args = vec![redirect.as_str()];
-        args.extend_from_slice(finish_args);
-        self.run("mp-login-finish", &args, None)
+        self.finish(&redirect, finish_args)
+    }
+
+    /// `mp-login-finish REDIRECT args`.
+    pub fn finish(&self, redirect: &str, args: &[&str]) -> Run {
+        let mut all = vec![redirect];
+        all.extend_from_slice(args);
+        self.run("mp-login-finish", &all, None)
     }
 
     /// The statuses the mock answered on `path`, in order.
@@ -348,6 +402,25 @@ pub fn assert_logged_out_unrevoked(run: &Run, why: &str) {
     assert!(reason.contains(why), "{reason}");
 }
 
+/// `run` is a finish whose publish failed (exit 1) because of `original_code`.
+pub fn assert_publish_failed(run: &Run, original_code: &str) {
+    assert_eq!(run.exit_code, 1, "{run:?}");
+    assert_eq!(run.stdout["error"]["code"], "LOGIN_FINISH_PUBLISH_FAILED");
+    assert_eq!(
+        run.stdout["error"]["details"]["original_code"],
+        original_code
+    );
+}
+
+/// Sends SIGINT to a running child, as Ctrl-C in its terminal would.
+pub fn interrupt(child: &Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 /// The `.tmp-*` placeholders in an accounts directory, sorted (none when it does not exist).
 pub fn placeholders_in(accounts: &Path) -> Vec<PathBuf> {
     let Ok(rd) = fs::read_dir(accounts) else {
@@ -422,162 +495,6 @@ pub fn tree(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
     walk(dir, dir, &mut out);
     out.sort();
     out
-}
-
-/// A minimal SOCKS5 proxy (RFC 1928, no auth, CONNECT only) on a random loopback port. It
-/// records the host names clients asked for, so a test can see `socks5h://` resolved remotely.
-pub struct Socks5 {
-    pub url: String,
-    pub requested: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl Socks5 {
-    pub fn start() -> Socks5 {
-        use std::io::{Read, Write};
-        use std::net::{TcpListener, TcpStream};
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("socks5h://{}", listener.local_addr().unwrap());
-        let requested = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let seen = requested.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(mut c) = client else { return };
-                let seen = seen.clone();
-                std::thread::spawn(move || -> std::io::Result<()> {
-                    let mut head = [0u8; 2];
-                    c.read_exact(&mut head)?;
-                    let mut methods = vec![0u8; head[1] as usize];
-                    c.read_exact(&mut methods)?;
-                    c.write_all(&[5, 0])?;
-                    let mut req = [0u8; 4];
-                    c.read_exact(&mut req)?;
-                    let host = match req[3] {
-                        3 => {
-                            let mut len = [0u8; 1];
-                            c.read_exact(&mut len)?;
-                            let mut name = vec![0u8; len[0] as usize];
-                            c.read_exact(&mut name)?;
-                            String::from_utf8_lossy(&name).into_owned()
-                        }
-                        1 => {
-                            let mut ip = [0u8; 4];
-                            c.read_exact(&mut ip)?;
-                            std::net::Ipv4Addr::from(ip).to_string()
-                        }
-                        _ => return Ok(()),
-                    };
-                    let mut port = [0u8; 2];
-                    c.read_exact(&mut port)?;
-                    let port = u16::from_be_bytes(port);
-                    seen.lock().unwrap().push(host.clone());
-                    let target = if host == "localhost" {
-                        "127.0.0.1".to_string()
-                    } else {
-                        host
-                    };
-                    let upstream = TcpStream::connect((target.as_str(), port))?;
-                    c.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])?;
-                    let (mut c2, mut u2) = (c.try_clone()?, upstream.try_clone()?);
-                    let pump = std::thread::spawn(move || std::io::copy(&mut u2, &mut c2));
-                    let mut u = upstream;
-                    std::io::copy(&mut c, &mut u)?;
-                    let _ = u.shutdown(std::net::Shutdown::Write);
-                    let _ = pump.join();
-                    Ok(())
-                });
-            }
-        });
-        Socks5 { url, requested }
-    }
-}
-
-/// A loopback HTTP server answering every request with 200 and a body that is either endless
-/// or trickled a byte at a time, for the body cap and the deadline.
-pub struct RawHttp {
-    pub base_url: String,
-}
-
-#[derive(Clone)]
-pub enum RawBody {
-    /// Spaces until the client hangs up.
-    Endless,
-    /// `{}` padded to 100 bytes, one byte every `every`.
-    Trickle { every: std::time::Duration },
-    /// This body; the first answer stops halfway (the connection closes), the next are whole.
-    CutOnce {
-        body: std::sync::Arc<Vec<u8>>,
-        answered: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    },
-}
-
-impl RawBody {
-    pub fn cut_once(body: Vec<u8>) -> RawBody {
-        RawBody::CutOnce {
-            body: std::sync::Arc::new(body),
-            answered: Default::default(),
-        }
-    }
-}
-
-impl RawHttp {
-    pub fn start(body: RawBody) -> RawHttp {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut c) = conn else { return };
-                let body = body.clone();
-                std::thread::spawn(move || -> std::io::Result<()> {
-                    // The request head, up to its blank line.
-                    let mut head = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") {
-                        if c.read(&mut byte)? == 0 {
-                            return Ok(());
-                        }
-                        head.push(byte[0]);
-                    }
-                    match body {
-                        RawBody::Endless => {
-                            c.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n")?;
-                            let chunk = vec![b' '; 64 * 1024];
-                            loop {
-                                c.write_all(&chunk)?;
-                            }
-                        }
-                        RawBody::Trickle { every } => {
-                            let text = format!("{:<100}", "{}");
-                            c.write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", text.len()).as_bytes())?;
-                            for b in text.bytes() {
-                                c.write_all(&[b])?;
-                                std::thread::sleep(every);
-                            }
-                            Ok(())
-                        }
-                        RawBody::CutOnce { body, answered } => {
-                            let first =
-                                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
-                            c.write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len()).as_bytes())?;
-                            let sent = if first { body.len() / 2 } else { body.len() };
-                            c.write_all(&body[..sent])
-                        }
-                    }
-                });
-            }
-        });
-        RawHttp { base_url }
-    }
-}
-
-/// Makes a FIFO at `path` (nothing ever writes to it).
-pub fn mkfifo(path: &Path) {
-    let _ = fs::remove_file(path);
-    let status = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 /// A `/me` body per auto-pick method of the seed (`sole_survivor` … `fallback_with_demos`), for
