@@ -9,7 +9,10 @@ Usage (the seed's python, which can import mixpanel_headless):
 Compares every `project_pick` key and `project.id` (or the error code and, for
 NEEDS_REGION_SWITCH, its details). Last line: 'autopick vs seed: K/N agree'; exit 1 on any
 disagreement."""
-import json, os, random, subprocess, sys
+import json, os, subprocess, sys
+
+from me_bodies import DOMAINS, NAMES, random_me, rng  # scripts/me_bodies.py
+from seed_pick import project_pick  # scripts/seed_pick.py
 
 from mixpanel_headless._internal.me import MeResponse
 from mixpanel_headless.accounts import _resolve_project
@@ -17,32 +20,12 @@ from mixpanel_headless.exceptions import MixpanelHeadlessError
 
 KIT = sys.argv[1]
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
-rng = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 158)
+rng.seed(int(sys.argv[3]) if len(sys.argv) > 3 else 158)
 
-DOMAINS = ["mixpanel.com"] * 6 + ["eu.mixpanel.com"] * 3 + ["in.mixpanel.com"] * 2 + [
-    None, None, "", "data-eu.mixpanel.com", "https://mixpanel.com", "MIXPANEL.COM", ABSENT := object()]
-FLAGS = [True] * 6 + [False] * 4 + [None, 1, 0, "true", "false", "", [], {}, ABSENT]
-
-
-def random_me():
-    n_orgs = rng.randint(0, 5)
-    org_ids = rng.sample([7, 9, 10, 99, 100, 1001, 1002, 123456, 5, 42], n_orgs)
-    orgs = {str(o): {"id": o, "name": rng.choice(["Acme", "Globex", "Initech", "Café Ünïcode", "日本", "  "]) + f" {o}"}
-            for o in org_ids}
-    projects = {}
-    for _ in range(rng.randint(0, 14)):
-        pid = str(rng.choice([rng.randint(1, 99), rng.randint(100, 9999), rng.randint(10000, 9999999)]))
-        # An organization the body lists, or now and then one it does not.
-        org = rng.choice(org_ids) if org_ids and rng.random() < 0.9 else rng.choice([3, 11, 10])
-        p = {"name": f"P{pid}", "organization_id": org if rng.random() < 0.8 else str(org),
-             "timezone": "US/Pacific"}
-        for key, choices in (("domain", DOMAINS), ("is_demo", FLAGS), ("has_integrated", FLAGS)):
-            v = rng.choice(choices)
-            if v is not ABSENT:
-                p[key] = v
-        projects[pid] = p
-    body = {"user_id": 1, "user_email": "a@example.com", "organizations": orgs, "projects": projects}
-    return body
+# Fewer names, eu hosts a little rarer, more projects and more string organization ids than the
+# differential's live-shaped bodies.
+PROFILE = {"names": NAMES[:6], "max_projects": 14, "int_org_rate": 0.8, "rich": False,
+           "domains": ["mixpanel.com"] * 6 + ["eu.mixpanel.com"] * 3 + DOMAINS[10:]}
 
 
 def seed_pick(body, region, project, env_project):
@@ -57,13 +40,7 @@ def seed_pick(body, region, project, env_project):
         return {"error": e.code, "details": e.details if e.code == "NEEDS_REGION_SWITCH" else None}
     except ValueError as e:  # a non-numeric id in _pick_from_primary_org (`docs/seed.md#where-the-kit-differs`)
         return {"error": type(e).__name__}
-    return {"project_id": pick.project_id, "project_pick": {
-        "auto_picked": pick.method not in ("explicit", "tty_picker"), "method": pick.method,
-        "primary_org_id": pick.primary_org_id, "primary_org_name": pick.primary_org_name,
-        "primary_org_survivor_count": pick.primary_org_survivor_count,
-        "accessible_project_count": pick.accessible_project_count,
-        "region_compatible_count": pick.region_compatible_count, "filtered_count": pick.filtered_count,
-        "demo_excluded": pick.demo_excluded, "unintegrated_excluded": pick.unintegrated_excluded}}
+    return {"project_id": pick.project_id, "project_pick": project_pick(pick)}
 
 
 def kit_pick(body, region, project, env_project):
@@ -84,7 +61,7 @@ def kit_pick(body, region, project, env_project):
 agree, shown = 0, 0
 methods = {}
 for i in range(N):
-    body = random_me()
+    body = random_me(**PROFILE)
     region = rng.choice(["us", "us", "us", "eu", "in"])
     ids = list(body["projects"])
     project = env_project = None
