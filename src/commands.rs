@@ -7,10 +7,12 @@ use std::time::Duration;
 use crate::envelope::Outcome;
 use clap::{ArgGroup, Args, Parser};
 use mp_login_core::autopick::{self, Requested};
+use mp_login_core::context::Context;
 use mp_login_core::error::Error;
 use mp_login_core::http::Progress;
 use mp_login_core::inflight;
-use mp_login_core::login::{self, FinishOptions, RedirectInput, StartOptions};
+use mp_login_core::listen::{self, ListenOptions};
+use mp_login_core::login::{self, Choices, FinishOptions, Finished, RedirectInput, StartOptions};
 use mp_login_core::me::{MeBody, ReadError};
 use mp_login_core::publish::PublishOptions;
 use mp_login_core::region::Region;
@@ -53,6 +55,20 @@ mp-login-start --region eu --name work | jq -r .authorize_url\n  \
 mp-login-start | mock-idp approve | mp-login-finish   # against the mock, no person"
 )]
 pub struct StartArgs {
+    #[command(flatten)]
+    pub start: StartFlags,
+    /// The finish command to show instead of `mp-login-finish …` (set by the cargo-make task)
+    #[arg(long, env = "MP_LOGIN_FINISH_COMMAND", hide = true)]
+    pub finish_command: Option<String>,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Where and how long a login is opened: `mp-login-start`'s and `mp-login`'s flags.
+#[derive(Debug, Args)]
+pub struct StartFlags {
     /// Mixpanel region: us, eu or in
     #[arg(long, env = "MP_REGION", default_value = "us")]
     pub region: Region,
@@ -63,35 +79,99 @@ pub struct StartArgs {
     /// 19284-19287 free on 127.0.0.1, as mixpanel-headless picks it]
     #[arg(long, value_name = "PORT")]
     pub redirect_port: Option<u16>,
-    /// The finish command to show instead of `mp-login-finish …` (set by the cargo-make task)
-    #[arg(long, env = "MP_LOGIN_FINISH_COMMAND", hide = true)]
-    pub finish_command: Option<String>,
     /// Seconds the login stays open (60..=3600)
     #[arg(long, default_value_t = inflight::DEFAULT_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(inflight::TTL_RANGE))]
     pub ttl: u64,
+}
+
+impl StartFlags {
+    fn start(
+        self,
+        ctx: &Context,
+        login: LoginArgs,
+        finish_command: Option<String>,
+    ) -> Result<login::Started, Error> {
+        let inflight_path = login.inflight_path(&ctx.paths);
+        login::start(
+            ctx,
+            StartOptions {
+                region: self.region,
+                base_url: self.base_url,
+                redirect_port: self.redirect_port,
+                ttl: Duration::from_secs(self.ttl),
+                inflight_path,
+                account_name: login.name,
+                project_id: login.project,
+                finish_command,
+            },
+        )
+    }
+}
+
+pub fn start(args: StartArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
+    let ctx = args.common.context(progress)?;
+    let finish_command = args.finish_command.filter(|c| !c.is_empty());
+    let started = args.start.start(&ctx, args.login, finish_command)?;
+    Ok(Outcome::Started(started))
+}
+
+/// The one command for a person: start a login, open the browser where one can be opened,
+/// print the URL in any case, then wait for the browser's callback or a pasted URL.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mp-login",
+    version,
+    after_help = "Examples:\n  \
+mp-login                          # opens the browser; or paste the URL it lands on\n  \
+mp-login --region eu --no-browser # print the URL only (ssh -L 19284:localhost:19284 …)\n\n\
+Under CI=true, without a display and without $BROWSER, no browser is opened."
+)]
+pub struct LoginCmdArgs {
+    #[command(flatten)]
+    pub start: StartFlags,
+    /// Only print the URL; do not open a browser
+    #[arg(long, env = "MP_NO_BROWSER")]
+    pub no_browser: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
     #[command(flatten)]
     pub login: LoginArgs,
     #[command(flatten)]
     pub common: Common,
 }
 
-pub fn start(args: StartArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
+pub fn login(args: LoginCmdArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
     let ctx = args.common.context(progress)?;
     let inflight_path = args.login.inflight_path(&ctx.paths);
-    let started = login::start(
-        &ctx,
-        StartOptions {
-            region: args.region,
-            base_url: args.base_url,
-            redirect_port: args.redirect_port,
-            ttl: Duration::from_secs(args.ttl),
-            inflight_path,
-            account_name: args.login.name,
-            project_id: args.login.project,
-            finish_command: args.finish_command.filter(|c| !c.is_empty()),
-        },
-    )?;
-    Ok(Outcome::Started(started))
+    let resume = format!(
+        "mp-login-finish --listen{}",
+        args.login
+            .inflight
+            .as_ref()
+            .map(|p| format!(
+                " --inflight {}",
+                mp_login_core::error::shell_quote(&p.to_string_lossy())
+            ))
+            .unwrap_or_default()
+    );
+    let started = args.start.start(&ctx, args.login, Some(resume))?;
+    progress.note(&crate::sentences::open_url(&started));
+    let opened = if args.no_browser {
+        Err("`--no-browser`".to_string())
+    } else {
+        crate::browser::open(&started.authorize_url)
+    };
+    progress.note(&match opened {
+        Ok(how) => format!("Opened it with {how}."),
+        Err(why) => format!("No browser opened here ({why}): open the URL yourself."),
+    });
+    // The name and project went into the inflight file with the start.
+    let choices = Choices {
+        env_project: env_project(),
+        ..Choices::default()
+    };
+    let finished = args.wait.listen(&ctx, inflight_path, choices, "mp-login")?;
+    Ok(finished.into())
 }
 
 /// Step two: take the redirect URL the browser landed on (argument, `--redirect-file` or stdin),
@@ -103,9 +183,10 @@ pub fn start(args: StartArgs, progress: &dyn Progress) -> Result<Outcome, Error>
     after_help = "Examples:\n  \
 mp-login-finish 'http://localhost:19284/callback?code=…&state=…'\n  \
 mp-login-finish --redirect-file pasted.txt --project 3001\n  \
-pbpaste | mp-login-finish"
+pbpaste | mp-login-finish\n  \
+mp-login-finish --listen        # the browser's callback, or a paste on stdin, whichever comes first"
 )]
-#[command(group(ArgGroup::new("redirect").args(["redirect_url", "redirect_file"])))]
+#[command(group(ArgGroup::new("redirect").args(["redirect_url", "redirect_file", "listen"])))]
 pub struct FinishArgs {
     /// The URL the browser landed on after approving (or read from stdin)
     #[arg(env = "MP_LOGIN_REDIRECT_URL", hide_env_values = true)]
@@ -113,6 +194,12 @@ pub struct FinishArgs {
     /// Read the redirect URL from this file
     #[arg(long, env = "MP_LOGIN_REDIRECT_FILE", value_name = "FILE")]
     pub redirect_file: Option<PathBuf>,
+    /// Wait for the browser on the login's redirect URI (loopback only), taking a URL pasted on
+    /// stdin meanwhile: the first that belongs to this login finishes it
+    #[arg(long)]
+    pub listen: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
     /// Base URL for an inflight file that names none (one `mp login --start` wrote)
     #[arg(long, env = "MP_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
@@ -122,8 +209,51 @@ pub struct FinishArgs {
     pub common: Common,
 }
 
+/// How long a listener waits.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Stop listening after SECS (1..=3600) [default: until the login expires]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub listen_timeout: Option<u64>,
+}
+
+impl WaitArgs {
+    fn listen(
+        &self,
+        ctx: &Context,
+        inflight_path: PathBuf,
+        choices: Choices,
+        command: &'static str,
+    ) -> Result<Finished, Error> {
+        let options = ListenOptions {
+            inflight_path,
+            choices,
+            timeout: self.listen_timeout.map(Duration::from_secs),
+        };
+        listen::listen(ctx, options, &crate::page::Pages { command })
+    }
+}
+
 pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
     let ctx = args.common.context(progress)?;
+    let inflight_path = args.login.inflight_path(&ctx.paths);
+    let choices = Choices {
+        account_name: args.login.name,
+        project_id: args.login.project,
+        env_project: env_project(),
+        base_url: args.base_url,
+    };
+    if args.listen {
+        let finished = args
+            .wait
+            .listen(&ctx, inflight_path, choices, "mp-login-finish")?;
+        return Ok(finished.into());
+    }
+    if args.wait.listen_timeout.is_some() {
+        return Err(Error::invalid_args(
+            "`--listen-timeout` goes with `--listen`",
+        ));
+    }
     let input = match (args.redirect_url, args.redirect_file) {
         (Some(url), None) => RedirectInput::Arg(url),
         (None, Some(file)) => RedirectInput::File(file),
@@ -135,18 +265,15 @@ pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Erro
         )),
         (Some(_), Some(_)) => unreachable!("clap's group refuses both"),
     };
-    let published = login::finish(
+    let finished = login::finish(
         &ctx,
         FinishOptions {
-            inflight_path: args.login.inflight_path(&ctx.paths),
+            inflight_path,
             input,
-            account_name: args.login.name,
-            project_id: args.login.project,
-            env_project: env_project(),
-            base_url: args.base_url,
+            choices,
         },
     )?;
-    Ok(Outcome::Published(published))
+    Ok(finished.into())
 }
 
 /// Re-run the publish on a placeholder whose tokens were saved but whose publish failed.

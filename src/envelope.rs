@@ -10,7 +10,7 @@ use serde_json::Value;
 use mp_login_core::account::{logout::Logout, status::Status};
 use mp_login_core::autopick::Pick;
 use mp_login_core::error::{resume_command, Error};
-use mp_login_core::login::Started;
+use mp_login_core::login::{Finished, Started};
 use mp_login_core::publish::{NextStep, Published};
 
 use crate::presentation::{Exit, Presented};
@@ -28,6 +28,17 @@ pub enum Outcome {
     Logout(Logout),
     /// `mp-login-tasks`: the cargo-make files it wrote.
     Tasks(Tasks),
+    /// Another process finished the login first: its envelope is printed as it was.
+    Elsewhere(mp_login_core::claim::Record),
+}
+
+impl From<Finished> for Outcome {
+    fn from(finished: Finished) -> Outcome {
+        match finished {
+            Finished::Published(p) => Outcome::Published(p),
+            Finished::Elsewhere(record) => Outcome::Elsewhere(record),
+        }
+    }
 }
 
 /// The cargo-make files of this version of the kit, written for a project's `extend`.

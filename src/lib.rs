@@ -22,9 +22,12 @@ use mp_login_core::text::{lines_shown, shown};
 use mp_login_core::{interrupt, Error};
 use presentation::Presented;
 
+pub mod browser;
 pub mod commands;
 pub mod envelope;
+pub mod page;
 pub mod presentation;
+pub mod sentences;
 
 /// Flags every networked command shares.
 #[derive(Debug, Args)]
@@ -197,131 +200,32 @@ fn run_with<A: Parser, T>(
 }
 
 fn report(command: &str, result: Result<Outcome, Error>) -> ExitCode {
-    let (line, code) = match &result {
-        Ok(outcome) => {
-            say_done(outcome);
-            (envelope::success(command, outcome), 0)
-        }
-        Err(e) => {
-            eprintln!("error: {}", lines_shown(&e.to_string()));
-            if let Some(h) = e.hint() {
-                eprintln!("  hint: {}", lines_shown(&h));
-            }
-            (envelope::failure(command, e), e.exit_code().code())
-        }
+    let (line, code, said) = match &result {
+        // Another process finished this login: what it printed is this run's outcome.
+        Ok(outcome @ Outcome::Elsewhere(record)) => (
+            record.envelope.to_string(),
+            record.exit_code,
+            sentences::done(outcome),
+        ),
+        Ok(outcome) => (
+            envelope::success(command, outcome),
+            0,
+            sentences::done(outcome),
+        ),
+        Err(e) => (
+            envelope::failure(command, e),
+            e.exit_code().code(),
+            sentences::failed(e),
+        ),
     };
+    eprint!("{said}");
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
+    drop(out);
+    // A login this process finished: its outcome is recorded for any process waiting on it.
+    mp_login_core::claim::settle(code, &line, &said);
     ExitCode::from(code)
-}
-
-fn say_done(outcome: &Outcome) {
-    match outcome {
-        Outcome::Started(s) => {
-            eprintln!(
-                "Open this URL in any browser and approve the login:\n\n  {}\n",
-                s.authorize_url
-            );
-            eprintln!(
-                "The browser then lands on `{}…`; the page may fail to load, that is expected.",
-                s.redirect_uri
-            );
-            eprintln!(
-                "Copy that URL from the address bar within {} minutes and run:\n\n  {}\n",
-                (s.expires_at - mp_login_core::clock::unix_now()).max(0) / 60,
-                s.finish_command
-            );
-            for r in &s.recoverable {
-                eprintln!(
-                    "Tokens of an earlier login were saved but not published; unless that login is still running, publish them with:\n\n  {}\n",
-                    r.resume_command
-                );
-            }
-        }
-        Outcome::Published(p) => {
-            let a = &p.account;
-            let project = match &p.project {
-                Some(pr) => format!("default project {pr}"),
-                None => "no project visible yet".to_string(),
-            };
-            eprintln!(
-                "Logged in{}: account `{}` in region {}, {project} ({}); saved in `{}`",
-                p.user
-                    .as_ref()
-                    .map(|u| format!(" as {}", shown(&u.email)))
-                    .unwrap_or_default(),
-                a.name,
-                a.region,
-                p.project_pick.method.as_str(),
-                a.path.display()
-            );
-            // The seed's `use()`: a new login becomes the active account. The kit has no switch
-            // of its own; mixpanel-headless's is the one to use.
-            eprintln!(
-                "`{}` is now the active account; `mp account use <name>` switches to another",
-                a.name
-            );
-        }
-        Outcome::Logout(l) => {
-            for a in &l.logged_out {
-                match &a.reason {
-                    None => eprintln!(
-                        "Logged out of `{}`; the server revoked its token",
-                        shown(&a.name)
-                    ),
-                    Some(why) => eprintln!(
-                        "Logged out of `{}` (files removed); not revoked: {}",
-                        shown(&a.name),
-                        shown(why)
-                    ),
-                }
-            }
-        }
-        Outcome::Status(s) => {
-            for a in &s.accounts {
-                eprintln!(
-                    "{} {} ({}){}{}",
-                    if a.active { "*" } else { " " },
-                    shown(&a.name),
-                    shown(a.region.as_deref().unwrap_or("?")),
-                    match (&a.expires_at, a.expired, a.refreshable) {
-                        (None, ..) => ", no tokens".to_string(),
-                        (Some(at), false, _) => format!(", token until {at}"),
-                        (Some(_), true, true) => ", token expired (refreshable)".to_string(),
-                        (Some(_), true, false) => ", token expired".to_string(),
-                    },
-                    if s.checked == Some(true) && s.selected.as_deref() == Some(a.name.as_str()) {
-                        ", /me answered"
-                    } else {
-                        ""
-                    }
-                );
-            }
-        }
-        Outcome::Tasks(t) => eprintln!(
-            "Wrote the cargo-make tasks of mp-login {} into `{}`; add to your Makefile.toml:\n\n  {}\n",
-            t.version,
-            t.files
-                .first()
-                .and_then(|f| f.parent())
-                .map(|d| d.display().to_string())
-                .unwrap_or_default(),
-            t.extend
-        ),
-        Outcome::Picked(p) => match &p.project {
-            Some(pr) => eprintln!(
-                "Picked project {pr}{} by {}",
-                p.project_pick
-                    .primary_org_name
-                    .as_deref()
-                    .map(|n| format!(" in {}", shown(n)))
-                    .unwrap_or_default(),
-                p.project_pick.method.as_str()
-            ),
-            None => eprintln!("No project to pick: the account sees none"),
-        },
-    }
 }
 
 /// A usage error as one sentence, and clap's suggestion as the hint ("did you mean"). A

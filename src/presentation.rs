@@ -19,6 +19,7 @@
 use std::path::Path;
 
 use mp_login_core::error::{resume_command, Error, MeFailure};
+use mp_login_core::text::shown;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -77,6 +78,9 @@ impl Presented for Error {
             | Error::IssuerMismatch { .. }
             | Error::AuthDenied { .. }
             | Error::PortError { .. }
+            | Error::ListenPortTaken { .. }
+            | Error::ListenTimeout { .. }
+            | Error::LoginTaken { .. }
             | Error::RegistrationError { .. }
             | Error::TokenError { .. }
             | Error::TokensCorrupt { .. }
@@ -144,6 +148,15 @@ impl Presented for Error {
                 format!("approve the request in the browser this time: {start_again}")
             }
             Error::PortError { .. } => hints::PORT.into(),
+            Error::ListenPortTaken { holder, port, .. } => format!(
+                "{}, or finish without listening: paste the URL the browser lands on into `mp-login-finish '<URL>'`",
+                match holder {
+                    Some(h) => format!("stop {} if it is not this login's", shown(h)),
+                    None => format!("find what listens on port {port} (`ss -ltnp 'sport = :{port}'`) and stop it"),
+                }
+            ),
+            Error::ListenTimeout { .. } => hints::LISTEN_AGAIN.into(),
+            Error::LoginTaken { .. } => hints::LOGIN_TAKEN.into(),
             Error::RegistrationError {
                 status: Some(429), ..
             } => hints::REGISTRATION_RATE_LIMITED.into(),
@@ -250,6 +263,9 @@ impl Presented for Error {
             Error::Interrupted {
                 code_spent: true, ..
             } => hints::INTERRUPTED_SPENT.into(),
+            Error::Interrupted {
+                inflight: Some(_), ..
+            } => hints::LISTEN_AGAIN.into(),
             Error::Interrupted { .. } => "nothing was changed: run the same command again".into(),
             Error::ConfigCorrupt { path, .. } => {
                 format!("fix the TOML in `{}`, then try again", path.display())
@@ -313,6 +329,15 @@ impl Presented for Error {
                 json!({ "error": error, "error_description": description })
             }
             Error::PortError { first, last } => json!({ "ports": [first, last] }),
+            Error::ListenPortTaken {
+                address,
+                port,
+                holder,
+            } => json!({ "address": address, "port": port, "holder": holder }),
+            Error::ListenTimeout { seconds, path } => {
+                json!({ "timeout_seconds": seconds, "path": path })
+            }
+            Error::LoginTaken { path, .. } => json!({ "path": path }),
             Error::RegistrationError { status, .. } => json!({ "status_code": status }),
             Error::TokenError {
                 status,
@@ -376,8 +401,14 @@ impl Presented for Error {
             | Error::Internal { .. }
             | Error::Interrupted {
                 placeholder_dir: None,
+                inflight: None,
                 ..
             } => json!({}),
+            Error::Interrupted {
+                placeholder_dir: None,
+                inflight: Some(path),
+                ..
+            } => json!({ "inflight_path": path, "inflight_kept": true }),
             Error::Interrupted {
                 placeholder_dir: Some(dir),
                 ..
@@ -457,6 +488,14 @@ mod hints {
     pub const INTERRUPTED_SPENT: &str = concat!(
         "the authorization code may be spent and no tokens were saved: ",
         "run `mp-login-start` again"
+    );
+    pub const LISTEN_AGAIN: &str = concat!(
+        "nothing was spent and the login is still open until it expires: ",
+        "run `mp-login-finish --listen` again, or paste the URL into `mp-login-finish '<URL>'`"
+    );
+    pub const LOGIN_TAKEN: &str = concat!(
+        "if the other process saved tokens, `mp-login-start` lists the `mp-login-resume` ",
+        "command that publishes them; else run `mp-login-start` again"
     );
     pub const IO: &str = "check the permissions and free space of the storage directory";
     pub const INTERNAL: &str =

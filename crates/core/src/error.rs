@@ -101,6 +101,25 @@ pub enum Error {
     /// None of the redirect ports can be bound on 127.0.0.1.
     #[error("No free callback port among {first}-{last} on 127.0.0.1.")]
     PortError { first: u16, last: u16 },
+    /// `--listen` cannot bind the redirect's port: another process holds it (named when this
+    /// user can see it).
+    #[error(
+        "OAuth callback port {port} on {address} is not available{}.",
+        holder.as_deref().map(|h| format!(": it is held by {}", shown(h))).unwrap_or_default()
+    )]
+    ListenPortTaken {
+        address: String,
+        port: u16,
+        holder: Option<String>,
+    },
+    /// `--listen` waited `--listen-timeout` seconds without a usable callback or paste; the
+    /// inflight file is kept.
+    #[error("OAuth callback timed out after {seconds} seconds.")]
+    ListenTimeout { seconds: u64, path: PathBuf },
+    /// While this process waited, another one took the login (its inflight file is gone or now
+    /// holds a newer login) and left no outcome to report: it was stopped, or it is not the kit.
+    #[error("This login was taken by another process: {reason}.")]
+    LoginTaken { path: PathBuf, reason: String },
     /// Dynamic client registration failed.
     #[error("Client registration failed: {message}")]
     RegistrationError {
@@ -238,15 +257,18 @@ pub enum Error {
     /// `code_spent` says the code was (or may have been) exchanged without saved tokens.
     #[error(
         "Interrupted{}.",
-        match (placeholder_dir, code_spent) {
-            (Some(_), _) => " after the tokens were saved",
-            (None, true) => " while the code was being exchanged",
-            (None, false) => "",
+        match (placeholder_dir, code_spent, inflight) {
+            (Some(_), ..) => " after the tokens were saved",
+            (None, true, _) => " while the code was being exchanged",
+            (None, false, Some(_)) => " while waiting for the browser; nothing was spent",
+            (None, false, None) => "",
         }
     )]
     Interrupted {
         placeholder_dir: Option<PathBuf>,
         code_spent: bool,
+        /// The login that is still open (a listener was waiting for it).
+        inflight: Option<PathBuf>,
     },
     /// `config.toml` exists but is not TOML of the expected shape; it is kept as it is.
     #[error("The config file {} is unusable: {reason}", path.display())]
@@ -358,7 +380,9 @@ impl Error {
             Error::StateMismatch => "OAUTH_STATE_MISMATCH",
             Error::IssuerMismatch { .. } => "OAUTH_ISSUER_MISMATCH",
             Error::AuthDenied { .. } => "OAUTH_AUTH_DENIED",
-            Error::PortError { .. } => "OAUTH_PORT_ERROR",
+            Error::PortError { .. } | Error::ListenPortTaken { .. } => "OAUTH_PORT_ERROR",
+            Error::ListenTimeout { .. } => "OAUTH_TIMEOUT",
+            Error::LoginTaken { .. } => "OAUTH_INFLIGHT_MISSING",
             Error::RegistrationError { .. } => "OAUTH_REGISTRATION_ERROR",
             Error::TokenError { .. } | Error::TokensCorrupt { .. } => "OAUTH_TOKEN_ERROR",
             Error::NotLoggedIn { .. } => "NOT_LOGGED_IN",

@@ -14,6 +14,8 @@ use crate::error::Error;
 pub enum Phase {
     /// Nothing that cannot be redone: run the same command again.
     Idle,
+    /// Waiting for the browser or a paste: nothing is spent and this login is still open.
+    Listening(PathBuf),
     /// The placeholder for the tokens exists, the code is not sent yet; a stop removes it.
     Prepared(PathBuf),
     /// The code is being exchanged; this placeholder (without tokens) is removed on a stop.
@@ -126,11 +128,15 @@ fn stop(s: MutexGuard<'static, State>) {
             let _ = std::fs::remove_dir_all(dir);
             None
         }
-        Phase::Idle | Phase::CodeSpent => None,
+        Phase::Idle | Phase::CodeSpent | Phase::Listening(_) => None,
     };
     let error = Error::Interrupted {
         placeholder_dir,
         code_spent: matches!(s.phase, Phase::Exchanging(_) | Phase::CodeSpent),
+        inflight: match &s.phase {
+            Phase::Listening(path) => Some(path.clone()),
+            _ => None,
+        },
     };
     if let Some(report) = REPORT.get() {
         report(error);

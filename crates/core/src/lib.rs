@@ -1,9 +1,10 @@
-//! `mp-login-core`: the whole domain of the mp-login kit (see `shared/SPEC.md`), with no printing
+//! `mp-login-core`: the whole domain of the mp-login kit (see `docs/README.md`), with no printing
 //! and no `process::exit`. The binaries in the root package are thin shells around
 //! [`login::start`], [`login::finish`], [`login::resume`] and [`autopick::pick`].
 
 pub mod account;
 pub mod autopick;
+pub mod claim;
 pub mod clock;
 pub mod config;
 pub mod context;
@@ -15,6 +16,7 @@ pub mod http;
 pub mod inflight;
 pub mod interrupt;
 mod json;
+pub mod listen;
 pub mod login;
 pub mod me;
 pub mod meta;

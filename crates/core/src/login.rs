@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! start:   oauth::register (client cache) → pkce + state → inflight::save
-//! finish:  inflight::load → redirect::parse → state check → oauth::exchange
-//!          → publish::placeholder → inflight::remove → publish::publish
+//! finish:  inflight::load → check (redirect::parse, iss, state) → complete: claim::take
+//!          → publish::placeholder → oauth::exchange → inflight::remove → publish::publish
+//! listen:  the same check and complete, for each callback or paste (`crate::listen`)
 //! resume:  publish::open_placeholder (root guard, meta) → publish::publish
 //! ```
 
@@ -23,6 +24,7 @@ use crate::pkce;
 use crate::publish::{self, Meta, PublishOptions, Published};
 use crate::redirect::{self, Redirect, MAX_PASTE};
 use crate::region::Region;
+use crate::secret::AuthCode;
 use crate::store;
 
 pub struct StartOptions {
@@ -88,7 +90,7 @@ fn free_callback_port() -> Result<u16> {
 }
 
 /// `--name` is checked before anything is spent (`docs/seed.md#where-the-kit-differs`).
-fn check_name(name: Option<&str>) -> Result<()> {
+pub(crate) fn check_name(name: Option<&str>) -> Result<()> {
     match name {
         Some(n) if !store::is_valid_account_name(n) => Err(Error::invalid_input(
             format!("`{n}` is not a valid account name: use 1 to 64 letters, digits, `_` or `-`"),
@@ -100,7 +102,7 @@ fn check_name(name: Option<&str>) -> Result<()> {
 
 /// A word on stderr for each of the kit's directories others can write to: whoever can write
 /// there can replace what the kit reads (the kit tightens only what it creates).
-fn warn_shared_dirs(ctx: &Context) {
+pub(crate) fn warn_shared_dirs(ctx: &Context) {
     use std::os::unix::fs::PermissionsExt;
     let storage = &ctx.paths.storage;
     for dir in [storage.clone(), storage.join("oauth"), ctx.paths.accounts()] {
@@ -224,9 +226,10 @@ fn read_bounded(r: impl Read) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-pub struct FinishOptions {
-    pub inflight_path: PathBuf,
-    pub input: RedirectInput,
+/// What finish does with the login once the redirect is believed: the same for a paste and a
+/// listener's callback.
+#[derive(Debug, Default)]
+pub struct Choices {
     pub account_name: Option<String>,
     pub project_id: Option<String>,
     pub env_project: Option<String>,
@@ -234,15 +237,64 @@ pub struct FinishOptions {
     pub base_url: Option<String>,
 }
 
-pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
-    check_name(opts.account_name.as_deref())?;
+pub struct FinishOptions {
+    pub inflight_path: PathBuf,
+    pub input: RedirectInput,
+    pub choices: Choices,
+}
+
+/// How a finish ends when it does not fail.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per process
+pub enum Finished {
+    Published(Published),
+    /// Another process finished this login first (`docs/oauth.md#one-exchange-per-login`):
+    /// what it printed, to be reported as it is.
+    Elsewhere(crate::claim::Record),
+}
+
+/// Which denials (`error=` redirects) end a login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denials {
+    /// Any: a person pasted it, as the seed believes it.
+    Any,
+    /// Only one carrying this login's `state`: anyone can make a browser call the listener's
+    /// callback, and that must not end the login.
+    OwnState,
+}
+
+pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Finished> {
+    check_name(opts.choices.account_name.as_deref())?;
     // Read the input first: in `mp-login-start | mock-idp approve | mp-login-finish` the
     // inflight file exists only once the redirect has arrived on stdin.
     let text = opts.input.read()?;
     warn_shared_dirs(ctx);
-    let inflight = Inflight::load(&opts.inflight_path, clock::now())?;
-    // Every paste error keeps the inflight, so the user can paste again (`docs/oauth.md#the-pasted-redirect`).
-    let pasted = redirect::parse(&text, &inflight.redirect_uri)?;
+    let inflight = match Inflight::load(&opts.inflight_path, clock::now()) {
+        Err(missing @ Error::InflightMissing { .. }) => {
+            // Finished already, by another process (or an earlier run): its outcome stands.
+            return finished_before(&opts.inflight_path, &text).ok_or(missing);
+        }
+        loaded => loaded?,
+    };
+    let code = check(ctx, &inflight, &text, Denials::Any)?;
+    complete(ctx, &opts.inflight_path, inflight, code, opts.choices)
+}
+
+/// The outcome another process recorded for the login `text` answers.
+fn finished_before(inflight_path: &Path, text: &str) -> Option<Finished> {
+    match redirect::parse(text, "").ok()? {
+        Redirect::Code { state, .. } => {
+            crate::claim::recorded(inflight_path, &state).map(Finished::Elsewhere)
+        }
+        Redirect::Denied { .. } => None,
+    }
+}
+
+/// Checks a redirect against the login it claims to answer, in the seed's order: its `iss`
+/// (RFC 9207), a denial, the `state` (constant time). Every error keeps the inflight, so the
+/// person can paste again (`docs/oauth.md#the-pasted-redirect`).
+pub fn check(ctx: &Context, inflight: &Inflight, text: &str, denials: Denials) -> Result<AuthCode> {
+    let pasted = redirect::parse(text, &inflight.redirect_uri)?;
     // RFC 9207 §2.4, when start learnt that the server sends `iss`: before anything else of
     // the response is believed, success and error alike.
     if let Some(expected) = &inflight.issuer {
@@ -255,8 +307,17 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     }
     let (code, state) = match pasted {
         Redirect::Denied {
-            error, description, ..
-        } => return Err(Error::AuthDenied { error, description }),
+            error,
+            description,
+            state,
+            ..
+        } => {
+            let own = state.is_some_and(|s| inflight.state.matches(&s));
+            return Err(match denials {
+                Denials::OwnState if !own => Error::StateMismatch,
+                _ => Error::AuthDenied { error, description },
+            });
+        }
         Redirect::Code { code, state, .. } => (code, state),
     };
     if !inflight.state.matches(&state) {
@@ -264,7 +325,7 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     }
     // The state matches, so it is this login's redirect; another host is still worth a word.
     if let (Some(pasted), Some(expected)) = (
-        redirect::origin(&text),
+        redirect::origin(text),
         redirect::origin(&inflight.redirect_uri),
     ) {
         if pasted != expected {
@@ -273,8 +334,30 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
             ));
         }
     }
-    let region = inflight.region(&opts.inflight_path)?;
-    let base_url = inflight.base_url.clone().or(opts.base_url);
+    Ok(code)
+}
+
+/// Finishes the login with a checked code: takes the login's claim, then exchanges the code,
+/// saves the tokens and publishes; or reports the outcome of the process that finished it.
+pub fn complete(
+    ctx: &Context,
+    inflight_path: &Path,
+    inflight: Inflight,
+    code: AuthCode,
+    choices: Choices,
+) -> Result<Finished> {
+    match crate::claim::take(inflight_path, &inflight.state)? {
+        crate::claim::Taken::Ours => {}
+        crate::claim::Taken::Done(record) => return Ok(Finished::Elsewhere(record)),
+        crate::claim::Taken::Gone(reason) => {
+            return Err(Error::LoginTaken {
+                path: inflight_path.to_path_buf(),
+                reason,
+            })
+        }
+    }
+    let region = inflight.region(inflight_path)?;
+    let base_url = inflight.base_url.clone().or(choices.base_url);
     let endpoints = Endpoints::new(region, base_url.as_deref())?;
     // Where the tokens will go exists before the code is spent: a storage that cannot hold
     // them fails here, with the code still good (`docs/seed.md#where-the-kit-differs`).
@@ -286,8 +369,8 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
             created_at: clock::unix_now(),
             base_url: endpoints.is_custom().then(|| endpoints.base_url()),
             client_id: Some(inflight.client_id.clone()),
-            account_name: opts.account_name.or(inflight.account_name),
-            project_id: opts.project_id.or(inflight.project_id),
+            account_name: choices.account_name.or(inflight.account_name),
+            project_id: choices.project_id.or(inflight.project_id),
         },
     )?;
     // A failed exchange keeps the inflight (`docs/envelopes.md#error-codes`): a 5xx may be retried.
@@ -307,12 +390,13 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Published> {
     };
     placeholder.save_tokens(&tokens)?;
     // The code is spent: the inflight is useless now, unless a newer start replaced it.
-    crate::inflight::remove_if_same(&opts.inflight_path, &inflight.state)?;
+    crate::inflight::remove_if_same(inflight_path, &inflight.state)?;
     let publish_options = PublishOptions {
-        env_project: opts.env_project,
+        env_project: choices.env_project,
         ..PublishOptions::default()
     };
     publish::publish(ctx, &placeholder, &publish_options)
+        .map(Finished::Published)
         .map_err(|cause| publish_failed(&placeholder.dir, cause))
 }
 

@@ -28,6 +28,8 @@ pub enum Redirect {
     Denied {
         error: String,
         description: Option<String>,
+        /// The login the denial answers; a listener believes a denial only with its own state.
+        state: Option<String>,
         iss: Option<String>,
     },
 }
@@ -110,6 +112,7 @@ pub fn parse(input: &str, redirect_uri: &str) -> Result<Redirect> {
         return Ok(Redirect::Denied {
             error,
             description: params.error_description,
+            state: params.state,
             iss: params.iss,
         });
     }

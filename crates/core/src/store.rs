@@ -129,8 +129,16 @@ pub fn remove_stale_temps(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Atomically replaces `path` with `bytes` at mode 0600 (the parent must exist).
+/// Atomically replaces `path` with `bytes` at mode 0600 (the parent must exist), as one
+/// durable step: an interrupt waits for it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let _durable = crate::interrupt::durable();
+    replace_file(path, bytes)
+}
+
+/// [`write_atomic`] outside any durable step, for what runs while an interrupt is being
+/// reported (the outcome record of `crate::claim`).
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
     refuse_symlink(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -138,7 +146,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", random_hex(4)));
-    let _durable = crate::interrupt::durable();
     let result = write_then_rename(&tmp, path, dir, bytes);
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -222,22 +229,29 @@ pub fn try_lock_dir(dir: &Path) -> Result<Option<DirLock>> {
 }
 
 fn flock_dir(dir: &Path, how: libc::c_int) -> Result<Option<DirLock>> {
-    use std::os::fd::AsRawFd;
     let f = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
         .open(dir)
         .at("cannot open directory", dir)?;
+    let locked = flock(&f, how).at("cannot lock directory", dir)?;
+    Ok(locked.then_some(DirLock { held: f }))
+}
+
+/// `flock(2)` on an open file, retried when a signal interrupts the wait; `false` when
+/// `LOCK_NB` found the lock held by another process.
+pub fn flock(file: &File, how: libc::c_int) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
     loop {
-        // SAFETY: flock on a descriptor this function owns; no memory is shared.
-        if unsafe { libc::flock(f.as_raw_fd(), how) } == 0 {
-            return Ok(Some(DirLock { held: f }));
+        // SAFETY: flock on a descriptor the caller keeps open; no memory is shared.
+        if unsafe { libc::flock(file.as_raw_fd(), how) } == 0 {
+            return Ok(true);
         }
         let e = std::io::Error::last_os_error();
         match e.kind() {
             ErrorKind::Interrupted => continue,
-            ErrorKind::WouldBlock => return Ok(None),
-            _ => return Err(Error::io("cannot lock directory", dir, e)),
+            ErrorKind::WouldBlock => return Ok(false),
+            _ => return Err(e),
         }
     }
 }

@@ -1,0 +1,212 @@
+//! One code exchange per login, across processes (`docs/oauth.md#one-exchange-per-login`).
+//!
+//! A login can be finished by several processes at once: `mp-login-finish --listen` waiting for
+//! the browser, and a person pasting the same URL into a plain `mp-login-finish` elsewhere.
+//! Whoever has a redirect whose `state` matches takes the login's lock (`<inflight>.lock`, a
+//! sibling of the inflight file) before it spends anything, and keeps it until its outcome is
+//! printed. Under the lock, the inflight file still holding this login means nobody spent the
+//! code: the holder goes on. Otherwise another process did, and its outcome (the envelope it
+//! printed, its exit code and its sentences) is in `<inflight>.outcome`, written before it let
+//! the lock go: the later process reports that outcome instead of failing.
+//!
+//! A killed holder leaves no outcome; the kernel drops its lock, and the next one either finds
+//! the inflight untouched (killed before the exchange: it goes on) or gone ([`Taken::Gone`]:
+//! the tokens, if any were saved, wait in a placeholder that `mp-login-start` lists).
+
+use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, IoContext, Result};
+use crate::secret::CsrfState;
+use crate::store;
+
+/// What a finished login's process printed, for the processes that wanted to finish it too.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    /// SHA-256 of the login's `state` (hex): whose outcome this is, without the state itself.
+    pub state_sha256: String,
+    pub pid: u32,
+    pub exit_code: u8,
+    /// The envelope as it was printed.
+    pub envelope: Value,
+    /// The sentences it printed on stderr.
+    pub stderr: String,
+}
+
+/// Who finishes the login, once its lock is held.
+#[derive(Debug)]
+pub enum Taken {
+    /// This process: the inflight file still holds the login, nothing is spent.
+    Ours,
+    /// Another process finished it and printed this.
+    Done(Record),
+    /// Another process took it and left no outcome; why, in words.
+    Gone(String),
+}
+
+/// The claim this process holds, until [`settle`] (or the process ends).
+struct Held {
+    _lock: File,
+    inflight: PathBuf,
+    state_sha256: String,
+}
+
+static HELD: Mutex<Option<Held>> = Mutex::new(None);
+
+const MAX_RECORD: u64 = 16 * 1024 * 1024;
+
+fn sibling(inflight: &Path, suffix: &str) -> PathBuf {
+    let mut name = inflight.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    inflight.with_file_name(name)
+}
+
+fn digest(state: &str) -> String {
+    Sha256::digest(state.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether the inflight file at `path` still holds the login whose state hashes to `sha256`.
+fn holds(path: &Path, sha256: &str) -> bool {
+    let Ok(Some(read)) = store::read_no_follow(path, 64 * 1024) else {
+        return false;
+    };
+    serde_json::from_slice::<Value>(&read.bytes)
+        .ok()
+        .and_then(|v| v.get("state").and_then(Value::as_str).map(digest))
+        .is_some_and(|d| d == sha256)
+}
+
+/// Whether the inflight file at `path` still holds the login of `state` (no lock taken).
+pub fn still_open(path: &Path, state: &CsrfState) -> bool {
+    holds(path, &digest(state.secret()))
+}
+
+/// The outcome recorded for the login whose redirect carried `state`, if a process finished it.
+pub fn recorded(inflight: &Path, state: &str) -> Option<Record> {
+    let read = store::read_no_follow(&sibling(inflight, ".outcome"), MAX_RECORD).ok()??;
+    let record: Record = serde_json::from_slice(&read.bytes).ok()?;
+    (record.state_sha256 == digest(state)).then_some(record)
+}
+
+/// Waits for the login's lock and says who finishes it (see the module docs). With
+/// [`Taken::Ours`] the lock stays held by this process until [`settle`].
+pub fn take(inflight: &Path, state: &CsrfState) -> Result<Taken> {
+    let lock_path = sibling(inflight, ".lock");
+    let lock = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&lock_path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => Error::SymlinkRefused {
+                path: lock_path.clone(),
+            },
+            _ => Error::io("cannot open the login's lock", &lock_path, e),
+        })?;
+    store::flock(&lock, libc::LOCK_EX).at("cannot lock", &lock_path)?;
+    let sha256 = digest(state.secret());
+    if holds(inflight, &sha256) {
+        *HELD.lock().unwrap_or_else(|p| p.into_inner()) = Some(Held {
+            _lock: lock,
+            inflight: inflight.to_path_buf(),
+            state_sha256: sha256,
+        });
+        return Ok(Taken::Ours);
+    }
+    if let Some(record) = recorded(inflight, state.secret()) {
+        return Ok(Taken::Done(record));
+    }
+    Ok(Taken::Gone(
+        match std::fs::symlink_metadata(inflight) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                "its inflight file is gone, and it left no outcome (it was stopped, or it was not this kit)"
+            }
+            _ => "its inflight file now holds a newer login (`mp-login-start` ran again)",
+        }
+        .into(),
+    ))
+}
+
+/// Called once this process's outcome is printed: when it holds a login's claim and spent the
+/// code (the inflight file no longer holds the login), the outcome is recorded for the
+/// processes waiting on the lock; then the lock is let go. A claim that spent nothing (the
+/// exchange failed and kept the inflight) records nothing: the next process tries itself.
+pub fn settle(exit_code: u8, envelope: &str, stderr: &str) {
+    let Some(held) = HELD.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+        return;
+    };
+    if holds(&held.inflight, &held.state_sha256) {
+        return;
+    }
+    let record = Record {
+        state_sha256: held.state_sha256,
+        pid: std::process::id(),
+        exit_code,
+        envelope: serde_json::from_str(envelope).unwrap_or(Value::Null),
+        stderr: stderr.to_string(),
+    };
+    // Best effort: without the record a waiting process says the login was taken. (No
+    // durable step here: this runs inside the interrupt's report, which holds its lock.)
+    let mut bytes = serde_json::to_vec_pretty(&record).unwrap_or_default();
+    bytes.push(b'\n');
+    let _ = store::replace_file(&sibling(&held.inflight, ".outcome"), &bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn inflight(dir: &Path, state: &str) -> PathBuf {
+        let p = dir.join("inflight.json");
+        std::fs::write(&p, format!(r#"{{"state": "{state}"}}"#)).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p
+    }
+
+    #[test]
+    fn the_first_taker_settles_and_the_next_reads_its_outcome() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = inflight(dir.path(), "s1");
+        let state = CsrfState::new("s1");
+        assert!(still_open(&p, &state));
+        assert!(matches!(take(&p, &state).unwrap(), Taken::Ours));
+        // Nothing spent: no record, the next taker goes on.
+        settle(2, r#"{"state":"error"}"#, "");
+        assert!(recorded(&p, "s1").is_none());
+        assert!(matches!(take(&p, &state).unwrap(), Taken::Ours));
+        // Spent: the record names the outcome, for this state only.
+        std::fs::remove_file(&p).unwrap();
+        settle(0, r#"{"state":"ok"}"#, "Logged in\n");
+        let lock_mode = std::fs::metadata(dir.path().join("inflight.json.lock"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(lock_mode & 0o777, 0o600);
+        match take(&p, &state).unwrap() {
+            Taken::Done(r) => {
+                assert_eq!((r.exit_code, r.envelope["state"].as_str()), (0, Some("ok")));
+                assert_eq!(r.stderr, "Logged in\n");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(recorded(&p, "other").is_none());
+        // A newer login in the file: not ours, and no outcome of ours.
+        let p = inflight(dir.path(), "s2");
+        assert!(
+            matches!(take(&p, &CsrfState::new("s3")).unwrap(), Taken::Gone(r) if r.contains("newer"))
+        );
+    }
+}

@@ -1,0 +1,345 @@
+//! `mp-login-finish --listen` (`docs/oauth.md#listening-for-the-browser`): wait on the login's
+//! own redirect URI for the browser's callback, while also taking a URL pasted on stdin; the
+//! first one that belongs to this login finishes it, exactly as a pasted URL does
+//! ([`login::check`], [`login::complete`]).
+//!
+//! Only loopback addresses are bound (the redirect's host: `localhost` is 127.0.0.1 and, where
+//! the machine has it, ::1). Anything that is not this login's answer (another path, a wrong or
+//! missing `state`, a denial without the login's `state`) gets a page saying so and the
+//! listener keeps waiting: any web page can make the browser call the callback, and that must
+//! not end the login. The wait ends with the login's outcome, the inflight's expiry, the
+//! timeout, SIGINT (nothing spent, the inflight kept), or another process finishing the login
+//! (its outcome is reported, see [`crate::claim`]).
+
+mod holder;
+mod http;
+
+use std::io::{BufRead, ErrorKind};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::claim::{self, Taken};
+use crate::clock;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::inflight::Inflight;
+use crate::interrupt::{self, Phase};
+use crate::login::{self, Choices, Denials, Finished};
+use crate::redirect::MAX_PASTE;
+
+pub use http::Request;
+
+/// How often the wait looks whether another process finished the login.
+const TICK: Duration = Duration::from_millis(200);
+/// Connections read at once; more are closed unanswered.
+const MAX_CONNECTIONS: usize = 32;
+
+pub struct ListenOptions {
+    pub inflight_path: PathBuf,
+    pub choices: Choices,
+    /// Stop waiting after this long (the inflight's expiry ends the wait in any case).
+    pub timeout: Option<Duration>,
+}
+
+/// One page for the browser.
+pub struct Page {
+    pub status: u16,
+    pub html: String,
+}
+
+/// How the listener's outcomes look to the browser and the terminal: the command line's
+/// business (`src/page.rs`).
+pub trait View: Sync {
+    /// The page of the login's outcome.
+    fn outcome(&self, outcome: &Result<Finished>) -> Page;
+    /// The page for a callback that is not this login's answer; the wait goes on.
+    fn refused(&self, error: &Error) -> Page;
+    /// The page for any other path or method.
+    fn not_found(&self) -> Page;
+    /// The sentence on stderr for a paste that is not this login's answer; the wait goes on.
+    fn refused_paste(&self, error: &Error) -> String;
+}
+
+enum Event {
+    Callback(TcpStream, Request),
+    Paste(String),
+    PasteTooLong,
+}
+
+/// What one callback or paste did.
+#[allow(clippy::large_enum_variant)] // one at a time, on the stack
+enum Attempt {
+    /// Not this login's answer: say why and wait on.
+    Refused(Error),
+    /// The login's outcome.
+    Ended(Result<Finished>),
+}
+
+pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Finished> {
+    login::check_name(opts.choices.account_name.as_deref())?;
+    login::warn_shared_dirs(ctx);
+    let inflight = Inflight::load(&opts.inflight_path, clock::now())?;
+    let target = Target::of(&inflight.redirect_uri)?;
+    let listeners = bind(&target)?;
+    let (tx, rx) = mpsc::channel();
+    let busy = Arc::new(AtomicUsize::new(0));
+    for listener in listeners {
+        let (tx, busy) = (tx.clone(), busy.clone());
+        std::thread::spawn(move || accept(listener, &tx, &busy));
+    }
+    {
+        let tx = tx.clone();
+        std::thread::spawn(move || read_pastes(&tx));
+    }
+    drop(tx);
+    let expiry = clock::from_unix(inflight.expires_at + 1);
+    let until_expiry = expiry
+        .duration_since(clock::now())
+        .unwrap_or(Duration::ZERO);
+    let wait = opts.timeout.map_or(until_expiry, |t| t.min(until_expiry));
+    let deadline = Instant::now() + wait;
+    ctx.progress.note(&format!(
+        "Waiting for the browser at {} until {} (or paste the URL it landed on here and press Enter)",
+        inflight.redirect_uri,
+        clock::rfc3339(clock::now() + wait)
+    ));
+    interrupt::set_phase(Phase::Listening(opts.inflight_path.clone()));
+    let expires_at = inflight.expires_at;
+    let mut inflight = Some(inflight);
+    let mut choices = Some(opts.choices);
+    let path = opts.inflight_path.as_path();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(match opts.timeout {
+                Some(t) if t < until_expiry => Error::ListenTimeout {
+                    seconds: t.as_secs(),
+                    path: path.to_path_buf(),
+                },
+                _ => expired(path, expires_at),
+            });
+        }
+        let event = match rx.recv_timeout(left.min(TICK)) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                let open = inflight.as_ref().expect("kept until the end");
+                if !claim::still_open(path, &open.state) {
+                    return finished_elsewhere(path, open);
+                }
+                // Disconnected cannot happen while the accept threads live; wait the tick.
+                continue;
+            }
+        };
+        let (text, callback) = match event {
+            Event::Paste(text) => (text, None),
+            Event::PasteTooLong => {
+                let e = Error::PasteError {
+                    message: format!("the pasted line is larger than {} KiB", MAX_PASTE / 1024),
+                    hint: "paste only the URL the browser landed on".into(),
+                };
+                ctx.progress.note(&view.refused_paste(&e));
+                continue;
+            }
+            Event::Callback(stream, request) => {
+                if request.method != "GET" || request.path() != target.path {
+                    let page = view.not_found();
+                    http::respond(stream, page.status, &page.html);
+                    continue;
+                }
+                if !request.host_is_loopback() {
+                    let e = Error::invalid_input(
+                        "the callback was addressed to another host name than this machine's",
+                        "open the URL the terminal printed; the browser must come back to localhost",
+                    );
+                    let page = view.refused(&e);
+                    http::respond(stream, 400, &page.html);
+                    continue;
+                }
+                (request.target, Some(stream))
+            }
+        };
+        let open = inflight.as_ref().expect("kept until the end");
+        let attempt = match login::check(ctx, open, &text, Denials::OwnState) {
+            Err(e @ Error::AuthDenied { .. }) => Attempt::Ended(Err(e)),
+            Err(e) => Attempt::Refused(e),
+            Ok(code) => Attempt::Ended(login::complete(
+                ctx,
+                path,
+                inflight.take().expect("taken once"),
+                code,
+                choices.take().expect("taken once"),
+            )),
+        };
+        match (attempt, callback) {
+            (Attempt::Refused(e), Some(stream)) => {
+                ctx.progress.note(&format!(
+                    "A call to the callback was refused ({}); still waiting",
+                    e.code()
+                ));
+                let page = view.refused(&e);
+                http::respond(stream, page.status, &page.html);
+            }
+            (Attempt::Refused(e), None) => ctx.progress.note(&view.refused_paste(&e)),
+            (Attempt::Ended(outcome), stream) => {
+                if let Some(stream) = stream {
+                    let page = view.outcome(&outcome);
+                    http::respond(stream, page.status, &page.html);
+                }
+                return outcome;
+            }
+        }
+    }
+}
+
+fn expired(path: &Path, expires_at: i64) -> Error {
+    Error::InflightExpired {
+        path: path.to_path_buf(),
+        expires_at,
+        expired: clock::rfc3339(clock::from_unix(expires_at)),
+    }
+}
+
+/// The inflight no longer holds this login: another process took it. Its outcome, once its
+/// lock is let go.
+fn finished_elsewhere(path: &Path, inflight: &Inflight) -> Result<Finished> {
+    match claim::take(path, &inflight.state)? {
+        Taken::Done(record) => Ok(Finished::Elsewhere(record)),
+        Taken::Gone(reason) => Err(Error::LoginTaken {
+            path: path.to_path_buf(),
+            reason,
+        }),
+        // Back in the file (restored by hand): nothing is spent; wait on.
+        Taken::Ours => Err(Error::LoginTaken {
+            path: path.to_path_buf(),
+            reason: "its inflight file was replaced while this process waited".into(),
+        }),
+    }
+}
+
+/// Where the browser will come back: the loopback addresses of the redirect's host, its port
+/// and path.
+struct Target {
+    addresses: Vec<IpAddr>,
+    port: u16,
+    path: String,
+}
+
+impl Target {
+    fn of(redirect_uri: &str) -> Result<Target> {
+        let not_here = |why: &str| {
+            Error::invalid_input(
+                format!("cannot listen for `{redirect_uri}`: {why}"),
+                "finish by pasting the URL the browser landed on: `mp-login-finish '<URL>'`",
+            )
+        };
+        let url = url::Url::parse(redirect_uri).map_err(|_| not_here("it is not a URL"))?;
+        if url.scheme() != "http" {
+            return Err(not_here(
+                "only an http:// loopback redirect can be listened on",
+            ));
+        }
+        let addresses = match url.host() {
+            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => vec![
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ],
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => vec![IpAddr::V4(ip)],
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => vec![IpAddr::V6(ip)],
+            _ => return Err(not_here("its host is not this machine's loopback")),
+        };
+        Ok(Target {
+            addresses,
+            port: url.port_or_known_default().unwrap_or(80),
+            path: url.path().to_string(),
+        })
+    }
+}
+
+/// Binds every address of the target; one this machine does not have (no IPv6) is skipped,
+/// one another process holds is `OAUTH_PORT_ERROR` naming it.
+fn bind(target: &Target) -> Result<Vec<TcpListener>> {
+    let mut listeners = Vec::new();
+    let mut unavailable = None;
+    for ip in &target.addresses {
+        match TcpListener::bind(SocketAddr::new(*ip, target.port)) {
+            Ok(l) => listeners.push(l),
+            Err(e) if e.kind() == ErrorKind::AddrInUse => {
+                return Err(Error::ListenPortTaken {
+                    address: ip.to_string(),
+                    port: target.port,
+                    holder: holder::holder(target.port),
+                })
+            }
+            // No such address here (IPv6 off in a container): the others serve.
+            Err(e) => unavailable = Some((ip, e)),
+        }
+    }
+    match unavailable {
+        Some((ip, e)) if listeners.is_empty() => Err(Error::io(
+            "cannot listen on",
+            format!("{ip}:{}", target.port),
+            e,
+        )),
+        _ => Ok(listeners),
+    }
+}
+
+/// Accepts connections and hands each request to the wait, reading it on a thread of its own
+/// so that a slow client holds up nobody.
+fn accept(listener: TcpListener, tx: &Sender<Event>, busy: &Arc<AtomicUsize>) {
+    for stream in listener.incoming() {
+        let Ok(mut stream) = stream else {
+            continue;
+        };
+        if busy.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            busy.fetch_sub(1, Ordering::SeqCst);
+            continue;
+        }
+        let (tx, busy) = (tx.clone(), busy.clone());
+        std::thread::spawn(move || {
+            if let Some(request) = http::read_request(&mut stream) {
+                let _ = tx.send(Event::Callback(stream, request));
+            }
+            busy.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
+}
+
+/// Each line on stdin is a paste; the end of stdin ends only the pastes.
+fn read_pastes(tx: &Sender<Event>) {
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock();
+    loop {
+        let mut line = Vec::new();
+        match std::io::Read::take(&mut lines, MAX_PASTE as u64 + 1).read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let event = if line.len() > MAX_PASTE {
+            // The rest of the line goes with it.
+            let mut rest = line;
+            while !rest.ends_with(b"\n") {
+                rest.clear();
+                let read = std::io::Read::take(&mut lines, MAX_PASTE as u64)
+                    .read_until(b'\n', &mut rest);
+                if matches!(read, Ok(0) | Err(_)) {
+                    return;
+                }
+            }
+            Event::PasteTooLong
+        } else {
+            let text = String::from_utf8_lossy(&line).trim().to_string();
+            if text.is_empty() {
+                continue;
+            }
+            Event::Paste(text)
+        };
+        if tx.send(event).is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The pages the listener shows the browser (`mp-login-finish --listen`, `mp-login`): what
+//! happened, as the envelope says it, and what to run next. Built from the envelope's public
+//! fields only, so they hold no secret; every value is HTML-escaped and its control characters
+//! shown escaped.
+
+use mp_login_core::listen::{Page, View};
+use mp_login_core::login::Finished;
+use mp_login_core::text::shown;
+use mp_login_core::{Error, Result};
+use serde_json::Value;
+
+use crate::envelope;
+use crate::presentation::Presented;
+
+/// The pages of one command (its name goes into the error envelopes they are built from).
+pub struct Pages {
+    pub command: &'static str,
+}
+
+impl View for Pages {
+    fn outcome(&self, outcome: &Result<Finished>) -> Page {
+        let value = match outcome {
+            Ok(Finished::Published(p)) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Ok(Finished::Elsewhere(record)) => record.envelope.clone(),
+            Err(e) => failure(self.command, e),
+        };
+        from_envelope(&value)
+    }
+
+    fn refused(&self, error: &Error) -> Page {
+        let e = failure(self.command, error);
+        Page {
+            status: 400,
+            html: html(
+                "Not this login's answer",
+                "&#10008; This is not the answer this login waits for",
+                &[
+                    escape(e["error"]["message"].as_str().unwrap_or_default()),
+                    "The login is still waiting: open the URL the terminal printed, and approve."
+                        .into(),
+                ],
+            ),
+        }
+    }
+
+    fn not_found(&self) -> Page {
+        Page {
+            status: 404,
+            html: html(
+                "Not found",
+                "Not found",
+                &["This address only takes the browser's return from a Mixpanel login.".into()],
+            ),
+        }
+    }
+
+    fn refused_paste(&self, error: &Error) -> String {
+        format!(
+            "That paste is not this login's answer: {}\n  hint: {}\nStill waiting: paste the URL again, or approve in the browser.",
+            error,
+            error.hint().unwrap_or_default()
+        )
+    }
+}
+
+fn failure(command: &str, e: &Error) -> Value {
+    serde_json::from_str(&envelope::failure(command, e)).unwrap_or(Value::Null)
+}
+
+/// The page for a finish's envelope (or a success's body without the envelope's head).
+fn from_envelope(v: &Value) -> Page {
+    let text = |v: &Value| escape(v.as_str().unwrap_or_default());
+    if let Some(error) = v.get("error") {
+        let mut lines = vec![text(&error["message"])];
+        if let Some(hint) = error["hint"].as_str() {
+            lines.push(format!("Next: {}", code_spans(&escape(hint))));
+        }
+        lines.push("You can close this tab; the terminal shows the same.".into());
+        return Page {
+            status: 400,
+            html: html("Login failed", "&#10008; The login did not finish", &lines),
+        };
+    }
+    let account = &v["account"];
+    let who = match v["user"]["email"].as_str() {
+        Some(email) => format!(" as <b>{}</b>", escape(email)),
+        None => String::new(),
+    };
+    let project = match (v["project"]["name"].as_str(), v["project"]["id"].as_str()) {
+        (Some(name), Some(id)) => format!(
+            "its default project is <b>{}</b> ({})",
+            escape(name),
+            escape(id)
+        ),
+        (None, Some(id)) => format!("its default project is {}", escape(id)),
+        _ => "it sees no project yet".into(),
+    };
+    let lines = vec![
+        format!(
+            "Logged in{who}: the account <code>{}</code> (region {}) is saved and active; {project}.",
+            text(&account["name"]),
+            text(&account["region"])
+        ),
+        "You can close this tab and go back to the terminal.".into(),
+        format!(
+            "Next: <code>mp project list</code> lists your projects; <code>mp account use {}</code> comes back to this account.",
+            text(&account["name"])
+        ),
+    ];
+    Page {
+        status: 200,
+        html: html(
+            "Logged in to Mixpanel",
+            "&#10004; Logged in to Mixpanel",
+            &lines,
+        ),
+    }
+}
+
+/// What a person reads, escaped for HTML: controls shown as escapes, then `&<>"'`.
+fn escape(s: &str) -> String {
+    shown(s)
+        .to_string()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// `` `cmd` `` spans of an escaped hint as `<code>`.
+fn code_spans(escaped: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&format!("<code>{part}</code>"));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+fn html(title: &str, heading: &str, paragraphs: &[String]) -> String {
+    let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>\n")).collect();
+    format!(
+        concat!(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
+            "<title>{}</title>\n",
+            "<style>body{{font-family:system-ui,sans-serif;max-width:40em;margin:3em auto;",
+            "padding:0 1em;line-height:1.5}}code{{background:#f2f2f2;padding:0 .3em}}</style>\n",
+            "</head>\n<body>\n<h1>{}</h1>\n{}</body>\n</html>\n"
+        ),
+        title, heading, body
+    )
+}

@@ -1,0 +1,183 @@
+//! The sentences for people that go with each envelope, on stderr: what happened and what
+//! to do next. Text that came from a server or a file is escaped (`text::shown`).
+
+use std::fmt::Write;
+
+use mp_login_core::text::{lines_shown, shown};
+
+use crate::envelope::Outcome;
+use crate::presentation::Presented;
+use mp_login_core::login::Started;
+use mp_login_core::Error;
+
+/// `writeln!` into a `String`, which cannot fail.
+macro_rules! say {
+    ($out:expr, $($t:tt)*) => {{
+        let _ = writeln!($out, $($t)*);
+    }};
+}
+
+/// The sentences of a failure: the message, and the hint.
+pub fn failed(e: &Error) -> String {
+    let mut out = format!("error: {}\n", lines_shown(&e.to_string()));
+    if let Some(h) = e.hint() {
+        say!(out, "  hint: {}", lines_shown(&h));
+    }
+    out
+}
+
+/// The sentences for people that go with a success envelope, on stderr.
+pub fn done(outcome: &Outcome) -> String {
+    let mut out = String::new();
+    match outcome {
+        Outcome::Elsewhere(record) => say!(
+            out,
+            "This login was finished by another process (pid {}):\n{}",
+            record.pid,
+            lines_shown(record.stderr.trim_end())
+        ),
+        Outcome::Started(s) => {
+            say!(
+                out,
+                "Open this URL in any browser and approve the login:\n\n  {}\n",
+                s.authorize_url
+            );
+            say!(
+                out,
+                "The browser then lands on `{}…`; the page may fail to load, that is expected.",
+                s.redirect_uri
+            );
+            say!(
+                out,
+                "Copy that URL from the address bar within {} minutes and run:\n\n  {}\n",
+                (s.expires_at - mp_login_core::clock::unix_now()).max(0) / 60,
+                s.finish_command
+            );
+            for r in &s.recoverable {
+                say!(
+                out,
+                    "Tokens of an earlier login were saved but not published; unless that login is still running, publish them with:\n\n  {}\n",
+                    r.resume_command
+                );
+            }
+        }
+        Outcome::Published(p) => {
+            let a = &p.account;
+            let project = match &p.project {
+                Some(pr) => format!("default project {pr}"),
+                None => "no project visible yet".to_string(),
+            };
+            say!(
+                out,
+                "Logged in{}: account `{}` in region {}, {project} ({}); saved in `{}`",
+                p.user
+                    .as_ref()
+                    .map(|u| format!(" as {}", shown(&u.email)))
+                    .unwrap_or_default(),
+                a.name,
+                a.region,
+                p.project_pick.method.as_str(),
+                a.path.display()
+            );
+            // The seed's `use()`: a new login becomes the active account. The kit has no switch
+            // of its own; mixpanel-headless's is the one to use.
+            say!(
+                out,
+                "`{}` is now the active account; `mp account use <name>` switches to another",
+                a.name
+            );
+        }
+        Outcome::Logout(l) => {
+            for a in &l.logged_out {
+                match &a.reason {
+                    None => say!(
+                out,
+                        "Logged out of `{}`; the server revoked its token",
+                        shown(&a.name)
+                    ),
+                    Some(why) => say!(
+                out,
+                        "Logged out of `{}` (files removed); not revoked: {}",
+                        shown(&a.name),
+                        shown(why)
+                    ),
+                }
+            }
+        }
+        Outcome::Status(s) => {
+            for a in &s.accounts {
+                say!(
+                out,
+                    "{} {} ({}){}{}",
+                    if a.active { "*" } else { " " },
+                    shown(&a.name),
+                    shown(a.region.as_deref().unwrap_or("?")),
+                    match (&a.expires_at, a.expired, a.refreshable) {
+                        (None, ..) => ", no tokens".to_string(),
+                        (Some(at), false, _) => format!(", token until {at}"),
+                        (Some(_), true, true) => ", token expired (refreshable)".to_string(),
+                        (Some(_), true, false) => ", token expired".to_string(),
+                    },
+                    if s.checked == Some(true) && s.selected.as_deref() == Some(a.name.as_str()) {
+                        ", /me answered"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        Outcome::Tasks(t) => say!(
+                out,
+            "Wrote the cargo-make tasks of mp-login {} into `{}`; add to your Makefile.toml:\n\n  {}\n",
+            t.version,
+            t.files
+                .first()
+                .and_then(|f| f.parent())
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            t.extend
+        ),
+        Outcome::Picked(p) => match &p.project {
+            Some(pr) => say!(
+                out,
+                "Picked project {pr}{} by {}",
+                p.project_pick
+                    .primary_org_name
+                    .as_deref()
+                    .map(|n| format!(" in {}", shown(n)))
+                    .unwrap_or_default(),
+                p.project_pick.method.as_str()
+            ),
+            None => say!(out, "No project to pick: the account sees none"),
+        },
+    }
+    out
+}
+
+/// What `mp-login` says once the login is started: the URL, and how the browser comes back.
+pub fn open_url(started: &Started) -> String {
+    let mut out = String::new();
+    say!(
+        out,
+        "Open this URL in a browser and approve the login:\n\n  {}\n",
+        started.authorize_url
+    );
+    say!(
+        out,
+        concat!(
+            "The browser then goes to `{}`. Where that port reaches this machine (the same ",
+            "machine, or a forwarded port: VS Code, Codespaces, `ssh -L`), the login ends by ",
+            "itself. Where it does not, the page fails to load: copy its URL from the address ",
+            "bar and paste it here."
+        ),
+        started.redirect_uri
+    );
+    for r in &started.recoverable {
+        say!(
+            out,
+            "\nTokens of an earlier login were saved but not published; unless that login is still running, publish them with:\n\n  {}",
+            r.resume_command
+        );
+    }
+    out
+}
