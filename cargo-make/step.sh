@@ -3,13 +3,14 @@
 # from environment variables, writes its envelope to $MP_LOGIN_OUT/<step>.json and its exit code
 # to $MP_LOGIN_OUT/<step>.exit, and exits with the binary's own exit code.
 #
-#   step.sh start|finish|resume|autopick|token|logout
+#   step.sh login|start|finish|resume|autopick|token|logout
 #
 # `token` is the exception: mp-token's stdout is the access token itself, which goes to the
-# task's stdout and never to a file.
+# task's stdout and never to a file. `login` (mp-login, for a person) keeps the terminal as its
+# stdin, where the person may paste the URL the browser landed on.
 set -uo pipefail
 
-step=${1:?usage: step.sh start|finish|resume|autopick|token|logout}
+step=${1:?usage: step.sh login|start|finish|resume|autopick|token|logout}
 out=${MP_LOGIN_OUT:?MP_LOGIN_OUT names the directory for the step files}
 mkdir -p "$out"
 bin_dir=${MP_LOGIN_BIN_DIR:-}
@@ -20,7 +21,12 @@ for var in MP_LOGIN_NAME MP_LOGIN_PROJECT MP_LOGIN_REDIRECT_URL MP_LOGIN_REDIREC
   [ -n "${!var:-}" ] || unset "$var"
 done
 
+stdin=/dev/null
 case "$step" in
+  login)
+    bin=mp-login
+    stdin=/dev/stdin
+    ;;
   start)
     bin=mp-login-start
     # The person finishes with the task, not the raw binary.
@@ -54,8 +60,8 @@ case "$step" in
     ;;
 esac
 
-# stdin is never an input here: a task's redirect comes from the variables above.
-"${bin_dir:+${bin_dir%/}/}$bin" </dev/null >"$out/$step.json"
+# stdin is an input only for `login`: a task's redirect comes from the variables above.
+"${bin_dir:+${bin_dir%/}/}$bin" <"$stdin" >"$out/$step.json"
 code=$?
 echo "$code" >"$out/$step.exit"
 if [ "$code" -ne 0 ]; then

@@ -156,21 +156,31 @@ pub fn login(args: LoginCmdArgs, progress: &dyn Progress) -> Result<Outcome, Err
     );
     let started = args.start.start(&ctx, args.login, Some(resume))?;
     progress.note(&crate::sentences::open_url(&started));
-    let opened = if args.no_browser {
-        Err("`--no-browser`".to_string())
-    } else {
-        crate::browser::open(&started.authorize_url)
+    // The browser is opened once the callback port is bound: a quick one finds it listening.
+    let (url, no_browser) = (started.authorize_url, args.no_browser);
+    let open_browser = move || {
+        let opened = if no_browser {
+            Err("`--no-browser`".to_string())
+        } else {
+            crate::browser::open(&url)
+        };
+        match opened {
+            Ok(how) => format!("Opened it with {how}."),
+            Err(why) => format!("No browser opened here ({why}): open the URL yourself."),
+        }
     };
-    progress.note(&match opened {
-        Ok(how) => format!("Opened it with {how}."),
-        Err(why) => format!("No browser opened here ({why}): open the URL yourself."),
-    });
     // The name and project went into the inflight file with the start.
     let choices = Choices {
         env_project: env_project(),
         ..Choices::default()
     };
-    let finished = args.wait.listen(&ctx, inflight_path, choices, "mp-login")?;
+    let finished = args.wait.listen(
+        &ctx,
+        inflight_path,
+        choices,
+        "mp-login",
+        Some(Box::new(open_browser)),
+    )?;
     Ok(finished.into())
 }
 
@@ -224,11 +234,13 @@ impl WaitArgs {
         inflight_path: PathBuf,
         choices: Choices,
         command: &'static str,
+        on_listening: Option<Box<dyn FnOnce() -> String>>,
     ) -> Result<Finished, Error> {
         let options = ListenOptions {
             inflight_path,
             choices,
             timeout: self.listen_timeout.map(Duration::from_secs),
+            on_listening,
         };
         listen::listen(ctx, options, &crate::page::Pages { command })
     }
@@ -246,7 +258,7 @@ pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Erro
     if args.listen {
         let finished = args
             .wait
-            .listen(&ctx, inflight_path, choices, "mp-login-finish")?;
+            .listen(&ctx, inflight_path, choices, "mp-login-finish", None)?;
         return Ok(finished.into());
     }
     if args.wait.listen_timeout.is_some() {

@@ -28,14 +28,22 @@ impl View for Pages {
     }
 
     fn refused(&self, error: &Error) -> Page {
-        let e = failure(self.command, error);
+        let why = match error {
+            Error::StateMismatch => concat!(
+                "This answer does not belong to the login that is waiting (its <code>state</code> ",
+                "differs): it comes from another login, or from a page that tries to log you in ",
+                "to an account of its own."
+            )
+            .to_string(),
+            e => code_spans(&escape(&e.to_string())),
+        };
         Page {
             status: 400,
             html: html(
                 "Not this login's answer",
                 "&#10008; This is not the answer this login waits for",
                 &[
-                    escape(e["error"]["message"].as_str().unwrap_or_default()),
+                    why,
                     "The login is still waiting: open the URL the terminal printed, and approve."
                         .into(),
                 ],
@@ -71,7 +79,7 @@ fn failure(command: &str, e: &Error) -> Value {
 fn from_envelope(v: &Value) -> Page {
     let text = |v: &Value| escape(v.as_str().unwrap_or_default());
     if let Some(error) = v.get("error") {
-        let mut lines = vec![text(&error["message"])];
+        let mut lines = vec![code_spans(&text(&error["message"]))];
         if let Some(hint) = error["hint"].as_str() {
             lines.push(format!("Next: {}", code_spans(&escape(hint))));
         }

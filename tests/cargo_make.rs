@@ -402,6 +402,34 @@ fn a_failing_step_stops_the_flow_and_resume_completes_it() {
     assert!(c.home.join(".mp/accounts/acme-analytics/me.json").exists());
 }
 
+/// `cargo make mp-login`: a person's login as one task. `$BROWSER` is a script playing the
+/// person (approve, then the browser's return to the callback), so no paste is needed.
+#[test]
+fn the_mp_login_task_finishes_on_the_browsers_return() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = Consumer::new();
+    let browser = c.dir.join("browser.sh");
+    fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\n(r=$('{}' approve \"$1\") && curl -sS -o /dev/null \"$r\") >/dev/null 2>&1 &\n",
+            c.bin_dir.join("mock-idp").display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&browser, fs::Permissions::from_mode(0o755)).unwrap();
+    let made = c.make(
+        "mp-login",
+        &[("BROWSER", browser.to_str().unwrap())],
+    );
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let (code, login) = c.step("login");
+    assert_eq!(code, 0);
+    assert_eq!(login["command"], "mp-login");
+    assert_eq!(login["account"]["name"], "acme-analytics");
+    assert!(made.stderr.contains("Opened it with"), "{}", made.stderr);
+}
+
 #[test]
 fn a_finish_without_a_redirect_says_which_variables_to_set() {
     let c = Consumer::new();

@@ -184,6 +184,7 @@ fn a_login_carried_from_one_ci_job_to_the_next() {
 fn every_help_ends_with_examples() {
     let env = Env::new();
     for bin in [
+        "mp-login",
         "mp-login-start",
         "mp-login-finish",
         "mp-login-resume",

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 mod net;
 #[allow(unused_imports)] // each test binary uses its own part
-pub use net::{mkfifo, RawBody, RawHttp, Socks5};
+pub use net::{free_port, http_get, mkfifo, wait_for_port, Got, RawBody, RawHttp, Socks5};
 
 pub struct Env {
     pub tmp: tempfile::TempDir,
@@ -351,6 +351,8 @@ impl Env {
                     .map(|(k, x)| match x {
                         // Unix times (start's `expires_at`) change with every run.
                         Value::Number(_) if k == "expires_at" => (k, "[UNIX_TIME]".into()),
+                        // A listener's port is a free one, different every run.
+                        Value::Number(_) if k == "port" => (k, "[PORT]".into()),
                         x => (k, self.redact_value(x)),
                     })
                     .collect(),
@@ -447,6 +449,20 @@ pub fn placeholders_in(accounts: &Path) -> Vec<PathBuf> {
 /// The binaries of this package (assert_cmd's lookup through CARGO_BIN_EXE_<name>).
 pub fn bin_path(bin: &str) -> PathBuf {
     assert_cmd::cargo::cargo_bin(bin)
+}
+
+/// A text snapshot (an HTML page), beside the envelope snapshots.
+#[macro_export]
+macro_rules! snapshot_text {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
 }
 
 /// Snapshots live in `snapshots/` at the workspace root, one file per envelope case.

@@ -114,7 +114,7 @@ pub enum Error {
     },
     /// `--listen` waited `--listen-timeout` seconds without a usable callback or paste; the
     /// inflight file is kept.
-    #[error("OAuth callback timed out after {seconds} seconds.")]
+    #[error("OAuth callback timed out after {seconds} s.")]
     ListenTimeout { seconds: u64, path: PathBuf },
     /// While this process waited, another one took the login (its inflight file is gone or now
     /// holds a newer login) and left no outcome to report: it was stopped, or it is not the kit.

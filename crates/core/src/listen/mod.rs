@@ -43,6 +43,9 @@ pub struct ListenOptions {
     pub choices: Choices,
     /// Stop waiting after this long (the inflight's expiry ends the wait in any case).
     pub timeout: Option<Duration>,
+    /// Run once the port is bound, before the wait (`mp-login` opens the browser then, so
+    /// that a fast browser finds the listener); its note goes to stderr.
+    pub on_listening: Option<Box<dyn FnOnce() -> String>>,
 }
 
 /// One page for the browser.
@@ -85,6 +88,9 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
     let inflight = Inflight::load(&opts.inflight_path, clock::now())?;
     let target = Target::of(&inflight.redirect_uri)?;
     let listeners = bind(&target)?;
+    if let Some(on_listening) = opts.on_listening {
+        ctx.progress.note(&on_listening());
+    }
     let (tx, rx) = mpsc::channel();
     let busy = Arc::new(AtomicUsize::new(0));
     for listener in listeners {
@@ -265,7 +271,7 @@ fn bind(target: &Target) -> Result<Vec<TcpListener>> {
     let mut listeners = Vec::new();
     let mut unavailable = None;
     for ip in &target.addresses {
-        match TcpListener::bind(SocketAddr::new(*ip, target.port)) {
+        match bind_one(SocketAddr::new(*ip, target.port)) {
             Ok(l) => listeners.push(l),
             Err(e) if e.kind() == ErrorKind::AddrInUse => {
                 return Err(Error::ListenPortTaken {
@@ -285,6 +291,21 @@ fn bind(target: &Target) -> Result<Vec<TcpListener>> {
             e,
         )),
         _ => Ok(listeners),
+    }
+}
+
+/// Binds `address`, trying a taken port again for 100 ms: a `mp-login-start` elsewhere probes
+/// the callback ports by binding them for a moment.
+fn bind_one(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let mut attempts = 0;
+    loop {
+        match TcpListener::bind(address) {
+            Err(e) if e.kind() == ErrorKind::AddrInUse && attempts < 5 => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            bound => return bound,
+        }
     }
 }
 
@@ -324,8 +345,8 @@ fn read_pastes(tx: &Sender<Event>) {
             let mut rest = line;
             while !rest.ends_with(b"\n") {
                 rest.clear();
-                let read = std::io::Read::take(&mut lines, MAX_PASTE as u64)
-                    .read_until(b'\n', &mut rest);
+                let read =
+                    std::io::Read::take(&mut lines, MAX_PASTE as u64).read_until(b'\n', &mut rest);
                 if matches!(read, Ok(0) | Err(_)) {
                     return;
                 }

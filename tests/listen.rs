@@ -1,0 +1,456 @@
+//! `mp-login-finish --listen` and `mp-login` on the real binaries: the test plays the browser
+//! with a plain HTTP GET of the redirect URL the mock's approval gives, and a person with a
+//! paste on stdin. Every login starts on a port of its own (`--redirect-port`), so tests run
+//! side by side.
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use common::{http_get, wait_for_port, Env, Run};
+use mock_idp::{Endpoint, Fault};
+
+/// A free port for a login, redacted in snapshots (as are the pids of other processes).
+fn port_for(env: &Env) -> u16 {
+    let port = common::free_port();
+    env.filter(&format!(r"(\D){port}\b"), "${1}[PORT]");
+    env.filter(r"\(pid \d+\)", "(pid [PID])");
+    port
+}
+
+/// A login started on a port of its own.
+fn start(env: &Env, extra: &[&str]) -> (u16, String) {
+    let port = port_for(env);
+    let mut args = vec!["--redirect-port".to_string(), port.to_string()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let started = env.start(&args);
+    assert_eq!(started.exit_code, 0, "{started:?}");
+    (
+        port,
+        started.stdout["authorize_url"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+}
+
+/// `mp-login-finish --listen args`, with stdin a pipe the test may write pastes to.
+fn listen(env: &Env, args: &[&str]) -> Child {
+    env.std_command("mp-login-finish")
+        .arg("--listen")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// `&iss=…` as the mock's authorization server sends it (RFC 9207), so that a forged callback
+/// is refused for its `state`, not for a missing issuer.
+fn iss(env: &Env) -> String {
+    let inflight = common::read_json(&env.inflight_path());
+    let issuer = inflight["issuer"]
+        .as_str()
+        .expect("the mock advertises its issuer");
+    format!("&iss={}", issuer.replace(':', "%3A").replace('/', "%2F"))
+}
+
+fn ended(env: &Env, child: Child) -> Run {
+    env.finish_run(child.wait_with_output().unwrap())
+}
+
+fn code_exchanges(env: &Env) -> usize {
+    env.idp
+        .journal()
+        .iter()
+        .filter(|j| j.path == "/oauth/token/")
+        .count()
+}
+
+/// A page as a snapshot shows it: the status, the headers that matter, the HTML.
+fn page(env: &Env, got: &common::Got) -> String {
+    env.assert_no_secret(&got.body);
+    format!(
+        "{} cache-control: {} referrer-policy: {} content-type: {}\n\n{}",
+        got.status,
+        got.header("cache-control").unwrap_or("-"),
+        got.header("referrer-policy").unwrap_or("-"),
+        got.header("content-type").unwrap_or("-"),
+        env.redact_str(&got.body)
+    )
+}
+
+#[test]
+fn a_browser_callback_publishes_and_the_page_names_the_account() {
+    let env = Env::new();
+    let (port, authorize_url) = start(&env, &[]);
+    let listener = listen(&env, &[]);
+    wait_for_port(port);
+    // Any other path is not the callback.
+    let other = http_get(&format!("http://localhost:{port}/favicon.ico")).unwrap();
+    snapshot_text!("listen_page_not_found", page(&env, &other));
+    assert_eq!(code_exchanges(&env), 0);
+
+    let redirect = env.approve(&authorize_url);
+    let got = http_get(&redirect).unwrap();
+    snapshot_text!("listen_page_ok", page(&env, &got));
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("cache-control"), Some("no-store"));
+    assert!(got.body.contains("acme-analytics") && got.body.contains("ada@example.com"));
+
+    let run = ended(&env, listener);
+    snapshot!("listen_ok", env.redact(&run));
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout["account"]["name"], "acme-analytics");
+    assert_eq!(code_exchanges(&env), 1);
+    assert!(!env.inflight_path().exists(), "the code is spent");
+    assert!(http_get(&redirect).is_err(), "the listener is gone");
+}
+
+/// A CSRF attempt (a page making the browser call the callback with another `state`, or a
+/// denial without this login's `state`) gets an error page and must not end the login.
+#[test]
+fn a_forged_callback_gets_an_error_page_and_the_listener_keeps_waiting() {
+    let env = Env::new();
+    let (port, authorize_url) = start(&env, &[]);
+    let listener = listen(&env, &[]);
+    wait_for_port(port);
+    let callback = format!("http://localhost:{port}/callback");
+    let iss = iss(&env);
+    let forged = http_get(&format!(
+        "{callback}?code=mpcode_forged&state=not-this-one{iss}"
+    ))
+    .unwrap();
+    snapshot_text!("listen_page_refused", page(&env, &forged));
+    assert_eq!(forged.status, 400);
+    let denial = http_get(&format!("{callback}?error=access_denied{iss}")).unwrap();
+    assert_eq!(denial.status, 400);
+    let no_issuer = http_get(&format!("{callback}?code=mpcode_forged&state=x")).unwrap();
+    assert_eq!(no_issuer.status, 400);
+    assert_eq!(code_exchanges(&env), 0, "nothing forged reached the server");
+
+    let got = http_get(&env.approve(&authorize_url)).unwrap();
+    assert_eq!(got.status, 200, "{}", got.body);
+    let run = ended(&env, listener);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(
+        run.stderr
+            .matches("A call to the callback was refused")
+            .count(),
+        3,
+        "{}",
+        run.stderr
+    );
+}
+
+/// The login's own denial (its `state`) ends it, as a pasted denial does; the page says why.
+#[test]
+fn the_logins_own_denial_ends_it_with_a_page() {
+    let env = Env::new();
+    let (port, authorize_url) = start(&env, &[]);
+    let listener = listen(&env, &[]);
+    wait_for_port(port);
+    let state = authorize_url
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let got = http_get(&format!(
+        "http://localhost:{port}/callback?error=access_denied&state={state}{}",
+        iss(&env)
+    ))
+    .unwrap();
+    snapshot_text!("listen_page_denied", page(&env, &got));
+    let run = ended(&env, listener);
+    assert_eq!(run.failure(), (2, "OAUTH_AUTH_DENIED"));
+    assert!(env.inflight_path().exists(), "kept, as for a paste");
+}
+
+#[test]
+fn a_paste_beats_a_slow_browser() {
+    let env = Env::new();
+    let (port, authorize_url) = start(&env, &[]);
+    let mut listener = listen(&env, &[]);
+    wait_for_port(port);
+    let redirect = env.approve(&authorize_url);
+    let mut stdin = listener.stdin.take().unwrap();
+    // A wrong paste first: said on stderr, and the wait goes on.
+    writeln!(stdin, "http://localhost:{port}/callback?code=abc").unwrap();
+    writeln!(stdin, "  {redirect}  ").unwrap();
+    let run = ended(&env, listener);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("That paste is not this login's answer"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(code_exchanges(&env), 1);
+    // The browser comes too late: nobody listens any more.
+    assert!(http_get(&redirect).is_err());
+}
+
+#[test]
+fn a_browser_beats_a_paste() {
+    let env = Env::new();
+    let (port, authorize_url) = start(&env, &[]);
+    let listener = listen(&env, &[]);
+    wait_for_port(port);
+    let redirect = env.approve(&authorize_url);
+    assert_eq!(http_get(&redirect).unwrap().status, 200);
+    // The person had not pasted yet; stdin stays open until the end.
+    let run = ended(&env, listener);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    // The person pastes afterwards: the login is done, the plain finish reports it.
+    let late = env.finish(&redirect, &[]);
+    assert_eq!(late.exit_code, 0, "{late:?}");
+    assert_eq!(late.stdout, run.stdout, "the same envelope");
+    assert!(
+        late.stderr.contains("finished by another process"),
+        "{}",
+        late.stderr
+    );
+    assert_eq!(code_exchanges(&env), 1);
+}
+
+/// A plain `mp-login-finish URL` in another process while a listener waits: one exchange, and
+/// both report the same account.
+#[test]
+fn a_second_process_paste_while_listening_makes_one_exchange() {
+    let env = Env::new();
+    let (port, authorize_url) = start(&env, &[]);
+    let listener = listen(&env, &[]);
+    wait_for_port(port);
+    let redirect = env.approve(&authorize_url);
+    let pasted = env.finish(&redirect, &[]);
+    assert_eq!(pasted.exit_code, 0, "{pasted:?}");
+    let run = ended(&env, listener);
+    snapshot!("listen_finished_elsewhere", env.redact(&run));
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout, pasted.stdout);
+    assert_eq!(code_exchanges(&env), 1);
+}
+
+/// The other way round: the listener is exchanging (a slow token endpoint) when the same URL
+/// is pasted into a plain finish; the paste waits for the login's lock and reports the
+/// listener's outcome.
+#[test]
+fn a_paste_during_the_listeners_exchange_reports_its_outcome() {
+    let env = Env::new();
+    let (port, authorize_url) = start(&env, &[]);
+    let listener = listen(&env, &[]);
+    wait_for_port(port);
+    let redirect = env.approve(&authorize_url);
+    env.idp.fault(
+        Endpoint::Token,
+        Fault::delay(Duration::from_millis(1500)).times(1),
+    );
+    let browser = {
+        let redirect = redirect.clone();
+        std::thread::spawn(move || http_get(&redirect).unwrap())
+    };
+    env.wait_for_call("/oauth/token/");
+    let pasted = env.finish(&redirect, &[]);
+    assert_eq!(browser.join().unwrap().status, 200);
+    let run = ended(&env, listener);
+    assert_eq!(
+        (run.exit_code, pasted.exit_code),
+        (0, 0),
+        "{run:?} {pasted:?}"
+    );
+    assert_eq!(run.stdout, pasted.stdout);
+    assert_eq!(code_exchanges(&env), 1);
+}
+
+#[test]
+fn a_taken_port_names_its_holder_and_keeps_the_login() {
+    let env = Env::new();
+    let (port, _) = start(&env, &[]);
+    let holder = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    env.filter(r"`[^`]*/listen-[0-9a-f]+[^`]*`", "`[TEST BINARY]`");
+    let run = env.run("mp-login-finish", &["--listen"], None);
+    snapshot!("error_listen_port_taken", env.redact(&run));
+    assert_eq!(run.failure(), (2, "OAUTH_PORT_ERROR"));
+    let pid = format!("(pid {})", std::process::id());
+    assert!(
+        run.stdout["error"]["details"]["holder"]
+            .as_str()
+            .is_some_and(|h| h.contains(&pid)),
+        "{run:?}"
+    );
+    drop(holder);
+    assert!(env.inflight_path().exists());
+}
+
+#[test]
+fn listening_times_out_and_keeps_the_login() {
+    let env = Env::new();
+    let (_, authorize_url) = start(&env, &[]);
+    let run = env.run(
+        "mp-login-finish",
+        &["--listen", "--listen-timeout", "1"],
+        None,
+    );
+    snapshot!("error_listen_timeout", env.redact(&run));
+    assert_eq!(run.failure(), (2, "OAUTH_TIMEOUT"));
+    assert!(env.inflight_path().exists());
+    // The login is still good.
+    let run = env.finish(&env.approve(&authorize_url), &[]);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    let without = env.run("mp-login-finish", &["--listen-timeout", "1", "x"], None);
+    assert_eq!(without.failure(), (3, "INVALID_ARGUMENT"));
+}
+
+#[test]
+fn sigint_while_listening_spends_nothing() {
+    let env = Env::new();
+    let (port, authorize_url) = start(&env, &[]);
+    let listener = listen(&env, &[]);
+    wait_for_port(port);
+    common::interrupt(&listener);
+    let run = ended(&env, listener);
+    snapshot!("error_listen_interrupted", env.redact(&run));
+    assert_eq!(run.failure(), (130, "INTERRUPTED"));
+    assert_eq!(run.stdout["error"]["details"]["inflight_kept"], true);
+    assert!(env.inflight_path().exists());
+    assert_eq!(code_exchanges(&env), 0);
+    let run = env.finish(&env.approve(&authorize_url), &[]);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+}
+
+/// kill -9 of a waiting listener: the login is untouched, and another listener (or a paste)
+/// finishes it.
+#[test]
+fn a_killed_listener_leaves_a_login_another_finishes() {
+    let env = Env::new();
+    let (port, authorize_url) = start(&env, &[]);
+    let mut listener = listen(&env, &[]);
+    wait_for_port(port);
+    listener.kill().unwrap();
+    listener.wait().unwrap();
+    let again = listen(&env, &[]);
+    wait_for_port(port);
+    let got = http_get(&env.approve(&authorize_url)).unwrap();
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(ended(&env, again).exit_code, 0);
+    assert_eq!(code_exchanges(&env), 1);
+}
+
+#[test]
+fn a_redirect_off_this_machine_cannot_be_listened_on() {
+    let env = Env::new();
+    start(&env, &[]);
+    let inflight = env.inflight_path();
+    let text = fs::read_to_string(&inflight).unwrap();
+    let moved = regex::Regex::new(r"http://localhost:\d+/callback")
+        .unwrap()
+        .replace(&text, "http://example.com:8080/callback");
+    fs::write(&inflight, moved.as_bytes()).unwrap();
+    let run = env.run("mp-login-finish", &["--listen"], None);
+    assert_eq!(run.failure(), (3, "INVALID_ARGUMENT"));
+    assert!(run.stdout["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not this machine's loopback"));
+}
+
+/// `mp-login` for a person: `$BROWSER` gets the authorize URL (here a script that records it,
+/// and the test approves and plays the browser's return).
+#[test]
+fn mp_login_opens_the_browser_and_finishes_on_its_return() {
+    let env = Env::new();
+    let port = port_for(&env);
+    let opened = env.tmp.path().join("opened-url");
+    let browser = env.tmp.path().join("browser.sh");
+    fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > {}.part && mv {0}.part {0}\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&browser, fs::Permissions::from_mode(0o755)).unwrap();
+    env.set_env("BROWSER", browser.to_str().unwrap());
+    let login = env.spawn("mp-login", &["--redirect-port", &port.to_string()]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !opened.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser was never opened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    wait_for_port(port);
+    let authorize_url = fs::read_to_string(&opened).unwrap();
+    let got = http_get(&env.approve(&authorize_url)).unwrap();
+    assert_eq!(got.status, 200, "{}", got.body);
+    let run = ended(&env, login);
+    snapshot!("mp_login_ok", env.redact(&run));
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout["command"], "mp-login");
+}
+
+/// Under `CI=true` no browser is opened, even with `$BROWSER` set; the URL is printed and a
+/// paste finishes the login.
+#[test]
+fn mp_login_never_opens_a_browser_under_ci() {
+    let env = Env::new();
+    let port = port_for(&env);
+    let opened = env.tmp.path().join("opened-url");
+    env.set_env("BROWSER", &format!("touch {}", opened.display()));
+    env.set_env("CI", "true");
+    let mut login = env
+        .std_command("mp-login")
+        .args(["--redirect-port", &port.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The person reads the URL on the terminal (stderr), approves, pastes what the browser
+    // landed on.
+    let (lines, said) = std::sync::mpsc::channel();
+    let stderr = login.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+            let line = line.unwrap();
+            let _ = lines.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let authorize_url = loop {
+        let line = said
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the URL is printed");
+        if let Some(url) = line.trim().strip_prefix("http") {
+            break format!("http{url}");
+        }
+    };
+    let redirect = env.approve(&authorize_url);
+    writeln!(login.stdin.take().unwrap(), "{redirect}").unwrap();
+    let mut out = login.wait_with_output().unwrap();
+    out.stderr = reader.join().unwrap().into_bytes();
+    let run = env.finish_run(out);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("No browser opened here (CI is set)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("/oauth/authorize"),
+        "the URL is printed"
+    );
+    assert!(!opened.exists(), "no browser under CI");
+}
