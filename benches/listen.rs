@@ -5,6 +5,9 @@
 //! Run: `cargo bench -p mp-login --bench listen` (RUNS=N to change the 20 runs).
 #![allow(clippy::print_stdout)]
 
+#[path = "../mock-idp/benches/support/stats.rs"]
+mod stats;
+
 #[path = "../tests/common/net.rs"]
 #[allow(dead_code)]
 mod net;
@@ -41,19 +44,8 @@ fn started(home: &Path, idp: &MockIdp) -> (u16, String) {
     (port, mock_idp::client::approve(url).unwrap())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 fn main() {
-    let runs: usize = std::env::var("RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(20);
+    let runs = stats::runs(20);
     let idp = MockIdp::start();
     let (mut callback, mut paste) = (Vec::new(), Vec::new());
     for _ in 0..runs {
@@ -82,21 +74,17 @@ fn main() {
     }
     callback.sort();
     paste.sort();
-    let (c50, p50) = (percentile(&callback, 0.5), percentile(&paste, 0.5));
-    println!("a login finished over {runs} runs each:");
+    let median = |d: &[Duration]| stats::percentile(d, 0.5);
+    println!("a login finished over {runs} runs each (median, p90, max):");
+    for (what, times) in [
+        ("callback → published page   ", &callback),
+        ("paste, start → exit (baseline)", &paste),
+    ] {
+        let [p50, p90, max] = [0.5, 0.9, 1.0].map(|p| stats::ms(stats::percentile(times, p)));
+        println!("  {what}  {p50:.1} ms  {p90:.1} ms  {max:.1} ms");
+    }
     println!(
-        "  callback → published page   median {:.1} ms  p90 {:.1} ms  max {:.1} ms",
-        ms(c50),
-        ms(percentile(&callback, 0.9)),
-        ms(callback[runs - 1])
-    );
-    println!(
-        "  paste (process start → exit) median {:.1} ms  p90 {:.1} ms (baseline)",
-        ms(p50),
-        ms(percentile(&paste, 0.9))
-    );
-    println!(
-        "  ratio                        {:.2}x the baseline median",
-        c50.as_secs_f64() / p50.as_secs_f64()
+        "  ratio of the medians: {:.2}x the baseline",
+        median(&callback).as_secs_f64() / median(&paste).as_secs_f64()
     );
 }

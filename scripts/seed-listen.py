@@ -4,9 +4,9 @@ the callback port and writes the inflight file; the kit listens on that port; th
 approves and the browser returns to the listener (a plain GET here). Every round must publish,
 show a page naming the account, make one code exchange, and leave a token that answers /me.
 
-Usage (the seed's python; needs the seed's seed_mp.py beside setup-venv):
-  "$(SEED/setup-venv)" scripts/seed-listen.py SEED_DIR target/release [ROUNDS]
-Last line: 'seed start, kit --listen: K/N published'; exit 1 unless K == N."""
+Run with the seed's python, from SEED_DIR/setup-venv (seed_mp.py must sit beside it), as
+seed-check does: seed-listen.py SEED_DIR target/release [ROUNDS]; 3 rounds by default. The last
+line says 'seed start, kit --listen: K/N published'; the exit is 1 unless every round published."""
 import json, socket, subprocess, sys, tempfile, time, urllib.request
 from pathlib import Path
 

@@ -489,14 +489,8 @@ mod hints {
         "the authorization code may be spent and no tokens were saved: ",
         "run `mp-login-start` again"
     );
-    pub const LISTEN_AGAIN: &str = concat!(
-        "nothing was spent and the login is still open until it expires: ",
-        "run `mp-login-finish --listen` again, or paste the URL into `mp-login-finish '<URL>'`"
-    );
-    pub const LOGIN_TAKEN: &str = concat!(
-        "if the other process saved tokens, `mp-login-start` lists the `mp-login-resume` ",
-        "command that publishes them; else run `mp-login-start` again"
-    );
+    pub const LISTEN_AGAIN: &str = "nothing was spent and the login is still open until it expires: run `mp-login-finish --listen` again, or paste the URL into `mp-login-finish '<URL>'`";
+    pub const LOGIN_TAKEN: &str = "if the other process saved tokens, `mp-login-start` lists the `mp-login-resume` command that publishes them; else run `mp-login-start` again";
     pub const IO: &str = "check the permissions and free space of the storage directory";
     pub const INTERNAL: &str =
         "this is a bug in mp-login: please report it with the command you ran";

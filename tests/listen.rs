@@ -39,16 +39,17 @@ fn start(env: &Env, extra: &[&str]) -> (u16, String) {
     )
 }
 
-/// `mp-login-finish --listen args`, with stdin a pipe the test may write pastes to.
-fn listen(env: &Env, args: &[&str]) -> Child {
-    env.std_command("mp-login-finish")
-        .arg("--listen")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+/// `mp-login-finish --listen`, with stdin a pipe the test may write pastes to, once it listens.
+fn listen(env: &Env, port: u16) -> Child {
+    let child = env.spawn("mp-login-finish", &["--listen"]);
+    wait_for_port(port);
+    child
+}
+
+/// A login started, and its listener listening: the port, the authorize URL, the listener.
+fn listening(env: &Env) -> (u16, String, Child) {
+    let (port, authorize_url) = start(env, &[]);
+    (port, authorize_url, listen(env, port))
 }
 
 /// `&iss=…` as the mock's authorization server sends it (RFC 9207), so that a forged callback
@@ -63,6 +64,18 @@ fn iss(env: &Env) -> String {
 
 fn ended(env: &Env, child: Child) -> Run {
     env.finish_run(child.wait_with_output().unwrap())
+}
+
+/// Two processes finished one login: both succeeded with the same envelope, after one exchange.
+fn assert_one_login(env: &Env, a: &Run, b: &Run) {
+    assert_eq!((a.exit_code, b.exit_code), (0, 0), "{a:?} {b:?}");
+    assert_eq!(a.stdout, b.stdout, "the same envelope");
+    assert_eq!(code_exchanges(env), 1);
+}
+
+/// The run's stderr says `words`.
+fn assert_said(run: &Run, words: &str) {
+    assert!(run.stderr.contains(words), "{}", run.stderr);
 }
 
 fn code_exchanges(env: &Env) -> usize {
@@ -89,17 +102,15 @@ fn page(env: &Env, got: &common::Got) -> String {
 #[test]
 fn a_browser_callback_publishes_and_the_page_names_the_account() {
     let env = Env::new();
-    let (port, authorize_url) = start(&env, &[]);
-    let listener = listen(&env, &[]);
-    wait_for_port(port);
+    let (port, authorize_url, listener) = listening(&env);
     // Any other path is not the callback.
     let other = http_get(&format!("http://localhost:{port}/favicon.ico")).unwrap();
-    snapshot_text!("listen_page_not_found", page(&env, &other));
+    snapshot!(text: "listen_page_not_found", page(&env, &other));
     assert_eq!(code_exchanges(&env), 0);
 
     let redirect = env.approve(&authorize_url);
     let got = http_get(&redirect).unwrap();
-    snapshot_text!("listen_page_ok", page(&env, &got));
+    snapshot!(text: "listen_page_ok", page(&env, &got));
     assert_eq!(got.status, 200);
     assert_eq!(got.header("cache-control"), Some("no-store"));
     assert!(got.body.contains("acme-analytics") && got.body.contains("ada@example.com"));
@@ -118,16 +129,14 @@ fn a_browser_callback_publishes_and_the_page_names_the_account() {
 #[test]
 fn a_forged_callback_gets_an_error_page_and_the_listener_keeps_waiting() {
     let env = Env::new();
-    let (port, authorize_url) = start(&env, &[]);
-    let listener = listen(&env, &[]);
-    wait_for_port(port);
+    let (port, authorize_url, listener) = listening(&env);
     let callback = format!("http://localhost:{port}/callback");
     let iss = iss(&env);
     let forged = http_get(&format!(
         "{callback}?code=mpcode_forged&state=not-this-one{iss}"
     ))
     .unwrap();
-    snapshot_text!("listen_page_refused", page(&env, &forged));
+    snapshot!(text: "listen_page_refused", page(&env, &forged));
     assert_eq!(forged.status, 400);
     let denial = http_get(&format!("{callback}?error=access_denied{iss}")).unwrap();
     assert_eq!(denial.status, 400);
@@ -153,9 +162,7 @@ fn a_forged_callback_gets_an_error_page_and_the_listener_keeps_waiting() {
 #[test]
 fn the_logins_own_denial_ends_it_with_a_page() {
     let env = Env::new();
-    let (port, authorize_url) = start(&env, &[]);
-    let listener = listen(&env, &[]);
-    wait_for_port(port);
+    let (port, authorize_url, listener) = listening(&env);
     let state = authorize_url
         .split("state=")
         .nth(1)
@@ -168,7 +175,7 @@ fn the_logins_own_denial_ends_it_with_a_page() {
         iss(&env)
     ))
     .unwrap();
-    snapshot_text!("listen_page_denied", page(&env, &got));
+    snapshot!(text: "listen_page_denied", page(&env, &got));
     let run = ended(&env, listener);
     assert_eq!(run.failure(), (2, "OAUTH_AUTH_DENIED"));
     assert!(env.inflight_path().exists(), "kept, as for a paste");
@@ -177,9 +184,7 @@ fn the_logins_own_denial_ends_it_with_a_page() {
 #[test]
 fn a_paste_beats_a_slow_browser() {
     let env = Env::new();
-    let (port, authorize_url) = start(&env, &[]);
-    let mut listener = listen(&env, &[]);
-    wait_for_port(port);
+    let (port, authorize_url, mut listener) = listening(&env);
     let redirect = env.approve(&authorize_url);
     let mut stdin = listener.stdin.take().unwrap();
     // A wrong paste first: said on stderr, and the wait goes on.
@@ -187,11 +192,7 @@ fn a_paste_beats_a_slow_browser() {
     writeln!(stdin, "  {redirect}  ").unwrap();
     let run = ended(&env, listener);
     assert_eq!(run.exit_code, 0, "{run:?}");
-    assert!(
-        run.stderr.contains("That paste is not this login's answer"),
-        "{}",
-        run.stderr
-    );
+    assert_said(&run, "That paste is not this login's answer");
     assert_eq!(code_exchanges(&env), 1);
     // The browser comes too late: nobody listens any more.
     assert!(http_get(&redirect).is_err());
@@ -200,9 +201,7 @@ fn a_paste_beats_a_slow_browser() {
 #[test]
 fn a_browser_beats_a_paste() {
     let env = Env::new();
-    let (port, authorize_url) = start(&env, &[]);
-    let listener = listen(&env, &[]);
-    wait_for_port(port);
+    let (_, authorize_url, listener) = listening(&env);
     let redirect = env.approve(&authorize_url);
     assert_eq!(http_get(&redirect).unwrap().status, 200);
     // The person had not pasted yet; stdin stays open until the end.
@@ -210,14 +209,8 @@ fn a_browser_beats_a_paste() {
     assert_eq!(run.exit_code, 0, "{run:?}");
     // The person pastes afterwards: the login is done, the plain finish reports it.
     let late = env.finish(&redirect, &[]);
-    assert_eq!(late.exit_code, 0, "{late:?}");
-    assert_eq!(late.stdout, run.stdout, "the same envelope");
-    assert!(
-        late.stderr.contains("finished by another process"),
-        "{}",
-        late.stderr
-    );
-    assert_eq!(code_exchanges(&env), 1);
+    assert_one_login(&env, &run, &late);
+    assert_said(&late, "finished by another process");
 }
 
 /// A plain `mp-login-finish URL` in another process while a listener waits: one exchange, and
@@ -225,17 +218,12 @@ fn a_browser_beats_a_paste() {
 #[test]
 fn a_second_process_paste_while_listening_makes_one_exchange() {
     let env = Env::new();
-    let (port, authorize_url) = start(&env, &[]);
-    let listener = listen(&env, &[]);
-    wait_for_port(port);
+    let (_, authorize_url, listener) = listening(&env);
     let redirect = env.approve(&authorize_url);
     let pasted = env.finish(&redirect, &[]);
-    assert_eq!(pasted.exit_code, 0, "{pasted:?}");
     let run = ended(&env, listener);
     snapshot!("listen_finished_elsewhere", env.redact(&run));
-    assert_eq!(run.exit_code, 0, "{run:?}");
-    assert_eq!(run.stdout, pasted.stdout);
-    assert_eq!(code_exchanges(&env), 1);
+    assert_one_login(&env, &run, &pasted);
 }
 
 /// The other way round: the listener is exchanging (a slow token endpoint) when the same URL
@@ -244,9 +232,7 @@ fn a_second_process_paste_while_listening_makes_one_exchange() {
 #[test]
 fn a_paste_during_the_listeners_exchange_reports_its_outcome() {
     let env = Env::new();
-    let (port, authorize_url) = start(&env, &[]);
-    let listener = listen(&env, &[]);
-    wait_for_port(port);
+    let (_, authorize_url, listener) = listening(&env);
     let redirect = env.approve(&authorize_url);
     env.idp.fault(
         Endpoint::Token,
@@ -311,9 +297,7 @@ fn listening_times_out_and_keeps_the_login() {
 #[test]
 fn sigint_while_listening_spends_nothing() {
     let env = Env::new();
-    let (port, authorize_url) = start(&env, &[]);
-    let listener = listen(&env, &[]);
-    wait_for_port(port);
+    let (_, authorize_url, listener) = listening(&env);
     common::interrupt(&listener);
     let run = ended(&env, listener);
     snapshot!("error_listen_interrupted", env.redact(&run));
@@ -330,13 +314,10 @@ fn sigint_while_listening_spends_nothing() {
 #[test]
 fn a_killed_listener_leaves_a_login_another_finishes() {
     let env = Env::new();
-    let (port, authorize_url) = start(&env, &[]);
-    let mut listener = listen(&env, &[]);
-    wait_for_port(port);
+    let (port, authorize_url, mut listener) = listening(&env);
     listener.kill().unwrap();
     listener.wait().unwrap();
-    let again = listen(&env, &[]);
-    wait_for_port(port);
+    let again = listen(&env, port);
     let got = http_get(&env.approve(&authorize_url)).unwrap();
     assert_eq!(got.status, 200, "{}", got.body);
     assert_eq!(ended(&env, again).exit_code, 0);
@@ -443,11 +424,7 @@ fn mp_login_never_opens_a_browser_under_ci() {
     out.stderr = reader.join().unwrap().into_bytes();
     let run = env.finish_run(out);
     assert_eq!(run.exit_code, 0, "{run:?}");
-    assert!(
-        run.stderr.contains("No browser opened here (CI is set)"),
-        "{}",
-        run.stderr
-    );
+    assert_said(&run, "No browser opened here (CI is set)");
     assert!(
         run.stderr.contains("/oauth/authorize"),
         "the URL is printed"

@@ -3,25 +3,17 @@
 //! Run: `cargo bench -p mock-idp --bench readiness` (RUNS=N to change the 40 runs).
 #![allow(clippy::print_stdout)]
 
+#[path = "support/stats.rs"]
+mod stats;
+
 use std::path::Path;
 use std::process::Command;
 
 use mock_idp::process::Served;
-use std::time::{Duration, Instant};
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
+use std::time::Instant;
 
 fn main() {
-    let runs: usize = std::env::var("RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(40);
+    let runs = stats::runs(40);
     let bin = env!("CARGO_BIN_EXE_mock-idp");
     let mut ready = Vec::with_capacity(runs);
     let mut baseline = Vec::with_capacity(runs);
@@ -45,19 +37,22 @@ fn main() {
     }
     ready.sort();
     baseline.sort();
-    let (r50, b50) = (percentile(&ready, 0.5), percentile(&baseline, 0.5));
+    let (r50, b50) = (
+        stats::percentile(&ready, 0.5),
+        stats::percentile(&baseline, 0.5),
+    );
     println!("readiness over {runs} runs (process start → ready line):");
     println!(
         "  mock-idp serve  median {:.2} ms  p90 {:.2} ms  min {:.2} ms  max {:.2} ms",
-        ms(r50),
-        ms(percentile(&ready, 0.9)),
-        ms(ready[0]),
-        ms(ready[runs - 1])
+        stats::ms(r50),
+        stats::ms(stats::percentile(&ready, 0.9)),
+        stats::ms(ready[0]),
+        stats::ms(ready[runs - 1])
     );
     println!(
         "  /bin/true       median {:.2} ms  p90 {:.2} ms (baseline: spawn and reap a process)",
-        ms(b50),
-        ms(percentile(&baseline, 0.9))
+        stats::ms(b50),
+        stats::ms(stats::percentile(&baseline, 0.9))
     );
     println!(
         "  ratio           {:.1}x the baseline median",

@@ -139,12 +139,13 @@ impl Env {
         self.finish_run(c.output().unwrap())
     }
 
-    /// Starts `bin args` with stdin closed and its output captured, for a test that acts while it
-    /// runs; collect it with [`Env::finish_run`] over `wait_with_output`.
+    /// Starts `bin args` with its output captured and stdin a pipe (a test may write to it; it
+    /// closes when the test waits), for a test that acts while it runs; collect it with
+    /// [`Env::finish_run`] over `wait_with_output`.
     pub fn spawn(&self, bin: &str, args: &[&str]) -> Child {
         self.std_command(bin)
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -451,31 +452,24 @@ pub fn bin_path(bin: &str) -> PathBuf {
     assert_cmd::cargo::cargo_bin(bin)
 }
 
-/// A text snapshot (an HTML page), beside the envelope snapshots.
-#[macro_export]
-macro_rules! snapshot_text {
-    ($name:expr, $value:expr) => {
-        insta::with_settings!({
-            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!($name, $value);
-        })
-    };
-}
-
 /// Snapshots live in `snapshots/` at the workspace root, one file per envelope case.
 #[macro_export]
 macro_rules! snapshot {
-    ($name:expr, $value:expr) => {
+    (@with $assertion:expr) => {
         insta::with_settings!({
             snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
             prepend_module_to_snapshot => false,
             omit_expression => true,
         }, {
-            insta::assert_json_snapshot!($name, $value);
+            $assertion;
         })
+    };
+    // A text snapshot (an HTML page).
+    (text: $name:expr, $value:expr) => {
+        snapshot!(@with insta::assert_snapshot!($name, $value))
+    };
+    ($name:expr, $value:expr) => {
+        snapshot!(@with insta::assert_json_snapshot!($name, $value))
     };
 }
 
