@@ -418,7 +418,15 @@ fn the_mp_login_task_finishes_on_the_browsers_return() {
     )
     .unwrap();
     fs::set_permissions(&browser, fs::Permissions::from_mode(0o755)).unwrap();
-    let made = c.make("mp-login", &[("BROWSER", browser.to_str().unwrap())]);
+    let made = c.make(
+        "mp-login",
+        &[
+            ("BROWSER", browser.to_str().unwrap()),
+            // CI=true (as .ci/run sets it) would keep the browser closed.
+            ("CI", ""),
+            ("MP_LISTEN_TIMEOUT", "60"),
+        ],
+    );
     assert_eq!(made.code, 0, "{}", made.stderr);
     let (code, login) = c.step("login");
     assert_eq!(code, 0);

@@ -227,7 +227,7 @@ pub struct FinishArgs {
 #[derive(Debug, Args)]
 pub struct WaitArgs {
     /// Stop listening after SECS (1..=3600) [default: until the login expires]
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, env = "MP_LISTEN_TIMEOUT", value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub listen_timeout: Option<u64>,
 }
 
@@ -265,7 +265,8 @@ pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Erro
             .listen(&ctx, inflight_path, choices, "mp-login-finish", None)?;
         return Ok(finished.into());
     }
-    if args.wait.listen_timeout.is_some() {
+    // The flag alone is a mistake; the variable may be set for every step of a pipeline.
+    if args.wait.listen_timeout.is_some() && std::env::var_os("MP_LISTEN_TIMEOUT").is_none() {
         return Err(Error::invalid_args(
             "`--listen-timeout` goes with `--listen`",
         ));

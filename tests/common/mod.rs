@@ -104,6 +104,7 @@ impl Env {
             "MP_LOGIN_FROM_ENVELOPE",
             "MP_LOGIN_ME_FILE",
             "MP_NO_BROWSER",
+            "MP_LISTEN_TIMEOUT",
             "BROWSER",
             "CI",
             "DISPLAY",

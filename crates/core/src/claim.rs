@@ -2,12 +2,15 @@
 //!
 //! A login can be finished by several processes at once: `mp-login-finish --listen` waiting for
 //! the browser, and a person pasting the same URL into a plain `mp-login-finish` elsewhere.
-//! Whoever has a redirect whose `state` matches takes the login's lock (`<inflight>.lock`, a
-//! sibling of the inflight file) before it spends anything, and keeps it until its outcome is
-//! printed. Under the lock, the inflight file still holding this login means nobody spent the
-//! code: the holder goes on. Otherwise another process did, and its outcome (the envelope it
-//! printed, its exit code and its sentences) is in `<inflight>.outcome`, written before it let
-//! the lock go: the later process reports that outcome instead of failing.
+//! Whoever has a redirect whose `state` matches takes the login's lock before it spends
+//! anything, and keeps it until its outcome is printed. Under the lock, the inflight file still
+//! holding this login means nobody spent the code: the holder goes on. Otherwise another process
+//! did, and its outcome (the envelope it printed, its exit code and its sentences) was recorded
+//! before it let the lock go: the later process reports that outcome instead of failing.
+//!
+//! The lock and the record are files of the temporary directory (`$TMPDIR/mp-login-<uid>/`,
+//! 0700, this user's), named after the inflight file's absolute path: the storage directory
+//! holds only what mixpanel-headless's own login writes there.
 //!
 //! A killed holder leaves no outcome; the kernel drops its lock, and the next one either finds
 //! the inflight untouched (killed before the exchange: it goes on) or gone ([`Taken::Gone`]:
@@ -55,6 +58,7 @@ pub enum Taken {
 struct Held {
     _lock: File,
     inflight: PathBuf,
+    record: PathBuf,
     state_sha256: String,
 }
 
@@ -62,10 +66,39 @@ static HELD: Mutex<Option<Held>> = Mutex::new(None);
 
 const MAX_RECORD: u64 = 16 * 1024 * 1024;
 
-fn sibling(inflight: &Path, suffix: &str) -> PathBuf {
-    let mut name = inflight.file_name().unwrap_or_default().to_os_string();
-    name.push(suffix);
-    inflight.with_file_name(name)
+/// `$TMPDIR/mp-login-<uid>/login-<hash of the inflight's absolute path><suffix>`; the
+/// directory is created 0700 and must be this user's, not a symlink.
+fn claim_file(inflight: &Path, suffix: &str) -> Result<PathBuf> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let parent = match inflight.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let absolute = std::fs::canonicalize(parent)
+        .at("cannot resolve", parent)?
+        .join(inflight.file_name().unwrap_or_default());
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    let dir = std::env::temp_dir().join(format!("mp-login-{uid}"));
+    match std::fs::create_dir(&dir) {
+        Ok(()) => std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+            .at("cannot restrict", &dir)?,
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(Error::io("cannot create", &dir, e)),
+    }
+    let meta = std::fs::symlink_metadata(&dir).at("cannot read", &dir)?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::SymlinkRefused { path: dir });
+    }
+    if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
+        return Err(Error::io(
+            "refusing to use",
+            &dir,
+            std::io::Error::other("it must be a directory of this user's, mode 0700"),
+        ));
+    }
+    let key = digest(&absolute.to_string_lossy());
+    Ok(dir.join(format!("login-{}{suffix}", &key[..32])))
 }
 
 fn digest(state: &str) -> String {
@@ -93,7 +126,8 @@ pub fn still_open(path: &Path, state: &CsrfState) -> bool {
 
 /// The outcome recorded for the login whose redirect carried `state`, if a process finished it.
 pub fn recorded(inflight: &Path, state: &str) -> Option<Record> {
-    let read = store::read_no_follow(&sibling(inflight, ".outcome"), MAX_RECORD).ok()??;
+    let path = claim_file(inflight, ".outcome").ok()?;
+    let read = store::read_no_follow(&path, MAX_RECORD).ok()??;
     let record: Record = serde_json::from_slice(&read.bytes).ok()?;
     (record.state_sha256 == digest(state)).then_some(record)
 }
@@ -101,7 +135,7 @@ pub fn recorded(inflight: &Path, state: &str) -> Option<Record> {
 /// Waits for the login's lock and says who finishes it (see the module docs). With
 /// [`Taken::Ours`] the lock stays held by this process until [`settle`].
 pub fn take(inflight: &Path, state: &CsrfState) -> Result<Taken> {
-    let lock_path = sibling(inflight, ".lock");
+    let lock_path = claim_file(inflight, ".lock")?;
     let lock = OpenOptions::new()
         .read(true)
         .write(true)
@@ -121,6 +155,7 @@ pub fn take(inflight: &Path, state: &CsrfState) -> Result<Taken> {
         *HELD.lock().unwrap_or_else(|p| p.into_inner()) = Some(Held {
             _lock: lock,
             inflight: inflight.to_path_buf(),
+            record: claim_file(inflight, ".outcome")?,
             state_sha256: sha256,
         });
         return Ok(Taken::Ours);
@@ -161,7 +196,7 @@ pub fn settle(exit_code: u8, envelope: &str, stderr: &str) {
     // durable step here: this runs inside the interrupt's report, which holds its lock.)
     let mut bytes = serde_json::to_vec_pretty(&record).unwrap_or_default();
     bytes.push(b'\n');
-    let _ = store::replace_file(&sibling(&held.inflight, ".outcome"), &bytes);
+    let _ = store::replace_file(&held.record, &bytes);
 }
 
 #[cfg(test)]
@@ -190,11 +225,16 @@ mod tests {
         // Spent: the record names the outcome, for this state only.
         std::fs::remove_file(&p).unwrap();
         settle(0, r#"{"state":"ok"}"#, "Logged in\n");
-        let lock_mode = std::fs::metadata(dir.path().join("inflight.json.lock"))
+        let lock_mode = std::fs::metadata(claim_file(&p, ".lock").unwrap())
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(lock_mode & 0o777, 0o600);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing beside the inflight file"
+        );
         match take(&p, &state).unwrap() {
             Taken::Done(r) => {
                 assert_eq!((r.exit_code, r.envelope["state"].as_str()), (0, Some("ok")));

@@ -97,7 +97,9 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
         let (tx, busy) = (tx.clone(), busy.clone());
         std::thread::spawn(move || accept(listener, &tx, &busy));
     }
-    {
+    if terminal_in_background() {
+        ctx.progress.note("stdin is a terminal this process runs in the background of: pastes are not read here (finish with the browser, or paste into `mp-login-finish '<URL>'`)");
+    } else {
         let tx = tx.clone();
         std::thread::spawn(move || read_pastes(&tx));
     }
@@ -328,6 +330,15 @@ fn accept(listener: TcpListener, tx: &Sender<Event>, busy: &Arc<AtomicUsize>) {
             busy.fetch_sub(1, Ordering::SeqCst);
         });
     }
+}
+
+/// Whether stdin is a terminal this process may not read: run in the background (`&`), a read
+/// would stop it (SIGTTIN).
+fn terminal_in_background() -> bool {
+    use std::io::IsTerminal;
+    // SAFETY: plain queries of this process's process group and of descriptor 0's foreground
+    // group; no memory is shared.
+    std::io::stdin().is_terminal() && unsafe { libc::tcgetpgrp(0) != libc::getpgrp() }
 }
 
 /// Each line on stdin is a paste; the end of stdin ends only the pastes.
