@@ -218,13 +218,13 @@ fn report(command: &str, result: Result<Outcome, Error>) -> ExitCode {
             sentences::failed(e),
         ),
     };
+    // A login this process finished: its outcome is recorded for any process waiting on it,
+    // before it is printed (a kill in between leaves the record, not a printed orphan).
+    mp_login_core::claim::settle(code, &line, &said);
     eprint!("{said}");
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
-    drop(out);
-    // A login this process finished: its outcome is recorded for any process waiting on it.
-    mp_login_core::claim::settle(code, &line, &said);
     ExitCode::from(code)
 }
 

@@ -5,7 +5,7 @@
 
 use mp_login_core::listen::{Page, View};
 use mp_login_core::login::Finished;
-use mp_login_core::text::shown;
+use mp_login_core::text::{lines_shown, shown};
 use mp_login_core::{Error, Result};
 use serde_json::Value;
 
@@ -35,7 +35,7 @@ impl View for Pages {
                 "to an account of its own."
             )
             .to_string(),
-            e => code_spans(&escape(&e.to_string())),
+            e => message(&e.to_string()),
         };
         Page {
             status: 400,
@@ -79,9 +79,9 @@ fn failure(command: &str, e: &Error) -> Value {
 fn from_envelope(v: &Value) -> Page {
     let text = |v: &Value| escape(v.as_str().unwrap_or_default());
     if let Some(error) = v.get("error") {
-        let mut lines = vec![code_spans(&text(&error["message"]))];
+        let mut lines = vec![message(error["message"].as_str().unwrap_or_default())];
         if let Some(hint) = error["hint"].as_str() {
-            lines.push(format!("Next: {}", code_spans(&escape(hint))));
+            lines.push(format!("Next: {}", message(hint)));
         }
         lines.push("You can close this tab; the terminal shows the same.".into());
         return Page {
@@ -125,15 +125,24 @@ fn from_envelope(v: &Value) -> Page {
     }
 }
 
-/// What a person reads, escaped for HTML: controls shown as escapes, then `&<>"'`.
+/// An outside value (a name, an email) as a person reads it: controls shown as escapes,
+/// bounded, HTML-escaped.
 fn escape(s: &str) -> String {
-    shown(s)
-        .to_string()
-        .replace('&', "&amp;")
+    html_escape(&shown(s).to_string())
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+}
+
+/// A message or hint of the kit's own (its outside values already shown escaped), which may
+/// span lines: controls escaped, HTML-escaped, `code` spans, line breaks kept.
+fn message(s: &str) -> String {
+    code_spans(&html_escape(&lines_shown(s))).replace('\n', "<br>\n")
 }
 
 /// `` `cmd` `` spans of an escaped hint as `<code>`.

@@ -125,7 +125,7 @@ impl Presented for Error {
                 h.clone()
             }
             Error::InvalidArgs { hint: None, .. } => "see `--help` for the accepted flags".into(),
-            Error::InflightMissing { .. } => "run `mp-login-start` first".into(),
+            Error::InflightMissing { .. } => hints::INFLIGHT_MISSING.into(),
             Error::InflightExpired { .. } => {
                 format!("logins must be finished within their TTL: {start_again}")
             }
@@ -491,6 +491,7 @@ mod hints {
     );
     pub const LISTEN_AGAIN: &str = "nothing was spent and the login is still open until it expires: run `mp-login-finish --listen` again, or paste the URL into `mp-login-finish '<URL>'`";
     pub const LOGIN_TAKEN: &str = "if the other process saved tokens, `mp-login-start` lists the `mp-login-resume` command that publishes them; else run `mp-login-start` again";
+    pub const INFLIGHT_MISSING: &str = "run `mp-login-start` first; if a finish of this login was stopped after saving its tokens, `mp-login-start` lists the `mp-login-resume` command that publishes them";
     pub const IO: &str = "check the permissions and free space of the storage directory";
     pub const INTERNAL: &str =
         "this is a bug in mp-login: please report it with the command you ran";

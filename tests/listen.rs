@@ -226,33 +226,72 @@ fn a_second_process_paste_while_listening_makes_one_exchange() {
     assert_one_login(&env, &run, &pasted);
 }
 
-/// The other way round: the listener is exchanging (a slow token endpoint) when the same URL
-/// is pasted into a plain finish; the paste waits for the login's lock and reports the
-/// listener's outcome.
+/// The other way round: the listener is exchanging the code (a slow token endpoint) or
+/// fetching `/me` with the inflight already gone (a slow `/me`) when the same URL is pasted
+/// into a plain finish; the paste waits for the login's lock and reports the listener's outcome.
+/// Regression: during `/me` the paste found no inflight file and failed at once.
 #[test]
-fn a_paste_during_the_listeners_exchange_reports_its_outcome() {
+fn a_paste_during_the_listeners_finish_reports_its_outcome() {
+    for (endpoint, path) in [
+        (Endpoint::Token, "/oauth/token/"),
+        (Endpoint::Me, "/api/app/me"),
+    ] {
+        let env = Env::new();
+        let (_, authorize_url, listener) = listening(&env);
+        let redirect = env.approve(&authorize_url);
+        env.idp
+            .fault(endpoint, Fault::delay(Duration::from_millis(1500)).times(1));
+        let browser = {
+            let redirect = redirect.clone();
+            std::thread::spawn(move || http_get(&redirect).unwrap())
+        };
+        env.wait_for_call(path);
+        let pasted = env.finish(&redirect, &[]);
+        assert_eq!(browser.join().unwrap().status, 200, "{path}");
+        let run = ended(&env, listener);
+        assert_one_login(&env, &run, &pasted);
+    }
+}
+
+/// An outcome is history once its account is logged out: pasting the old URL again says the
+/// login is not in progress, not "logged in".
+#[test]
+fn a_finished_logins_outcome_is_not_replayed_after_logout() {
     let env = Env::new();
-    let (_, authorize_url, listener) = listening(&env);
+    let (_, authorize_url) = start(&env, &[]);
     let redirect = env.approve(&authorize_url);
-    env.idp.fault(
-        Endpoint::Token,
-        Fault::delay(Duration::from_millis(1500)).times(1),
-    );
-    let browser = {
-        let redirect = redirect.clone();
-        std::thread::spawn(move || http_get(&redirect).unwrap())
-    };
-    env.wait_for_call("/oauth/token/");
-    let pasted = env.finish(&redirect, &[]);
-    assert_eq!(browser.join().unwrap().status, 200);
-    let run = ended(&env, listener);
-    assert_eq!(
-        (run.exit_code, pasted.exit_code),
-        (0, 0),
-        "{run:?} {pasted:?}"
-    );
-    assert_eq!(run.stdout, pasted.stdout);
-    assert_eq!(code_exchanges(&env), 1);
+    assert_eq!(env.finish(&redirect, &[]).exit_code, 0);
+    let again = env.finish(&redirect, &[]);
+    assert_eq!(again.exit_code, 0, "replayed while the account is there");
+    assert_eq!(env.run("mp-logout", &[], None).exit_code, 0);
+    let after = env.finish(&redirect, &[]);
+    assert_eq!(after.failure(), (2, "OAUTH_INFLIGHT_MISSING"));
+}
+
+/// A finish killed after it saved the tokens but before it removed the inflight file (here:
+/// killed during `/me`, the inflight file then put back as it was at that moment): the next
+/// finish publishes the saved tokens instead of sending the spent code again.
+#[test]
+fn a_finish_killed_after_saving_its_tokens_is_continued_not_repeated() {
+    let env = Env::new();
+    let (_, authorize_url) = start(&env, &[]);
+    let redirect = env.approve(&authorize_url);
+    let inflight = fs::read(env.inflight_path()).unwrap();
+    env.idp
+        .fault(Endpoint::Me, Fault::delay(Duration::from_secs(30)).times(1));
+    let mut first = env.spawn("mp-login-finish", &[&redirect]);
+    env.wait_for_call("/api/app/me");
+    first.kill().unwrap();
+    first.wait().unwrap();
+    env.idp.clear_faults();
+    fs::write(env.inflight_path(), inflight).unwrap();
+    fs::set_permissions(env.inflight_path(), fs::Permissions::from_mode(0o600)).unwrap();
+    let run = env.finish(&redirect, &[]);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_said(&run, "saved its tokens");
+    assert_eq!(code_exchanges(&env), 1, "the spent code is not sent again");
+    assert!(env.placeholders().is_empty());
+    assert!(!env.inflight_path().exists());
 }
 
 #[test]

@@ -36,6 +36,8 @@ pub struct Record {
     /// SHA-256 of the login's `state` (hex): whose outcome this is, without the state itself.
     pub state_sha256: String,
     pub pid: u32,
+    /// Unix seconds.
+    pub finished_at: i64,
     pub exit_code: u8,
     /// The envelope as it was printed.
     pub envelope: Value,
@@ -52,6 +54,9 @@ pub enum Taken {
     Done(Record),
     /// Another process took it and left no outcome; why, in words.
     Gone(String),
+    /// The claim's directory cannot be used (another user's, a symlink, not writable): this
+    /// process goes on without the guard against a parallel finish; why, in words.
+    Unguarded(String),
 }
 
 /// The claim this process holds, until [`settle`] (or the process ends).
@@ -124,31 +129,50 @@ pub fn still_open(path: &Path, state: &CsrfState) -> bool {
     holds(path, &digest(state.secret()))
 }
 
-/// The outcome recorded for the login whose redirect carried `state`, if a process finished it.
+/// The outcome recorded for the login whose redirect carried `state`, if a process finished it
+/// within the longest TTL of a login and, for a success, its account is still there (a logout
+/// since makes it history, not an outcome to report).
 pub fn recorded(inflight: &Path, state: &str) -> Option<Record> {
     let path = claim_file(inflight, ".outcome").ok()?;
     let read = store::read_no_follow(&path, MAX_RECORD).ok()??;
     let record: Record = serde_json::from_slice(&read.bytes).ok()?;
-    (record.state_sha256 == digest(state)).then_some(record)
+    let recent = (0..=RECORD_LIFE).contains(&(crate::clock::unix_now() - record.finished_at));
+    let account_gone = record.envelope["account"]["path"]
+        .as_str()
+        .is_some_and(|p| !Path::new(p).is_dir());
+    (record.state_sha256 == digest(state) && recent && !account_gone).then_some(record)
 }
+
+/// How long an outcome is reported: the longest TTL a login can have.
+const RECORD_LIFE: i64 = *crate::inflight::TTL_RANGE.end() as i64;
 
 /// Waits for the login's lock and says who finishes it (see the module docs). With
 /// [`Taken::Ours`] the lock stays held by this process until [`settle`].
 pub fn take(inflight: &Path, state: &CsrfState) -> Result<Taken> {
-    let lock_path = claim_file(inflight, ".lock")?;
+    let lock_path = match claim_file(inflight, ".lock") {
+        Ok(path) => path,
+        Err(e) => return Ok(Taken::Unguarded(e.to_string())),
+    };
     let lock = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&lock_path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => Error::SymlinkRefused {
-                path: lock_path.clone(),
-            },
-            _ => Error::io("cannot open the login's lock", &lock_path, e),
-        })?;
+        .open(&lock_path);
+    let lock = match lock {
+        Ok(lock) => lock,
+        Err(e) => {
+            let why = match e.raw_os_error() {
+                Some(libc::ELOOP) => "it is a symbolic link".to_string(),
+                _ => e.to_string(),
+            };
+            return Ok(Taken::Unguarded(format!(
+                "cannot open the login's lock `{}`: {why}",
+                lock_path.display()
+            )));
+        }
+    };
     store::flock(&lock, libc::LOCK_EX).at("cannot lock", &lock_path)?;
     let sha256 = digest(state.secret());
     if holds(inflight, &sha256) {
@@ -174,6 +198,44 @@ pub fn take(inflight: &Path, state: &CsrfState) -> Result<Taken> {
     ))
 }
 
+/// What a process that holds the claim is about to spend the code for: the placeholder its
+/// tokens will be saved in. Written before the exchange, so that a process killed after it
+/// saved the tokens but before it removed the inflight file is continued, not repeated (the
+/// code is one-time).
+#[derive(Serialize, Deserialize)]
+struct Spending {
+    state_sha256: String,
+    placeholder: PathBuf,
+}
+
+/// Records, under the claim this process holds, the placeholder the exchange's tokens go to.
+pub fn spending(placeholder: &Path) -> Result<()> {
+    let held = HELD.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(held) = held.as_ref() else {
+        return Ok(());
+    };
+    let marker = Spending {
+        state_sha256: held.state_sha256.clone(),
+        placeholder: placeholder.to_path_buf(),
+    };
+    store::write_json(&held.record.with_extension("spending"), &marker)
+}
+
+/// The placeholder a stopped finish of the login of `state` saved its tokens in, if any.
+pub fn saved_placeholder(inflight: &Path, state: &CsrfState) -> Option<PathBuf> {
+    let path = claim_file(inflight, ".spending").ok()?;
+    let read = store::read_no_follow(&path, 64 * 1024).ok()??;
+    let marker: Spending = serde_json::from_slice(&read.bytes).ok()?;
+    (marker.state_sha256 == digest(state.secret())
+        && marker.placeholder.join("tokens.json").is_file())
+    .then_some(marker.placeholder)
+}
+
+/// Lets go of this process's claim, recording nothing: it spent nothing and goes on waiting.
+pub fn release() {
+    HELD.lock().unwrap_or_else(|p| p.into_inner()).take();
+}
+
 /// Called once this process's outcome is printed: when it holds a login's claim and spent the
 /// code (the inflight file no longer holds the login), the outcome is recorded for the
 /// processes waiting on the lock; then the lock is let go. A claim that spent nothing (the
@@ -188,6 +250,7 @@ pub fn settle(exit_code: u8, envelope: &str, stderr: &str) {
     let record = Record {
         state_sha256: held.state_sha256,
         pid: std::process::id(),
+        finished_at: crate::clock::unix_now(),
         exit_code,
         envelope: serde_json::from_str(envelope).unwrap_or(Value::Null),
         stderr: stderr.to_string(),

@@ -24,7 +24,7 @@ use crate::pkce;
 use crate::publish::{self, Meta, PublishOptions, Published};
 use crate::redirect::{self, Redirect, MAX_PASTE};
 use crate::region::Region;
-use crate::secret::AuthCode;
+use crate::secret::{AuthCode, CsrfState};
 use crate::store;
 
 pub struct StartOptions {
@@ -280,13 +280,20 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Finished> {
     complete(ctx, &opts.inflight_path, inflight, code, opts.choices)
 }
 
-/// The outcome another process recorded for the login `text` answers.
+/// The outcome of the process that finished the login `text` answers: waited for while that
+/// process still holds the login (its `/me`, its publish), then read.
 fn finished_before(inflight_path: &Path, text: &str) -> Option<Finished> {
-    match redirect::parse(text, "").ok()? {
-        Redirect::Code { state, .. } => {
-            crate::claim::recorded(inflight_path, &state).map(Finished::Elsewhere)
+    let Redirect::Code { state, .. } = redirect::parse(text, "").ok()? else {
+        return None;
+    };
+    match crate::claim::take(inflight_path, &CsrfState::new(state)).ok()? {
+        crate::claim::Taken::Done(record) => Some(Finished::Elsewhere(record)),
+        crate::claim::Taken::Gone(_) | crate::claim::Taken::Unguarded(_) => None,
+        // Back in its place after all: this run found it missing; start over is the answer.
+        crate::claim::Taken::Ours => {
+            crate::claim::release();
+            None
         }
-        Redirect::Denied { .. } => None,
     }
 }
 
@@ -348,6 +355,9 @@ pub fn complete(
 ) -> Result<Finished> {
     match crate::claim::take(inflight_path, &inflight.state)? {
         crate::claim::Taken::Ours => {}
+        crate::claim::Taken::Unguarded(why) => ctx.progress.note(&format!(
+            "warning: no guard against another finish of this login at the same time: {why} (set TMPDIR to a directory of your own)"
+        )),
         crate::claim::Taken::Done(record) => return Ok(Finished::Elsewhere(record)),
         crate::claim::Taken::Gone(reason) => {
             return Err(Error::LoginTaken {
@@ -355,6 +365,22 @@ pub fn complete(
                 reason,
             })
         }
+    }
+    if let Some(saved) = crate::claim::saved_placeholder(inflight_path, &inflight.state) {
+        // A finish of this login was stopped after its exchange: the code is spent and its
+        // tokens wait in `saved`; this run publishes them instead of sending the code again.
+        ctx.progress.note(&format!(
+            "An earlier finish of this login saved its tokens in `{}` and stopped: publishing them",
+            saved.display()
+        ));
+        crate::inflight::remove_if_same(inflight_path, &inflight.state)?;
+        let options = PublishOptions {
+            name: choices.account_name,
+            project: choices.project_id,
+            env_project: choices.env_project,
+            base_url: None,
+        };
+        return resume(ctx, &saved, &options).map(Finished::Published);
     }
     let region = inflight.region(inflight_path)?;
     let base_url = inflight.base_url.clone().or(choices.base_url);
@@ -373,6 +399,10 @@ pub fn complete(
             project_id: choices.project_id.or(inflight.project_id),
         },
     )?;
+    if let Err(e) = crate::claim::spending(&placeholder.dir) {
+        placeholder.discard();
+        return Err(e);
+    }
     // A failed exchange keeps the inflight (`docs/envelopes.md#error-codes`): a 5xx may be retried.
     crate::interrupt::set_phase(crate::interrupt::Phase::Exchanging(placeholder.dir.clone()));
     let grant = oauth::CodeGrant {

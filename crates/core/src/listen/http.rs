@@ -47,11 +47,18 @@ impl Request {
 /// Reads the request head of a fresh connection; `None` when it is not HTTP, too large, or
 /// does not arrive in time (a port probe, a stalled client).
 pub fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    stream.set_read_timeout(Some(IO_TIMEOUT)).ok()?;
+    // One deadline for the whole head: a client sending a byte at a time (slowloris) gets no
+    // more time than one sending nothing.
+    let deadline = std::time::Instant::now() + IO_TIMEOUT;
     stream.set_write_timeout(Some(IO_TIMEOUT)).ok()?;
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 2048];
     let end = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        stream.set_read_timeout(Some(left)).ok()?;
         let n = stream.read(&mut buf).ok()?;
         if n == 0 {
             return None;

@@ -36,7 +36,7 @@ pub use http::Request;
 /// How often the wait looks whether another process finished the login.
 const TICK: Duration = Duration::from_millis(200);
 /// Connections read at once; more are closed unanswered.
-const MAX_CONNECTIONS: usize = 32;
+const MAX_CONNECTIONS: usize = 128;
 
 pub struct ListenOptions {
     pub inflight_path: PathBuf,
@@ -97,9 +97,12 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
         let (tx, busy) = (tx.clone(), busy.clone());
         std::thread::spawn(move || accept(listener, &tx, &busy));
     }
-    if terminal_in_background() {
-        ctx.progress.note("stdin is a terminal this process runs in the background of: pastes are not read here (finish with the browser, or paste into `mp-login-finish '<URL>'`)");
-    } else {
+    let pastes = !terminal_in_background();
+    if pastes {
+        // Sent to the background later (Ctrl-Z, `bg`), a read of the terminal would stop the
+        // whole process: it fails instead, and only the pastes end.
+        // SAFETY: setting a signal's disposition to "ignore" has no preconditions.
+        unsafe { libc::signal(libc::SIGTTIN, libc::SIG_IGN) };
         let tx = tx.clone();
         std::thread::spawn(move || read_pastes(&tx));
     }
@@ -111,9 +114,14 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
     let wait = opts.timeout.map_or(until_expiry, |t| t.min(until_expiry));
     let deadline = Instant::now() + wait;
     ctx.progress.note(&format!(
-        "Waiting for the browser at {} until {} (or paste the URL it landed on here and press Enter)",
+        "Waiting for the browser at {} until {}{}",
         inflight.redirect_uri,
-        clock::rfc3339(clock::now() + wait)
+        clock::rfc3339(clock::now() + wait),
+        if pastes {
+            " (or paste the URL it landed on here and press Enter)"
+        } else {
+            "; stdin is a terminal this process runs in the background of, so pastes go to `mp-login-finish '<URL>'`"
+        }
     ));
     interrupt::set_phase(Phase::Listening(opts.inflight_path.clone()));
     let expires_at = inflight.expires_at;
@@ -136,7 +144,9 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
                 let open = inflight.as_ref().expect("kept until the end");
                 if !claim::still_open(path, &open.state) {
-                    return finished_elsewhere(path, open);
+                    if let Some(outcome) = finished_elsewhere(path, open) {
+                        return outcome;
+                    }
                 }
                 // Disconnected cannot happen while the accept threads live; wait the tick.
                 continue;
@@ -154,8 +164,7 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
             }
             Event::Callback(stream, request) => {
                 if request.method != "GET" || request.path() != target.path {
-                    let page = view.not_found();
-                    http::respond(stream, page.status, &page.html);
+                    answer_aside(stream, view.not_found());
                     continue;
                 }
                 if !request.host_is_loopback() {
@@ -163,8 +172,7 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
                         "the callback was addressed to another host name than this machine's",
                         "open the URL the terminal printed; the browser must come back to localhost",
                     );
-                    let page = view.refused(&e);
-                    http::respond(stream, 400, &page.html);
+                    answer_aside(stream, view.refused(&e));
                     continue;
                 }
                 (request.target, Some(stream))
@@ -188,13 +196,19 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
                     "A call to the callback was refused ({}); still waiting",
                     e.code()
                 ));
-                let page = view.refused(&e);
-                http::respond(stream, page.status, &page.html);
+                answer_aside(stream, view.refused(&e));
             }
             (Attempt::Refused(e), None) => ctx.progress.note(&view.refused_paste(&e)),
             (Attempt::Ended(outcome), stream) => {
-                if let Some(stream) = stream {
-                    let page = view.outcome(&outcome);
+                let page = view.outcome(&outcome);
+                // Browsers that came back while the login was being finished get its page too.
+                let waiting = rx.try_iter().filter_map(|event| match event {
+                    Event::Callback(stream, request) if request.path() == target.path => {
+                        Some(stream)
+                    }
+                    _ => None,
+                });
+                for stream in stream.into_iter().chain(waiting) {
                     http::respond(stream, page.status, &page.html);
                 }
                 return outcome;
@@ -211,21 +225,32 @@ fn expired(path: &Path, expires_at: i64) -> Error {
     }
 }
 
-/// The inflight no longer holds this login: another process took it. Its outcome, once its
-/// lock is let go.
-fn finished_elsewhere(path: &Path, inflight: &Inflight) -> Result<Finished> {
-    match claim::take(path, &inflight.state)? {
-        Taken::Done(record) => Ok(Finished::Elsewhere(record)),
-        Taken::Gone(reason) => Err(Error::LoginTaken {
+/// The inflight seems not to hold this login any more: another process took it. Its outcome,
+/// once its lock is let go; `None` when the login is in the file after all (it was being
+/// rewritten, or could not be read for a moment): the wait goes on.
+fn finished_elsewhere(path: &Path, inflight: &Inflight) -> Option<Result<Finished>> {
+    // Waiting for the other process's outcome: an interrupt now cannot say "nothing spent".
+    interrupt::set_phase(Phase::Idle);
+    let taken = claim::take(path, &inflight.state);
+    interrupt::set_phase(Phase::Listening(path.to_path_buf()));
+    match taken {
+        Err(e) => Some(Err(e)),
+        Ok(Taken::Done(record)) => Some(Ok(Finished::Elsewhere(record))),
+        Ok(Taken::Gone(reason) | Taken::Unguarded(reason)) => Some(Err(Error::LoginTaken {
             path: path.to_path_buf(),
             reason,
-        }),
-        // Back in the file (restored by hand): nothing is spent; wait on.
-        Taken::Ours => Err(Error::LoginTaken {
-            path: path.to_path_buf(),
-            reason: "its inflight file was replaced while this process waited".into(),
-        }),
+        })),
+        Ok(Taken::Ours) => {
+            claim::release();
+            None
+        }
     }
+}
+
+/// Answers a request that does not end the wait on a thread of its own: a client that reads
+/// slowly holds up nothing.
+fn answer_aside(stream: TcpStream, page: Page) {
+    std::thread::spawn(move || http::respond(stream, page.status, &page.html));
 }
 
 /// Where the browser will come back: the loopback addresses of the redirect's host, its port
