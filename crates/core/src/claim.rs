@@ -210,15 +210,26 @@ struct Spending {
 
 /// Records, under the claim this process holds, the placeholder the exchange's tokens go to.
 pub fn spending(placeholder: &Path) -> Result<()> {
-    let held = HELD.lock().unwrap_or_else(|p| p.into_inner());
-    let Some(held) = held.as_ref() else {
+    // The claim's lock is let go before the write: the write waits for an interrupt's report,
+    // which takes the claim's lock (`settle`), so holding it here could deadlock.
+    let held = HELD
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map(|held| {
+            (
+                held.record.with_extension("spending"),
+                held.state_sha256.clone(),
+            )
+        });
+    let Some((path, state_sha256)) = held else {
         return Ok(());
     };
     let marker = Spending {
-        state_sha256: held.state_sha256.clone(),
+        state_sha256,
         placeholder: placeholder.to_path_buf(),
     };
-    store::write_json(&held.record.with_extension("spending"), &marker)
+    store::write_json(&path, &marker)
 }
 
 /// The placeholder a stopped finish of the login of `state` saved its tokens in, if any.
