@@ -92,6 +92,11 @@ pub fn success(command: &str, outcome: &Outcome) -> String {
 /// The error envelope, one line. A failed publish also carries the seed's top-level
 /// `resume_hint` and `next` (`docs/envelopes.md#the-envelope`), with the kit's resume command.
 pub fn failure(command: &str, error: &Error) -> String {
+    failure_value(command, error).to_string()
+}
+
+/// The error envelope as a value (the listener's pages are built from it).
+pub fn failure_value(command: &str, error: &Error) -> Value {
     let resume = error.placeholder_to_resume().map(|dir: &Path| {
         let command = resume_command(dir);
         (
@@ -106,7 +111,7 @@ pub fn failure(command: &str, error: &Error) -> String {
         )
     });
     let (resume_hint, next) = resume.unzip();
-    serde_json::to_string(&Envelope {
+    serde_json::to_value(&Envelope {
         schema_version: SCHEMA_VERSION,
         state: "error",
         command,

@@ -22,7 +22,7 @@ impl View for Pages {
         let value = match outcome {
             Ok(Finished::Published(p)) => serde_json::to_value(p).unwrap_or(Value::Null),
             Ok(Finished::Elsewhere(record)) => record.envelope.clone(),
-            Err(e) => failure(self.command, e),
+            Err(e) => envelope::failure_value(self.command, e),
         };
         from_envelope(&value)
     }
@@ -69,10 +69,6 @@ impl View for Pages {
             error.hint().unwrap_or_default()
         )
     }
-}
-
-fn failure(command: &str, e: &Error) -> Value {
-    serde_json::from_str(&envelope::failure(command, e)).unwrap_or(Value::Null)
 }
 
 /// The page for a finish's envelope (or a success's body without the envelope's head).

@@ -63,17 +63,24 @@ pub enum Taken {
 struct Held {
     _lock: File,
     inflight: PathBuf,
-    record: PathBuf,
-    state_sha256: String,
+    files: Files,
+    state: CsrfState,
+}
+
+/// The claim's files for one inflight path.
+struct Files {
+    lock: PathBuf,
+    outcome: PathBuf,
+    spending: PathBuf,
 }
 
 static HELD: Mutex<Option<Held>> = Mutex::new(None);
 
 const MAX_RECORD: u64 = 16 * 1024 * 1024;
 
-/// `$TMPDIR/mp-login-<uid>/login-<hash of the inflight's absolute path><suffix>`; the
-/// directory is created 0700 and must be this user's, not a symlink.
-fn claim_file(inflight: &Path, suffix: &str) -> Result<PathBuf> {
+/// `$TMPDIR/mp-login-<uid>/login-<hash of the inflight's absolute path>.{lock,outcome,spending}`;
+/// the directory is created 0700 and must be this user's, not a symlink.
+fn claim_files(inflight: &Path) -> Result<Files> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let parent = match inflight.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -103,44 +110,30 @@ fn claim_file(inflight: &Path, suffix: &str) -> Result<PathBuf> {
         ));
     }
     let key = digest(&absolute.to_string_lossy());
-    Ok(dir.join(format!("login-{}{suffix}", &key[..32])))
+    let file = |suffix: &str| dir.join(format!("login-{}.{suffix}", &key[..32]));
+    Ok(Files {
+        lock: file("lock"),
+        outcome: file("outcome"),
+        spending: file("spending"),
+    })
 }
 
-fn digest(state: &str) -> String {
-    Sha256::digest(state.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Whether the inflight file at `path` still holds the login whose state hashes to `sha256`.
-fn holds(path: &Path, sha256: &str) -> bool {
-    let Ok(Some(read)) = store::read_no_follow(path, 64 * 1024) else {
-        return false;
-    };
-    serde_json::from_slice::<Value>(&read.bytes)
-        .ok()
-        .and_then(|v| v.get("state").and_then(Value::as_str).map(digest))
-        .is_some_and(|d| d == sha256)
-}
-
-/// Whether the inflight file at `path` still holds the login of `state` (no lock taken).
-pub fn still_open(path: &Path, state: &CsrfState) -> bool {
-    holds(path, &digest(state.secret()))
+/// SHA-256 as hex: what the claim's files name a login and a path by.
+fn digest(text: &str) -> String {
+    store::hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// The outcome recorded for the login whose redirect carried `state`, if a process finished it
 /// within the longest TTL of a login and, for a success, its account is still there (a logout
 /// since makes it history, not an outcome to report).
-pub fn recorded(inflight: &Path, state: &str) -> Option<Record> {
-    let path = claim_file(inflight, ".outcome").ok()?;
-    let read = store::read_no_follow(&path, MAX_RECORD).ok()??;
+fn recorded(files: &Files, state: &CsrfState) -> Option<Record> {
+    let read = store::read_no_follow(&files.outcome, MAX_RECORD).ok()??;
     let record: Record = serde_json::from_slice(&read.bytes).ok()?;
     let recent = (0..=RECORD_LIFE).contains(&(crate::clock::unix_now() - record.finished_at));
     let account_gone = record.envelope["account"]["path"]
         .as_str()
         .is_some_and(|p| !Path::new(p).is_dir());
-    (record.state_sha256 == digest(state) && recent && !account_gone).then_some(record)
+    (record.state_sha256 == digest(state.secret()) && recent && !account_gone).then_some(record)
 }
 
 /// How long an outcome is reported: the longest TTL a login can have.
@@ -149,17 +142,18 @@ const RECORD_LIFE: i64 = *crate::inflight::TTL_RANGE.end() as i64;
 /// Waits for the login's lock and says who finishes it (see the module docs). With
 /// [`Taken::Ours`] the lock stays held by this process until [`settle`].
 pub fn take(inflight: &Path, state: &CsrfState) -> Result<Taken> {
-    let lock_path = match claim_file(inflight, ".lock") {
-        Ok(path) => path,
+    let files = match claim_files(inflight) {
+        Ok(files) => files,
         Err(e) => return Ok(Taken::Unguarded(e.to_string())),
     };
+    let lock_path = &files.lock;
     let lock = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&lock_path);
+        .open(lock_path);
     let lock = match lock {
         Ok(lock) => lock,
         Err(e) => {
@@ -173,18 +167,17 @@ pub fn take(inflight: &Path, state: &CsrfState) -> Result<Taken> {
             )));
         }
     };
-    store::flock(&lock, libc::LOCK_EX).at("cannot lock", &lock_path)?;
-    let sha256 = digest(state.secret());
-    if holds(inflight, &sha256) {
+    store::flock(&lock, libc::LOCK_EX).at("cannot lock", lock_path)?;
+    if crate::inflight::holds(inflight, state) {
         *HELD.lock().unwrap_or_else(|p| p.into_inner()) = Some(Held {
             _lock: lock,
             inflight: inflight.to_path_buf(),
-            record: claim_file(inflight, ".outcome")?,
-            state_sha256: sha256,
+            files,
+            state: CsrfState::new(state.secret()),
         });
         return Ok(Taken::Ours);
     }
-    if let Some(record) = recorded(inflight, state.secret()) {
+    if let Some(record) = recorded(&files, state) {
         return Ok(Taken::Done(record));
     }
     Ok(Taken::Gone(
@@ -216,12 +209,7 @@ pub fn spending(placeholder: &Path) -> Result<()> {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .as_ref()
-        .map(|held| {
-            (
-                held.record.with_extension("spending"),
-                held.state_sha256.clone(),
-            )
-        });
+        .map(|held| (held.files.spending.clone(), digest(held.state.secret())));
     let Some((path, state_sha256)) = held else {
         return Ok(());
     };
@@ -232,14 +220,18 @@ pub fn spending(placeholder: &Path) -> Result<()> {
     store::write_json(&path, &marker)
 }
 
-/// The placeholder a stopped finish of the login of `state` saved its tokens in, if any.
-pub fn saved_placeholder(inflight: &Path, state: &CsrfState) -> Option<PathBuf> {
-    let path = claim_file(inflight, ".spending").ok()?;
+/// The placeholder in which a stopped finish of the login this process holds the claim of
+/// saved its tokens, if any.
+pub fn saved_placeholder() -> Option<PathBuf> {
+    let (path, state_sha256) = HELD
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map(|held| (held.files.spending.clone(), digest(held.state.secret())))?;
     let read = store::read_no_follow(&path, 64 * 1024).ok()??;
     let marker: Spending = serde_json::from_slice(&read.bytes).ok()?;
-    (marker.state_sha256 == digest(state.secret())
-        && marker.placeholder.join("tokens.json").is_file())
-    .then_some(marker.placeholder)
+    (marker.state_sha256 == state_sha256 && marker.placeholder.join("tokens.json").is_file())
+        .then_some(marker.placeholder)
 }
 
 /// Lets go of this process's claim, recording nothing: it spent nothing and goes on waiting.
@@ -255,11 +247,11 @@ pub fn settle(exit_code: u8, envelope: &str, stderr: &str) {
     let Some(held) = HELD.lock().unwrap_or_else(|p| p.into_inner()).take() else {
         return;
     };
-    if holds(&held.inflight, &held.state_sha256) {
+    if crate::inflight::holds(&held.inflight, &held.state) {
         return;
     }
     let record = Record {
-        state_sha256: held.state_sha256,
+        state_sha256: digest(held.state.secret()),
         pid: std::process::id(),
         finished_at: crate::clock::unix_now(),
         exit_code,
@@ -270,7 +262,7 @@ pub fn settle(exit_code: u8, envelope: &str, stderr: &str) {
     // durable step here: this runs inside the interrupt's report, which holds its lock.)
     let mut bytes = serde_json::to_vec_pretty(&record).unwrap_or_default();
     bytes.push(b'\n');
-    let _ = store::replace_file(&held.record, &bytes);
+    let _ = store::replace_file(&held.files.outcome, &bytes);
 }
 
 #[cfg(test)]
@@ -290,19 +282,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = inflight(dir.path(), "s1");
         let state = CsrfState::new("s1");
-        assert!(still_open(&p, &state));
+        assert!(crate::inflight::holds(&p, &state));
         assert!(matches!(take(&p, &state).unwrap(), Taken::Ours));
         // Nothing spent: no record, the next taker goes on.
         settle(2, r#"{"state":"error"}"#, "");
-        assert!(recorded(&p, "s1").is_none());
+        let files = claim_files(&p).unwrap();
+        assert!(recorded(&files, &state).is_none());
         assert!(matches!(take(&p, &state).unwrap(), Taken::Ours));
         // Spent: the record names the outcome, for this state only.
         std::fs::remove_file(&p).unwrap();
         settle(0, r#"{"state":"ok"}"#, "Logged in\n");
-        let lock_mode = std::fs::metadata(claim_file(&p, ".lock").unwrap())
-            .unwrap()
-            .permissions()
-            .mode();
+        let lock_mode = std::fs::metadata(&files.lock).unwrap().permissions().mode();
         assert_eq!(lock_mode & 0o777, 0o600);
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
@@ -316,7 +306,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(recorded(&p, "other").is_none());
+        assert!(recorded(&files, &CsrfState::new("other")).is_none());
         // A newer login in the file: not ours, and no outcome of ours.
         let p = inflight(dir.path(), "s2");
         assert!(

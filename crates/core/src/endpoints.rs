@@ -102,7 +102,7 @@ impl Endpoints {
     pub fn client_cache_file_name(&self) -> String {
         if self.custom {
             let digest = Sha256::digest(self.base_url().as_bytes());
-            let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+            let hex = crate::store::hex(&digest[..6]);
             format!("client_{}_{hex}.json", self.region)
         } else {
             format!("client_{}.json", self.region)

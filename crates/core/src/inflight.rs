@@ -220,21 +220,25 @@ impl Inflight {
     }
 }
 
-/// Removes the inflight file if it is still the session with `state`: a newer `mp-login-start`
-/// may have replaced it while this one was finishing (`docs/seed.md#where-the-kit-differs`).
-pub fn remove_if_same(path: &Path, state: &CsrfState) -> Result<()> {
+/// Whether the inflight file at `path` (still) holds the session with `state`.
+pub fn holds(path: &Path, state: &CsrfState) -> bool {
     let Ok(Some(read)) = store::read_no_follow(path, MAX_FILE) else {
-        return Ok(());
+        return false;
     };
-    let same = serde_json::from_slice::<Value>(&read.bytes)
+    serde_json::from_slice::<Value>(&read.bytes)
         .ok()
         .and_then(|v| {
             v.get("state")
                 .and_then(Value::as_str)
                 .map(|s| state.matches(s))
         })
-        .unwrap_or(false);
-    if same {
+        .unwrap_or(false)
+}
+
+/// Removes the inflight file if it is still the session with `state`: a newer `mp-login-start`
+/// may have replaced it while this one was finishing (`docs/seed.md#where-the-kit-differs`).
+pub fn remove_if_same(path: &Path, state: &CsrfState) -> Result<()> {
+    if holds(path, state) {
         let _durable = crate::interrupt::durable();
         store::remove_if_exists(path)?;
     }

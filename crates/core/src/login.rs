@@ -366,7 +366,7 @@ pub fn complete(
             })
         }
     }
-    if let Some(saved) = crate::claim::saved_placeholder(inflight_path, &inflight.state) {
+    if let Some(saved) = crate::claim::saved_placeholder() {
         // A finish of this login was stopped after its exchange: the code is spent and its
         // tokens wait in `saved`; this run publishes them instead of sending the code again.
         ctx.progress.note(&format!(

@@ -18,6 +18,11 @@ use crate::error::{Error, IoContext, Result};
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     rand::thread_rng().fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+/// Bytes as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

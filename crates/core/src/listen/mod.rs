@@ -143,7 +143,7 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
             Ok(event) => event,
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
                 let open = inflight.as_ref().expect("kept until the end");
-                if !claim::still_open(path, &open.state) {
+                if !crate::inflight::holds(path, &open.state) {
                     if let Some(outcome) = finished_elsewhere(path, open) {
                         return outcome;
                     }
