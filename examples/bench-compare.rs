@@ -1,4 +1,4 @@
-//! `cargo make bench-compare` (issue 11): the kit's cost on busy accounts, side by side with
+//! `cargo make bench-compare`: the kit's cost on busy accounts, side by side with
 //! other ways of reading the same bytes, in one run on bodies generated here.
 //!
 //! - `mp-autopick` on a ~67 MB `/me` (50,000 projects, 10,000 workspaces with member lists)

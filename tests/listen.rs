@@ -470,3 +470,38 @@ fn mp_login_never_opens_a_browser_under_ci() {
     );
     assert!(!opened.exists(), "no browser under CI");
 }
+
+/// A new `mp-login-start` replaces the login a listener waits for: the listener ends, saying
+/// its login was taken (`OAUTH_INFLIGHT_MISSING`, exit 2), and spends nothing.
+#[test]
+fn a_listener_whose_login_is_replaced_ends_and_spends_nothing() {
+    let env = Env::new();
+    let (_, _, listener) = listening(&env);
+    let (_, newer) = start(&env, &[]);
+    let run = ended(&env, listener);
+    assert_eq!(run.failure(), (2, "OAUTH_INFLIGHT_MISSING"));
+    assert!(run.stdout["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("newer login"));
+    assert_eq!(code_exchanges(&env), 0);
+    // The newer login is untouched and finishes.
+    assert_eq!(env.finish(&env.approve(&newer), &[]).exit_code, 0);
+}
+
+/// A claim directory that cannot be used (here a file stands where `$TMPDIR/mp-login-<uid>`
+/// should be, as another user could leave one in a shared /tmp) never refuses a login: the
+/// finish goes on without the guard and says so.
+#[test]
+fn an_unusable_claim_directory_warns_and_the_login_finishes() {
+    let env = Env::new();
+    let tmp = env.tmp.path().join("shared-tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    fs::write(tmp.join(format!("mp-login-{uid}")), "in the way").unwrap();
+    env.set_env("TMPDIR", tmp.to_str().unwrap());
+    let run = env.login(&[], &[]);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_said(&run, "no guard against another finish");
+}
