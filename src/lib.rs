@@ -33,10 +33,10 @@ pub mod sentences;
 #[derive(Debug, Args)]
 pub struct Common {
     /// Storage root `S` [default: $MP_STORAGE_DIR, else $MP_OAUTH_STORAGE_DIR, else ~/.mp]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = utf8_path)]
     pub storage_dir: Option<PathBuf>,
     /// Config file `C` [default: ~/.mp/config.toml]
-    #[arg(long = "config", env = "MP_CONFIG_PATH", value_name = "FILE")]
+    #[arg(long = "config", env = "MP_CONFIG_PATH", value_name = "FILE", value_parser = utf8_path)]
     pub config_path: Option<PathBuf>,
     /// Connect timeout in seconds
     #[arg(
@@ -65,6 +65,12 @@ pub struct Common {
     pub deadline: Option<f64>,
 }
 
+/// A path flag's value: the envelope names paths as JSON strings, so a path must be UTF-8
+/// (clap refuses any other as a usage error before the command runs).
+pub fn utf8_path(value: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(value))
+}
+
 impl Common {
     pub fn paths(&self) -> Result<Paths, Error> {
         let home = || {
@@ -89,6 +95,15 @@ impl Common {
             Some(c) => c.clone(),
             None => home()?.join("config.toml"),
         };
+        // Every path the envelope names is a JSON string: refused before anything is written.
+        for (what, path) in [("storage directory", &storage), ("config file", &config)] {
+            if path.to_str().is_none() {
+                return Err(Error::invalid_input(
+                    format!("the {what} `{}` is not UTF-8", path.display()),
+                    "set MP_STORAGE_DIR and MP_CONFIG_PATH (or HOME) to UTF-8 paths",
+                ));
+            }
+        }
         Ok(Paths { storage, config })
     }
 

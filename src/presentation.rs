@@ -264,6 +264,10 @@ impl Presented for Error {
                 code_spent: true, ..
             } => hints::INTERRUPTED_SPENT.into(),
             Error::Interrupted {
+                another_finish: true,
+                ..
+            } => hints::ANOTHER_FINISH.into(),
+            Error::Interrupted {
                 inflight: Some(_), ..
             } => hints::LISTEN_AGAIN.into(),
             Error::Interrupted { .. } => "nothing was changed: run the same command again".into(),
@@ -407,6 +411,12 @@ impl Presented for Error {
             Error::Interrupted {
                 placeholder_dir: None,
                 inflight: Some(path),
+                another_finish: true,
+                ..
+            } => json!({ "inflight_path": path, "another_finish": true }),
+            Error::Interrupted {
+                placeholder_dir: None,
+                inflight: Some(path),
                 ..
             } => json!({ "inflight_path": path, "inflight_kept": true }),
             Error::Interrupted {
@@ -490,6 +500,7 @@ mod hints {
         "run `mp-login-start` again"
     );
     pub const LISTEN_AGAIN: &str = "nothing was spent and the login is still open until it expires: run `mp-login-finish --listen` again, or paste the URL into `mp-login-finish '<URL>'`";
+    pub const ANOTHER_FINISH: &str = "the other process (a listener, or a paste of the same URL) goes on by itself and prints the outcome: read it there, or run `mp-login-finish` with the same URL once it is done to have it reported here (`mp-login-status` shows a published account)";
     pub const LOGIN_TAKEN: &str = "if the other process saved tokens, `mp-login-start` lists the `mp-login-resume` command that publishes them; else run `mp-login-start` again";
     pub const INFLIGHT_MISSING: &str = "run `mp-login-start` first; if a finish of this login was stopped after saving its tokens, `mp-login-start` lists the `mp-login-resume` command that publishes them";
     pub const IO: &str = "check the permissions and free space of the storage directory";

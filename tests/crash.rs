@@ -45,6 +45,19 @@ fn signalled_at(
     bin: &str,
     args: &[&str],
 ) -> (std::process::Output, bool) {
+    signalled_with_stdin(env, signal, syscall, n, bin, args, None)
+}
+
+/// [`signalled_at`], with stdin read from `stdin` (a paste for a listener).
+fn signalled_with_stdin(
+    env: &Env,
+    signal: &str,
+    syscall: &str,
+    n: usize,
+    bin: &str,
+    args: &[&str],
+    stdin: Option<&Path>,
+) -> (std::process::Output, bool) {
     let log = env.tmp.path().join("strace.log");
     let mut c = env.std_command("strace");
     c.args(["-f", "-qq", "-o"])
@@ -55,7 +68,10 @@ fn signalled_at(
         .arg(format!("inject={syscall}:signal={signal}:when={n}"))
         .arg(common::bin_path(bin))
         .args(args)
-        .stdin(std::process::Stdio::null());
+        .stdin(match stdin {
+            Some(path) => fs::File::open(path).expect("the paste").into(),
+            None => std::process::Stdio::null(),
+        });
     let out = c.output().expect("strace runs");
     // mp-token's stdout is the token by design.
     if bin != "mp-token" {
@@ -70,7 +86,18 @@ fn signalled_at(
 
 /// Runs `bin args` killed at the `n`th `syscall`; `false` when it ran to its end first.
 fn killed_at(env: &Env, syscall: &str, n: usize, bin: &str, args: &[&str]) -> bool {
-    let (out, injected) = signalled_at(env, "KILL", syscall, n, bin, args);
+    killed_with_stdin(env, syscall, n, bin, args, None)
+}
+
+fn killed_with_stdin(
+    env: &Env,
+    syscall: &str,
+    n: usize,
+    bin: &str,
+    args: &[&str],
+    stdin: Option<&Path>,
+) -> bool {
+    let (out, injected) = signalled_with_stdin(env, "KILL", syscall, n, bin, args, stdin);
     assert!(
         !injected || out.status.signal() == Some(9),
         "{:?}",
@@ -99,17 +126,6 @@ fn temp_files(dir: &Path) -> Vec<String> {
 
 /// The README's recovery rule; returns how the login ended up published.
 fn recover(env: &Env, redirect: &str, tally: &mut Tally) {
-    let listed = |env: &Env| {
-        fs::read_to_string(&env.config)
-            .ok()
-            .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
-            .and_then(|d| {
-                d.get("accounts")
-                    .and_then(|a| a.as_table())
-                    .map(|t| t.len())
-            })
-            .unwrap_or(0)
-    };
     if listed(env) == 1 {
         tally.published_before_kill += 1;
     } else {
@@ -144,6 +160,25 @@ fn recover(env: &Env, redirect: &str, tally: &mut Tally) {
             }
         }
     }
+    assert_one_account(env);
+}
+
+/// How many accounts `config.toml` lists.
+fn listed(env: &Env) -> usize {
+    fs::read_to_string(&env.config)
+        .ok()
+        .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
+        .and_then(|d| {
+            d.get("accounts")
+                .and_then(|a| a.as_table())
+                .map(|t| t.len())
+        })
+        .unwrap_or(0)
+}
+
+/// After a recovery: exactly one account, holding tokens the mock issued, and no temp file but
+/// those of a placeholder that never got tokens.
+fn assert_one_account(env: &Env) {
     assert_eq!(listed(env), 1, "exactly one account is published");
     let accounts: Vec<_> = fs::read_dir(env.accounts())
         .unwrap()
@@ -217,6 +252,74 @@ fn finish_and_resume_killed_at_every_durable_step_lose_nothing() {
     assert!(finish.lost <= 3, "{finish:?}");
     assert!(resume.kill_points >= 15, "{resume:?}");
     assert_eq!(resume.lost, 0);
+}
+
+/// Whether a placeholder holds tokens: `tokens.json`, or a complete temp file of it.
+fn tokens_on_disk(env: &Env) -> bool {
+    env.placeholders().iter().any(|dir| {
+        fs::read_dir(dir).unwrap().flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name == "tokens.json" || name.starts_with(".tokens.json.tmp-"))
+                && fs::read_to_string(e.path())
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .is_some_and(|t| t["access_token"].is_string())
+        })
+    })
+}
+
+/// `mp-login-finish --listen`, the redirect pasted on its stdin, killed at every durable system
+/// call; then the person pastes the same URL into `mp-login-finish` (one command). It publishes
+/// the login, or reports the one published before the kill, and the code goes to the server
+/// once, always when tokens of it were on disk: a second try is made only when the kill came in
+/// the exchange's answer window, and the server refuses it.
+#[test]
+#[ignore = "needs strace; run by `cargo make crash-test`"]
+fn a_listener_killed_at_every_durable_step_is_recovered_by_a_paste() {
+    let mut tally = Tally::default();
+    for syscall in SYSCALLS {
+        for n in 1.. {
+            let env = Env::new();
+            let port = common::free_port().to_string();
+            let redirect = env.start_and_approve(&["--redirect-port", &port]);
+            let paste = env.tmp.path().join("paste");
+            fs::write(&paste, format!("{redirect}\n")).unwrap();
+            let args = ["--listen", "--listen-timeout", "20"];
+            if !killed_with_stdin(&env, syscall, n, "mp-login-finish", &args, Some(&paste)) {
+                break;
+            }
+            tally.kill_points += 1;
+            let published = listed(&env) == 1;
+            let saved = tokens_on_disk(&env);
+            let run = env.run("mp-login-finish", &[&redirect], None);
+            let exchanges = env.calls("/oauth/token/");
+            match run.exit_code {
+                0 if published => tally.published_before_kill += 1,
+                0 => tally.finished_again += 1,
+                _ => {
+                    assert!(!saved, "{syscall} #{n}: tokens on disk, yet: {run:?}");
+                    assert_eq!(
+                        run.stdout["error"]["details"]["error"], "invalid_grant",
+                        "{syscall} #{n}: {run:?}"
+                    );
+                    assert_eq!(exchanges, [200, 400], "{syscall} #{n}");
+                    tally.lost += 1;
+                    tally.lost_at.push(format!("{syscall} #{n}"));
+                    continue;
+                }
+            }
+            assert_eq!(
+                exchanges.len(),
+                1,
+                "{syscall} #{n}: the code was sent again: {run:?}"
+            );
+            assert_eq!(run.stdout["account"]["name"], "acme-analytics", "{run:?}");
+            assert_one_account(&env);
+        }
+    }
+    eprintln!("crash test, finish --listen: {tally:?}");
+    assert!(tally.kill_points >= 30, "{tally:?}");
+    assert!(tally.lost <= 3, "{tally:?}");
 }
 
 /// A kill while `/me` is slow leaves saved tokens: the baseline the strace points build on.

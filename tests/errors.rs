@@ -522,3 +522,54 @@ fn issuer_mismatch_is_refused_when_the_server_advertises_iss() {
     assert!(read_json(&env.inflight_path()).get("issuer").is_none());
     assert_eq!(env.finish(&redirect, &[]).exit_code, 0);
 }
+
+/// Regression: a storage path that is not UTF-8 made `mp-login-start` panic (exit 101, no
+/// envelope) after it wrote the inflight file. Such a path is refused before anything is
+/// written, whether it comes from a flag or the environment.
+#[test]
+fn a_path_that_is_not_utf8_is_refused_before_anything_is_written() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::new();
+    let bad = env.tmp.path().join(OsStr::from_bytes(b"st\xff"));
+    let runs = [
+        env.command("mp-login-start")
+            .arg("--storage-dir")
+            .arg(&bad)
+            .output()
+            .unwrap(),
+        env.command("mp-login-start")
+            .arg("--inflight")
+            .arg(bad.join("inflight.json"))
+            .output()
+            .unwrap(),
+        env.command("mp-login-start")
+            .env("MP_STORAGE_DIR", &bad)
+            .output()
+            .unwrap(),
+    ];
+    for out in runs {
+        let run = env.finish_run(out);
+        assert_eq!(run.failure(), (3, "INVALID_ARGUMENT"), "{run:?}");
+        assert!(run.stderr.contains("UTF-8"), "{}", run.stderr);
+    }
+    assert!(!bad.exists(), "nothing is written");
+    assert!(env.idp.journal().is_empty(), "nothing is registered");
+}
+
+/// Regression: `mp-login-tasks DIR` printed `extend = "DIR/login.toml"` unescaped, not TOML
+/// when DIR holds a quote or a backslash.
+#[test]
+fn the_tasks_extend_line_is_toml_for_any_directory() {
+    let env = Env::new();
+    let dir = env.tmp.path().join(r#"tasks "quoted" \ back"#);
+    let run = env.run("mp-login-tasks", &[dir.to_str().unwrap()], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    let line = run.stdout["extend"].as_str().unwrap();
+    let doc: toml_edit::DocumentMut = line.parse().expect("the extend line is TOML");
+    assert_eq!(
+        doc["extend"].as_str(),
+        Some(dir.join("login.toml").to_str().unwrap())
+    );
+    assert!(dir.join("login.toml").is_file());
+}

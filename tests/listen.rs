@@ -505,3 +505,259 @@ fn an_unusable_claim_directory_warns_and_the_login_finishes() {
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert_said(&run, "no guard against another finish");
 }
+
+/// A request sent as `head` to the listener; the whole answer as text ("" when the connection
+/// was closed unanswered).
+fn raw_request(port: u16, head: &str) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The login being finished (a slow `/me`) by the browser's callback: the browser's thread,
+/// once the listener called `/me`.
+fn finishing(env: &Env, redirect: &str) -> std::thread::JoinHandle<common::Got> {
+    env.idp.fault(
+        Endpoint::Me,
+        Fault::delay(Duration::from_millis(1500)).times(1),
+    );
+    let browser = {
+        let redirect = redirect.to_string();
+        std::thread::spawn(move || http_get(&redirect).unwrap())
+    };
+    env.wait_for_call("/api/app/me");
+    browser
+}
+
+/// DNS rebinding: a page of another site whose name now points at 127.0.0.1 can make requests
+/// to the callback while the login is being finished. Regression: any of them got the "Logged
+/// in" page, naming the email and account. Only a `GET` addressed to the redirect's own host
+/// and carrying this login's `state` gets the outcome.
+#[test]
+fn the_outcome_page_goes_only_to_the_request_with_the_logins_state() {
+    let env = Env::new();
+    let (port, authorize_url, listener) = listening(&env);
+    let redirect = env.approve(&authorize_url);
+    let query = redirect.split_once('?').unwrap().1.to_string();
+    let browser = finishing(&env, &redirect);
+    let heads = [
+        format!("GET /callback HTTP/1.1\r\nHost: rebound.example:{port}\r\n\r\n"),
+        format!("GET /callback?{query} HTTP/1.1\r\nHost: rebound.example:{port}\r\n\r\n"),
+        format!("GET /callback HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n"),
+        format!("GET /callback?state=guess HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n"),
+        format!("POST /callback?{query} HTTP/1.1\r\nHost: localhost:{port}\r\nContent-Length: 0\r\n\r\n"),
+        format!("GET /callback?{query} HTTP/1.0\r\n\r\n"),
+    ];
+    let askers: Vec<_> = heads
+        .into_iter()
+        .map(|head| std::thread::spawn(move || (raw_request(port, &head), head)))
+        .collect();
+    for asker in askers {
+        let (answer, head) = asker.join().unwrap();
+        assert!(
+            !answer.contains("ada@example.com") && !answer.contains("acme-analytics"),
+            "{head:?} got the outcome: {answer}"
+        );
+        assert!(!answer.starts_with("HTTP/1.1 200"), "{head:?}: {answer}");
+    }
+    let got = browser.join().unwrap();
+    assert_eq!(got.status, 200);
+    assert!(got.body.contains("ada@example.com"));
+    assert_eq!(ended(&env, listener).exit_code, 0);
+}
+
+/// Regression: each connection that asked for the callback while the login was being finished
+/// and then never read delayed the envelope by 200 ms (100 of them: 20 s), and signals waited
+/// as long. The outcome is printed as soon as it is known.
+#[test]
+fn idle_connections_do_not_hold_up_the_outcome() {
+    let env = Env::new();
+    let (port, authorize_url, listener) = listening(&env);
+    let browser = finishing(&env, &env.approve(&authorize_url));
+    let idle: Vec<std::net::TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            write!(
+                s,
+                "GET /callback HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n"
+            )
+            .unwrap();
+            s
+        })
+        .collect();
+    assert_eq!(browser.join().unwrap().status, 200);
+    let paged = std::time::Instant::now();
+    let run = ended(&env, listener);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(
+        paged.elapsed() < Duration::from_secs(3),
+        "the envelope came {:?} after the browser's page",
+        paged.elapsed()
+    );
+    drop(idle);
+}
+
+/// Slowloris: hundreds of connections that send one byte of a request and then nothing, the
+/// browser's real callback arriving after all of them. Regression: at 128 such connections the
+/// listener closed the browser's unanswered (`Empty reply from server`).
+#[test]
+fn trickling_connections_cannot_keep_the_browser_out() {
+    let env = Env::new();
+    let (port, authorize_url, listener) = listening(&env);
+    let redirect = env.approve(&authorize_url);
+    let trickling: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(b"G").unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let got = http_get(&redirect).expect("the browser's callback is answered");
+    assert_eq!(got.status, 200, "{}", got.body);
+    let run = ended(&env, listener);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    drop(trickling);
+}
+
+/// A listener whose callback came while a paste in another process was exchanging the code
+/// waits for that process's outcome. Regression: SIGINT then said "nothing was spent" and
+/// `inflight_kept: true`; the other process holds the login and its outcome is not known yet.
+#[test]
+fn sigint_while_another_process_finishes_says_so() {
+    let env = Env::new();
+    let (_, authorize_url, listener) = listening(&env);
+    let redirect = env.approve(&authorize_url);
+    env.idp.fault(
+        Endpoint::Token,
+        Fault::delay(Duration::from_secs(2)).times(1),
+    );
+    let paste = env.spawn("mp-login-finish", &[&redirect]);
+    env.wait_for_call("/oauth/token/");
+    let browser = {
+        let redirect = redirect.clone();
+        std::thread::spawn(move || http_get(&redirect))
+    };
+    // The listener takes the callback and waits for the login's lock.
+    std::thread::sleep(Duration::from_millis(500));
+    common::interrupt(&listener);
+    let run = ended(&env, listener);
+    snapshot!("error_listen_interrupted_another_finish", env.redact(&run));
+    assert_eq!(run.failure(), (130, "INTERRUPTED"));
+    assert_eq!(run.stdout["error"]["details"]["another_finish"], true);
+    assert!(!run.stderr.contains("nothing was spent"), "{}", run.stderr);
+    let pasted = env.finish_run(paste.wait_with_output().unwrap());
+    assert_eq!(pasted.exit_code, 0, "{pasted:?}");
+    assert_eq!(code_exchanges(&env), 1);
+    let _ = browser.join();
+}
+
+/// Regression: `--redirect-port 0` registered `http://localhost:0/callback`, which no browser
+/// can come back to.
+#[test]
+fn redirect_port_zero_is_a_usage_error() {
+    let env = Env::new();
+    for bin in ["mp-login-start", "mp-login"] {
+        let run = env.run(bin, &["--redirect-port", "0"], None);
+        assert_eq!(run.failure(), (3, "INVALID_ARGUMENT"), "{bin}: {run:?}");
+        assert!(!env.inflight_path().exists(), "{bin}");
+    }
+    assert!(env.idp.journal().is_empty(), "no client registered");
+}
+
+/// `$BROWSER` as other tools read it: a `:`-separated list whose entries are command lines
+/// (quotes keep a path with spaces whole, `%s` is the URL), an entry that fails passed over for
+/// the next. Regression: entries were split on whitespace, and one that exited non-zero counted
+/// as opened.
+#[test]
+fn browser_entries_with_spaces_and_failures_fall_through() {
+    let env = Env::new();
+    let port = port_for(&env);
+    let dir = env.tmp.path().join("My Browser");
+    fs::create_dir_all(&dir).unwrap();
+    let opened = env.tmp.path().join("opened-url");
+    let browser = dir.join("open it.sh");
+    fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$2\" > {}.part && mv {0}.part {0}\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&browser, fs::Permissions::from_mode(0o755)).unwrap();
+    env.set_env(
+        "BROWSER",
+        &format!("false:\"{}\" --new-tab %s", browser.display()),
+    );
+    let login = env.spawn("mp-login", &["--redirect-port", &port.to_string()]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !opened.exists() {
+        assert!(std::time::Instant::now() < deadline, "never opened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let authorize_url = fs::read_to_string(&opened).unwrap();
+    assert!(
+        authorize_url.contains("/oauth/authorize"),
+        "{authorize_url}"
+    );
+    assert_eq!(http_get(&env.approve(&authorize_url)).unwrap().status, 200);
+    let run = ended(&env, login);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_said(&run, "open it.sh`");
+}
+
+/// The login's files in `$TMPDIR/mp-login-<uid>/`: a finished login leaves only its outcome
+/// (for a late paste), which goes with its account's logout; what older logins left is swept by
+/// the next start. Regression: a lock, an outcome and a marker stayed for every login, forever.
+#[test]
+fn a_finished_login_leaves_only_its_outcome_and_logout_sweeps_it() {
+    let env = Env::new();
+    let tmp = env.tmp.path().join("own-tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    env.set_env("TMPDIR", tmp.to_str().unwrap());
+    // SAFETY: geteuid has no preconditions.
+    let claims = tmp.join(format!("mp-login-{}", unsafe { libc::geteuid() }));
+    let names = || -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(&claims)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let redirect = env.start_and_approve(&[]);
+    assert_eq!(env.finish(&redirect, &[]).exit_code, 0);
+    let left = names();
+    assert!(left.len() == 1 && left[0].ends_with(".outcome"), "{left:?}");
+    // A late paste still gets the outcome.
+    assert_eq!(env.finish(&redirect, &[]).exit_code, 0);
+    assert_eq!(env.run("mp-logout", &[], None).exit_code, 0);
+    assert!(names().is_empty(), "{:?}", names());
+    // What a login killed long ago left: swept by the next start, once nobody holds it.
+    let old = [
+        "login-0123.lock",
+        "login-0123.spending",
+        "login-4567.outcome",
+    ];
+    for name in old {
+        fs::write(claims.join(name), "{}").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+        fs::File::options()
+            .write(true)
+            .open(claims.join(name))
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+    }
+    fs::write(claims.join("login-89ab.lock"), "").unwrap();
+    assert_eq!(env.start(&[]).exit_code, 0);
+    assert_eq!(names(), ["login-89ab.lock"], "only the recent lock stays");
+}

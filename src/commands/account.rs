@@ -94,6 +94,15 @@ const TASK_FILES: [(&str, &str); 3] = [
 pub fn tasks(args: TasksArgs, _progress: &dyn Progress) -> Result<Outcome, Error> {
     use mp_login_core::error::IoContext;
     let version = env!("CARGO_PKG_VERSION");
+    let login =
+        std::path::absolute(args.dir.join("login.toml")).unwrap_or(args.dir.join("login.toml"));
+    // A TOML string of the path, quotes and backslashes escaped; TOML holds only UTF-8.
+    let Some(login) = login.to_str() else {
+        return Err(Error::invalid_args(format!(
+            "`{}` is not UTF-8, and a Makefile.toml can only name UTF-8 paths: pick another directory",
+            login.display()
+        )));
+    };
     std::fs::create_dir_all(&args.dir).at("cannot create directory", &args.dir)?;
     let mut files = Vec::new();
     for (name, text) in TASK_FILES {
@@ -108,11 +117,9 @@ pub fn tasks(args: TasksArgs, _progress: &dyn Progress) -> Result<Outcome, Error
         mp_login_core::store::write_atomic(&path, stamped.as_bytes())?;
         files.push(path);
     }
-    let login =
-        std::path::absolute(args.dir.join("login.toml")).unwrap_or(args.dir.join("login.toml"));
     Ok(Outcome::Tasks(crate::envelope::Tasks {
         version,
-        extend: format!("extend = \"{}\"", login.display()),
+        extend: format!("extend = {}", toml_edit::Value::from(login)),
         files,
     }))
 }
@@ -205,7 +212,7 @@ pub struct LogoutArgs {
 pub fn logout(args: LogoutArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
     let ctx = args.common.context(progress)?;
     let account = args.account.filter(|a| !a.is_empty());
-    Ok(Outcome::Logout(mp_login_core::account::logout::logout(
+    let out = mp_login_core::account::logout::logout(
         &ctx,
         &mp_login_core::account::logout::LogoutOptions {
             account,
@@ -215,5 +222,8 @@ pub fn logout(args: LogoutArgs, progress: &dyn Progress) -> Result<Outcome, Erro
                 !args.all || args.yes || !std::io::stdin().is_terminal() || ask(names)
             },
         },
-    )?))
+    );
+    // A logged-out account's login outcomes are history now.
+    mp_login_core::claim::sweep();
+    Ok(Outcome::Logout(out?))
 }

@@ -29,7 +29,7 @@ pub use account::{
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// Inflight file chaining start to finish [default: S/oauth/inflight.json]
-    #[arg(long, env = "MP_INFLIGHT_PATH", value_name = "FILE")]
+    #[arg(long, env = "MP_INFLIGHT_PATH", value_name = "FILE", value_parser = crate::utf8_path)]
     pub inflight: Option<PathBuf>,
     /// Account name to publish under [default: the first organization's slug]; finish's wins over start's
     #[arg(long, env = "MP_LOGIN_NAME")]
@@ -80,8 +80,9 @@ pub struct StartFlags {
     #[arg(long, env = "MP_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
     /// Port of the loopback redirect URI http://localhost:PORT/callback [default: the first of
-    /// 19284-19287 free on 127.0.0.1, as mixpanel-headless picks it]
-    #[arg(long, value_name = "PORT")]
+    /// 19284-19287 free on 127.0.0.1, as mixpanel-headless picks it]. Port 0 is refused: the
+    /// registered redirect URI must name the port the browser comes back to
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub redirect_port: Option<u16>,
     /// Seconds the login stays open (60..=3600)
     #[arg(long, default_value_t = inflight::DEFAULT_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(inflight::TTL_RANGE))]
@@ -305,7 +306,7 @@ mp-login-resume --from-envelope finish.json --project 3001"
 #[command(group(ArgGroup::new("placeholder").required(true).args(["placeholder_dir", "from_envelope"])))]
 pub struct ResumeArgs {
     /// The placeholder directory `mp-login-finish` printed (`details.placeholder_dir`)
-    #[arg(env = "MP_LOGIN_PLACEHOLDER")]
+    #[arg(env = "MP_LOGIN_PLACEHOLDER", value_parser = crate::utf8_path)]
     pub placeholder_dir: Option<PathBuf>,
     /// Take the placeholder from the envelope file of the failed `mp-login-finish`
     #[arg(long, env = "MP_LOGIN_FROM_ENVELOPE", value_name = "FILE")]

@@ -50,8 +50,14 @@ pub struct Record {
 pub enum Taken {
     /// This process: the inflight file still holds the login, nothing is spent.
     Ours,
+    /// This process, to publish the tokens a stopped finish of this login saved in this
+    /// placeholder: the code is spent, and is never sent again.
+    Saved(PathBuf),
     /// Another process finished it and printed this.
     Done(Record),
+    /// This process, to report (or, when `config.toml` does not list it yet, to complete) the
+    /// account in this directory, which a stopped finish of this login published.
+    Published(PathBuf),
     /// Another process took it and left no outcome; why, in words.
     Gone(String),
     /// The claim's directory cannot be used (another user's, a symlink, not writable): this
@@ -78,10 +84,8 @@ static HELD: Mutex<Option<Held>> = Mutex::new(None);
 
 const MAX_RECORD: u64 = 16 * 1024 * 1024;
 
-/// `$TMPDIR/mp-login-<uid>/login-<hash of the inflight's absolute path>.{lock,outcome,spending}`;
-/// the directory is created 0700 and must be this user's, not a symlink.
+/// `$TMPDIR/mp-login-<uid>/login-<hash of the inflight's absolute path>.{lock,outcome,spending}`.
 fn claim_files(inflight: &Path) -> Result<Files> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let parent = match inflight.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -89,6 +93,19 @@ fn claim_files(inflight: &Path) -> Result<Files> {
     let absolute = std::fs::canonicalize(parent)
         .at("cannot resolve", parent)?
         .join(inflight.file_name().unwrap_or_default());
+    let dir = claims_dir()?;
+    let key = digest(&absolute.to_string_lossy());
+    let file = |suffix: &str| dir.join(format!("login-{}.{suffix}", &key[..32]));
+    Ok(Files {
+        lock: file("lock"),
+        outcome: file("outcome"),
+        spending: file("spending"),
+    })
+}
+
+/// `$TMPDIR/mp-login-<uid>/`, created 0700; it must be this user's, not a symlink.
+fn claims_dir() -> Result<PathBuf> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     // SAFETY: geteuid has no preconditions.
     let uid = unsafe { libc::geteuid() };
     let dir = std::env::temp_dir().join(format!("mp-login-{uid}"));
@@ -109,13 +126,83 @@ fn claim_files(inflight: &Path) -> Result<Files> {
             std::io::Error::other("it must be a directory of this user's, mode 0700"),
         ));
     }
-    let key = digest(&absolute.to_string_lossy());
-    let file = |suffix: &str| dir.join(format!("login-{}.{suffix}", &key[..32]));
-    Ok(Files {
-        lock: file("lock"),
-        outcome: file("outcome"),
-        spending: file("spending"),
-    })
+    Ok(dir)
+}
+
+/// Removes what no login needs any more from the claims' directory: outcomes older than
+/// [`RECORD_LIFE`] or of an account since logged out, markers older than that (no login lives
+/// longer), and locks nobody holds that are as old. A lock is removed only while this process
+/// holds it, and [`take`] makes sure the lock it got is still the file at the path, so a
+/// process that opened it just before cannot hold a lock nobody else sees.
+pub fn sweep() {
+    let Ok(dir) = claims_dir() else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if !name.starts_with("login-") {
+            continue;
+        }
+        let old = std::fs::symlink_metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| crate::clock::now().duration_since(t).ok())
+            .is_some_and(|age| age.as_secs() > RECORD_LIFE as u64);
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("outcome") if old || record_of_removed_account(&path) => {
+                let _ = std::fs::remove_file(&path);
+            }
+            Some("spending") if old => {
+                let _ = std::fs::remove_file(&path);
+            }
+            Some("lock") if old => {
+                if let Ok(lock) = open_lock(&path) {
+                    if store::flock(&lock, libc::LOCK_EX | libc::LOCK_NB).unwrap_or(false)
+                        && is_at(&lock, &path)
+                    {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An outcome record of a success whose account has since been removed (logged out).
+fn record_of_removed_account(path: &Path) -> bool {
+    let Ok(Some(read)) = store::read_no_follow(path, MAX_RECORD) else {
+        return false;
+    };
+    serde_json::from_slice::<Record>(&read.bytes).is_ok_and(|r| account_gone(&r))
+}
+
+fn account_gone(record: &Record) -> bool {
+    record.envelope["account"]["path"]
+        .as_str()
+        .is_some_and(|p| !Path::new(p).is_dir())
+}
+
+fn open_lock(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Whether the open `file` is still the one at `path` (not removed or replaced since).
+fn is_at(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
 }
 
 /// SHA-256 as hex: what the claim's files name a login and a path by.
@@ -130,10 +217,8 @@ fn recorded(files: &Files, state: &CsrfState) -> Option<Record> {
     let read = store::read_no_follow(&files.outcome, MAX_RECORD).ok()??;
     let record: Record = serde_json::from_slice(&read.bytes).ok()?;
     let recent = (0..=RECORD_LIFE).contains(&(crate::clock::unix_now() - record.finished_at));
-    let account_gone = record.envelope["account"]["path"]
-        .as_str()
-        .is_some_and(|p| !Path::new(p).is_dir());
-    (record.state_sha256 == digest(state.secret()) && recent && !account_gone).then_some(record)
+    (record.state_sha256 == digest(state.secret()) && recent && !account_gone(&record))
+        .then_some(record)
 }
 
 /// How long an outcome is reported: the longest TTL a login can have.
@@ -147,39 +232,59 @@ pub fn take(inflight: &Path, state: &CsrfState) -> Result<Taken> {
         Err(e) => return Ok(Taken::Unguarded(e.to_string())),
     };
     let lock_path = &files.lock;
-    let lock = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(lock_path);
-    let lock = match lock {
-        Ok(lock) => lock,
-        Err(e) => {
-            let why = match e.raw_os_error() {
-                Some(libc::ELOOP) => "it is a symbolic link".to_string(),
-                _ => e.to_string(),
-            };
-            return Ok(Taken::Unguarded(format!(
-                "cannot open the login's lock `{}`: {why}",
-                lock_path.display()
-            )));
+    let lock = loop {
+        let lock = match open_lock(lock_path) {
+            Ok(lock) => lock,
+            Err(e) => {
+                let why = match e.raw_os_error() {
+                    Some(libc::ELOOP) => "it is a symbolic link".to_string(),
+                    _ => e.to_string(),
+                };
+                return Ok(Taken::Unguarded(format!(
+                    "cannot open the login's lock `{}`: {why}",
+                    lock_path.display()
+                )));
+            }
+        };
+        store::flock(&lock, libc::LOCK_EX).at("cannot lock", lock_path)?;
+        // The holder before removed the file once it was done with it: lock the new one.
+        if is_at(&lock, lock_path) {
+            break lock;
         }
     };
-    store::flock(&lock, libc::LOCK_EX).at("cannot lock", lock_path)?;
-    if crate::inflight::holds(inflight, state) {
+    let holds = crate::inflight::holds(inflight, state);
+    // A login that is over needs no lock: removed while held (see [`sweep`]).
+    let unlock = || {
+        let _ = std::fs::remove_file(lock_path);
+    };
+    let record = (!holds).then(|| recorded(&files, state)).flatten();
+    if let Some(record) = record {
+        unlock();
+        return Ok(Taken::Done(record));
+    }
+    let marker = marker(&files.spending, &digest(state.secret()));
+    let saved = marker
+        .as_ref()
+        .map(|m| m.placeholder.clone())
+        .filter(|dir| crate::publish::holds_tokens(dir));
+    let published = match (&saved, &marker) {
+        (None, Some(marker)) if !holds => published_by_marker(marker),
+        _ => None,
+    };
+    if holds || saved.is_some() || published.is_some() {
         *HELD.lock().unwrap_or_else(|p| p.into_inner()) = Some(Held {
             _lock: lock,
             inflight: inflight.to_path_buf(),
             files,
             state: CsrfState::new(state.secret()),
         });
-        return Ok(Taken::Ours);
+        return Ok(match (saved, published) {
+            (Some(dir), _) => Taken::Saved(dir),
+            (None, Some(dir)) => Taken::Published(dir),
+            (None, None) => Taken::Ours,
+        });
     }
-    if let Some(record) = recorded(&files, state) {
-        return Ok(Taken::Done(record));
-    }
+    unlock();
     Ok(Taken::Gone(
         match std::fs::symlink_metadata(inflight) {
             Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -199,10 +304,17 @@ pub fn take(inflight: &Path, state: &CsrfState) -> Result<Taken> {
 struct Spending {
     state_sha256: String,
     placeholder: PathBuf,
+    /// The placeholder directory's device and inode: a rename keeps them, so the account it
+    /// was published as is found by them.
+    #[serde(default)]
+    dev: u64,
+    #[serde(default)]
+    ino: u64,
 }
 
 /// Records, under the claim this process holds, the placeholder the exchange's tokens go to.
 pub fn spending(placeholder: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
     // The claim's lock is let go before the write: the write waits for an interrupt's report,
     // which takes the claim's lock (`settle`), so holding it here could deadlock.
     let held = HELD
@@ -213,25 +325,39 @@ pub fn spending(placeholder: &Path) -> Result<()> {
     let Some((path, state_sha256)) = held else {
         return Ok(());
     };
+    let dir = std::fs::symlink_metadata(placeholder).at("cannot read", placeholder)?;
     let marker = Spending {
         state_sha256,
         placeholder: placeholder.to_path_buf(),
+        dev: dir.dev(),
+        ino: dir.ino(),
     };
     store::write_json(&path, &marker)
 }
 
-/// The placeholder in which a stopped finish of the login this process holds the claim of
-/// saved its tokens, if any.
-pub fn saved_placeholder() -> Option<PathBuf> {
-    let (path, state_sha256) = HELD
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_ref()
-        .map(|held| (held.files.spending.clone(), digest(held.state.secret())))?;
-    let read = store::read_no_follow(&path, 64 * 1024).ok()??;
+/// The marker of the login `state` names, if one was written.
+fn marker(path: &Path, state_sha256: &str) -> Option<Spending> {
+    let read = store::read_no_follow(path, 64 * 1024).ok()??;
     let marker: Spending = serde_json::from_slice(&read.bytes).ok()?;
-    (marker.state_sha256 == state_sha256 && marker.placeholder.join("tokens.json").is_file())
-        .then_some(marker.placeholder)
+    (marker.state_sha256 == state_sha256).then_some(marker)
+}
+
+/// The account directory the marker's placeholder was renamed to, when a finish of its login
+/// published (or began to) and stopped before recording its outcome.
+fn published_by_marker(marker: &Spending) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    if marker.ino == 0 || marker.placeholder.exists() {
+        return None;
+    }
+    let accounts = marker.placeholder.parent()?;
+    std::fs::read_dir(accounts)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            e.metadata()
+                .is_ok_and(|m| m.is_dir() && (m.dev(), m.ino()) == (marker.dev, marker.ino))
+        })
+        .map(|e| e.path())
 }
 
 /// Lets go of this process's claim, recording nothing: it spent nothing and goes on waiting.
@@ -262,7 +388,12 @@ pub fn settle(exit_code: u8, envelope: &str, stderr: &str) {
     // durable step here: this runs inside the interrupt's report, which holds its lock.)
     let mut bytes = serde_json::to_vec_pretty(&record).unwrap_or_default();
     bytes.push(b'\n');
-    let _ = store::replace_file(&held.files.outcome, &bytes);
+    if store::replace_file(&held.files.outcome, &bytes).is_ok() {
+        // What the outcome now tells, the marker told no one else; the lock goes while it is
+        // held (`take` locks the file at the path, whatever it opened before).
+        let _ = std::fs::remove_file(&held.files.spending);
+        let _ = std::fs::remove_file(&held.files.lock);
+    }
 }
 
 #[cfg(test)]
@@ -289,11 +420,12 @@ mod tests {
         let files = claim_files(&p).unwrap();
         assert!(recorded(&files, &state).is_none());
         assert!(matches!(take(&p, &state).unwrap(), Taken::Ours));
-        // Spent: the record names the outcome, for this state only.
-        std::fs::remove_file(&p).unwrap();
-        settle(0, r#"{"state":"ok"}"#, "Logged in\n");
         let lock_mode = std::fs::metadata(&files.lock).unwrap().permissions().mode();
         assert_eq!(lock_mode & 0o777, 0o600);
+        // Spent: the record names the outcome, for this state only; the lock is gone with it.
+        std::fs::remove_file(&p).unwrap();
+        settle(0, r#"{"state":"ok"}"#, "Logged in\n");
+        assert!(!files.lock.exists());
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
             0,

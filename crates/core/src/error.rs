@@ -257,18 +257,23 @@ pub enum Error {
     /// `code_spent` says the code was (or may have been) exchanged without saved tokens.
     #[error(
         "Interrupted{}.",
-        match (placeholder_dir, code_spent, inflight) {
+        match (placeholder_dir, code_spent, inflight, another_finish) {
             (Some(_), ..) => " after the tokens were saved",
-            (None, true, _) => " while the code was being exchanged",
-            (None, false, Some(_)) => " while waiting for the browser; nothing was spent",
-            (None, false, None) => "",
+            (None, true, ..) => " while the code was being exchanged",
+            (None, false, _, true) => " while another process was finishing this login; its outcome is not known yet",
+            (None, false, Some(_), false) => " while waiting for the browser; nothing was spent",
+            (None, false, None, false) => "",
         }
     )]
     Interrupted {
         placeholder_dir: Option<PathBuf>,
         code_spent: bool,
-        /// The login that is still open (a listener was waiting for it).
+        /// The login that is still open (a listener was waiting for it), or, with
+        /// `another_finish`, the login another process holds.
         inflight: Option<PathBuf>,
+        /// Another process held the login (its exchange, `/me` or publish) while this one
+        /// waited for its outcome.
+        another_finish: bool,
     },
     /// `config.toml` exists but is not TOML of the expected shape; it is kept as it is.
     #[error("The config file {} is unusable: {reason}", path.display())]

@@ -16,6 +16,9 @@ pub enum Phase {
     Idle,
     /// Waiting for the browser or a paste: nothing is spent and this login is still open.
     Listening(PathBuf),
+    /// Waiting for the outcome of another process that holds this login (its inflight path):
+    /// whether it spent the code, and how it ends, is that process's to say.
+    AwaitingOther(PathBuf),
     /// The placeholder for the tokens exists, the code is not sent yet; a stop removes it.
     Prepared(PathBuf),
     /// The code is being exchanged; this placeholder (without tokens) is removed on a stop.
@@ -128,15 +131,16 @@ fn stop(s: MutexGuard<'static, State>) {
             let _ = std::fs::remove_dir_all(dir);
             None
         }
-        Phase::Idle | Phase::CodeSpent | Phase::Listening(_) => None,
+        Phase::Idle | Phase::CodeSpent | Phase::Listening(_) | Phase::AwaitingOther(_) => None,
     };
     let error = Error::Interrupted {
         placeholder_dir,
         code_spent: matches!(s.phase, Phase::Exchanging(_) | Phase::CodeSpent),
         inflight: match &s.phase {
-            Phase::Listening(path) => Some(path.clone()),
+            Phase::Listening(path) | Phase::AwaitingOther(path) => Some(path.clone()),
             _ => None,
         },
+        another_finish: matches!(s.phase, Phase::AwaitingOther(_)),
     };
     if let Some(report) = REPORT.get() {
         report(error);

@@ -14,11 +14,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::claim::{self, Taken};
 use crate::clock;
 use crate::context::Context;
 use crate::endpoints::Endpoints;
 use crate::error::{shell_quote, Error, Result};
 use crate::inflight::Inflight;
+use crate::interrupt::{self, Phase};
 use crate::oauth;
 use crate::pkce;
 use crate::publish::{self, Meta, PublishOptions, Published};
@@ -122,6 +124,7 @@ pub(crate) fn warn_shared_dirs(ctx: &Context) {
 pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
     check_name(opts.account_name.as_deref())?;
     warn_shared_dirs(ctx);
+    claim::sweep();
     let endpoints = Endpoints::new(opts.region, opts.base_url.as_deref())?;
     let port = match opts.redirect_port {
         Some(p) => p,
@@ -228,7 +231,7 @@ fn read_bounded(r: impl Read) -> std::io::Result<Vec<u8>> {
 
 /// What finish does with the login once the redirect is believed: the same for a paste and a
 /// listener's callback.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Choices {
     pub account_name: Option<String>,
     pub project_id: Option<String>,
@@ -272,7 +275,8 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Finished> {
     let inflight = match Inflight::load(&opts.inflight_path, clock::now()) {
         Err(missing @ Error::InflightMissing { .. }) => {
             // Finished already, by another process (or an earlier run): its outcome stands.
-            return finished_before(&opts.inflight_path, &text).ok_or(missing);
+            return finished_before(ctx, &opts.inflight_path, &text, &opts.choices)
+                .unwrap_or(Err(missing));
         }
         loaded => loaded?,
     };
@@ -282,19 +286,77 @@ pub fn finish(ctx: &Context, opts: FinishOptions) -> Result<Finished> {
 
 /// The outcome of the process that finished the login `text` answers: waited for while that
 /// process still holds the login (its `/me`, its publish), then read.
-fn finished_before(inflight_path: &Path, text: &str) -> Option<Finished> {
+fn finished_before(
+    ctx: &Context,
+    inflight_path: &Path,
+    text: &str,
+    choices: &Choices,
+) -> Option<Result<Finished>> {
     let Redirect::Code { state, .. } = redirect::parse(text, "").ok()? else {
         return None;
     };
-    match crate::claim::take(inflight_path, &CsrfState::new(state)).ok()? {
-        crate::claim::Taken::Done(record) => Some(Finished::Elsewhere(record)),
-        crate::claim::Taken::Gone(_) | crate::claim::Taken::Unguarded(_) => None,
+    let state = CsrfState::new(state);
+    let taken = take_claim(inflight_path, &state).ok()?;
+    match spent_outcome(ctx, inflight_path, &state, taken, choices) {
+        Ok(outcome) => Some(outcome),
         // Back in its place after all: this run found it missing; start over is the answer.
-        crate::claim::Taken::Ours => {
-            crate::claim::release();
+        Err(Taken::Ours) => {
+            claim::release();
             None
         }
+        Err(_) => None,
     }
+}
+
+/// How a login ends whose code another process spent: with what it recorded, with the account
+/// it published before it stopped, or by publishing the tokens it saved before it stopped (this
+/// process holds the claim for that). Any other `taken` is given back.
+#[allow(clippy::result_large_err)] // one per login, given back at once
+pub(crate) fn spent_outcome(
+    ctx: &Context,
+    inflight_path: &Path,
+    state: &CsrfState,
+    taken: Taken,
+    choices: &Choices,
+) -> std::result::Result<Result<Finished>, Taken> {
+    match taken {
+        Taken::Done(record) => Ok(Ok(Finished::Elsewhere(record))),
+        Taken::Published(dir) if publish::is_listed(&ctx.paths, &dir) => {
+            ctx.progress.note(&format!(
+                "This login was published as `{}` by a finish that stopped before it reported",
+                dir.display()
+            ));
+            Ok(publish::describe(&ctx.paths, &dir).map(Finished::Published))
+        }
+        Taken::Saved(saved) | Taken::Published(saved) => {
+            // The code is spent and its tokens wait in `saved`: they are published instead of
+            // the code being sent again.
+            ctx.progress.note(&format!(
+                "An earlier finish of this login saved its tokens in `{}` and stopped: publishing them",
+                saved.display()
+            ));
+            let published = crate::inflight::remove_if_same(inflight_path, state).and_then(|()| {
+                let options = PublishOptions {
+                    name: choices.account_name.clone(),
+                    project: choices.project_id.clone(),
+                    env_project: choices.env_project.clone(),
+                    base_url: None,
+                };
+                resume(ctx, &saved, &options)
+            });
+            Ok(published.map(Finished::Published))
+        }
+        other => Err(other),
+    }
+}
+
+/// Takes the login's claim ([`claim::take`]); an interrupt while another process holds it says
+/// that the outcome is that process's.
+pub(crate) fn take_claim(inflight_path: &Path, state: &CsrfState) -> Result<Taken> {
+    interrupt::set_phase(Phase::AwaitingOther(inflight_path.to_path_buf()));
+    let taken = claim::take(inflight_path, state);
+    interrupt::set_phase(Phase::Idle);
+    taken
 }
 
 /// Checks a redirect against the login it claims to answer, in the seed's order: its `iss`
@@ -353,34 +415,19 @@ pub fn complete(
     code: AuthCode,
     choices: Choices,
 ) -> Result<Finished> {
-    match crate::claim::take(inflight_path, &inflight.state)? {
-        crate::claim::Taken::Ours => {}
-        crate::claim::Taken::Unguarded(why) => ctx.progress.note(&format!(
+    let taken = take_claim(inflight_path, &inflight.state)?;
+    match spent_outcome(ctx, inflight_path, &inflight.state, taken, &choices) {
+        Ok(outcome) => return outcome,
+        Err(Taken::Unguarded(why)) => ctx.progress.note(&format!(
             "warning: no guard against another finish of this login at the same time: {why} (set TMPDIR to a directory of your own)"
         )),
-        crate::claim::Taken::Done(record) => return Ok(Finished::Elsewhere(record)),
-        crate::claim::Taken::Gone(reason) => {
+        Err(Taken::Gone(reason)) => {
             return Err(Error::LoginTaken {
                 path: inflight_path.to_path_buf(),
                 reason,
             })
         }
-    }
-    if let Some(saved) = crate::claim::saved_placeholder() {
-        // A finish of this login was stopped after its exchange: the code is spent and its
-        // tokens wait in `saved`; this run publishes them instead of sending the code again.
-        ctx.progress.note(&format!(
-            "An earlier finish of this login saved its tokens in `{}` and stopped: publishing them",
-            saved.display()
-        ));
-        crate::inflight::remove_if_same(inflight_path, &inflight.state)?;
-        let options = PublishOptions {
-            name: choices.account_name,
-            project: choices.project_id,
-            env_project: choices.env_project,
-            base_url: None,
-        };
-        return resume(ctx, &saved, &options).map(Finished::Published);
+        Err(_) => {}
     }
     let region = inflight.region(inflight_path)?;
     let base_url = inflight.base_url.clone().or(choices.base_url);
@@ -399,12 +446,12 @@ pub fn complete(
             project_id: choices.project_id.or(inflight.project_id),
         },
     )?;
-    if let Err(e) = crate::claim::spending(&placeholder.dir) {
+    if let Err(e) = claim::spending(&placeholder.dir) {
         placeholder.discard();
         return Err(e);
     }
     // A failed exchange keeps the inflight (`docs/envelopes.md#error-codes`): a 5xx may be retried.
-    crate::interrupt::set_phase(crate::interrupt::Phase::Exchanging(placeholder.dir.clone()));
+    interrupt::set_phase(Phase::Exchanging(placeholder.dir.clone()));
     let grant = oauth::CodeGrant {
         client_id: &inflight.client_id,
         redirect_uri: &inflight.redirect_uri,

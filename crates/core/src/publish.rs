@@ -263,7 +263,7 @@ fn recently_touched(dir: &Path) -> bool {
 }
 
 /// `tokens.json`, or a complete temp file of it, without changing anything.
-fn holds_tokens(dir: &Path) -> bool {
+pub(crate) fn holds_tokens(dir: &Path) -> bool {
     dir.join("tokens.json").is_file()
         || crate::account::tokens_temps(dir)
             .is_ok_and(|temps| temps.iter().any(|t| crate::account::is_complete_tokens(t)))
@@ -537,6 +537,62 @@ pub fn publish(
             path: target,
         },
         user,
+        project: pick.project,
+        project_pick: pick.project_pick,
+        next: project_next(),
+    })
+}
+
+/// Whether `dir` is an account directory `config.toml` lists.
+pub fn is_listed(paths: &Paths, dir: &Path) -> bool {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    dir.parent() == Some(paths.accounts().as_path())
+        && Config::load(&paths.config).is_ok_and(|c| c.has_account(&name))
+}
+
+/// The success of a publish whose process stopped before it recorded its outcome
+/// ([`crate::claim`]): rebuilt from what that publish left in `dir` (its `config.toml` block,
+/// `meta.json` and `me.json`), the pick made again from the same `/me`.
+pub fn describe(paths: &Paths, dir: &Path) -> Result<Published> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let config = Config::load(&paths.config)?;
+    let listed = config.accounts().into_iter().find(|a| a.name == name);
+    let Some(listed) = listed.filter(|_| dir.parent() == Some(paths.accounts().as_path())) else {
+        return Err(Error::PlaceholderMissing {
+            path: dir.to_path_buf(),
+            reason: "it is not a published account (config.toml does not list it)",
+        });
+    };
+    let meta_path = dir.join("meta.json");
+    let meta = match store::read_no_follow(&meta_path, 64 * 1024)? {
+        Some(read) => MetaFields::parse(&meta_path, &read.bytes)?,
+        None => MetaFields::default(),
+    };
+    let region = config
+        .account_region(&name)
+        .or(meta.region)
+        .unwrap_or(Region::Us);
+    let body = me::read_file(&dir.join("me.json"))?;
+    let pick_for = |project: Option<String>| {
+        autopick::pick(&body.me, region, project.map(Requested::Explicit).as_ref())
+    };
+    let mut pick = pick_for(meta.project_id.clone())?;
+    let published_project = listed.default_project;
+    if pick.project.as_ref().map(|p| &p.id) != published_project.as_ref() {
+        // It was published with a project of the environment's, or a flag's.
+        pick = pick_for(published_project)?;
+    }
+    Ok(Published {
+        account: Account {
+            name,
+            kind: "oauth_browser",
+            region,
+            path: dir.to_path_buf(),
+        },
+        user: body.me.user_email.clone().map(|email| User { email }),
         project: pick.project,
         project_pick: pick.project_pick,
         next: project_next(),

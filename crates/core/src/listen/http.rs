@@ -2,7 +2,7 @@
 //! and a size cap, answered with one HTML page and closed.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
 /// A request head larger than this is refused (browsers send a few hundred bytes).
@@ -25,22 +25,23 @@ impl Request {
         self.target.split(['?', '#']).next().unwrap_or(&self.target)
     }
 
-    /// Whether the browser addressed this machine by a loopback name (or sent no `Host`): a
-    /// page of another site whose name was made to point at 127.0.0.1 (DNS rebinding) sends
-    /// its own name, and is not answered.
-    pub fn host_is_loopback(&self) -> bool {
-        let Some(host) = &self.host else {
-            return true;
-        };
-        let name = match host.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => host
-                .rsplit_once(':')
-                .map_or(host.as_str(), |(name, _)| name),
-        };
-        name.eq_ignore_ascii_case("localhost")
-            || name.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-            || name.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback())
+    /// Whether the `Host` header is one of `hosts` (compared without regard to case). A page of
+    /// another site whose name was made to point at 127.0.0.1 (DNS rebinding) sends its own
+    /// name, and a request without `Host` is no browser's: neither is answered.
+    pub fn host_is_one_of(&self, hosts: &[String]) -> bool {
+        self.host
+            .as_deref()
+            .is_some_and(|host| hosts.iter().any(|h| h.eq_ignore_ascii_case(host)))
+    }
+
+    /// The target's `state` query parameter, if it has exactly one.
+    pub fn state(&self) -> Option<String> {
+        let (_, query) = self.target.split('#').next()?.split_once('?')?;
+        let mut states = url::form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned());
+        let state = states.next()?;
+        states.next().is_none().then_some(state)
     }
 }
 
@@ -146,26 +147,39 @@ mod tests {
     }
 
     #[test]
-    fn loopback_hosts_only() {
+    fn only_the_redirects_own_hosts() {
+        let hosts = ["localhost:19284".to_string(), "127.0.0.1:19284".to_string()];
         assert_eq!(request(None).path(), "/callback");
-        for ok in [
-            None,
-            Some("localhost:19284"),
-            Some("LOCALHOST"),
-            Some("127.0.0.1:19284"),
-            Some("127.9.9.9"),
-            Some("[::1]:19284"),
-        ] {
-            assert!(request(ok).host_is_loopback(), "{ok:?}");
+        for ok in ["localhost:19284", "LOCALHOST:19284", "127.0.0.1:19284"] {
+            assert!(request(Some(ok)).host_is_one_of(&hosts), "{ok}");
         }
         for bad in [
-            "evil.example:19284",
-            "localhost.evil.example",
-            "10.0.0.1:19284",
-            "[::2]:1",
+            None,
+            Some("evil.example:19284"),
+            Some("localhost"),
+            Some("localhost:1"),
+            Some("127.9.9.9:19284"),
+            Some("localhost.evil.example:19284"),
         ] {
-            assert!(!request(Some(bad)).host_is_loopback(), "{bad}");
+            assert!(!request(bad).host_is_one_of(&hosts), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_state_of_a_request() {
+        assert_eq!(request(None).state().as_deref(), Some("s"));
+        let with = |target: &str| Request {
+            method: "GET".into(),
+            target: target.into(),
+            host: None,
+        };
+        assert_eq!(
+            with("/callback?state=a%20b").state().as_deref(),
+            Some("a b")
+        );
+        assert_eq!(with("/callback?state=a&state=b").state(), None);
+        assert_eq!(with("/callback?code=c").state(), None);
+        assert_eq!(with("/callback").state(), None);
     }
 
     #[test]

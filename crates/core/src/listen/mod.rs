@@ -14,12 +14,12 @@
 mod holder;
 mod http;
 
+use std::collections::VecDeque;
 use std::io::{BufRead, ErrorKind};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::claim::{self, Taken};
@@ -30,12 +30,13 @@ use crate::inflight::Inflight;
 use crate::interrupt::{self, Phase};
 use crate::login::{self, Choices, Denials, Finished};
 use crate::redirect::MAX_PASTE;
+use crate::secret::CsrfState;
 
 pub use http::Request;
 
 /// How often the wait looks whether another process finished the login.
 const TICK: Duration = Duration::from_millis(200);
-/// Connections read at once; more are closed unanswered.
+/// Connections read at once; a new one beyond that shuts the oldest.
 const MAX_CONNECTIONS: usize = 128;
 
 pub struct ListenOptions {
@@ -49,6 +50,7 @@ pub struct ListenOptions {
 }
 
 /// One page for the browser.
+#[derive(Clone)]
 pub struct Page {
     pub status: u16,
     pub html: String,
@@ -92,10 +94,10 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
         ctx.progress.note(&on_listening());
     }
     let (tx, rx) = mpsc::channel();
-    let busy = Arc::new(AtomicUsize::new(0));
+    let reading = Arc::new(Mutex::new(Reading::default()));
     for listener in listeners {
-        let (tx, busy) = (tx.clone(), busy.clone());
-        std::thread::spawn(move || accept(listener, &tx, &busy));
+        let (tx, reading) = (tx.clone(), reading.clone());
+        std::thread::spawn(move || accept(listener, &tx, &reading));
     }
     let pastes = !terminal_in_background();
     if pastes {
@@ -125,6 +127,7 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
     ));
     interrupt::set_phase(Phase::Listening(opts.inflight_path.clone()));
     let expires_at = inflight.expires_at;
+    let state = CsrfState::new(inflight.state.secret());
     let mut inflight = Some(inflight);
     let mut choices = Some(opts.choices);
     let path = opts.inflight_path.as_path();
@@ -144,7 +147,12 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
                 let open = inflight.as_ref().expect("kept until the end");
                 if !crate::inflight::holds(path, &open.state) {
-                    if let Some(outcome) = finished_elsewhere(path, open) {
+                    if let Some(outcome) = finished_elsewhere(
+                        ctx,
+                        path,
+                        open,
+                        choices.as_ref().expect("kept until the end"),
+                    ) {
                         return outcome;
                     }
                 }
@@ -163,16 +171,12 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
                 continue;
             }
             Event::Callback(stream, request) => {
-                if request.method != "GET" || request.path() != target.path {
+                if !target.is_callback(&request) {
                     answer_aside(stream, view.not_found());
                     continue;
                 }
-                if !request.host_is_loopback() {
-                    let e = Error::invalid_input(
-                        "the callback was addressed to another host name than this machine's",
-                        "open the URL the terminal printed; the browser must come back to localhost",
-                    );
-                    answer_aside(stream, view.refused(&e));
+                if !request.host_is_one_of(&target.hosts) {
+                    answer_aside(stream, view.refused(&foreign_host()));
                     continue;
                 }
                 (request.target, Some(stream))
@@ -200,21 +204,52 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
             }
             (Attempt::Refused(e), None) => ctx.progress.note(&view.refused_paste(&e)),
             (Attempt::Ended(outcome), stream) => {
-                let page = view.outcome(&outcome);
-                // Browsers that came back while the login was being finished get its page too.
-                let waiting = rx.try_iter().filter_map(|event| match event {
-                    Event::Callback(stream, request) if request.path() == target.path => {
-                        Some(stream)
-                    }
-                    _ => None,
-                });
-                for stream in stream.into_iter().chain(waiting) {
-                    http::respond(stream, page.status, &page.html);
-                }
+                answer_waiting(stream, rx.try_iter(), &target, &state, view, &outcome);
                 return outcome;
             }
         }
     }
+}
+
+/// The outcome page goes to the request that ended the wait and to the browsers that came back
+/// with this login's `state` while it was being finished; anything else waiting gets the page
+/// it would have got before. Only that first page is written before the outcome is returned:
+/// the others are answered on threads of their own, so a connection that never reads holds up
+/// neither the envelope nor the record other finishes wait for.
+fn answer_waiting(
+    ended_by: Option<TcpStream>,
+    waiting: impl Iterator<Item = Event>,
+    target: &Target,
+    state: &CsrfState,
+    view: &dyn View,
+    outcome: &Result<Finished>,
+) {
+    let page = view.outcome(outcome);
+    for event in waiting {
+        let Event::Callback(stream, request) = event else {
+            continue;
+        };
+        let aside = if !target.is_callback(&request) {
+            view.not_found()
+        } else if !request.host_is_one_of(&target.hosts) {
+            view.refused(&foreign_host())
+        } else if request.state().is_some_and(|s| state.matches(&s)) {
+            page.clone()
+        } else {
+            view.refused(&Error::StateMismatch)
+        };
+        answer_aside(stream, aside);
+    }
+    if let Some(stream) = ended_by {
+        http::respond(stream, page.status, &page.html);
+    }
+}
+
+fn foreign_host() -> Error {
+    Error::invalid_input(
+        "the callback was addressed to another host name than this login's redirect URI",
+        "open the URL the terminal printed; the browser must come back to localhost",
+    )
 }
 
 fn expired(path: &Path, expires_at: i64) -> Error {
@@ -228,22 +263,29 @@ fn expired(path: &Path, expires_at: i64) -> Error {
 /// The inflight seems not to hold this login any more: another process took it. Its outcome,
 /// once its lock is let go; `None` when the login is in the file after all (it was being
 /// rewritten, or could not be read for a moment): the wait goes on.
-fn finished_elsewhere(path: &Path, inflight: &Inflight) -> Option<Result<Finished>> {
-    // Waiting for the other process's outcome: an interrupt now cannot say "nothing spent".
-    interrupt::set_phase(Phase::Idle);
-    let taken = claim::take(path, &inflight.state);
+fn finished_elsewhere(
+    ctx: &Context,
+    path: &Path,
+    inflight: &Inflight,
+    choices: &Choices,
+) -> Option<Result<Finished>> {
+    let taken = login::take_claim(path, &inflight.state);
     interrupt::set_phase(Phase::Listening(path.to_path_buf()));
-    match taken {
-        Err(e) => Some(Err(e)),
-        Ok(Taken::Done(record)) => Some(Ok(Finished::Elsewhere(record))),
-        Ok(Taken::Gone(reason) | Taken::Unguarded(reason)) => Some(Err(Error::LoginTaken {
-            path: path.to_path_buf(),
-            reason,
-        })),
-        Ok(Taken::Ours) => {
+    let taken = match taken {
+        Err(e) => return Some(Err(e)),
+        Ok(taken) => taken,
+    };
+    match login::spent_outcome(ctx, path, &inflight.state, taken, choices) {
+        Ok(outcome) => Some(outcome),
+        Err(Taken::Ours) => {
             claim::release();
             None
         }
+        Err(Taken::Gone(reason) | Taken::Unguarded(reason)) => Some(Err(Error::LoginTaken {
+            path: path.to_path_buf(),
+            reason,
+        })),
+        Err(_) => None,
     }
 }
 
@@ -259,6 +301,9 @@ struct Target {
     addresses: Vec<IpAddr>,
     port: u16,
     path: String,
+    /// The `Host` values a browser sends for it: the redirect's own host and port, or a
+    /// loopback address with that port.
+    hosts: Vec<String>,
 }
 
 impl Target {
@@ -284,11 +329,24 @@ impl Target {
             Some(url::Host::Ipv6(ip)) if ip.is_loopback() => vec![IpAddr::V6(ip)],
             _ => return Err(not_here("its host is not this machine's loopback")),
         };
+        let port = url.port_or_known_default().unwrap_or(80);
+        let names = [url.host_str().unwrap_or("localhost"), "127.0.0.1", "[::1]"];
+        let mut hosts: Vec<String> = names.iter().map(|n| format!("{n}:{port}")).collect();
+        if port == 80 {
+            // A browser leaves the default port out of `Host`.
+            hosts.extend(names.iter().map(|n| n.to_string()));
+        }
         Ok(Target {
             addresses,
-            port: url.port_or_known_default().unwrap_or(80),
+            port,
             path: url.path().to_string(),
+            hosts,
         })
+    }
+
+    /// A `GET` of the redirect's path: nothing else is the callback.
+    fn is_callback(&self, request: &Request) -> bool {
+        request.method == "GET" && request.path() == self.path
     }
 }
 
@@ -336,23 +394,55 @@ fn bind_one(address: SocketAddr) -> std::io::Result<TcpListener> {
     }
 }
 
+/// The connections being read, oldest first. At [`MAX_CONNECTIONS`] the oldest is shut: a
+/// browser sends its request at once, so connections that trickle (slowloris) or say nothing
+/// are the ones that go, and a new one always gets read.
+#[derive(Default)]
+struct Reading {
+    next_id: u64,
+    open: VecDeque<(u64, TcpStream)>,
+}
+
+impl Reading {
+    /// Makes room for one more and registers it; its id, or `None` when it cannot be watched.
+    fn admit(&mut self, stream: &TcpStream) -> Option<u64> {
+        let watch = stream.try_clone().ok()?;
+        while self.open.len() >= MAX_CONNECTIONS {
+            if let Some((_, oldest)) = self.open.pop_front() {
+                // Its reader's next read ends at once, and its thread with it.
+                let _ = oldest.shutdown(Shutdown::Both);
+            }
+        }
+        self.next_id += 1;
+        self.open.push_back((self.next_id, watch));
+        Some(self.next_id)
+    }
+
+    fn done(&mut self, id: u64) {
+        self.open.retain(|(i, _)| *i != id);
+    }
+}
+
 /// Accepts connections and hands each request to the wait, reading it on a thread of its own
 /// so that a slow client holds up nobody.
-fn accept(listener: TcpListener, tx: &Sender<Event>, busy: &Arc<AtomicUsize>) {
+fn accept(listener: TcpListener, tx: &Sender<Event>, reading: &Arc<Mutex<Reading>>) {
+    fn lock(reading: &Mutex<Reading>) -> std::sync::MutexGuard<'_, Reading> {
+        reading.lock().unwrap_or_else(|p| p.into_inner())
+    }
     for stream in listener.incoming() {
         let Ok(mut stream) = stream else {
             continue;
         };
-        if busy.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            busy.fetch_sub(1, Ordering::SeqCst);
+        let Some(id) = lock(reading).admit(&stream) else {
             continue;
-        }
-        let (tx, busy) = (tx.clone(), busy.clone());
+        };
+        let (tx, reading) = (tx.clone(), reading.clone());
         std::thread::spawn(move || {
-            if let Some(request) = http::read_request(&mut stream) {
+            let request = http::read_request(&mut stream);
+            lock(&reading).done(id);
+            if let Some(request) = request {
                 let _ = tx.send(Event::Callback(stream, request));
             }
-            busy.fetch_sub(1, Ordering::SeqCst);
         });
     }
 }
