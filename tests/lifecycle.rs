@@ -741,7 +741,14 @@ fn a_symlinked_account_is_refused_and_logout_all_goes_on() {
         .map(|a| a["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["aaa", "ccc", "acme-analytics"]);
-    assert!(run.stderr.contains("`bbb`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Kept `bbb`")
+            && run
+                .stderr
+                .contains("Logged out of `aaa`, `ccc`, `acme-analytics`"),
+        "{}",
+        run.stderr
+    );
     assert!(!env.accounts().join("aaa").exists() && !env.accounts().join("ccc").exists());
     assert!(bbb.is_symlink(), "the link is left");
     assert_eq!(

@@ -199,7 +199,7 @@ pub enum Error {
     /// `--all`) something else about them failed; `logged_out` lists what it did end. The
     /// first kept account's error gives the code.
     #[error(
-        "{}.",
+        "{}.{}",
         kept.iter()
             .map(|(n, e)| match e {
                 Error::RevocationFailed { reason, .. } => {
@@ -208,7 +208,8 @@ pub enum Error {
                 e => format!("Kept `{}`: {}", shown(n), e.to_string().trim_end_matches('.')),
             })
             .collect::<Vec<_>>()
-            .join("; ")
+            .join("; "),
+        logged_out_sentence(logged_out)
     )]
     LogoutIncomplete {
         kept: Vec<(String, Error)>,
@@ -340,6 +341,21 @@ fn issuer_message(expected: &str, got: Option<&str>) -> String {
              this login (RFC 9207).",
             shown(got)
         ),
+    }
+}
+
+/// ` Logged out of `a`, `b`.` for the accounts a partial `mp-logout` did end (none: nothing).
+fn logged_out_sentence(logged_out: &Value) -> String {
+    let names: Vec<String> = logged_out
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["name"].as_str())
+        .map(|n| format!("`{}`", shown(n)))
+        .collect();
+    match names.is_empty() {
+        true => String::new(),
+        false => format!(" Logged out of {}.", names.join(", ")),
     }
 }
 
