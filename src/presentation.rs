@@ -76,6 +76,7 @@ impl Presented for Error {
             | Error::PasteError { .. }
             | Error::StateMismatch
             | Error::IssuerMismatch { .. }
+            | Error::MetadataIssuerMismatch { .. }
             | Error::AuthDenied { .. }
             | Error::PortError { .. }
             | Error::ListenPortTaken { .. }
@@ -85,12 +86,15 @@ impl Presented for Error {
             | Error::TokenError { .. }
             | Error::TokensCorrupt { .. }
             | Error::NotLoggedIn { .. }
+            | Error::NoRefreshToken { .. }
             | Error::RefreshRevoked { .. }
             | Error::RefreshFailed { .. }
             | Error::RevocationFailed { .. }
-            | Error::LogoutIncomplete { .. }
             | Error::PlaceholderMetaCorrupt { .. }
             | Error::ClientCacheCorrupt { .. } => Exit::Auth,
+            Error::LogoutIncomplete { kept, .. } => {
+                kept.first().map_or(Exit::Auth, |(_, e)| e.exit_code())
+            }
             Error::ProjectNotFound { .. } => Exit::NotFound,
             Error::NeedsRegionSwitch { .. } => Exit::NeedsSelection,
             Error::Interrupted { .. } => Exit::Interrupted,
@@ -144,6 +148,7 @@ impl Presented for Error {
             ),
             Error::StateMismatch => hints::STATE_MISMATCH.into(),
             Error::IssuerMismatch { .. } => hints::ISSUER_MISMATCH.into(),
+            Error::MetadataIssuerMismatch { .. } => hints::METADATA_ISSUER_MISMATCH.into(),
             Error::AuthDenied { .. } => {
                 format!("approve the request in the browser this time: {start_again}")
             }
@@ -160,6 +165,12 @@ impl Presented for Error {
             Error::RegistrationError {
                 status: Some(429), ..
             } => hints::REGISTRATION_RATE_LIMITED.into(),
+            // A 4xx with an error body: the server will refuse the same request again.
+            Error::RegistrationError {
+                status: Some(400..=499),
+                refusal: Some(_),
+                ..
+            } => hints::REGISTRATION_REFUSED.into(),
             Error::RegistrationError { .. } => hints::REGISTRATION.into(),
             Error::TokenError {
                 oauth_error: Some(e),
@@ -180,12 +191,23 @@ impl Presented for Error {
                 ..
             } => hints::REFRESH_REFUSED.into(),
             Error::RefreshFailed { .. } => hints::REFRESH_RETRY.into(),
-            Error::RevocationFailed { .. } | Error::LogoutIncomplete { .. } => {
-                hints::REVOCATION.into()
+            Error::RevocationFailed { .. } => hints::REVOCATION.into(),
+            // One hint per kind of failure, in the order the accounts came.
+            Error::LogoutIncomplete { kept, .. } => {
+                let mut said: Vec<String> = Vec::new();
+                for hint in kept.iter().filter_map(|(_, e)| e.hint()) {
+                    if !said.contains(&hint) {
+                        said.push(hint);
+                    }
+                }
+                said.join("; ")
             }
             Error::ServerUnavailable { .. } => hints::SERVER_UNAVAILABLE.into(),
             Error::Cancelled { .. } => hints::CANCELLED.into(),
-            Error::NotLoggedIn { .. } | Error::RefreshRevoked { .. } => hints::LOG_IN.into(),
+            Error::NotLoggedIn { .. }
+            | Error::RefreshRevoked { .. }
+            | Error::NoRefreshToken { expired: true, .. } => hints::LOG_IN.into(),
+            Error::NoRefreshToken { expired: false, .. } => hints::NO_REFRESH_TOKEN.into(),
             Error::MeFetch {
                 failure: MeFailure::Status(401),
                 ..
@@ -329,6 +351,14 @@ impl Presented for Error {
             Error::IssuerMismatch { expected, got } => {
                 json!({ "expected_issuer": expected, "iss": got })
             }
+            Error::MetadataIssuerMismatch { url, expected, got } => {
+                json!({ "expected_issuer": expected, "issuer": shown(got).to_string(), "metadata_url": url })
+            }
+            Error::NoRefreshToken {
+                name,
+                expires_at,
+                expired,
+            } => json!({ "name": name, "expires_at": expires_at, "expired": expired }),
             Error::AuthDenied { error, description } => {
                 json!({ "error": error, "error_description": description })
             }
@@ -342,6 +372,19 @@ impl Presented for Error {
                 json!({ "timeout_seconds": seconds, "path": path })
             }
             Error::LoginTaken { path, .. } => json!({ "path": path }),
+            Error::RegistrationError {
+                status,
+                refusal: Some(refusal),
+                ..
+            } => {
+                // The server's words, escaped and bounded as they are on stderr.
+                let escaped = |t: &Option<String>| t.as_deref().map(|t| shown(t).to_string());
+                json!({
+                    "status_code": status,
+                    "error": escaped(&refusal.error),
+                    "error_description": escaped(&refusal.error_description),
+                })
+            }
             Error::RegistrationError { status, .. } => json!({ "status_code": status }),
             Error::TokenError {
                 status,
@@ -371,7 +414,13 @@ impl Presented for Error {
             Error::LogoutIncomplete { kept, logged_out } => json!({
                 "kept": kept
                     .iter()
-                    .map(|(name, reason)| json!({ "name": name, "reason": reason }))
+                    .map(|(name, e)| {
+                        let reason = match e {
+                            Error::RevocationFailed { reason, .. } => reason.clone(),
+                            e => e.to_string(),
+                        };
+                        json!({ "name": name, "code": e.code(), "reason": reason })
+                    })
                     .collect::<Vec<_>>(),
                 "logged_out": logged_out,
             }),
@@ -470,6 +519,19 @@ mod hints {
         "free one of the ports, or pass `--redirect-port`, then run `mp-login-start` again";
     pub const REGISTRATION_RATE_LIMITED: &str =
         "the server is rate limiting: wait a minute and run `mp-login-start` again";
+    pub const REGISTRATION_REFUSED: &str = concat!(
+        "the server refused to register the kit's OAuth client and will refuse the same request ",
+        "again: its reason is in `details.error` and `details.error_description`; check ",
+        "`--base-url` and `--redirect-port`, and report it to the server's operator if they are right"
+    );
+    pub const METADATA_ISSUER_MISMATCH: &str = concat!(
+        "the server at the base URL serves another server's metadata: check `--base-url` and ",
+        "`MP_BASE_URL` (for an account, the `base_url` of its `meta.json`); nothing was sent to it"
+    );
+    pub const NO_REFRESH_TOKEN: &str = concat!(
+        "until then `mp-token` without `--force-refresh` (and with a `--min-ttl` below what is ",
+        "left) prints it; after that, log in again with `mp-login-start`"
+    );
     pub const REGISTRATION: &str =
         "check the network, the region and `--base-url`, then run `mp-login-start` again";
     pub const TOKEN_RETRY: &str = concat!(

@@ -86,14 +86,21 @@ pub fn done(outcome: &Outcome) -> String {
                 "`{}` is now the active account; `mp account use <name>` switches to another",
                 a.name
             );
+            for w in &p.warnings {
+                say!(out, "warning: {}", w.message);
+            }
         }
         Outcome::Logout(l) => {
             for a in &l.logged_out {
                 match &a.reason {
                     None => say!(
-                out,
-                        "Logged out of `{}`; the server revoked its token",
-                        shown(&a.name)
+                        out,
+                        "Logged out of `{}`; the server revoked its {}",
+                        shown(&a.name),
+                        match a.revoked_token {
+                            Some("access_token") => "access token (it had no refresh token)",
+                            _ => "token",
+                        }
                     ),
                     Some(why) => say!(
                 out,

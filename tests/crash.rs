@@ -565,7 +565,8 @@ fn logout_killed_at_every_call_ends_all_or_nothing() {
 
 /// SIGINT at every call of `mp-token --force-refresh`: either the token is printed, or an
 /// `INTERRUPTED` envelope; in both cases the account still refreshes (an interrupt waits for a
-/// refresh in flight to be saved).
+/// refresh in flight to be saved), and what was printed is what is on disk: a printed token is
+/// the saved one, and "nothing was changed" means `tokens.json` holds the pair it held before.
 #[test]
 #[ignore = "needs strace; run by `cargo make crash-test`"]
 fn sigint_during_a_refresh_never_loses_the_family() {
@@ -574,19 +575,34 @@ fn sigint_during_a_refresh_never_loses_the_family() {
         for n in 1..=MAX_POINTS {
             let env = Env::new();
             assert_eq!(env.login(&[], &[]).exit_code, 0);
+            let tokens = env.accounts().join("acme-analytics/tokens.json");
+            let before = read_json(&tokens);
             let (out, injected) =
                 signalled_at(&env, "INT", syscall, n, "mp-token", &["--force-refresh"]);
             if !injected {
                 break;
             }
             points += 1;
+            let on_disk = read_json(&tokens);
             match out.status.code() {
                 // Before the handler is installed (the loader's first calls) SIGINT kills.
                 None if out.status.signal() == Some(2) => early += 1,
-                Some(0) => printed += 1,
+                Some(0) => {
+                    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                    assert_eq!(on_disk["access_token"], token.as_str(), "{syscall} #{n}");
+                    printed += 1;
+                }
                 Some(130) => {
                     let run = env.finish_run(out);
                     assert_eq!(run.stdout["error"]["code"], "INTERRUPTED");
+                    assert!(run.stdout["error"]["hint"]
+                        .as_str()
+                        .unwrap()
+                        .contains("nothing was changed"));
+                    assert_eq!(
+                        on_disk["refresh_token"], before["refresh_token"],
+                        "{syscall} #{n}: it said nothing was changed over a saved pair"
+                    );
                     interrupted += 1;
                 }
                 other => panic!("{syscall} #{n}: {other:?}"),

@@ -573,3 +573,52 @@ fn the_tasks_extend_line_is_toml_for_any_directory() {
     );
     assert!(dir.join("login.toml").is_file());
 }
+
+/// Regression: a metadata document naming another issuer (`http://evil.example/oauth`) was
+/// believed: start exited 0 and recorded it, and only after the person approved did finish
+/// refuse, blaming the paste. RFC 8414 §3.3: start refuses the document itself, naming both
+/// issuers, before anything is saved or shown to the person.
+#[test]
+fn metadata_naming_another_issuer_fails_the_start() {
+    let env = Env::new();
+    env.idp.update_settings(|s| {
+        s.metadata_overrides
+            .insert("issuer".into(), "http://evil.example/oauth".into());
+    });
+    let run = env.run("mp-login-start", &[], None);
+    snapshot!("error_metadata_issuer_mismatch", env.redact(&run));
+    assert_eq!(run.failure(), (2, "OAUTH_ISSUER_MISMATCH"));
+    let details = &run.stdout["error"]["details"];
+    assert_eq!(details["issuer"], "http://evil.example/oauth");
+    assert_eq!(
+        details["expected_issuer"],
+        format!("{}/oauth", env.idp.base_url()).as_str()
+    );
+    assert!(!env.inflight_path().exists(), "nothing to approve");
+    assert!(!run.stderr.contains("paste"), "{}", run.stderr);
+}
+
+/// Regression: a registration the server refused with 400 `invalid_client_metadata` got the
+/// network hint ("check the network, the region and `--base-url`") and no `error` in its
+/// details. A refusal the server will repeat has its own hint, and the server's `error` and
+/// `error_description` (escaped) in `details`.
+#[test]
+fn registration_refused_says_the_servers_reason() {
+    let env = Env::new();
+    let body =
+        r#"{"error":"invalid_client_metadata","error_description":"scope \u001b[31mnot allowed"}"#;
+    env.idp.fault(
+        Endpoint::Register,
+        Fault::body(400, body, "application/json").times(1),
+    );
+    let run = env.run("mp-login-start", &[], None);
+    snapshot!("error_registration_refused", env.redact(&run));
+    assert_eq!(run.failure(), (2, "OAUTH_REGISTRATION_ERROR"));
+    let details = &run.stdout["error"]["details"];
+    assert_eq!(details["error"], "invalid_client_metadata");
+    assert_eq!(details["error_description"], r"scope \u{1b}[31mnot allowed");
+    let hint = run.stdout["error"]["hint"].as_str().unwrap();
+    assert!(hint.contains("refuse the same request again"), "{hint}");
+    assert!(!run.stderr.contains('\u{1b}'), "escaped on stderr too");
+    assert_eq!(env.calls("/oauth/mcp/register/"), vec![400], "not retried");
+}

@@ -548,3 +548,253 @@ fn server_words_never_leak_and_bad_token_answers_change_nothing() {
     assert_eq!(run.stdout["error"]["code"], "SYMLINK_REFUSED");
     assert_eq!(fs::read_to_string(&precious).unwrap(), "keep");
 }
+
+/// The revocation requests the mock received.
+fn revocations(env: &Env) -> usize {
+    env.calls("/oauth/revoke/").len()
+}
+
+/// Regression: `mp-logout` POSTed the refresh token to whatever `revocation_endpoint` the
+/// metadata named (plain http, another host) and said `revoked: true`. Only an endpoint under
+/// the issuer's origin gets a token; otherwise the account is kept, the envelope says why, and
+/// `--force` removes it without sending anything.
+#[test]
+fn logout_never_sends_a_token_outside_the_issuers_origin() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let account = env.accounts().join(ACCOUNT);
+    // The same server under another origin (it would answer 200), and another host.
+    let elsewhere = env.idp.base_url().replace("127.0.0.1", "localhost") + "/oauth/revoke/";
+    for endpoint in [elsewhere.as_str(), "http://attacker.invalid/steal"] {
+        env.idp.update_settings(|s| {
+            s.metadata_overrides
+                .insert("revocation_endpoint".into(), endpoint.into());
+        });
+        let run = env.run("mp-logout", &[], None);
+        assert_eq!(run.failure(), (2, "OAUTH_REVOCATION_FAILED"), "{run:?}");
+        let kept = &run.stdout["error"]["details"]["kept"][0];
+        let reason = kept["reason"].as_str().unwrap();
+        assert!(
+            reason.contains(endpoint) && reason.contains("outside the origin of the issuer"),
+            "{reason}"
+        );
+        assert!(account.join("tokens.json").is_file(), "kept");
+        assert_eq!(revocations(&env), 0, "no token was sent anywhere");
+    }
+    let run = env.run("mp-logout", &["--force"], None);
+    common::assert_logged_out_unrevoked(&run, "no token was sent there");
+    assert_eq!(revocations(&env), 0);
+    assert!(!account.exists());
+}
+
+/// Regression: `mp-logout` posted the refresh token to the revocation endpoint of a metadata
+/// document that named another issuer. The document is refused where it is read.
+#[test]
+fn logout_refuses_metadata_of_another_issuer() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    env.idp.update_settings(|s| {
+        s.metadata_overrides
+            .insert("issuer".into(), "http://evil.example/oauth".into());
+    });
+    let run = env.run("mp-logout", &[], None);
+    assert_eq!(run.failure(), (2, "OAUTH_REVOCATION_FAILED"), "{run:?}");
+    let reason = run.stdout["error"]["details"]["kept"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let expected = format!("{}/oauth", env.idp.base_url());
+    assert!(
+        reason.contains("http://evil.example/oauth") && reason.contains(&expected),
+        "both issuers named: {reason}"
+    );
+    assert_eq!(revocations(&env), 0);
+    assert!(env.accounts().join(ACCOUNT).join("tokens.json").is_file());
+}
+
+/// Regression: a `.tokens.json.tmp-*` with an mtime in the future (a clock step) was taken for
+/// the newer pair: its rotated-out refresh token was presented, reuse detection revoked the
+/// family, and `mp-token` printed a token `/me` refused. Which pair follows which is read from
+/// the files (the pair names the refresh token it was refreshed with), never from their times.
+#[test]
+fn a_stale_tokens_temp_with_a_future_mtime_is_not_adopted() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let account = env.accounts().join(ACCOUNT);
+    // A refresh's pair, left in a temp file by a kill; then a later refresh went through.
+    assert!(refreshes(&env));
+    let rotated_out = fs::read(account.join("tokens.json")).unwrap();
+    assert!(refreshes(&env));
+    let stale = account.join(".tokens.json.tmp-0a1b2c3d");
+    fs::write(&stale, rotated_out).unwrap();
+    let current = saved_tokens(&env, ACCOUNT);
+    let future = std::time::SystemTime::now() + Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(future)
+        .unwrap();
+
+    assert!(refreshes(&env), "the family is alive");
+    assert!(!stale.exists(), "the stale temp is removed");
+    assert_ne!(
+        saved_tokens(&env, ACCOUNT)["refresh_token"],
+        current["refresh_token"]
+    );
+    // The pair records the one it follows, and mixpanel-headless's keys are all there.
+    let saved = saved_tokens(&env, ACCOUNT);
+    for key in [
+        "access_token",
+        "expires_at",
+        "token_type",
+        "scope",
+        "refresh_token",
+    ] {
+        assert!(saved[key].is_string(), "{key}: {saved}");
+    }
+    assert!(saved["refreshed_from"]
+        .as_str()
+        .is_some_and(|f| f.len() == 16));
+    env.assert_no_secret(saved["refreshed_from"].as_str().unwrap());
+}
+
+/// Regression: SIGINT while a refresh was in flight said "Interrupted", exit 130, "nothing was
+/// changed", although the interrupt waited for the refreshed pair and `tokens.json` held it.
+/// Once the pair is saved the run ends as the success it is: the token printed is the one on
+/// disk.
+#[test]
+fn sigint_during_a_refresh_reports_the_saved_pair() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let before = saved_tokens(&env, ACCOUNT);
+    let refresher = slow_refresh_in_flight(&env);
+    common::interrupt(&refresher);
+    let out = refresher.wait_with_output().unwrap();
+    let after = saved_tokens(&env, ACCOUNT);
+    assert_ne!(after["refresh_token"], before["refresh_token"], "rotated");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(stdout.trim(), after["access_token"].as_str().unwrap());
+    assert!(refreshes(&env));
+}
+
+/// Regression: `mp-logout --all` stopped at a symlinked account directory with a bare
+/// `GENERAL_ERROR` ("Not a directory", a free-space hint): the accounts before it were gone,
+/// the ones after it untouched, and the envelope named neither. It goes on past it and names
+/// each; the symlinked one, in every command that opens an account, is `SYMLINK_REFUSED`.
+#[test]
+fn a_symlinked_account_is_refused_and_logout_all_goes_on() {
+    let env = Env::new();
+    for name in ["aaa", "bbb", "ccc"] {
+        assert_eq!(env.login(&[], &["--name", name]).exit_code, 0);
+    }
+    let bbb = env.accounts().join("bbb");
+    let elsewhere = env.tmp.path().join("elsewhere");
+    fs::rename(&bbb, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &bbb).unwrap();
+    let target = common::tree(&elsewhere);
+
+    for (bin, args) in [
+        ("mp-token", vec!["--account", "bbb"]),
+        ("mp-token", vec!["--account", "bbb", "--force-refresh"]),
+        ("mp-login-status", vec!["--account", "bbb"]),
+        ("mp-logout", vec!["--account", "bbb"]),
+    ] {
+        let run = env.run(bin, &args, None);
+        assert_eq!(run.failure(), (1, "SYMLINK_REFUSED"), "{bin}: {run:?}");
+        assert!(
+            run.stderr.contains("symbolic link"),
+            "{bin}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("free space"), "{bin}: {}", run.stderr);
+    }
+    // Resume of a link inside the accounts root (one outside it is outside the root): it
+    // published what the link pointed at.
+    let (_, placeholder) = env.failed_publish(&[], &[]);
+    let link = env.accounts().join(".tmp-0b0b0b0b");
+    std::os::unix::fs::symlink(&placeholder, &link).unwrap();
+    let run = env.resume(&link, &[]);
+    assert_eq!(run.failure(), (1, "SYMLINK_REFUSED"), "{run:?}");
+    assert!(placeholder.join("tokens.json").is_file(), "untouched");
+    fs::remove_file(&link).unwrap();
+    assert_eq!(env.resume(&placeholder, &[]).exit_code, 0);
+
+    // Status of all accounts lists it with its problem.
+    let run = env.run("mp-login-status", &["--account", "aaa"], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert!(run.stdout["accounts"][1]["problem"]
+        .as_str()
+        .unwrap()
+        .contains("symbolic link"));
+
+    let run = env.run("mp-logout", &["--all"], None);
+    assert_eq!(run.failure(), (1, "SYMLINK_REFUSED"), "{run:?}");
+    let details = &run.stdout["error"]["details"];
+    assert_eq!(details["kept"][0]["name"], "bbb");
+    assert_eq!(details["kept"][0]["code"], "SYMLINK_REFUSED");
+    let names: Vec<&str> = details["logged_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["aaa", "ccc", "acme-analytics"]);
+    assert!(
+        run.stderr.contains("Kept `bbb`")
+            && run
+                .stderr
+                .contains("Logged out of `aaa`, `ccc`, `acme-analytics`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.accounts().join("aaa").exists() && !env.accounts().join("ccc").exists());
+    assert!(bbb.is_symlink(), "the link is left");
+    assert_eq!(
+        common::tree(&elsewhere),
+        target,
+        "what it points at is untouched"
+    );
+    let config = fs::read_to_string(&env.config).unwrap();
+    assert!(config.contains("[accounts.bbb]") && !config.contains("[accounts.aaa]"));
+}
+
+/// Regression: `mp-login-status` said `refreshable: true` (exit 0 with an expired token) for an
+/// account `mp-token` could not refresh: no client id in `meta.json` nor a client cache. One
+/// function decides, and both commands use it.
+#[test]
+fn status_and_token_agree_on_what_refreshable_means() {
+    let env = Env::new();
+    env.idp.update_settings(|s| s.access_token_ttl_secs = 1);
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let account = env.accounts().join(ACCOUNT);
+    let meta_path = account.join("meta.json");
+    let mut meta = read_json(&meta_path);
+    meta.as_object_mut().unwrap().remove("client_id");
+    fs::write(&meta_path, meta.to_string()).unwrap();
+    for cache in fs::read_dir(env.storage.join("oauth")).unwrap() {
+        let cache = cache.unwrap().path();
+        if cache
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("client_")
+        {
+            fs::remove_file(cache).unwrap();
+        }
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+
+    let status = env.run("mp-login-status", &[], None);
+    let token = env.run("mp-token", &[], None);
+    assert_eq!(status.failure(), (2, "NOT_LOGGED_IN"), "{status:?}");
+    assert_eq!(token.failure(), (2, "NOT_LOGGED_IN"), "{token:?}");
+    let listed = &status.stdout["error"]["details"]["accounts"][0];
+    assert_eq!(listed["refreshable"], false, "{listed}");
+    assert!(listed["not_refreshable"]
+        .as_str()
+        .unwrap()
+        .contains("no client id"));
+    assert_eq!(env.refresh_requests(), 0);
+}

@@ -192,3 +192,55 @@ fn logout_revokes_and_removes_the_account() {
     let run = env.run("mp-login-status", &[], None);
     assert_eq!(run.exit_code, 2);
 }
+
+/// Regression: with a server that issues no refresh token, finish said nothing about it,
+/// `mp-token --force-refresh` said "Not logged in" while the access token still answered
+/// `/me`, and `mp-logout` left that token live (`revoked: false`). Finish warns, the token's
+/// error says what is true, and logout revokes the access token (RFC 7009 allows it).
+#[test]
+fn a_server_without_refresh_tokens_is_said_and_its_access_token_revoked() {
+    let env = Env::new();
+    env.idp.update_settings(|s| s.refresh_tokens = false);
+    let run = env.login(&[], &[]);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout["warnings"][0]["code"], "NO_REFRESH_TOKEN",
+        "{run:?}"
+    );
+    assert!(run
+        .stderr
+        .contains("warning: the server issued no refresh token"));
+    let access = saved_access_token(&env, "acme-analytics");
+    assert!(
+        read_json(&env.accounts().join("acme-analytics/tokens.json"))
+            .get("refresh_token")
+            .is_none()
+    );
+
+    // A forced refresh cannot happen, and the error says until when the token works.
+    let run = env.run("mp-token", &["--force-refresh"], None);
+    assert_eq!(run.failure(), (2, "NOT_LOGGED_IN"), "{run:?}");
+    let message = run.stdout["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("no refresh token") && message.contains("valid until"),
+        "{message}"
+    );
+    assert!(!message.starts_with("Not logged in"), "{message}");
+    assert_eq!(run.stdout["error"]["details"]["expired"], false);
+    assert_eq!(env.refresh_requests(), 0);
+    assert_eq!(
+        token(&env, &[]),
+        access,
+        "without --force-refresh it is printed"
+    );
+    let status = env.run("mp-login-status", &[], None);
+    assert_eq!(status.stdout["accounts"][0]["refreshable"], false);
+
+    // Logout revokes what there is: the access token.
+    assert_eq!(env.me_status(&access), 200);
+    let run = env.run("mp-logout", &[], None);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout["logged_out"][0]["revoked"], true);
+    assert_eq!(run.stdout["logged_out"][0]["revoked_token"], "access_token");
+    assert_eq!(env.me_status(&access), 401, "the server revoked it");
+}

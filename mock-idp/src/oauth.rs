@@ -54,9 +54,7 @@ pub(crate) fn metadata(st: &State, req: &Request, path: &str) -> Option<Reply> {
     if !st.settings.metadata {
         return None;
     }
-    Some(json_response(
-        200,
-        json!({
+    let mut document = json!({
             "issuer": issuer,
             "authorization_endpoint": format!("{origin}/oauth/authorize/"),
             "token_endpoint": format!("{origin}/oauth/token/"),
@@ -68,8 +66,15 @@ pub(crate) fn metadata(st: &State, req: &Request, path: &str) -> Option<Reply> {
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none"],
             "response_modes_supported": ["query"],
-        }),
-    ))
+    });
+    let fields = document.as_object_mut().expect("the metadata is an object");
+    for (key, value) in &st.settings.metadata_overrides {
+        match value {
+            Value::Null => fields.remove(key),
+            value => fields.insert(key.clone(), value.clone()),
+        };
+    }
+    Some(json_response(200, document))
 }
 
 /// RFC 7591 §3: validate the metadata, answer 201 with what was registered (§3.2.1).
@@ -433,7 +438,6 @@ pub(crate) fn token(st: &mut State, req: &Request) -> Reply {
 fn issue_tokens(st: &mut State, family: u64, client_id: &str, scope: &str) -> Reply {
     st.prune();
     let access = st.issue_secret("mpat_");
-    let refresh = st.issue_secret("mprt_");
     let ttl = st.settings.access_token_ttl_secs;
     st.access.insert(
         access.clone(),
@@ -442,24 +446,25 @@ fn issue_tokens(st: &mut State, family: u64, client_id: &str, scope: &str) -> Re
             expires: Instant::now() + Duration::from_secs(ttl),
         },
     );
-    st.refresh.insert(
-        refresh.clone(),
-        RefreshGrant {
-            family,
-            client_id: client_id.to_string(),
-            scope: scope.to_string(),
-        },
-    );
-    json_response(
-        200,
-        json!({
-            "access_token": access,
-            "token_type": "Bearer",
-            "expires_in": ttl,
-            "refresh_token": refresh,
-            "scope": scope,
-        }),
-    )
+    let mut answer = json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "scope": scope,
+    });
+    if st.settings.refresh_tokens {
+        let refresh = st.issue_secret("mprt_");
+        st.refresh.insert(
+            refresh.clone(),
+            RefreshGrant {
+                family,
+                client_id: client_id.to_string(),
+                scope: scope.to_string(),
+            },
+        );
+        answer["refresh_token"] = json!(refresh);
+    }
+    json_response(200, answer)
 }
 
 /// The `grant_type` of a token request, for the journal (the form holds secrets: only this).

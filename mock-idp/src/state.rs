@@ -46,6 +46,17 @@ pub struct Settings {
     pub iss: IssMode,
     /// Serve the RFC 8414 metadata (`false`: both well-known paths answer 404).
     pub metadata: bool,
+    /// Keys that replace (or, with `null`, remove) those of the RFC 8414 metadata: a document
+    /// naming another issuer or a revocation endpoint on another host, for a client's tests.
+    #[serde(default)]
+    pub metadata_overrides: serde_json::Map<String, Value>,
+    /// Issue refresh tokens (`false`: token answers carry none, as some servers do).
+    #[serde(default = "yes")]
+    pub refresh_tokens: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What authorization responses carry as `iss` (RFC 9207).
@@ -66,6 +77,8 @@ impl Default for Settings {
             journal_capacity: JOURNAL_CAPACITY,
             iss: IssMode::Send,
             metadata: true,
+            metadata_overrides: serde_json::Map::new(),
+            refresh_tokens: true,
         }
     }
 }

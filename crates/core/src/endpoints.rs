@@ -93,6 +93,36 @@ impl Endpoints {
         self.join(".well-known/oauth-authorization-server/oauth")
     }
 
+    /// The issuer identifier the metadata URL is formed from (RFC 8414 §2): `{base}/oauth`.
+    /// The document must name exactly this one (§3.3).
+    pub fn issuer(&self) -> String {
+        format!("{}/oauth", self.base_url())
+    }
+
+    /// An endpoint the metadata names, if the kit may send a credential there: under the
+    /// issuer's origin (scheme, host and port), so https unless the issuer itself is a loopback
+    /// http one. A document that names another host must not receive a token
+    /// (`docs/oauth.md#revocation-at-logout`). `Err`: why not, for people.
+    pub fn own_endpoint(&self, field: &str, raw: &str) -> std::result::Result<Url, String> {
+        let refused = |why: &str| {
+            Err(format!(
+                "the metadata names `{}` as its `{field}`, {why}: no token was sent there",
+                shown(raw)
+            ))
+        };
+        let Ok(url) = Url::parse(raw) else {
+            return refused("which is not a URL");
+        };
+        // The base URL is https, or http on a loopback host (`new`): the same origin is as safe.
+        if url.origin() != self.base.origin() {
+            return refused(&format!(
+                "outside the origin of the issuer {}",
+                self.issuer()
+            ));
+        }
+        Ok(url)
+    }
+
     pub fn me(&self) -> Url {
         self.join("api/app/me")
     }
@@ -124,6 +154,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn credentials_go_only_under_the_issuers_origin() {
+        let mock = Endpoints::new(Region::Us, Some("http://127.0.0.1:5000")).unwrap();
+        let own = |e: &Endpoints, raw: &str| e.own_endpoint("revocation_endpoint", raw);
+        assert!(own(&mock, "http://127.0.0.1:5000/oauth/revoke/").is_ok());
+        for other in [
+            "http://attacker.invalid/steal",
+            "http://127.0.0.1:5001/oauth/revoke/",
+            "https://127.0.0.1:5000/oauth/revoke/",
+            "http://localhost:5000/oauth/revoke/",
+            "not a url",
+        ] {
+            let why = own(&mock, other).unwrap_err();
+            assert!(why.contains("no token was sent"), "{other}: {why}");
+        }
+        let real = Endpoints::new(Region::Eu, None).unwrap();
+        assert!(own(&real, "https://eu.mixpanel.com/oauth/revoke/").is_ok());
+        assert!(own(&real, "http://eu.mixpanel.com/oauth/revoke/").is_err());
+        assert!(own(&real, "https://mixpanel.com/oauth/revoke/").is_err());
+    }
+
+    #[test]
     fn base_url_must_be_https_unless_loopback() {
         assert!(Endpoints::new(Region::Us, Some("http://127.0.0.1:8080")).is_ok());
         assert!(Endpoints::new(Region::Us, Some("http://127.9.9.9:8080")).is_ok());
@@ -152,6 +203,7 @@ mod tests {
         assert_eq!(e.client_cache_file_name(), "client_eu.json");
         let m = Endpoints::new(Region::Us, Some("http://127.0.0.1:5000")).unwrap();
         assert_eq!(m.base_url(), "http://127.0.0.1:5000");
+        assert_eq!(m.issuer(), "http://127.0.0.1:5000/oauth");
         let name = m.client_cache_file_name();
         assert!(
             name.starts_with("client_us_") && name.len() == "client_us_".len() + 12 + 5,

@@ -88,6 +88,18 @@ pub enum Error {
         expected: String,
         got: Option<String>,
     },
+    /// RFC 8414 §3.3: the metadata fetched for the issuer `expected` names another one; it is
+    /// not that server's, and nothing in it is used.
+    #[error(
+        "The authorization server metadata at {url} names the issuer `{}`, not {expected}, the \
+         server it was fetched from (RFC 8414 §3.3): nothing was sent to it.",
+        shown(got)
+    )]
+    MetadataIssuerMismatch {
+        url: String,
+        expected: String,
+        got: String,
+    },
     /// The redirect carries `error=` (the user or the IdP refused).
     #[error(
         "OAuth provider returned an error: {}{}",
@@ -120,10 +132,12 @@ pub enum Error {
     /// holds a newer login) and left no outcome to report: it was stopped, or it is not the kit.
     #[error("This login was taken by another process: {reason}.")]
     LoginTaken { path: PathBuf, reason: String },
-    /// Dynamic client registration failed.
+    /// Dynamic client registration failed. `refusal`: the server answered with an error body
+    /// (RFC 7591 §3.2.2), which a retry would get again.
     #[error("Client registration failed: {message}")]
     RegistrationError {
         status: Option<u16>,
+        refusal: Option<crate::oauth::Refusal>,
         message: String,
     },
     /// The code exchange failed (status, network, or an answer without the needed fields).
@@ -139,6 +153,22 @@ pub enum Error {
         reason: String,
         /// `mp-login-status`'s list of the accounts, for its failure envelope.
         accounts: Option<Value>,
+    },
+    /// The account's token must be refreshed (`--force-refresh`, or it expires within
+    /// `--min-ttl`) and the server issued no refresh token: the access token is all there is.
+    #[error(
+        "Account `{}` cannot be refreshed: the server issued no refresh token{}.",
+        shown(name),
+        if *expired {
+            format!(", and its access token expired at {expires_at}")
+        } else {
+            format!("; its access token is valid until {expires_at}")
+        }
+    )]
+    NoRefreshToken {
+        name: String,
+        expires_at: String,
+        expired: bool,
     },
     /// An account name from a flag or `config.toml` that is not `^[a-zA-Z0-9_-]{1,64}$`: no
     /// path is built from it.
@@ -165,17 +195,24 @@ pub enum Error {
     /// RFC 7009 revocation could not be done: no answer, or not 200.
     #[error("The token could not be revoked: {reason}")]
     RevocationFailed { status: Option<u16>, reason: String },
-    /// `mp-logout` kept these accounts (name, why) because their token could not be revoked;
-    /// `logged_out` lists what it did end.
+    /// `mp-logout` kept these accounts (name, why): their token could not be revoked, or (with
+    /// `--all`) something else about them failed; `logged_out` lists what it did end. The
+    /// first kept account's error gives the code.
     #[error(
-        "{}.",
+        "{}.{}",
         kept.iter()
-            .map(|(n, why)| format!("Kept `{}`: its token could not be revoked ({why})", shown(n)))
+            .map(|(n, e)| match e {
+                Error::RevocationFailed { reason, .. } => {
+                    format!("Kept `{}`: its token could not be revoked ({reason})", shown(n))
+                }
+                e => format!("Kept `{}`: {}", shown(n), e.to_string().trim_end_matches('.')),
+            })
             .collect::<Vec<_>>()
-            .join("; ")
+            .join("; "),
+        logged_out_sentence(logged_out)
     )]
     LogoutIncomplete {
-        kept: Vec<(String, String)>,
+        kept: Vec<(String, Error)>,
         logged_out: Value,
     },
     /// `mp-login-status --check`: the account is fine, the server did not answer the check.
@@ -312,6 +349,21 @@ fn issuer_message(expected: &str, got: Option<&str>) -> String {
     }
 }
 
+/// ` Logged out of `a`, `b`.` for the accounts a partial `mp-logout` did end (none: nothing).
+fn logged_out_sentence(logged_out: &Value) -> String {
+    let names: Vec<String> = logged_out
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["name"].as_str())
+        .map(|n| format!("`{}`", shown(n)))
+        .collect();
+    match names.is_empty() {
+        true => String::new(),
+        false => format!(" Logged out of {}.", names.join(", ")),
+    }
+}
+
 /// The sentence naming the region to log in to instead.
 fn region_suggestion(r: Region) -> String {
     format!("\n\nRun `mp-login-start --region {r}` to create a separate account for that region.")
@@ -371,9 +423,10 @@ impl Error {
             Error::InvalidArgs { .. } | Error::AccountNameInvalid { .. } => "INVALID_ARGUMENT",
             Error::AccountChanged { .. } => "ACCOUNT_CHANGED",
             Error::RefreshFailed { .. } => "OAUTH_TOKEN_ERROR",
-            Error::RevocationFailed { .. } | Error::LogoutIncomplete { .. } => {
-                "OAUTH_REVOCATION_FAILED"
-            }
+            Error::RevocationFailed { .. } => "OAUTH_REVOCATION_FAILED",
+            Error::LogoutIncomplete { kept, .. } => kept
+                .first()
+                .map_or("OAUTH_REVOCATION_FAILED", |(_, e)| e.code()),
             Error::ServerUnavailable { .. } => "SERVER_UNAVAILABLE",
             Error::Cancelled { .. } => "CANCELLED",
             Error::InflightMissing { .. } => "OAUTH_INFLIGHT_MISSING",
@@ -383,14 +436,16 @@ impl Error {
             Error::InflightRegionInvalid { .. } => "OAUTH_CONFIG_ERROR",
             Error::PasteError { .. } => "OAUTH_PASTE_ERROR",
             Error::StateMismatch => "OAUTH_STATE_MISMATCH",
-            Error::IssuerMismatch { .. } => "OAUTH_ISSUER_MISMATCH",
+            Error::IssuerMismatch { .. } | Error::MetadataIssuerMismatch { .. } => {
+                "OAUTH_ISSUER_MISMATCH"
+            }
             Error::AuthDenied { .. } => "OAUTH_AUTH_DENIED",
             Error::PortError { .. } | Error::ListenPortTaken { .. } => "OAUTH_PORT_ERROR",
             Error::ListenTimeout { .. } => "OAUTH_TIMEOUT",
             Error::LoginTaken { .. } => "OAUTH_INFLIGHT_MISSING",
             Error::RegistrationError { .. } => "OAUTH_REGISTRATION_ERROR",
             Error::TokenError { .. } | Error::TokensCorrupt { .. } => "OAUTH_TOKEN_ERROR",
-            Error::NotLoggedIn { .. } => "NOT_LOGGED_IN",
+            Error::NotLoggedIn { .. } | Error::NoRefreshToken { .. } => "NOT_LOGGED_IN",
             Error::RefreshRevoked { .. } => "OAUTH_REFRESH_REVOKED",
             Error::MeFetch { failure, .. } => match failure {
                 MeFailure::Status(401) => "AUTH_FAILED",

@@ -132,7 +132,7 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
     };
     let redirect_uri = format!("http://localhost:{port}/callback");
     let client_id = oauth::register_or_reuse(ctx, &endpoints, &redirect_uri)?;
-    let issuer = oauth::iss_issuer(ctx, &endpoints);
+    let issuer = oauth::iss_issuer(ctx, &endpoints)?;
     let verifier = pkce::new_verifier();
     let state = pkce::new_state();
     let authorize_url = oauth::authorize_url(

@@ -101,7 +101,11 @@ pub fn register_or_reuse(
         "token_endpoint_auth_method": "none",
         "scope": DEFAULT_SCOPE,
     });
-    let registration_error = |status, message| Error::RegistrationError { status, message };
+    let registration_error = |status, message| Error::RegistrationError {
+        status,
+        refusal: None,
+        message,
+    };
     let sent = http.send(
         "registering the OAuth client",
         url.as_str(),
@@ -111,10 +115,12 @@ pub fn register_or_reuse(
     );
     let reply = as_step(sent, |message| registration_error(None, message))?;
     if !reply.is_success() {
-        return Err(registration_error(
-            Some(reply.status),
-            oauth_error(&reply).1,
-        ));
+        let refusal = refusal(&reply);
+        return Err(Error::RegistrationError {
+            status: Some(reply.status),
+            message: refusal.text(reply.status),
+            refusal: Some(refusal),
+        });
     }
     #[derive(Deserialize)]
     struct Registered {
@@ -149,9 +155,23 @@ pub struct Metadata {
     pub revocation_endpoint: Option<String>,
 }
 
+impl Metadata {
+    /// The `revocation_endpoint`, if the document names one: `Err` (why, for people) when it is
+    /// not under the issuer's origin, where no token may go.
+    pub fn revocation_endpoint(
+        &self,
+        endpoints: &Endpoints,
+    ) -> Option<std::result::Result<Url, String>> {
+        self.revocation_endpoint
+            .as_deref()
+            .map(|raw| endpoints.own_endpoint("revocation_endpoint", raw))
+    }
+}
+
 /// The metadata of the issuer `{base}/oauth`: `Ok(None)` when the server has none or it is
-/// unusable (a 4xx, not JSON); `Err` when the server did not answer (network, 5xx), which
-/// says nothing about what it offers.
+/// unusable (a 4xx, not JSON, no `issuer`); `Err` when the server did not answer (network,
+/// 5xx), which says nothing about what it offers, or when the document names another issuer
+/// (RFC 8414 §3.3: it must be rejected, and nothing in it used).
 pub fn metadata(ctx: &Context, endpoints: &Endpoints) -> Result<Option<Metadata>> {
     let url = endpoints.metadata();
     let reply = ctx.http.send(
@@ -167,49 +187,84 @@ pub fn metadata(ctx: &Context, endpoints: &Endpoints) -> Result<Option<Metadata>
             message: format!("the server answered {}", reply.status),
         });
     }
-    Ok((reply.status == 200)
-        .then(|| serde_json::from_slice(&reply.body).ok())
-        .flatten())
+    let Some(document) = (reply.status == 200)
+        .then(|| serde_json::from_slice::<Metadata>(&reply.body).ok())
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let expected = endpoints.issuer();
+    if document.issuer.trim_end_matches('/') != expected {
+        return Err(Error::MetadataIssuerMismatch {
+            url: url.to_string(),
+            expected,
+            got: document.issuer,
+        });
+    }
+    Ok(Some(document))
 }
 
 /// The issuer whose `iss` finish must see on the redirect (RFC 9207 §2.4): set only when the
-/// metadata says `authorization_response_iss_parameter_supported` (no metadata changes
-/// nothing: the seed never asks).
-pub fn iss_issuer(ctx: &Context, endpoints: &Endpoints) -> Option<String> {
-    metadata(ctx, endpoints)
-        .ok()
-        .flatten()
-        .filter(|m| m.authorization_response_iss_parameter_supported)
-        .map(|m| m.issuer)
+/// metadata says `authorization_response_iss_parameter_supported` (no metadata, or a server
+/// that does not answer, changes nothing: the seed never asks). A document that names another
+/// issuer fails the start (`OAUTH_ISSUER_MISMATCH`), before the person approves anything.
+pub fn iss_issuer(ctx: &Context, endpoints: &Endpoints) -> Result<Option<String>> {
+    match metadata(ctx, endpoints) {
+        Ok(found) => Ok(found
+            .filter(|m| m.authorization_response_iss_parameter_supported)
+            .map(|m| m.issuer)),
+        Err(e @ Error::MetadataIssuerMismatch { .. }) => Err(e),
+        Err(_) => Ok(None),
+    }
 }
 
-/// RFC 7009: revokes `refresh_token` at `endpoint`. A server that does not answer, or answers
-/// anything but 200, is `OAUTH_REVOCATION_FAILED` with the reason.
-pub fn revoke(
-    ctx: &Context,
-    endpoint: &str,
-    client_id: &str,
-    refresh_token: &RefreshToken,
-) -> Result<()> {
+/// A token RFC 7009 can revoke, with its `token_type_hint`.
+pub enum Revocable<'a> {
+    Refresh(&'a RefreshToken),
+    /// What there is when the server issued no refresh token.
+    Access(&'a AccessToken),
+}
+
+impl Revocable<'_> {
+    fn secret(&self) -> &str {
+        match self {
+            Revocable::Refresh(t) => t.secret(),
+            Revocable::Access(t) => t.secret(),
+        }
+    }
+
+    /// The RFC 7009 §2.1 `token_type_hint`, also what the logout envelope names.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Revocable::Refresh(_) => "refresh_token",
+            Revocable::Access(_) => "access_token",
+        }
+    }
+}
+
+/// RFC 7009: revokes `token` at `endpoint` (one [`Metadata::revocation_endpoint`] accepted).
+/// A server that does not answer, or answers anything but 2xx, is `OAUTH_REVOCATION_FAILED`
+/// with the reason.
+pub fn revoke(ctx: &Context, endpoint: &Url, client_id: &str, token: &Revocable) -> Result<()> {
     let form = [
-        ("token", refresh_token.secret()),
-        ("token_type_hint", "refresh_token"),
+        ("token", token.secret()),
+        ("token_type_hint", token.hint()),
         ("client_id", client_id),
     ];
     let failed = |status, reason| Error::RevocationFailed { status, reason };
     let sent = ctx.http.send(
         "revoking the token",
-        endpoint,
+        endpoint.as_str(),
         Call::Revoke,
         ctx.progress,
-        |c| c.post(endpoint).form(&form),
+        |c| c.post(endpoint.clone()).form(&form),
     );
     let reply = as_step(sent, |message| failed(None, message))?;
     match reply.status {
         200..=299 => Ok(()),
         status => Err(failed(
             Some(status),
-            redacted(oauth_error(&reply).1, &[refresh_token.secret()]),
+            redacted(oauth_error(&reply).1, &[token.secret()]),
         )),
     }
 }
@@ -241,6 +296,11 @@ pub struct Tokens {
     pub expires_at: SystemTime,
     pub token_type: String,
     pub scope: String,
+    /// Kit key: the [`fingerprint`] of the refresh token this pair was refreshed with, which
+    /// tells a pair that follows `tokens.json` from a stale one whatever the clock says
+    /// (`docs/files.md#tokensjson`). mixpanel-headless ignores it (and drops it when it
+    /// rewrites the file).
+    pub refreshed_from: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -251,6 +311,15 @@ struct TokensFile {
     scope: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    refreshed_from: Option<String>,
+}
+
+/// 16 hex digits of the SHA-256 of a refresh token: names it inside its own 0600 account
+/// directory without holding it (it is never printed).
+pub fn fingerprint(token: &RefreshToken) -> String {
+    use sha2::{Digest, Sha256};
+    store::hex(&Sha256::digest(token.secret().as_bytes())[..8])
 }
 
 impl Tokens {
@@ -264,6 +333,7 @@ impl Tokens {
                 token_type: self.token_type.clone(),
                 scope: self.scope.clone(),
                 refresh_token: self.refresh_token.as_ref().map(|t| t.secret().to_string()),
+                refreshed_from: self.refreshed_from.clone(),
             },
         )
     }
@@ -286,6 +356,7 @@ impl Tokens {
             token_type: Option<String>,
             scope: Option<String>,
             refresh_token: Option<String>,
+            refreshed_from: Option<String>,
         }
         let file: Loose = serde_json::from_slice(&read.bytes)
             .map_err(|e| corrupt(crate::error::json_error_without_values(&e)))?;
@@ -307,6 +378,7 @@ impl Tokens {
             expires_at,
             token_type: file.token_type.unwrap_or_else(|| "Bearer".into()),
             scope: file.scope.unwrap_or_default(),
+            refreshed_from: file.refreshed_from,
         }))
     }
 }
@@ -412,6 +484,7 @@ fn tokens_of(reply: &Reply, previous: Option<RefreshToken>) -> Result<Tokens> {
             .ok_or_else(|| bad("has an `expires_in` too large to be a time"))?,
         token_type: t.token_type,
         scope: t.scope.unwrap_or_default(),
+        refreshed_from: None,
     })
 }
 
@@ -455,7 +528,10 @@ pub fn refresh(
             },
         });
     }
-    tokens_of(&reply, Some(refresh_token)).map_err(as_refresh)
+    let refreshed_from = fingerprint(&refresh_token);
+    let mut renewed = tokens_of(&reply, Some(refresh_token)).map_err(as_refresh)?;
+    renewed.refreshed_from = Some(refreshed_from);
+    Ok(renewed)
 }
 
 /// `text` (a server's words) with every secret this request sent replaced: a server may echo
@@ -467,27 +543,38 @@ fn redacted(text: String, secrets: &[&str]) -> String {
         .fold(text, |t, s| t.replace(s, "[redacted]"))
 }
 
-#[derive(Deserialize)]
-struct OAuthErrorBody {
-    error: Option<String>,
-    error_description: Option<String>,
+/// The RFC 6749 §5.2 (RFC 7591 §3.2.2) error body of a refused request, as the server sent it
+/// (escaped where it is shown).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Refusal {
+    pub error: Option<String>,
+    pub error_description: Option<String>,
 }
 
-/// The RFC 6749 §5.2 `error` code of a failed answer, and the sentence for people:
-/// `HTTP 400: invalid_grant (the code has expired)`, or the status alone when the body is not
-/// such an object. The server's own words only: the request is never echoed.
-fn oauth_error(reply: &Reply) -> (Option<String>, String) {
-    let body = serde_json::from_slice::<OAuthErrorBody>(&reply.body).ok();
-    let mut text = format!("HTTP {}", reply.status);
-    let mut code = None;
-    if let Some(b) = body {
-        if let Some(e) = &b.error {
+impl Refusal {
+    /// The sentence for people: `HTTP 400: invalid_grant (the code has expired)`, or the
+    /// status alone when the body is not such an object, control characters escaped.
+    pub fn text(&self, status: u16) -> String {
+        let mut text = format!("HTTP {status}");
+        if let Some(e) = &self.error {
             text.push_str(&format!(": {}", shown(e)));
         }
-        if let Some(d) = b.error_description {
-            text.push_str(&format!(" ({})", shown(&d)));
+        if let Some(d) = &self.error_description {
+            text.push_str(&format!(" ({})", shown(d)));
         }
-        code = b.error;
+        text
     }
-    (code, text)
+}
+
+/// A failed answer's error body; empty when it is not such an object. The server's own words
+/// only: the request is never echoed.
+fn refusal(reply: &Reply) -> Refusal {
+    serde_json::from_slice(&reply.body).unwrap_or_default()
+}
+
+/// The RFC 6749 §5.2 `error` code of a failed answer, and [`Refusal::text`].
+fn oauth_error(reply: &Reply) -> (Option<String>, String) {
+    let refusal = refusal(reply);
+    let text = refusal.text(reply.status);
+    (refusal.error, text)
 }

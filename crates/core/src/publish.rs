@@ -87,6 +87,32 @@ pub struct Published {
     pub project: Option<PickedProject>,
     pub project_pick: ProjectPick,
     pub next: [NextStep; 2],
+    /// Kit extra: what the person should know although the login worked (left out when there
+    /// is nothing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+/// A warning of a login that worked: a code for scripts and a sentence for people.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The server issued no refresh token: the access token is all the account has, and nothing
+/// renews it (`docs/oauth.md#the-token-exchange-and-refresh`).
+fn no_refresh_token(tokens: &Tokens) -> Option<Warning> {
+    tokens.refresh_token.is_none().then(|| Warning {
+        code: "NO_REFRESH_TOKEN",
+        message: format!(
+            concat!(
+                "the server issued no refresh token: the access token is valid until {} and ",
+                "cannot be renewed; log in again after that"
+            ),
+            clock::rfc3339(tokens.expires_at)
+        ),
+    })
 }
 
 /// The seed's `_PROJECT_NEXT`, verbatim: the account is used by mixpanel-headless's `mp`.
@@ -170,6 +196,10 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
             root,
         });
     }
+    // Inside the root, the directory itself may not be a link (its parents may: `~/.mp` in a
+    // dotfiles checkout); rebuilt from its components, a trailing `/` does not make the check
+    // follow it.
+    store::refuse_symlink(&path.components().collect::<PathBuf>())?;
     let missing = |reason| Error::PlaceholderMissing {
         path: dir.clone(),
         reason,
@@ -229,7 +259,7 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
 }
 
 /// Whether `dir` holds `tokens.json`, after adopting what a killed write left: a complete
-/// `.tokens.json.tmp-*` newer than `tokens.json` replaces it
+/// `.tokens.json.tmp-*` that follows `tokens.json` (or stands for a missing one) replaces it
 /// ([`crate::account::adopt_tokens_temp`]); every other temp file of an atomic write is removed
 /// (its target is still whole).
 fn adopt_tokens(dir: &Path) -> Result<bool> {
@@ -540,6 +570,7 @@ pub fn publish(
         project: pick.project,
         project_pick: pick.project_pick,
         next: project_next(),
+        warnings: no_refresh_token(&tokens).into_iter().collect(),
     })
 }
 
@@ -596,6 +627,11 @@ pub fn describe(paths: &Paths, dir: &Path) -> Result<Published> {
         project: pick.project,
         project_pick: pick.project_pick,
         next: project_next(),
+        warnings: Tokens::load(&dir.join("tokens.json"))?
+            .as_ref()
+            .and_then(no_refresh_token)
+            .into_iter()
+            .collect(),
     })
 }
 

@@ -238,7 +238,12 @@ fn flock_dir(dir: &Path, how: libc::c_int) -> Result<Option<DirLock>> {
         .read(true)
         .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
         .open(dir)
-        .at("cannot open directory", dir)?;
+        // O_NOFOLLOW on a symlink fails as "not a directory": say what it is.
+        .map_err(|e| {
+            refuse_symlink(dir)
+                .err()
+                .unwrap_or_else(|| Error::io("cannot open directory", dir, e))
+        })?;
     let locked = flock(&f, how).at("cannot lock directory", dir)?;
     Ok(locked.then_some(DirLock { held: f }))
 }

@@ -8,7 +8,9 @@
 //! directory is deleted. A kill between two steps leaves either the whole account, an account
 //! that `mp-logout` finishes removing, or a `.removed-*` directory the next `mp-login-start`
 //! deletes; never a half-deleted account that something could resume or use.
-//! When the server could not be asked (network, 5xx) the account is kept unless `force`.
+//! When the server could not be asked (network, 5xx), or its metadata is not to be trusted
+//! with a token (another issuer, a revocation endpoint outside the issuer's origin), the account
+//! is kept unless `force`. `--all` goes on past an account it cannot log out and names each.
 
 use std::fs;
 use std::path::Path;
@@ -16,7 +18,7 @@ use std::path::Path;
 use crate::config::Config;
 use crate::context::Context;
 use crate::error::{Error, IoContext, Result};
-use crate::oauth::{self, Tokens};
+use crate::oauth::{self, Revocable, Tokens};
 use crate::store;
 
 /// What `mp-logout` ends.
@@ -36,8 +38,12 @@ pub struct LogoutOptions<'a> {
 #[derive(Debug, serde::Serialize)]
 pub struct LoggedOut {
     pub name: String,
-    /// The server revoked the refresh token (RFC 7009).
+    /// The server revoked the account's token (RFC 7009).
     pub revoked: bool,
+    /// Which one: `refresh_token` (its whole grant), or `access_token` when the server issued
+    /// no refresh token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_token: Option<&'static str>,
     /// Why not, when it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -54,7 +60,9 @@ pub const REMOVED_PREFIX: &str = ".removed-";
 
 /// Logs out of the named account, or of every account with `all`. Every name is checked
 /// before anything is touched. An account whose revocation failed is kept (unless `force`)
-/// and the run fails with `OAUTH_REVOCATION_FAILED`, listing what was logged out meanwhile.
+/// and the run fails with `OAUTH_REVOCATION_FAILED`, listing what was logged out meanwhile;
+/// with `all`, any other failure of one account (a symlinked directory, say) is listed the
+/// same way, with its own code, and the others are still logged out.
 pub fn logout(ctx: &Context, opts: &LogoutOptions) -> Result<Logout> {
     let config = Config::load(&ctx.paths.config)?;
     let names: Vec<String> = if opts.all {
@@ -79,7 +87,8 @@ pub fn logout(ctx: &Context, opts: &LogoutOptions) -> Result<Logout> {
     for name in names {
         match logout_one(ctx, &name, opts.force) {
             Ok(done) => logged_out.push(done),
-            Err(Error::RevocationFailed { reason, .. }) => kept.push((name, reason)),
+            Err(e @ Error::RevocationFailed { .. }) => kept.push((name, e)),
+            Err(e) if opts.all => kept.push((name, e)),
             Err(e) => return Err(e),
         }
     }
@@ -93,7 +102,7 @@ pub fn logout(ctx: &Context, opts: &LogoutOptions) -> Result<Logout> {
 }
 
 fn logout_one(ctx: &Context, name: &str, force: bool) -> Result<LoggedOut> {
-    let dir = ctx.paths.account(name)?;
+    let dir = super::account_dir(ctx, name)?;
     let lock = store::lock_current_dir(&dir)?;
     if lock.is_some() {
         // The token to revoke is the newest one, also when a killed refresh left it in a temp.
@@ -104,28 +113,34 @@ fn logout_one(ctx: &Context, name: &str, force: bool) -> Result<LoggedOut> {
         return Ok(LoggedOut {
             name: name.to_string(),
             revoked: false,
+            revoked_token: None,
             reason: Some("another process logged it out first".into()),
         });
     }
-    let reason = match revoke(ctx, &config, name, &dir) {
-        Ok(Revocation::Revoked) => None,
-        Ok(Revocation::NotPossible(why)) => Some(why),
+    let (revoked_token, reason) = match revoke(ctx, &config, name, &dir) {
+        Ok(Revocation::Revoked(which)) => (Some(which), None),
+        Ok(Revocation::NotPossible(why)) => (None, Some(why)),
         Err(Error::RevocationFailed { reason, .. }) if force => {
-            Some(format!("{reason} (removed anyway: --force)"))
+            (None, Some(format!("{reason} (removed anyway: --force)")))
         }
         Err(e) => return Err(e),
     };
     remove(ctx, name, &dir)?;
+    // The account is gone: an interrupt from here on ends the run as it is, which names it
+    // (`docs/recovery.md#interrupts`), rather than saying that nothing was changed.
+    crate::interrupt::decided();
     drop(lock);
     Ok(LoggedOut {
         name: name.to_string(),
-        revoked: reason.is_none(),
+        revoked: revoked_token.is_some(),
+        revoked_token,
         reason,
     })
 }
 
 enum Revocation {
-    Revoked,
+    /// The server revoked this token (`refresh_token` or `access_token`).
+    Revoked(&'static str),
     /// Nothing the server could be asked to revoke, or no way to ask it: the reason.
     NotPossible(String),
 }
@@ -139,33 +154,49 @@ fn revoke(ctx: &Context, config: &Config, name: &str, dir: &Path) -> Result<Revo
         Ok(None) => return not_possible("the account holds no tokens".into()),
         Err(e) => return not_possible(e.to_string()),
     };
-    let Some(refresh) = tokens.refresh_token else {
-        return not_possible("the account has no refresh token".into());
+    // RFC 7009 §2.1: the refresh token ends the whole grant; without one (the server issued
+    // none), the access token is what there is to revoke, unless it has expired anyway.
+    let token = match &tokens.refresh_token {
+        Some(refresh) => Revocable::Refresh(refresh),
+        None if tokens.expires_at <= crate::clock::now() => {
+            return not_possible(format!(
+                "the account has no refresh token and its access token expired at {}",
+                crate::clock::rfc3339(tokens.expires_at)
+            ))
+        }
+        None => Revocable::Access(&tokens.access_token),
+    };
+    let failed = |reason: String| Error::RevocationFailed {
+        status: None,
+        reason,
     };
     // Without the client the token was issued to, the server cannot be asked: that is a
     // failure to revoke (the token stays live), not a reason to drop it quietly.
-    let (endpoints, client_id) =
-        super::client(ctx, config, name, dir).map_err(|e| Error::RevocationFailed {
-            status: None,
-            reason: format!("the token cannot be revoked without its client: {e}"),
-        })?;
-    let unreachable = |e: Error| Error::RevocationFailed {
-        status: None,
-        reason: format!("the authorization server metadata could not be read: {e}"),
-    };
-    let Some(metadata) = oauth::metadata(ctx, &endpoints).map_err(unreachable)? else {
+    let (endpoints, client_id) = super::client(ctx, config, name, dir).map_err(|e| {
+        failed(format!(
+            "the token cannot be revoked without its client: {e}"
+        ))
+    })?;
+    let metadata = oauth::metadata(ctx, &endpoints).map_err(|e| match e {
+        e @ Error::MetadataIssuerMismatch { .. } => failed(e.to_string()),
+        e => failed(format!(
+            "the authorization server metadata could not be read: {e}"
+        )),
+    })?;
+    let Some(metadata) = metadata else {
         return not_possible(
             "the authorization server publishes no metadata (RFC 8414), so no revocation_endpoint"
                 .into(),
         );
     };
-    let Some(endpoint) = metadata.revocation_endpoint else {
+    let Some(endpoint) = metadata.revocation_endpoint(&endpoints) else {
         return not_possible(
             "the authorization server advertises no revocation_endpoint (RFC 8414)".into(),
         );
     };
-    oauth::revoke(ctx, &endpoint, &client_id, &refresh)?;
-    Ok(Revocation::Revoked)
+    let endpoint = endpoint.map_err(failed)?;
+    oauth::revoke(ctx, &endpoint, &client_id, &token)?;
+    Ok(Revocation::Revoked(token.hint()))
 }
 
 /// Under the accounts root's lock: the directory renamed out of the way, the config block

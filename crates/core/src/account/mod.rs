@@ -13,7 +13,6 @@ pub mod token;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use crate::config::Config;
 use crate::context::Context;
@@ -35,8 +34,17 @@ pub(crate) fn selected(
     let name = account
         .or_else(|| config.active_account())
         .ok_or_else(|| not_logged_in("no account is named and none is active".into()))?;
-    let dir = ctx.paths.account(&name)?;
+    let dir = account_dir(ctx, &name)?;
     Ok((name, dir))
+}
+
+/// `S/accounts/<name>` for a command that opens the account: the name checked
+/// ([`store::Paths::account`]) and the directory not a symlink (`SYMLINK_REFUSED`): the kit
+/// never reads tokens through, or removes, what a link points at.
+pub(crate) fn account_dir(ctx: &Context, name: &str) -> Result<PathBuf> {
+    let dir = ctx.paths.account(name)?;
+    store::refuse_symlink(&dir)?;
+    Ok(dir)
 }
 
 /// `NOT_LOGGED_IN` without the account list.
@@ -91,6 +99,26 @@ fn client(ctx: &Context, config: &Config, name: &str, dir: &Path) -> Result<(End
     Ok((endpoints, client_id))
 }
 
+/// Whether the account's tokens can be refreshed, and with what: its refresh token, and the
+/// client it was issued to at the account's server. The one rule of "refreshable": `mp-token`
+/// refreshes with what it returns, `mp-login-status` reports whether it returns.
+pub(crate) fn refresh_client(
+    ctx: &Context,
+    config: &Config,
+    name: &str,
+    dir: &Path,
+    tokens: &Tokens,
+) -> Result<(Endpoints, String)> {
+    if tokens.refresh_token.is_none() {
+        return Err(Error::NoRefreshToken {
+            name: name.to_string(),
+            expires_at: crate::clock::rfc3339(tokens.expires_at),
+            expired: tokens.expires_at <= crate::clock::now(),
+        });
+    }
+    client(ctx, config, name, dir)
+}
+
 /// What refreshing needs from the account's `meta.json` (the kit's keys; the seed's and
 /// mixpanel-headless's accounts have only the region, or no file): an unreadable one is empty.
 fn account_meta(dir: &Path) -> MetaFields {
@@ -134,31 +162,53 @@ pub(crate) fn is_complete_tokens(path: &Path) -> bool {
     matches!(Tokens::load(path), Ok(Some(_)))
 }
 
+/// Whether `next` is the pair a refresh of `current` got: it names `current`'s refresh token
+/// as the one it was refreshed with, and it is not an older answer of a server that does not
+/// rotate (the same refresh token, an earlier expiry).
+fn follows(next: &Tokens, current: &Tokens) -> bool {
+    let Some(presented) = &current.refresh_token else {
+        return false;
+    };
+    let same_refresh = next
+        .refresh_token
+        .as_ref()
+        .is_some_and(|r| r.secret() == presented.secret());
+    next.refreshed_from.as_deref() == Some(oauth::fingerprint(presented).as_str())
+        && (!same_refresh || next.expires_at > current.expires_at)
+}
+
 /// Adopts what a killed atomic write of `tokens.json` left in `dir` (the caller holds the
-/// directory's lock, so no write of it is in progress): the newest complete
-/// `.tokens.json.tmp-*` replaces `tokens.json` when it is newer than it (its rename never ran:
-/// it holds the pair the server rotated to, and presenting the old refresh token again would
-/// end the whole family); every other temp file of `tokens.json` is removed.
+/// directory's lock, so no write of it is in progress): a complete `.tokens.json.tmp-*` whose
+/// pair was refreshed from the one in `tokens.json` (or any complete one, when there is no
+/// `tokens.json`) replaces it (its rename never ran: it holds
+/// the pair the server rotated to, and presenting the old refresh token again would end the
+/// whole family). Which pair is newer is read from the files, never from their times: a clock
+/// step makes a stale temp look newer. Every other temp file of `tokens.json` is removed.
 pub(crate) fn adopt_tokens_temp(dir: &Path) -> Result<()> {
     let tokens = dir.join("tokens.json");
-    let modified = |p: &Path| fs::symlink_metadata(p).and_then(|m| m.modified()).ok();
-    let mut temps: Vec<(Option<SystemTime>, PathBuf)> = tokens_temps(dir)
-        .at("cannot read directory", dir)?
-        .into_iter()
-        .map(|p| (modified(&p), p))
-        .collect();
-    temps.sort();
-    let current = modified(&tokens);
-    let newest_complete = temps
-        .iter()
-        .rposition(|(at, p)| *at > current && is_complete_tokens(p));
-    if let Some(i) = newest_complete {
-        let (_, temp) = temps.remove(i);
-        fs::rename(&temp, &tokens).at("cannot adopt", &temp)?;
-        store::sync_dir(dir)?;
-    }
-    for (_, temp) in temps {
-        store::remove_if_exists(&temp)?;
+    let temps = tokens_temps(dir).at("cannot read directory", dir)?;
+    // No `tokens.json` at all (a placeholder whose first write was killed): any complete
+    // temp is the pair.
+    let current = match fs::symlink_metadata(&tokens).is_ok() {
+        true => Some(Tokens::load(&tokens).ok().flatten()),
+        false => None,
+    };
+    let successor = temps.iter().position(|temp| {
+        let next = Tokens::load(temp).ok().flatten();
+        match (&current, next) {
+            (None, next) => next.is_some(),
+            (Some(Some(current)), Some(next)) => follows(&next, current),
+            (Some(None), _) | (Some(Some(_)), None) => false,
+        }
+    });
+    for (i, temp) in temps.iter().enumerate() {
+        if Some(i) == successor {
+            let _durable = crate::interrupt::durable();
+            fs::rename(temp, &tokens).at("cannot adopt", temp)?;
+            store::sync_dir(dir)?;
+        } else {
+            store::remove_if_exists(temp)?;
+        }
     }
     Ok(())
 }

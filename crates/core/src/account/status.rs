@@ -23,7 +23,12 @@ pub struct AccountStatus {
     /// ISO 8601, as `tokens.json` has it; null without tokens.
     pub expires_at: Option<String>,
     pub expired: bool,
+    /// `mp-token` can refresh it: a refresh token, and the client it was issued to (the
+    /// account module's `refresh_client`, the rule `mp-token` refreshes by).
     pub refreshable: bool,
+    /// Why not, when there are tokens and they cannot be refreshed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_refreshable: Option<String>,
     /// Why there is no usable `tokens.json` when one cannot be read (a truncated file, a name
     /// that is not an account name).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,13 +69,19 @@ pub fn status(ctx: &Context, account: Option<String>, check: bool) -> Result<Sta
         .accounts()
         .into_iter()
         .map(|a| {
-            let tokens = ctx
-                .paths
-                .account(&a.name)
-                .and_then(|dir| Tokens::load(&dir.join("tokens.json")));
-            let (tokens, problem) = match tokens {
-                Ok(t) => (t, None),
-                Err(e) => (None, Some(e.to_string())),
+            let read = super::account_dir(ctx, &a.name).and_then(|dir| {
+                let tokens = Tokens::load(&dir.join("tokens.json"))?;
+                Ok((dir, tokens))
+            });
+            let (tokens, problem, not_refreshable) = match read {
+                Ok((dir, Some(t))) => {
+                    let why_not = super::refresh_client(ctx, &config, &a.name, &dir, &t)
+                        .err()
+                        .map(|e| e.to_string());
+                    (Some(t), None, why_not)
+                }
+                Ok((_, None)) => (None, None, None),
+                Err(e) => (None, Some(e.to_string()), None),
             };
             AccountStatus {
                 active: active.as_deref() == Some(a.name.as_str()),
@@ -78,7 +89,8 @@ pub fn status(ctx: &Context, account: Option<String>, check: bool) -> Result<Sta
                 expired: tokens
                     .as_ref()
                     .is_some_and(|t| t.expires_at <= clock::now()),
-                refreshable: tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()),
+                refreshable: tokens.is_some() && not_refreshable.is_none(),
+                not_refreshable,
                 problem,
                 name: a.name,
                 kind: a.kind,
@@ -88,6 +100,10 @@ pub fn status(ctx: &Context, account: Option<String>, check: bool) -> Result<Sta
         })
         .collect();
     let selected = account.or(active);
+    // The account asked about is refused as such when its directory is a symlink.
+    if let Some(Ok(dir)) = selected.as_deref().map(|n| ctx.paths.account(n)) {
+        crate::store::refuse_symlink(&dir)?;
+    }
     let chosen = selected
         .as_deref()
         .and_then(|s| accounts.iter().find(|a| a.name == s));
@@ -102,7 +118,7 @@ pub fn status(ctx: &Context, account: Option<String>, check: bool) -> Result<Sta
         let reason = match (&selected, chosen) {
             (None, _) => "no account is named and none is active".to_string(),
             (Some(name), None) => super::unknown_account(&config, name),
-            (Some(name), Some(a)) => match &a.problem {
+            (Some(name), Some(a)) => match a.problem.as_ref().or(a.not_refreshable.as_ref()) {
                 Some(problem) => format!(
                     "account `{}` cannot produce a token: {problem}",
                     shown(name)

@@ -8,7 +8,8 @@
 //! token on disk (mixpanel-headless refreshes without the lock). If not, it writes nothing.
 //! A refresh killed before its rename leaves the new pair complete in a temp file, which the
 //! next run adopts (the parent module's `adopt_tokens_temp`); an interrupt waits for the pair
-//! to be saved.
+//! to be saved, and once it is, the run ends as a success: the token printed is the one on
+//! disk (`docs/recovery.md#interrupts`).
 
 use std::path::Path;
 use std::time::Duration;
@@ -49,12 +50,9 @@ pub fn token(ctx: &Context, opts: &TokenOptions) -> Result<AccessToken> {
     if !opts.force_refresh && tokens.expires_at > fresh_until {
         return Ok(tokens.access_token);
     }
-    let (endpoints, client_id) = super::client(ctx, &config, &name, &dir)?;
-    let refresh_token = tokens.refresh_token.ok_or_else(|| {
-        super::not_logged_in(format!(
-            "account `{}` has no refresh token and its token expires",
-            shown(&name)
-        ))
+    let (endpoints, client_id) = super::refresh_client(ctx, &config, &name, &dir, &tokens)?;
+    let refresh_token = tokens.refresh_token.ok_or_else(|| Error::Internal {
+        message: "refresh_client accepted tokens without a refresh token".into(),
     })?;
     let presented = refresh_token.secret().to_string();
     // From the request to the saved pair: the server rotates the refresh token when it answers,
@@ -63,6 +61,9 @@ pub fn token(ctx: &Context, opts: &TokenOptions) -> Result<AccessToken> {
     let renewed = oauth::refresh(ctx, &endpoints, &client_id, refresh_token)?;
     ensure_unchanged(&lock, &dir, &tokens_path, &presented, &name)?;
     renewed.save(&tokens_path)?;
+    // The new pair is on disk: the outcome is decided, and an interrupt that came meanwhile
+    // must not report "nothing was changed" over it.
+    crate::interrupt::decided();
     Ok(renewed.access_token)
 }
 
