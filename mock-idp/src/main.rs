@@ -180,7 +180,10 @@ fn serve(
             _ = int.recv() => {}
         }
         eprintln!("mock-idp: stopped");
-        ExitCode::SUCCESS
+        // Exit here, not by dropping the server: wiremock's drop waits for the server's lock,
+        // which a handler holds for as long as it runs (a large scenario being built, say),
+        // and there is nothing to save. The ready line went out whole (stdout is line-buffered).
+        std::process::exit(0)
     })
 }
 
