@@ -8,25 +8,25 @@
 //! | `PUT /__admin/me` | a `/me` body, wrapped or bare | serve this body from `/me` |
 //! | `POST /__admin/faults` | `{"endpoint": "me", "status": 500, "retry_after": 1, "delay_ms": 2000, "drop": false, "times": 3, "body": "…", "content_type": "application/json"}` | inject a fault (no `times`: until cleared) on `register`, `authorize`, `token`, `revoke` or `me`; `body` is served byte for byte (with `status`, else 200); any other field is refused |
 //! | `DELETE /__admin/faults[/ENDPOINT]` | | clear all faults, or one endpoint's |
-//! | `GET /__admin/journal[?since=SEQ]` | | `{"capacity", "total", "entries": [{seq, method, path, status}]}` |
+//! | `GET /__admin/journal[?since=SEQ]` | | `{"capacity", "total", "dropped", "entries": [{seq, method, path, status}]}` |
 //! | `DELETE /__admin/journal` | | empty the journal |
 //! | `POST /__admin/settings` | `{"deny": true, "code_ttl_secs": 60, "access_token_ttl_secs": 3600, "journal_capacity": 1000, "iss": "send"\|"omit"\|"wrong", "metadata": true}` (any subset) | change settings |
 //! | `GET /__admin/secrets` | | `{"issued": […]}`: codes, tokens and verifiers seen, for leak scans |
 //! | `POST /__admin/reset` | | back to a fresh server (clients, codes, tokens, faults, journal, scenario `single`) |
 //!
-//! A setting the mock cannot serve (a TTL over ten years, a journal over a million entries) is
-//! refused with 400 and the reason; a body over 64 MiB (`PUT /__admin/me`) or 64 KiB (the
-//! others) with 413.
+//! Every field is read on its own, so a refusal (400) names the field and says what it takes: a
+//! number outside its bound (`crate::limits`), a value that cannot go into a header, an unknown
+//! field. A body over 64 MiB (`PUT /__admin/me`) or 64 KiB (the others) is refused with 413.
 
 use std::sync::Mutex;
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use wiremock::{Request, ResponseTemplate};
 
 use crate::faults::{Endpoint, Fault, FAULT_FIELDS};
+use crate::limits::{self, Bound};
 use crate::scenario::Scenario;
-use crate::state::{json_response, lock, Reply, Settings, State};
+use crate::state::{json_response, lock, IssMode, Reply, Settings, State, SETTINGS_FIELDS};
 
 const ROUTES: [&str; 10] = [
     "GET /__admin",
@@ -46,12 +46,14 @@ const ROUTES: [&str; 10] = [
 const MAX_ME_BODY: usize = 64 << 20;
 const MAX_OTHER_BODY: usize = 64 << 10;
 
-/// The longest TTL a setting may give: ten years, so every expiry stays a time the mock can
-/// compute.
-const MAX_TTL_SECS: u64 = 10 * 365 * 24 * 3600;
-const MAX_JOURNAL_CAPACITY: usize = 1_000_000;
+/// What an admin request asks of the server beyond its answer.
+pub(crate) enum After {
+    Nothing,
+    /// The state was reset: let wiremock forget the requests it kept too.
+    Reset,
+}
 
-pub(crate) fn respond(state: &Mutex<State>, req: &Request) -> ResponseTemplate {
+pub(crate) fn respond(state: &Mutex<State>, req: &Request) -> (ResponseTemplate, After) {
     let path = req.url.path().trim_end_matches('/');
     let method = req.method.as_str();
     let cap = match path {
@@ -59,39 +61,97 @@ pub(crate) fn respond(state: &Mutex<State>, req: &Request) -> ResponseTemplate {
         _ => MAX_OTHER_BODY,
     };
     if req.body.len() > cap {
-        return json_response(
+        let reply = json_response(
             413,
             json!({"error": "too_large", "message": format!(
                 "the body is {} bytes; this route takes at most {cap} (a large /me: `mock-idp serve --scenario large`)",
                 req.body.len()
             )}),
-        )
-        .1;
+        );
+        return (reply.1, After::Nothing);
     }
     let mut st = lock(state);
-    let Reply(_, resp) = route(&mut st, method, path, req);
-    resp
+    let after = match (method, path) {
+        ("POST", "/__admin/reset") => After::Reset,
+        _ => After::Nothing,
+    };
+    let Reply(_, resp) = route(&mut st, method, path, req).unwrap_or_else(bad);
+    (resp, after)
 }
 
-fn bad(message: impl Into<String>) -> Reply {
-    json_response(
-        400,
-        json!({"error": "bad_request", "message": message.into()}),
-    )
+fn bad(message: String) -> Reply {
+    json_response(400, json!({"error": "bad_request", "message": message}))
 }
 
-fn body<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, String> {
-    serde_json::from_slice(&req.body)
-        .map_err(|e| format!("the body is not what this route takes: {e}"))
+/// A JSON object body read field by field, so that every refusal names its field. `null` is
+/// the same as leaving a field out.
+struct Fields(Map<String, Value>);
+
+impl Fields {
+    /// The body's fields, refusing any not in `known` by name.
+    fn of(req: &Request, what: &str, known: &[&str]) -> Result<Fields, String> {
+        let fields = match serde_json::from_slice::<Value>(&req.body) {
+            Ok(Value::Object(fields)) => fields,
+            Ok(_) => return Err("the body must be a JSON object".into()),
+            Err(e) => return Err(format!("the body is not JSON: {e}")),
+        };
+        if let Some(unknown) = fields.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(format!(
+                "unknown {what} `{unknown}`; it takes {}",
+                known.join(", ")
+            ));
+        }
+        Ok(Fields(fields))
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    fn number(&self, bound: Bound) -> Result<Option<u64>, String> {
+        self.get(bound.field).map(|v| bound.of_json(v)).transpose()
+    }
+
+    fn string(&self, name: &str) -> Result<Option<String>, String> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(format!("`{name}` must be a string; got {other}")),
+        }
+    }
+
+    fn boolean(&self, name: &str) -> Result<Option<bool>, String> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(format!("`{name}` must be true or false; got {other}")),
+        }
+    }
+}
+
+/// A bounded number where the type is smaller than `u64` (the bounds keep it in range).
+fn narrow<T: TryFrom<u64>>(bound: Bound, n: u64) -> Result<T, String> {
+    T::try_from(n).map_err(|_| format!("`{}` is too large: {n}", bound.field))
 }
 
 fn status(st: &State) -> Value {
+    let limits: Map<String, Value> = limits::ALL
+        .iter()
+        .map(|b| {
+            (
+                b.field.to_string(),
+                json!({"min": b.min, "max": b.max, "meaning": b.meaning}),
+            )
+        })
+        .collect();
     json!({
         "scenario": st.scenario,
         "scenarios": Scenario::names(),
         "faults": st.faults(),
         "settings": st.settings,
-        "journal": {"capacity": st.settings.journal_capacity, "len": st.journal().len(), "total": st.journal_total()},
+        "journal": {"capacity": st.settings.journal_capacity, "len": st.journal.len(), "total": st.journal_total(), "dropped": st.journal_dropped},
+        "live": st.live(),
+        "limits": limits,
         "routes": ROUTES,
         "fault_endpoints": endpoint_names(),
         "fault_fields": FAULT_FIELDS,
@@ -102,108 +162,92 @@ fn endpoint_names() -> Vec<&'static str> {
     Endpoint::ALL.iter().map(|e| e.as_str()).collect()
 }
 
-fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Reply {
+fn endpoint(name: &str) -> Result<Endpoint, String> {
+    Endpoint::parse(name).ok_or_else(|| {
+        format!(
+            "unknown endpoint `{name}`: use {}",
+            endpoint_names().join(", ")
+        )
+    })
+}
+
+fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Result<Reply, String> {
     let sub = path.strip_prefix("/__admin").unwrap_or("");
-    match (method, sub) {
+    Ok(match (method, sub) {
         ("GET", "") => json_response(200, status(st)),
         ("POST", "/scenario") => {
-            #[derive(Deserialize)]
-            struct Switch {
-                name: String,
-                large_projects: Option<usize>,
-            }
-            let s: Switch = match body(req) {
-                Ok(s) => s,
-                Err(m) => return bad(m),
-            };
-            match Scenario::named(&s.name, s.large_projects) {
-                Some(scenario) => {
-                    st.apply(scenario.applied());
-                    json_response(200, status(st))
-                }
-                None => bad(format!(
-                    "unknown scenario `{}`; known: {}",
-                    s.name,
+            let f = Fields::of(req, "scenario field", &["name", "large_projects"])?;
+            let name = f
+                .string("name")?
+                .ok_or("`name` is required: a scenario name")?;
+            let projects = f
+                .number(limits::LARGE_PROJECTS)?
+                .map(|n| narrow(limits::LARGE_PROJECTS, n))
+                .transpose()?;
+            let scenario = Scenario::named(&name, projects).ok_or_else(|| {
+                format!(
+                    "unknown scenario `{name}`; known: {}",
                     Scenario::names().join(", ")
-                )),
-            }
+                )
+            })?;
+            st.apply(scenario.applied());
+            json_response(200, status(st))
         }
         ("PUT", "/me") => match serde_json::from_slice::<Value>(&req.body) {
             Ok(v) if v.is_object() => {
                 st.set_me(v);
                 json_response(200, status(st))
             }
-            _ => bad("the body must be a JSON object (a /me body, wrapped or bare)"),
+            _ => return Err("the body must be a JSON object (a /me body, wrapped or bare)".into()),
         },
         ("POST", "/faults") => {
-            #[derive(Deserialize)]
-            struct Inject {
-                endpoint: String,
-                #[serde(flatten)]
-                fault: Fault,
-            }
-            // Unknown fields are refused by name, as settings are (flatten cannot deny them).
-            if let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&req.body) {
-                if let Some(unknown) = fields
-                    .keys()
-                    .find(|k| *k != "endpoint" && !FAULT_FIELDS.contains(&k.as_str()))
-                {
-                    return bad(format!(
-                        "unknown fault field `{unknown}`; a fault takes endpoint, {}",
-                        FAULT_FIELDS.join(", ")
-                    ));
-                }
-            }
-            let i: Inject = match body(req) {
-                Ok(i) => i,
-                Err(m) => return bad(m),
+            let mut known = vec!["endpoint"];
+            known.extend(FAULT_FIELDS);
+            let f = Fields::of(req, "fault field", &known)?;
+            let endpoint = endpoint(&f.string("endpoint")?.ok_or_else(|| {
+                format!("`endpoint` is required: {}", endpoint_names().join(", "))
+            })?)?;
+            let fault = Fault {
+                status: f
+                    .number(limits::FAULT_STATUS)?
+                    .map(|n| narrow(limits::FAULT_STATUS, n))
+                    .transpose()?,
+                retry_after: f.number(limits::RETRY_AFTER_SECS)?,
+                delay: f
+                    .number(limits::DELAY_MS)?
+                    .map(std::time::Duration::from_millis),
+                drop: f.boolean("drop")?.unwrap_or(false),
+                times: f
+                    .number(limits::FAULT_TIMES)?
+                    .map(|n| narrow(limits::FAULT_TIMES, n))
+                    .transpose()?,
+                body: f.string("body")?,
+                content_type: f.string("content_type")?,
             };
-            let Some(endpoint) = Endpoint::parse(&i.endpoint) else {
-                return bad(format!(
-                    "unknown endpoint `{}`: use {}",
-                    i.endpoint,
-                    endpoint_names().join(", ")
-                ));
-            };
-            let f = &i.fault;
-            if f.status.is_none() && f.delay.is_none() && !f.drop && f.body.is_none() {
-                return bad("a fault needs `status`, `delay_ms`, `drop` or `body`");
-            }
-            if i.fault.status.is_some_and(|s| !(100..=599).contains(&s)) {
-                return bad("`status` must be an HTTP status (100-599)");
-            }
-            if i.fault.times == Some(0) {
-                return bad("`times` must be at least 1 (leave it out for until cleared)");
-            }
-            st.set_fault(endpoint, i.fault);
+            fault.check()?;
+            st.set_fault(endpoint, fault);
             json_response(201, json!({"faults": st.faults()}))
         }
         ("DELETE", "/faults") => {
             st.clear_faults(None);
             json_response(200, json!({"faults": st.faults()}))
         }
-        ("DELETE", e) if e.starts_with("/faults/") => match Endpoint::parse(&e["/faults/".len()..])
-        {
-            Some(endpoint) => {
-                st.clear_faults(Some(endpoint));
-                json_response(200, json!({"faults": st.faults()}))
-            }
-            None => bad(format!(
-                "unknown endpoint: use {}",
-                endpoint_names().join(", ")
-            )),
-        },
+        ("DELETE", e) if e.starts_with("/faults/") => {
+            let name = e.strip_prefix("/faults/").unwrap_or_default();
+            st.clear_faults(Some(endpoint(name)?));
+            json_response(200, json!({"faults": st.faults()}))
+        }
         ("GET", "/journal") => {
-            let since: u64 = req
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "since")
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(0);
-            let entries: Vec<_> = st.journal().into_iter().filter(|e| e.seq > since).collect();
+            let since = match req.url.query_pairs().find(|(k, _)| k == "since") {
+                None => 0,
+                Some((_, v)) => v.parse::<u64>().map_err(|_| {
+                    format!("`since` must be a journal seq (a whole number from 0); got {v:?}")
+                })?,
+            };
+            let entries: Vec<_> = st.journal.iter().filter(|e| e.seq > since).collect();
             json_response(
                 200,
-                json!({"capacity": st.settings.journal_capacity, "total": st.journal_total(), "entries": entries}),
+                json!({"capacity": st.settings.journal_capacity, "total": st.journal_total(), "dropped": st.journal_dropped, "entries": entries}),
             )
         }
         ("DELETE", "/journal") => {
@@ -211,37 +255,31 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Reply {
             json_response(200, json!({"entries": []}))
         }
         ("POST", "/settings") => {
-            let patch: Value = match body(req) {
-                Ok(v) => v,
-                Err(m) => return bad(m),
-            };
-            let mut merged = serde_json::to_value(&st.settings).expect("settings serialize");
-            let (Some(m), Some(p)) = (merged.as_object_mut(), patch.as_object()) else {
-                return bad("the body must be a JSON object");
-            };
-            for (k, v) in p {
-                if !m.contains_key(k) {
-                    return bad(format!("unknown setting `{k}`"));
-                }
-                m.insert(k.clone(), v.clone());
+            let f = Fields::of(req, "setting", &SETTINGS_FIELDS)?;
+            let mut s: Settings = st.settings.clone();
+            if let Some(deny) = f.boolean("deny")? {
+                s.deny = deny;
             }
-            match serde_json::from_value::<Settings>(merged) {
-                Ok(s)
-                    if s.code_ttl_secs > MAX_TTL_SECS || s.access_token_ttl_secs > MAX_TTL_SECS =>
-                {
-                    bad(format!(
-                        "a TTL must be at most {MAX_TTL_SECS} seconds (ten years)"
-                    ))
+            for (field, ttl) in [
+                ("code_ttl_secs", &mut s.code_ttl_secs),
+                ("access_token_ttl_secs", &mut s.access_token_ttl_secs),
+            ] {
+                if let Some(n) = f.number(limits::TTL_SECS.named(field))? {
+                    *ttl = n;
                 }
-                Ok(s) if s.journal_capacity > MAX_JOURNAL_CAPACITY => bad(format!(
-                    "`journal_capacity` must be at most {MAX_JOURNAL_CAPACITY}"
-                )),
-                Ok(s) => {
-                    st.settings = s;
-                    json_response(200, json!({"settings": st.settings}))
-                }
-                Err(e) => bad(format!("bad setting value: {e}")),
             }
+            if let Some(n) = f.number(limits::JOURNAL_CAPACITY)? {
+                s.journal_capacity = narrow(limits::JOURNAL_CAPACITY, n)?;
+            }
+            if let Some(iss) = f.string("iss")? {
+                s.iss = IssMode::parse(&iss)
+                    .ok_or_else(|| format!("`iss` must be send, omit or wrong; got {iss:?}"))?;
+            }
+            if let Some(metadata) = f.boolean("metadata")? {
+                s.metadata = metadata;
+            }
+            st.set_settings(s);
+            json_response(200, json!({"settings": st.settings}))
         }
         ("GET", "/secrets") => json_response(200, json!({"issued": st.secrets()})),
         ("POST", "/reset") => {
@@ -249,5 +287,5 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Reply {
             json_response(200, status(st))
         }
         _ => json_response(404, json!({"error": "not_found", "routes": ROUTES})),
-    }
+    })
 }

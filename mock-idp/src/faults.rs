@@ -5,6 +5,9 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use wiremock::http::HeaderValue;
+
+use crate::limits;
 
 /// The endpoints faults can be set on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -107,6 +110,36 @@ mod millis {
 }
 
 impl Fault {
+    /// A fault the mock can serve, else why not: it does something, its numbers are within
+    /// their bounds (`crate::limits`) and its `content_type` can be a header value (a CR or LF
+    /// in it would break every answer of the endpoint).
+    pub fn check(&self) -> Result<(), String> {
+        if self.status.is_none() && self.delay.is_none() && !self.drop && self.body.is_none() {
+            return Err("a fault needs `status`, `delay_ms`, `drop` or `body`".into());
+        }
+        if let Some(status) = self.status {
+            limits::FAULT_STATUS.check(status.into())?;
+        }
+        if let Some(secs) = self.retry_after {
+            limits::RETRY_AFTER_SECS.check(secs)?;
+        }
+        if let Some(delay) = self.delay {
+            limits::DELAY_MS.check(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX))?;
+        }
+        if let Some(times) = self.times {
+            limits::FAULT_TIMES.check(times.into())?;
+        }
+        if let Some(content_type) = &self.content_type {
+            if HeaderValue::from_str(content_type).is_err() {
+                return Err(format!(
+                    "`content_type` must be a valid header value (visible ASCII, spaces and \
+                     tabs; no CR, LF or other control character); got {content_type:?}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Answer `status` instead of the real handler.
     pub fn status(status: u16) -> Self {
         Fault {

@@ -1,11 +1,14 @@
 //! The router (`docs/mock-idp.md`): one `Respond` impl sends every request to its endpoint's handler over
 //! the shared state, after any pending fault, and records it in the journal.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use serde_json::json;
-use wiremock::{Match, Request, Respond, ResponseTemplate};
+use wiremock::matchers::any;
+use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::admin::After;
 use crate::faults::{fault_error, Endpoint, Fault};
 use crate::me::me;
 use crate::oauth::{authorize, grant_type, metadata, register, revoke, token};
@@ -31,16 +34,91 @@ impl Match for DropConnection {
     }
 }
 
+/// The way back from the mounted mocks to their server, to mount them again.
+#[derive(Default)]
+pub(crate) struct Mounts {
+    server: OnceLock<Weak<MockServer>>,
+    /// wiremock counts its resets in a `u16` that overflows (a panic in a debug build).
+    remounts: AtomicU32,
+}
+
+const MAX_REMOUNTS: u32 = u16::MAX as u32 - 1;
+
+/// Mounts the mock's two wiremock mocks on `server`, and remembers `server` for remounting.
+pub(crate) async fn mount(
+    server: &Arc<MockServer>,
+    state: &Arc<Mutex<State>>,
+    mounts: &Arc<Mounts>,
+) {
+    let _ = mounts.server.set(Arc::downgrade(server));
+    // Checked first: a pending `drop` fault closes the connection without an answer.
+    server
+        .register(
+            Mock::given(DropConnection(state.clone()))
+                .respond_with_err(|_: &Request| {
+                    std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected drop")
+                })
+                .with_priority(1),
+        )
+        .await;
+    server
+        .register(
+            Mock::given(any())
+                .respond_with(Idp {
+                    state: state.clone(),
+                    mounts: mounts.clone(),
+                })
+                .with_priority(2),
+        )
+        .await;
+}
+
 /// The wiremock responder over the shared state.
-pub(crate) struct Idp(pub(crate) Arc<Mutex<State>>);
+pub(crate) struct Idp {
+    state: Arc<Mutex<State>>,
+    mounts: Arc<Mounts>,
+}
+
+impl Idp {
+    /// Makes wiremock forget the requests it kept (each mounted mock keeps a copy of every
+    /// request it matched, whatever the server's recording setting): its mocks are reset and
+    /// mounted again by a task on wiremock's own runtime, once this answer is out of its hands.
+    /// That runtime is single-threaded and nothing holds the server's lock across an await,
+    /// so the reset and the new mounts happen in one poll: no request finds the server bare.
+    fn remount(&self) {
+        let server = self.mounts.server.get().and_then(Weak::upgrade);
+        let (Some(server), Ok(runtime)) = (server, tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        if self.mounts.remounts.fetch_add(1, Ordering::Relaxed) >= MAX_REMOUNTS {
+            return;
+        }
+        let (state, mounts) = (self.state.clone(), self.mounts.clone());
+        runtime.spawn(async move {
+            server.reset().await;
+            mount(&server, &state, &mounts).await;
+        });
+    }
+}
 
 impl Respond for Idp {
     fn respond(&self, req: &Request) -> ResponseTemplate {
+        let (resp, after) = self.answer(req);
+        let remount = lock(&self.state).count_for_remount(req.body.len());
+        if remount || matches!(after, After::Reset) {
+            self.remount();
+        }
+        resp
+    }
+}
+
+impl Idp {
+    fn answer(&self, req: &Request) -> (ResponseTemplate, After) {
         let path = req.url.path().to_string();
         if path == "/__admin" || path.starts_with("/__admin/") {
-            return crate::admin::respond(&self.0, req);
+            return crate::admin::respond(&self.state, req);
         }
-        let mut st = lock(&self.0);
+        let mut st = lock(&self.state);
         let method = req.method.as_str().to_string();
         let endpoint = Endpoint::of(&method, &path);
         let fault = endpoint.and_then(|e| st.take_fault(e, |f| !f.drop));
@@ -98,6 +176,6 @@ impl Respond for Idp {
             .then(|| grant_type(req))
             .flatten();
         st.record(&method, &path, status, grant);
-        resp
+        (resp, After::Nothing)
     }
 }

@@ -19,28 +19,33 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::Value;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer};
+use wiremock::MockServer;
 
 mod admin;
 pub mod client;
 mod faults;
 mod idp;
+pub mod limits;
 mod me;
 mod oauth;
 pub mod process;
 pub mod scenario;
 mod state;
+mod table;
 
 pub use faults::{Endpoint, Fault};
-use idp::{DropConnection, Idp};
+use idp::Mounts;
 pub use scenario::Scenario;
 use state::State;
 pub use state::{IssMode, JournalEntry, Settings, JOURNAL_CAPACITY};
 
 /// A running mock IdP; it stops when dropped.
+///
+/// The setters take only what the mock can serve (`limits`): a number out of bounds or a
+/// fault that cannot be served panics here, at the call, with the reason (the admin API
+/// answers 400 with the same message).
 pub struct MockIdp {
-    server: MockServer,
+    server: Arc<MockServer>,
     state: Arc<Mutex<State>>,
 }
 
@@ -63,28 +68,14 @@ impl MockIdp {
     /// Starts on `listener` from async code.
     pub async fn start_on_async(listener: TcpListener) -> MockIdp {
         let state = Arc::new(Mutex::new(State::new()));
-        let server = MockServer::builder()
-            .listener(listener)
-            .disable_request_recording()
-            .start()
-            .await;
-        // Checked first: a pending `drop` fault closes the connection without an answer.
-        server
-            .register(
-                Mock::given(DropConnection(state.clone()))
-                    .respond_with_err(|_: &wiremock::Request| {
-                        std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected drop")
-                    })
-                    .with_priority(1),
-            )
-            .await;
-        server
-            .register(
-                Mock::given(any())
-                    .respond_with(Idp(state.clone()))
-                    .with_priority(2),
-            )
-            .await;
+        let server = Arc::new(
+            MockServer::builder()
+                .listener(listener)
+                .disable_request_recording()
+                .start()
+                .await,
+        );
+        idp::mount(&server, &state, &Arc::new(Mounts::default())).await;
         MockIdp { server, state }
     }
 
@@ -105,7 +96,11 @@ impl MockIdp {
 
     /// Switch to a scenario (clearing faults).
     pub fn set_scenario(&self, scenario: Scenario) {
-        self.state().apply(scenario.applied());
+        if let Scenario::Large { projects } = scenario {
+            checked(limits::LARGE_PROJECTS.check(u64::try_from(projects).unwrap_or(u64::MAX)));
+        }
+        let applied = scenario.applied();
+        self.state().apply(applied);
     }
 
     /// Make authorize redirect with `error=access_denied` (the user said no).
@@ -113,32 +108,38 @@ impl MockIdp {
         self.state().settings.deny = deny;
     }
 
-    /// How long issued codes live (default 60 s).
+    /// How long issued codes live (default 60 s; at most ten years).
     pub fn set_code_ttl(&self, ttl: Duration) {
-        self.state().settings.code_ttl_secs = ttl.as_secs();
+        self.update_settings(|s| s.code_ttl_secs = ttl.as_secs());
     }
 
-    /// How long issued access tokens live (default 3600 s).
+    /// How long issued access tokens live (default 3600 s; at most ten years).
     pub fn set_access_token_ttl(&self, ttl: Duration) {
-        self.state().settings.access_token_ttl_secs = ttl.as_secs();
+        self.update_settings(|s| s.access_token_ttl_secs = ttl.as_secs());
     }
 
-    /// How many entries the journal keeps (default [`JOURNAL_CAPACITY`]).
+    /// How many entries the journal keeps (default [`JOURNAL_CAPACITY`]; 1 to 100,000).
     pub fn set_journal_capacity(&self, capacity: usize) {
-        self.state().settings.journal_capacity = capacity.max(1);
+        self.update_settings(|s| s.journal_capacity = capacity);
     }
 
     pub fn settings(&self) -> Settings {
         self.state().settings.clone()
     }
 
-    /// Changes the settings in place (the RFC 9207 `iss` mode, the metadata, the TTLs…).
+    /// Changes the settings (the RFC 9207 `iss` mode, the metadata, the TTLs…); settings out
+    /// of their bounds panic and change nothing.
     pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) {
-        change(&mut self.state().settings);
+        let mut settings = self.settings();
+        change(&mut settings);
+        checked(settings.check());
+        self.state().set_settings(settings);
     }
 
-    /// Inject a fault on an endpoint (replaces that endpoint's previous fault).
+    /// Inject a fault on an endpoint (replaces that endpoint's previous fault); a fault the
+    /// mock cannot serve ([`Fault::check`]) panics.
     pub fn fault(&self, endpoint: Endpoint, fault: Fault) {
+        checked(fault.check());
         self.state().set_fault(endpoint, fault);
     }
 
@@ -169,6 +170,16 @@ impl MockIdp {
     /// must never appear in a client's output.
     pub fn issued_secrets(&self) -> Vec<String> {
         self.state().secrets()
+    }
+}
+
+/// Panics with the reason when a value given to the Rust API cannot be served: at the caller,
+/// not in the server's thread.
+#[track_caller]
+fn checked<T>(result: Result<T, String>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(reason) => panic!("mock-idp: {reason}"),
     }
 }
 

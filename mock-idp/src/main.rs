@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mock_idp::limits::{self, Bound};
 use mock_idp::{MockIdp, Scenario};
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -47,14 +48,14 @@ MP_BASE_URL=$(mock-idp serve | head -1 | jq -r .base_url)   # in a script, with 
         /// token-500, register-429, access-denied)
         #[arg(long, default_value = "single", value_parser = clap::builder::PossibleValuesParser::new(Scenario::names()))]
         scenario: String,
-        /// Projects in the `large` scenario
-        #[arg(long, default_value_t = Scenario::DEFAULT_LARGE_PROJECTS)]
+        /// Projects in the `large` scenario (at most 50000)
+        #[arg(long, default_value_t = Scenario::DEFAULT_LARGE_PROJECTS, value_parser = large_projects)]
         large_projects: usize,
         /// Authorize answers error=access_denied (the user says no)
         #[arg(long)]
         deny: bool,
-        /// Requests the journal keeps (older ones are dropped first)
-        #[arg(long, default_value_t = mock_idp::JOURNAL_CAPACITY)]
+        /// Requests the journal keeps (older ones are dropped first; 1 to 100000)
+        #[arg(long, default_value_t = mock_idp::JOURNAL_CAPACITY, value_parser = journal_capacity)]
         journal_capacity: usize,
     },
     /// Write a scenario's /me answer (wrapped, as the server sends it) to stdout, as it is
@@ -66,8 +67,8 @@ mock-idp body --scenario large --large-projects 50000 --workspaces 10000 --membe
         /// The scenario whose body to write
         #[arg(long, default_value = "single", value_parser = clap::builder::PossibleValuesParser::new(Scenario::names()))]
         scenario: String,
-        /// Projects in the `large` scenario
-        #[arg(long, default_value_t = Scenario::DEFAULT_LARGE_PROJECTS)]
+        /// Projects in the `large` scenario (at most 50000)
+        #[arg(long, default_value_t = Scenario::DEFAULT_LARGE_PROJECTS, value_parser = large_projects)]
         large_projects: usize,
         /// Workspaces listed [default: one per project]
         #[arg(long)]
@@ -87,6 +88,20 @@ mp-login-start | mock-idp approve | mp-login-finish")]
         /// start envelope)
         url: Option<String>,
     },
+}
+
+/// A number within its bound (`mock_idp::limits`), as clap takes it.
+fn bounded(bound: Bound, text: &str) -> Result<usize, String> {
+    let n = bound.of_arg(text)?;
+    usize::try_from(n).map_err(|_| format!("{n} does not fit this machine's usize"))
+}
+
+fn large_projects(text: &str) -> Result<usize, String> {
+    bounded(limits::LARGE_PROJECTS, text)
+}
+
+fn journal_capacity(text: &str) -> Result<usize, String> {
+    bounded(limits::JOURNAL_CAPACITY, text)
 }
 
 fn main() -> ExitCode {
@@ -180,7 +195,10 @@ fn serve(
             _ = int.recv() => {}
         }
         eprintln!("mock-idp: stopped");
-        ExitCode::SUCCESS
+        // Exit here, not by dropping the server: wiremock's drop waits for the server's lock,
+        // which a handler holds for as long as it runs (a large scenario being built, say),
+        // and there is nothing to save. The ready line went out whole (stdout is line-buffered).
+        std::process::exit(0)
     })
 }
 

@@ -16,7 +16,7 @@ pub(crate) fn me(st: &mut State, req: &Request) -> Reply {
         .unwrap_or("");
     let valid = st
         .access
-        .get(token)
+        .touch(token)
         .is_some_and(|a| a.expires > Instant::now());
     if !valid {
         let Reply(s, r) = oauth_error(

@@ -18,6 +18,15 @@ use crate::state::{
     json_response, oauth_error, AccessGrant, Client, CodeGrant, IssMode, RefreshGrant, Reply, State,
 };
 
+/// When something issued now for `ttl_secs` expires. The settings bound TTLs
+/// (`crate::limits::TTL_SECS`); a longer one set through the Rust API is cut to that bound
+/// rather than overflow.
+fn expiry(ttl_secs: u64) -> Instant {
+    let ttl = Duration::from_secs(ttl_secs.min(crate::limits::TTL_SECS.max));
+    let now = Instant::now();
+    now.checked_add(ttl).unwrap_or(now)
+}
+
 /// The server's own origin as the client reached it.
 fn origin(req: &Request) -> String {
     let host = req
@@ -234,7 +243,7 @@ pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
         q.insert(k.into_owned(), v.into_owned());
     }
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
-    let Some(client) = st.clients.get(get("client_id")) else {
+    let Some(client) = st.clients.touch(get("client_id")) else {
         return error_page("unknown client_id");
     };
     let redirect_uri = get("redirect_uri").to_string();
@@ -319,7 +328,7 @@ pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
         redirect_uri: redirect_uri.clone(),
         challenge,
         scope,
-        expires: Instant::now() + Duration::from_secs(st.settings.code_ttl_secs),
+        expires: expiry(st.settings.code_ttl_secs),
     };
     st.codes.insert(code.clone(), grant);
     redirect(&[("code", &code)])
@@ -350,7 +359,7 @@ pub(crate) fn token(st: &mut State, req: &Request) -> Reply {
         "authorization_code" => {
             // Burn the code first: a failed attempt spends it too.
             let grant = st.codes.remove(get("code"));
-            if !st.clients.contains_key(get("client_id")) {
+            if st.clients.touch(get("client_id")).is_none() {
                 return oauth_error(401, "invalid_client", "unknown client_id");
             }
             let Some(grant) = grant else {
@@ -399,13 +408,13 @@ pub(crate) fn token(st: &mut State, req: &Request) -> Reply {
         }
         "refresh_token" => {
             let presented = get("refresh_token").to_string();
-            if !st.clients.contains_key(get("client_id")) {
+            if st.clients.touch(get("client_id")).is_none() {
                 return oauth_error(401, "invalid_client", "unknown client_id");
             }
-            if let Some(family) = st.used_refresh.get(&presented).copied() {
+            if let Some(family) = st.used_refresh.peek(&presented).copied() {
                 // Reuse of a rotated-out token: someone else may hold the family; revoke it.
-                st.access.retain(|_, a| a.family != family);
-                st.refresh.retain(|_, r| r.family != family);
+                st.access.retain(|a| a.family != family);
+                st.refresh.retain(|r| r.family != family);
                 return oauth_error(
                     400,
                     "invalid_grant",
@@ -443,7 +452,7 @@ fn issue_tokens(st: &mut State, family: u64, client_id: &str, scope: &str) -> Re
         access.clone(),
         AccessGrant {
             family,
-            expires: Instant::now() + Duration::from_secs(ttl),
+            expires: expiry(ttl),
         },
     );
     let mut answer = json!({
@@ -482,7 +491,7 @@ pub(crate) fn revoke(st: &mut State, req: &Request) -> Reply {
         .into_owned()
         .collect();
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
-    if !st.clients.contains_key(get("client_id")) {
+    if st.clients.touch(get("client_id")).is_none() {
         return oauth_error(401, "invalid_client", "unknown client_id");
     }
     let token = get("token");
@@ -491,13 +500,13 @@ pub(crate) fn revoke(st: &mut State, req: &Request) -> Reply {
     }
     let family = st
         .refresh
-        .get(token)
+        .peek(token)
         .map(|r| r.family)
-        .or_else(|| st.used_refresh.get(token).copied());
+        .or_else(|| st.used_refresh.peek(token).copied());
     match family {
         Some(family) => {
-            st.access.retain(|_, a| a.family != family);
-            st.refresh.retain(|_, r| r.family != family);
+            st.access.retain(|a| a.family != family);
+            st.refresh.retain(|r| r.family != family);
         }
         None => {
             st.access.remove(token);

@@ -1,6 +1,7 @@
 //! The mock's shared state (behind one `Arc<Mutex<…>>`): registered clients, codes and token
 //! families, the scenario's `/me` body, pending faults, the bounded journal and the issued
-//! secrets; plus the reply helpers every handler uses.
+//! secrets; plus the reply helpers every handler uses. Everything a login adds is bounded
+//! (`crate::limits`): a contract server serves a whole test session.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -14,7 +15,9 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use crate::faults::{Endpoint, Fault};
+use crate::limits::{self, JOURNAL_TEXT_MAX, LIVE_CAPACITY, SECRETS_CAPACITY};
 use crate::scenario::{self, Applied, Scenario};
+use crate::table::Table;
 
 /// One request as the journal keeps it: no query values, headers or bodies (they hold
 /// secrets). `status` 0 means the connection was dropped.
@@ -31,8 +34,6 @@ pub struct JournalEntry {
 
 /// Entries the journal keeps by default; older ones are dropped first.
 pub const JOURNAL_CAPACITY: usize = 1000;
-/// Secrets remembered for leak scans; older ones are dropped first.
-pub(crate) const SECRETS_CAPACITY: usize = 100_000;
 
 /// What `/__admin/settings` and the Rust API can change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +60,30 @@ fn yes() -> bool {
     true
 }
 
+/// The settings' names, as the admin API takes them.
+pub(crate) const SETTINGS_FIELDS: [&str; 6] = [
+    "deny",
+    "code_ttl_secs",
+    "access_token_ttl_secs",
+    "journal_capacity",
+    "iss",
+    "metadata",
+];
+
+impl Settings {
+    /// Every number within its bound (`crate::limits`), else why not.
+    pub fn check(&self) -> Result<(), String> {
+        limits::TTL_SECS
+            .named("code_ttl_secs")
+            .check(self.code_ttl_secs)?;
+        limits::TTL_SECS
+            .named("access_token_ttl_secs")
+            .check(self.access_token_ttl_secs)?;
+        limits::JOURNAL_CAPACITY.check(u64::try_from(self.journal_capacity).unwrap_or(u64::MAX))?;
+        Ok(())
+    }
+}
+
 /// What authorization responses carry as `iss` (RFC 9207).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -66,6 +91,17 @@ pub enum IssMode {
     Send,
     Omit,
     Wrong,
+}
+
+impl IssMode {
+    pub(crate) fn parse(name: &str) -> Option<IssMode> {
+        match name {
+            "send" => Some(IssMode::Send),
+            "omit" => Some(IssMode::Omit),
+            "wrong" => Some(IssMode::Wrong),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -108,12 +144,12 @@ pub(crate) struct RefreshGrant {
 }
 
 pub(crate) struct State {
-    pub(crate) clients: HashMap<String, Client>,
-    pub(crate) codes: HashMap<String, CodeGrant>,
-    pub(crate) access: HashMap<String, AccessGrant>,
-    pub(crate) refresh: HashMap<String, RefreshGrant>,
+    pub(crate) clients: Table<Client>,
+    pub(crate) codes: Table<CodeGrant>,
+    pub(crate) access: Table<AccessGrant>,
+    pub(crate) refresh: Table<RefreshGrant>,
     /// Rotated-out refresh tokens and their family: presenting one again revokes the family.
-    pub(crate) used_refresh: HashMap<String, u64>,
+    pub(crate) used_refresh: Table<u64>,
     pub(crate) families: u64,
     pub(crate) scenario: String,
     /// The `/me` answer, wrapped and serialized once per scenario: a request copies
@@ -122,6 +158,11 @@ pub(crate) struct State {
     pub(crate) faults: HashMap<Endpoint, Fault>,
     pub(crate) journal: VecDeque<JournalEntry>,
     pub(crate) seq: u64,
+    /// Entries the journal dropped for its capacity since the start (or the last reset).
+    pub(crate) journal_dropped: u64,
+    /// Requests answered, and their body bytes, since wiremock last forgot the ones it keeps
+    /// (see `crate::idp`).
+    pub(crate) since_remount: (u64, usize),
     pub(crate) settings: Settings,
     pub(crate) secrets: VecDeque<String>,
 }
@@ -129,27 +170,51 @@ pub(crate) struct State {
 impl State {
     pub(crate) fn new() -> Self {
         State {
-            clients: HashMap::new(),
-            codes: HashMap::new(),
-            access: HashMap::new(),
-            refresh: HashMap::new(),
-            used_refresh: HashMap::new(),
+            clients: Table::new(LIVE_CAPACITY),
+            codes: Table::new(LIVE_CAPACITY),
+            access: Table::new(LIVE_CAPACITY),
+            refresh: Table::new(LIVE_CAPACITY),
+            used_refresh: Table::new(LIVE_CAPACITY),
             families: 0,
             scenario: "single".into(),
             me: Scenario::Single.applied().me,
             faults: HashMap::new(),
             journal: VecDeque::new(),
             seq: 0,
+            journal_dropped: 0,
+            since_remount: (0, 0),
             settings: Settings::default(),
             secrets: VecDeque::new(),
         }
     }
 
-    /// Everything back to a fresh server, keeping the journal capacity.
+    /// Everything back to a fresh server, keeping the journal capacity; the memory the old
+    /// state held goes back to the system.
     pub(crate) fn reset(&mut self) {
         let capacity = self.settings.journal_capacity;
         *self = State::new();
         self.settings.journal_capacity = capacity;
+        give_back_free_memory();
+    }
+
+    /// New settings (already checked); a smaller journal drops its oldest entries now.
+    pub(crate) fn set_settings(&mut self, settings: Settings) {
+        self.settings = settings;
+        self.trim_journal(0);
+    }
+
+    /// How many of each per-login thing the server holds, and the most it holds.
+    pub(crate) fn live(&self) -> Value {
+        json!({
+            "capacity": LIVE_CAPACITY,
+            "clients": self.clients.len(),
+            "codes": self.codes.len(),
+            "access_tokens": self.access.len(),
+            "refresh_tokens": self.refresh.len(),
+            "rotated_refresh_tokens": self.used_refresh.len(),
+            "secrets": self.secrets.len(),
+            "secrets_capacity": SECRETS_CAPACITY,
+        })
     }
 
     pub(crate) fn set_me(&mut self, body: Value) {
@@ -202,8 +267,9 @@ impl State {
         self.seq
     }
 
+    /// Empties the journal and frees its memory (`clear` would keep the allocation).
     pub(crate) fn clear_journal(&mut self) {
-        self.journal.clear();
+        self.journal = VecDeque::new();
     }
 
     pub(crate) fn secrets(&self) -> Vec<String> {
@@ -231,16 +297,34 @@ impl State {
 
     pub(crate) fn record(&mut self, method: &str, path: &str, status: u16, grant: Option<String>) {
         self.seq += 1;
-        while self.journal.len() >= self.settings.journal_capacity.max(1) {
-            self.journal.pop_front();
-        }
+        self.trim_journal(1);
         self.journal.push_back(JournalEntry {
             seq: self.seq,
-            method: method.to_string(),
-            path: path.to_string(),
+            method: clipped(method),
+            path: clipped(path),
             status,
             grant,
         });
+    }
+
+    /// Drops the oldest entries until `room` more fit within the capacity.
+    fn trim_journal(&mut self, room: usize) {
+        let capacity = self.settings.journal_capacity.max(1);
+        while self.journal.len() + room > capacity && self.journal.pop_front().is_some() {
+            self.journal_dropped += 1;
+        }
+    }
+
+    /// Counts an answered request with a body of `body_bytes`; true once wiremock holds
+    /// [`REMOUNT_EVERY`] requests or [`REMOUNT_BYTES`] of bodies since it last forgot them.
+    pub(crate) fn count_for_remount(&mut self, body_bytes: usize) -> bool {
+        self.since_remount.0 += 1;
+        self.since_remount.1 = self.since_remount.1.saturating_add(body_bytes);
+        if self.since_remount.0 < REMOUNT_EVERY && self.since_remount.1 < REMOUNT_BYTES {
+            return false;
+        }
+        self.since_remount = (0, 0);
+        true
     }
 
     /// Takes one use of the endpoint's fault when `pred` accepts it.
@@ -263,22 +347,47 @@ impl State {
     /// Drops what has expired, so a long run does not grow without bound.
     pub(crate) fn prune(&mut self) {
         let now = Instant::now();
-        self.codes.retain(|_, c| c.expires > now);
-        self.access.retain(|_, a| a.expires > now);
+        self.codes.retain(|c| c.expires > now);
+        self.access.retain(|a| a.expires > now);
     }
+}
+
+/// How many requests wiremock answers before it is made to forget them: each mounted mock
+/// keeps a copy of every request it matched (headers and body, a few KiB), whatever the
+/// server's recording setting, so a long session would grow by that much per request.
+pub(crate) const REMOUNT_EVERY: u64 = 1_000;
+/// Body bytes wiremock holds at most before it is made to forget them (a `PUT /__admin/me`
+/// may be 64 MiB).
+pub(crate) const REMOUNT_BYTES: usize = 1 << 20;
+
+/// A journaled method or path, cut to [`JOURNAL_TEXT_MAX`] bytes (a client chooses its length).
+fn clipped(text: &str) -> String {
+    if text.len() <= JOURNAL_TEXT_MAX {
+        return text.to_string();
+    }
+    let mut end = JOURNAL_TEXT_MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 /// A bare `/me` body as the live API serves it: `{"status":"ok","results":…}`, serialized.
 fn serialized(bare: Value) -> Vec<u8> {
     let bytes = serde_json::to_vec(&scenario::wrap(bare)).expect("a JSON value serializes");
-    // The value tree of a large body is hundreds of MB of small allocations, freed by now;
-    // glibc keeps them mapped unless asked to give them back.
+    // The value tree of a large body is hundreds of MB of small allocations, freed by now.
+    give_back_free_memory();
+    bytes
+}
+
+/// glibc keeps freed heap memory mapped unless asked to give it back: after a large body's
+/// value tree or a reset, resident memory would stay at its peak.
+pub(crate) fn give_back_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free heap memory; it touches no live allocation.
     unsafe {
         libc::malloc_trim(0);
     }
-    bytes
 }
 
 /// Locks the shared state, surviving a poisoned lock.
