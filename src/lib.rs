@@ -290,10 +290,31 @@ fn usage_message(e: &clap::Error) -> (String, Option<String>) {
         ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues | ErrorKind::TooFewValues => {
             format!("wrong number of values for `{arg}`")
         }
-        ErrorKind::InvalidUtf8 => "an argument is not valid UTF-8".into(),
+        ErrorKind::InvalidUtf8 => format!(
+            "{} is not valid UTF-8: the envelope names paths as JSON strings, so they must be UTF-8",
+            not_utf8_input()
+        ),
         other => format!("bad usage ({other})"),
     };
     (message, suggested)
+}
+
+/// Which input clap found not to be UTF-8 (it does not say): the flag whose value it is, the
+/// argument's position, or the `MP_*` variable.
+fn not_utf8_input() -> String {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a.to_str().is_none()) {
+        return match i.checked_sub(1).and_then(|p| args[p].to_str()) {
+            Some(flag) if flag.starts_with("--") => format!("the value of `{}`", shown(flag)),
+            _ => format!("argument {}", i + 1),
+        };
+    }
+    std::env::vars_os()
+        .find(|(k, v)| k.to_str().is_some_and(|k| k.starts_with("MP_")) && v.to_str().is_none())
+        .map_or_else(
+            || "an argument".to_string(),
+            |(k, _)| format!("`{}`", k.to_string_lossy()),
+        )
 }
 
 /// Spinner on a terminal, heartbeat lines every `MP_HEARTBEAT_SECS` (default 10) otherwise.

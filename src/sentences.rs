@@ -103,12 +103,15 @@ pub fn done(outcome: &Outcome) -> String {
                         }
                     ),
                     Some(why) => say!(
-                out,
+                        out,
                         "Logged out of `{}` (files removed); not revoked: {}",
                         shown(&a.name),
                         shown(why)
                     ),
                 }
+            }
+            for a in &l.skipped {
+                say!(out, "Left `{}` as it is: {}", shown(&a.name), a.reason);
             }
         }
         Outcome::Status(s) => {

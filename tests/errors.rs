@@ -622,3 +622,47 @@ fn registration_refused_says_the_servers_reason() {
     assert!(!run.stderr.contains('\u{1b}'), "escaped on stderr too");
     assert_eq!(env.calls("/oauth/mcp/register/"), vec![400], "not retried");
 }
+
+/// Regression: a variable or flag value that is not UTF-8 said only "an argument is not valid
+/// UTF-8"; the message names the variable, or the flag.
+#[test]
+fn an_input_that_is_not_utf8_is_named() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::new();
+    let bad = OsStr::from_bytes(b"/tmp/c\xfffg.toml");
+    let by_env = env
+        .command("mp-login-status")
+        .env("MP_CONFIG_PATH", bad)
+        .output()
+        .unwrap();
+    let by_flag = env
+        .command("mp-login-status")
+        .arg("--config")
+        .arg(bad)
+        .output()
+        .unwrap();
+    for (out, named) in [(by_env, "`MP_CONFIG_PATH`"), (by_flag, "`--config`")] {
+        let run = env.finish_run(out);
+        assert_eq!(run.failure(), (3, "INVALID_ARGUMENT"), "{run:?}");
+        let message = run.stdout["error"]["message"].as_str().unwrap();
+        assert!(message.contains(named), "{message}");
+    }
+}
+
+/// Regression: an empty `TMPDIR` put the login's claim (`mp-login-<uid>/`) in the working
+/// directory, so two finishes in two directories did not see each other and the code was sent
+/// twice. An empty or relative `TMPDIR` counts as unset.
+#[test]
+fn an_empty_tmpdir_keeps_the_claim_out_of_the_working_directory() {
+    let env = Env::new();
+    env.set_env("TMPDIR", "");
+    let run = env.login(&[], &[]);
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    let strays: Vec<_> = fs::read_dir(env.tmp.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("mp-login-"))
+        .collect();
+    assert!(strays.is_empty(), "{strays:?}");
+}

@@ -798,3 +798,76 @@ fn status_and_token_agree_on_what_refreshable_means() {
         .contains("no client id"));
     assert_eq!(env.refresh_requests(), 0);
 }
+
+/// Regression: an account whose `tokens.json` could not be read (a field missing, truncated,
+/// a symlink) was removed unrevoked with exit 0, although a refresh token readable by anyone
+/// could still be live. It is kept, and the run fails; `--force` removes it.
+#[test]
+fn logout_keeps_an_account_whose_tokens_cannot_be_read() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let account = env.accounts().join(ACCOUNT);
+    let tokens = account.join("tokens.json");
+    let whole = fs::read_to_string(&tokens).unwrap();
+    let mut broken: serde_json::Value = serde_json::from_str(&whole).unwrap();
+    broken.as_object_mut().unwrap().remove("expires_at");
+    fs::write(&tokens, broken.to_string()).unwrap();
+    let run = env.run("mp-logout", &[], None);
+    assert_eq!(run.failure(), (2, "OAUTH_REVOCATION_FAILED"), "{run:?}");
+    assert!(tokens.is_file(), "kept");
+    assert!(fs::read_to_string(&env.config)
+        .unwrap()
+        .contains("[accounts.acme-analytics]"));
+    // A symlink in its place is refused as such, and kept too.
+    let elsewhere = env.tmp.path().join("elsewhere.json");
+    fs::write(&elsewhere, &whole).unwrap();
+    fs::remove_file(&tokens).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &tokens).unwrap();
+    let run = env.run("mp-logout", &[], None);
+    assert_eq!(run.failure().1, "SYMLINK_REFUSED", "{run:?}");
+    assert!(account.exists());
+    let run = env.run("mp-logout", &["--force"], None);
+    common::assert_logged_out_unrevoked(&run, "removed anyway: --force");
+    assert!(!account.exists());
+    assert!(elsewhere.is_file(), "the link's target is not touched");
+    assert_eq!(revocations(&env), 0);
+}
+
+/// Regression: `mp-logout --all` removed every block of `config.toml`, a service account's
+/// (with its secret) too, though the file is shared with mixpanel-headless. Only the kit's
+/// OAuth logins are logged out; others are listed as skipped, and naming one is refused.
+#[test]
+fn logout_leaves_accounts_that_are_not_oauth_logins() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    let service = "\n[accounts.svc]\ntype = \"service_account\"\nusername = \"svc.user\"\nsecret = \"s3cr3t\"\nregion = \"us\"\n";
+    let mut config = fs::read_to_string(&env.config).unwrap();
+    config.push_str(service);
+    fs::write(&env.config, &config).unwrap();
+    let named = env.run("mp-logout", &["--account", "svc"], None);
+    assert_eq!(named.failure(), (3, "INVALID_ARGUMENT"), "{named:?}");
+    assert_eq!(fs::read_to_string(&env.config).unwrap(), config);
+    let all = env.run("mp-logout", &["--all", "--yes"], None);
+    assert_eq!(all.exit_code, 0, "{all:?}");
+    assert_eq!(all.stdout["logged_out"][0]["name"], ACCOUNT);
+    assert_eq!(all.stdout["skipped"][0]["name"], "svc");
+    let left = fs::read_to_string(&env.config).unwrap();
+    assert!(left.contains("secret = \"s3cr3t\""), "{left}");
+    assert!(!left.contains("[accounts.acme-analytics]"), "{left}");
+}
+
+/// Regression: a `revocation_endpoint` that is not a string (`42`) was taken for a server
+/// without metadata, and the account removed unrevoked. It is a document not to be trusted
+/// with a token: the account is kept.
+#[test]
+fn logout_keeps_the_account_when_the_revocation_endpoint_is_malformed() {
+    let env = Env::new();
+    assert_eq!(env.login(&[], &[]).exit_code, 0);
+    env.idp.update_settings(|s| {
+        s.metadata_overrides
+            .insert("revocation_endpoint".into(), serde_json::json!(42));
+    });
+    let run = env.run("mp-logout", &[], None);
+    assert_eq!(run.failure(), (2, "OAUTH_REVOCATION_FAILED"), "{run:?}");
+    assert!(env.accounts().join(ACCOUNT).join("tokens.json").is_file());
+}

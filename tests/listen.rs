@@ -553,6 +553,9 @@ fn the_outcome_page_goes_only_to_the_request_with_the_logins_state() {
         format!("GET /callback?state=guess HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n"),
         format!("POST /callback?{query} HTTP/1.1\r\nHost: localhost:{port}\r\nContent-Length: 0\r\n\r\n"),
         format!("GET /callback?{query} HTTP/1.0\r\n\r\n"),
+        format!(
+            "GET /callback?{query} HTTP/1.1\r\nHost: localhost:{port}\r\nHost: rebound.example\r\n\r\n"
+        ),
     ];
     let askers: Vec<_> = heads
         .into_iter()

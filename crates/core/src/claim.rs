@@ -108,7 +108,12 @@ fn claims_dir() -> Result<PathBuf> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     // SAFETY: geteuid has no preconditions.
     let uid = unsafe { libc::geteuid() };
-    let dir = std::env::temp_dir().join(format!("mp-login-{uid}"));
+    // An empty or relative `TMPDIR` would put the claims in whatever the working directory
+    // is, where another process of the same login would not find them.
+    let tmp = Some(std::env::temp_dir())
+        .filter(|t| t.is_absolute())
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    let dir = tmp.join(format!("mp-login-{uid}"));
     match std::fs::create_dir(&dir) {
         Ok(()) => std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
             .at("cannot restrict", &dir)?,

@@ -130,7 +130,7 @@ pub enum Error {
     ListenTimeout { seconds: u64, path: PathBuf },
     /// While this process waited, another one took the login (its inflight file is gone or now
     /// holds a newer login) and left no outcome to report: it was stopped, or it is not the kit.
-    #[error("This login was taken by another process: {reason}.")]
+    #[error("This login was ended or replaced by another process: {reason}.")]
     LoginTaken { path: PathBuf, reason: String },
     /// Dynamic client registration failed. `refusal`: the server answered with an error body
     /// (RFC 7591 §3.2.2), which a retry would get again.

@@ -151,8 +151,10 @@ pub struct Metadata {
     pub issuer: String,
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// Any JSON: a value that is not a string is a document that cannot be trusted with a
+    /// token, not one without the endpoint.
     #[serde(default)]
-    pub revocation_endpoint: Option<String>,
+    pub revocation_endpoint: Option<serde_json::Value>,
 }
 
 impl Metadata {
@@ -162,9 +164,15 @@ impl Metadata {
         &self,
         endpoints: &Endpoints,
     ) -> Option<std::result::Result<Url, String>> {
-        self.revocation_endpoint
-            .as_deref()
-            .map(|raw| endpoints.own_endpoint("revocation_endpoint", raw))
+        match self.revocation_endpoint.as_ref()? {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(raw) => {
+                Some(endpoints.own_endpoint("revocation_endpoint", raw))
+            }
+            _ => Some(Err(
+                "the metadata's revocation_endpoint is not a string".to_string()
+            )),
+        }
     }
 }
 

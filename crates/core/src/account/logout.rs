@@ -53,6 +53,31 @@ pub struct LoggedOut {
 #[derive(Debug, serde::Serialize)]
 pub struct Logout {
     pub logged_out: Vec<LoggedOut>,
+    /// With `--all`: the accounts of `config.toml` that are not OAuth logins (a service
+    /// account, say), left as they are.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+}
+
+/// An account `--all` left alone, and why.
+#[derive(Debug, serde::Serialize)]
+pub struct Skipped {
+    pub name: String,
+    pub reason: String,
+}
+
+/// The account type the kit's login writes; any other block of the shared `config.toml` (a
+/// service account with its secret) is not the kit's to remove.
+const OAUTH_TYPE: &str = "oauth_browser";
+
+fn not_an_oauth_login(kind: Option<&str>) -> String {
+    format!(
+        "its type is {}, not `{OAUTH_TYPE}`: it is not an OAuth login, and its block is kept",
+        kind.map_or_else(
+            || "missing".to_string(),
+            |k| format!("`{}`", crate::text::shown(k))
+        )
+    )
 }
 
 /// Prefix of an account directory being removed.
@@ -65,12 +90,34 @@ pub const REMOVED_PREFIX: &str = ".removed-";
 /// same way, with its own code, and the others are still logged out.
 pub fn logout(ctx: &Context, opts: &LogoutOptions) -> Result<Logout> {
     let config = Config::load(&ctx.paths.config)?;
+    let mut skipped = Vec::new();
     let names: Vec<String> = if opts.all {
-        config.accounts().into_iter().map(|a| a.name).collect()
+        let (ours, others): (Vec<_>, Vec<_>) = config
+            .accounts()
+            .into_iter()
+            .partition(|a| a.kind.as_deref() == Some(OAUTH_TYPE));
+        skipped = others
+            .into_iter()
+            .map(|a| Skipped {
+                reason: not_an_oauth_login(a.kind.as_deref()),
+                name: a.name,
+            })
+            .collect();
+        ours.into_iter().map(|a| a.name).collect()
     } else {
         let (name, _) = super::selected(ctx, &config, opts.account.clone())?;
-        if !config.has_account(&name) {
+        let Some(account) = config.accounts().into_iter().find(|a| a.name == name) else {
             return Err(super::no_such_account(&config, &name));
+        };
+        if account.kind.as_deref() != Some(OAUTH_TYPE) {
+            return Err(Error::invalid_input(
+                format!(
+                    "`{}` cannot be logged out: {}",
+                    crate::text::shown(&name),
+                    not_an_oauth_login(account.kind.as_deref())
+                ),
+                "remove it with mixpanel-headless's own `mp account remove`",
+            ));
         }
         vec![name]
     };
@@ -98,7 +145,10 @@ pub fn logout(ctx: &Context, opts: &LogoutOptions) -> Result<Logout> {
             logged_out: serde_json::to_value(&logged_out).expect("logouts serialize"),
         });
     }
-    Ok(Logout { logged_out })
+    Ok(Logout {
+        logged_out,
+        skipped,
+    })
 }
 
 fn logout_one(ctx: &Context, name: &str, force: bool) -> Result<LoggedOut> {
@@ -122,6 +172,9 @@ fn logout_one(ctx: &Context, name: &str, force: bool) -> Result<LoggedOut> {
         Ok(Revocation::NotPossible(why)) => (None, Some(why)),
         Err(Error::RevocationFailed { reason, .. }) if force => {
             (None, Some(format!("{reason} (removed anyway: --force)")))
+        }
+        Err(e @ Error::SymlinkRefused { .. }) if force => {
+            (None, Some(format!("{e} (removed anyway: --force)")))
         }
         Err(e) => return Err(e),
     };
@@ -149,10 +202,21 @@ enum Revocation {
 /// did not answer, or refused.
 fn revoke(ctx: &Context, config: &Config, name: &str, dir: &Path) -> Result<Revocation> {
     let not_possible = |why: String| Ok(Revocation::NotPossible(why));
+    let failed = |reason: String| Error::RevocationFailed {
+        status: None,
+        reason,
+    };
     let tokens = match Tokens::load(&dir.join("tokens.json")) {
         Ok(Some(tokens)) => tokens,
         Ok(None) => return not_possible("the account holds no tokens".into()),
-        Err(e) => return not_possible(e.to_string()),
+        // A `tokens.json` that cannot be read may still hold a live refresh token: the account
+        // is kept (a symlink is refused as such), unless `--force`.
+        Err(e @ Error::SymlinkRefused { .. }) => return Err(e),
+        Err(e) => {
+            return Err(failed(format!(
+                "its tokens cannot be read, so they cannot be revoked: {e}"
+            )))
+        }
     };
     // RFC 7009 §2.1: the refresh token ends the whole grant; without one (the server issued
     // none), the access token is what there is to revoke, unless it has expired anyway.
@@ -165,10 +229,6 @@ fn revoke(ctx: &Context, config: &Config, name: &str, dir: &Path) -> Result<Revo
             ))
         }
         None => Revocable::Access(&tokens.access_token),
-    };
-    let failed = |reason: String| Error::RevocationFailed {
-        status: None,
-        reason,
     };
     // Without the client the token was issued to, the server cannot be asked: that is a
     // failure to revoke (the token stays live), not a reason to drop it quietly.

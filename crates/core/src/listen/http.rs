@@ -79,12 +79,17 @@ pub fn read_request(stream: &mut TcpStream) -> Option<Request> {
     if !version.starts_with("HTTP/1.") || first.next().is_some() || !target.starts_with('/') {
         return None;
     }
-    let host = lines.find_map(|line| {
+    let mut hosts = lines.filter_map(|line| {
         let (name, value) = line.split_once(':')?;
         name.trim()
             .eq_ignore_ascii_case("host")
             .then(|| value.trim().to_string())
     });
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        // RFC 9112 §3.2: more than one `Host` is a bad request; no browser sends it.
+        return None;
+    }
     Some(Request {
         method: method.to_string(),
         target: target.to_string(),
@@ -202,6 +207,10 @@ mod tests {
         );
         assert!(send(b"GET http://x/ HTTP/1.1\r\n\r\n".to_vec()).is_none());
         assert!(send(b"HELLO\r\n\r\n".to_vec()).is_none());
+        assert!(
+            send(b"GET / HTTP/1.1\r\nHost: localhost:1\r\nHost: evil:1\r\n\r\n".to_vec()).is_none(),
+            "two Host headers"
+        );
         assert!(
             send(b"GET / HTTP/1.1\r\n".to_vec()).is_none(),
             "no end of head"
