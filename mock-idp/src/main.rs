@@ -10,6 +10,8 @@ use mock_idp::limits::{self, Bound};
 use mock_idp::{MockIdp, Scenario};
 use tokio::signal::unix::{signal, SignalKind};
 
+mod lifeline;
+
 #[derive(Parser)]
 #[command(
     name = "mock-idp",
@@ -57,6 +59,14 @@ MP_BASE_URL=$(mock-idp serve | head -1 | jq -r .base_url)   # in a script, with 
         /// Requests the journal keeps (older ones are dropped first; 1 to 100000)
         #[arg(long, default_value_t = mock_idp::JOURNAL_CAPACITY, value_parser = journal_capacity)]
         journal_capacity: usize,
+        /// Stop when the process that started this one ends, even by SIGKILL (Linux: a
+        /// parent-death signal; elsewhere the parent is polled every 200 ms)
+        #[arg(long)]
+        exit_with_parent: bool,
+        /// Stop when stdin reaches end of file: a parent holding the write end of a pipe stops
+        /// the server by closing it, or by dying (what is written to stdin is discarded)
+        #[arg(long)]
+        exit_on_stdin_eof: bool,
     },
     /// Write a scenario's /me answer (wrapped, as the server sends it) to stdout, as it is
     /// generated, e.g. a busy account's body for benchmarks
@@ -113,8 +123,20 @@ fn main() -> ExitCode {
             large_projects,
             deny,
             journal_capacity,
+            exit_with_parent,
+            exit_on_stdin_eof,
         } => match Scenario::named(&scenario, Some(large_projects)) {
-            Some(scenario) => serve(&host, port, scenario, deny, journal_capacity),
+            Some(scenario) => {
+                if exit_with_parent {
+                    if let Err(e) = lifeline::exit_with_parent() {
+                        return fail(&format!("cannot follow the parent process: {e}"));
+                    }
+                }
+                if exit_on_stdin_eof {
+                    lifeline::exit_on_stdin_eof();
+                }
+                serve(&host, port, scenario, deny, journal_capacity)
+            }
             None => fail(&format!("unknown scenario `{scenario}`")),
         },
         Command::Body {

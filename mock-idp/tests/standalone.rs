@@ -237,3 +237,84 @@ fn an_unknown_scenario_is_refused() {
         assert!(help.contains(name), "--help lists {name}: {help}");
     }
 }
+
+/// Waits up to five seconds for `child` to exit; its exit code.
+fn exit_within_five_seconds(child: &mut std::process::Child) -> Option<i32> {
+    for _ in 0..250 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    panic!("mock-idp serve still runs after five seconds");
+}
+
+#[test]
+fn exit_on_stdin_eof_stops_the_server_when_the_parent_closes_its_pipe() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--exit-on-stdin-eof"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.contains("base_url"), "{line}");
+    let mut stdin = child.stdin.take().unwrap();
+    // What is written is discarded; only the end of file stops the server.
+    stdin.write_all(b"anything\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(child.try_wait().unwrap().is_none(), "stopped before EOF");
+    drop(stdin);
+    assert_eq!(exit_within_five_seconds(&mut child), Some(0));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn exit_with_parent_stops_the_server_when_its_parent_is_killed() {
+    // A shell starts the server (stdin not a pipe: only the parent-death signal can stop it),
+    // prints its pid, and is killed with SIGKILL.
+    let mut shell = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{BIN}' serve --exit-with-parent </dev/null >/dev/null 2>&1 & echo $!; wait"
+        ))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pid = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(shell.stdout.take().unwrap()),
+        &mut pid,
+    )
+    .unwrap();
+    let proc = format!("/proc/{}/stat", pid.trim());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(std::path::Path::new(&proc).exists(), "the server never ran");
+    shell.kill().unwrap();
+    shell.wait().unwrap();
+    let running = || {
+        std::fs::read_to_string(&proc)
+            .map(|stat| {
+                stat.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .starts_with(|c| c != 'Z')
+            })
+            .unwrap_or(false)
+    };
+    for _ in 0..250 {
+        if !running() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("mock-idp serve --exit-with-parent outlived its killed parent");
+}
