@@ -1,7 +1,6 @@
 //! The router (`docs/mock-idp.md`): one `Respond` impl sends every request to its endpoint's handler over
 //! the shared state, after any pending fault, and records it in the journal.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use serde_json::json;
@@ -15,8 +14,12 @@ use crate::oauth::{authorize, grant_type, metadata, register, revoke, token};
 use crate::state::{json_response, lock, Reply, State};
 
 /// Matches requests whose endpoint has a `drop` fault pending (and spends it): the mock that
-/// carries it answers with an error, which closes the connection.
-pub(crate) struct DropConnection(pub(crate) Arc<Mutex<State>>);
+/// carries it answers with an error, which closes the connection. wiremock keeps a copy of
+/// each request it matches, like the responder's: they count towards the next remount too.
+pub(crate) struct DropConnection {
+    state: Arc<Mutex<State>>,
+    mounts: Arc<Mounts>,
+}
 
 impl Match for DropConnection {
     fn matches(&self, req: &Request) -> bool {
@@ -25,11 +28,17 @@ impl Match for DropConnection {
         let Some(endpoint) = Endpoint::of(method, path) else {
             return false;
         };
-        let mut st = lock(&self.0);
-        if st.take_fault(endpoint, |f| f.drop).is_none() {
-            return false;
+        let remount = {
+            let mut st = lock(&self.state);
+            if st.take_fault(endpoint, |f| f.drop).is_none() {
+                return false;
+            }
+            st.record(method, path, 0, None);
+            st.count_for_remount(req.body.len())
+        };
+        if remount {
+            remount_later(&self.state, &self.mounts);
         }
-        st.record(method, path, 0, None);
         true
     }
 }
@@ -38,11 +47,10 @@ impl Match for DropConnection {
 #[derive(Default)]
 pub(crate) struct Mounts {
     server: OnceLock<Weak<MockServer>>,
-    /// wiremock counts its resets in a `u16` that overflows (a panic in a debug build).
-    remounts: AtomicU32,
 }
 
-const MAX_REMOUNTS: u32 = u16::MAX as u32 - 1;
+/// wiremock counts its resets in a `u16` that overflows (a panic in a debug build).
+const MAX_REMOUNTS: u64 = u16::MAX as u64 - 1;
 
 /// Mounts the mock's two wiremock mocks on `server`, and remembers `server` for remounting.
 pub(crate) async fn mount(
@@ -54,11 +62,14 @@ pub(crate) async fn mount(
     // Checked first: a pending `drop` fault closes the connection without an answer.
     server
         .register(
-            Mock::given(DropConnection(state.clone()))
-                .respond_with_err(|_: &Request| {
-                    std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected drop")
-                })
-                .with_priority(1),
+            Mock::given(DropConnection {
+                state: state.clone(),
+                mounts: mounts.clone(),
+            })
+            .respond_with_err(|_: &Request| {
+                std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected drop")
+            })
+            .with_priority(1),
         )
         .await;
     server
@@ -79,26 +90,32 @@ pub(crate) struct Idp {
     mounts: Arc<Mounts>,
 }
 
-impl Idp {
-    /// Makes wiremock forget the requests it kept (each mounted mock keeps a copy of every
-    /// request it matched, whatever the server's recording setting): its mocks are reset and
-    /// mounted again by a task on wiremock's own runtime, once this answer is out of its hands.
-    /// That runtime is single-threaded and nothing holds the server's lock across an await,
-    /// so the reset and the new mounts happen in one poll: no request finds the server bare.
-    fn remount(&self) {
-        let server = self.mounts.server.get().and_then(Weak::upgrade);
-        let (Some(server), Ok(runtime)) = (server, tokio::runtime::Handle::try_current()) else {
-            return;
-        };
-        if self.mounts.remounts.fetch_add(1, Ordering::Relaxed) >= MAX_REMOUNTS {
-            return;
-        }
-        let (state, mounts) = (self.state.clone(), self.mounts.clone());
-        runtime.spawn(async move {
-            server.reset().await;
-            mount(&server, &state, &mounts).await;
-        });
+/// Makes wiremock forget the requests it kept (each mounted mock keeps a copy of every
+/// request it matched, whatever the server's recording setting): its mocks are reset and
+/// mounted again by a task on wiremock's own runtime, once this answer is out of its hands.
+/// That runtime is single-threaded and nothing holds the server's lock across an await,
+/// so the reset and the new mounts happen in one poll: no request finds the server bare.
+fn remount_later(state: &Arc<Mutex<State>>, mounts: &Arc<Mounts>) {
+    let server = mounts.server.get().and_then(Weak::upgrade);
+    let (Some(server), Ok(runtime)) = (server, tokio::runtime::Handle::try_current()) else {
+        return;
+    };
+    if lock(state).remounts >= MAX_REMOUNTS {
+        return;
     }
+    let (state, mounts) = (state.clone(), mounts.clone());
+    runtime.spawn(async move { remount(&server, &state, &mounts).await });
+}
+
+/// Resets wiremock's mocks (freeing the requests they kept) and mounts ours again.
+pub(crate) async fn remount(
+    server: &Arc<MockServer>,
+    state: &Arc<Mutex<State>>,
+    mounts: &Arc<Mounts>,
+) {
+    server.reset().await;
+    mount(server, state, mounts).await;
+    lock(state).remounts += 1;
 }
 
 impl Respond for Idp {
@@ -106,7 +123,7 @@ impl Respond for Idp {
         let (resp, after) = self.answer(req);
         let remount = lock(&self.state).count_for_remount(req.body.len());
         if remount || matches!(after, After::Reset) {
-            self.remount();
+            remount_later(&self.state, &self.mounts);
         }
         resp
     }

@@ -163,6 +163,9 @@ pub(crate) struct State {
     /// Requests answered, and their body bytes, since wiremock last forgot the ones it keeps
     /// (see `crate::idp`).
     pub(crate) since_remount: (u64, usize),
+    /// How many times wiremock was made to forget them since the server started (kept by a
+    /// reset).
+    pub(crate) remounts: u64,
     pub(crate) settings: Settings,
     pub(crate) secrets: VecDeque<String>,
 }
@@ -183,6 +186,7 @@ impl State {
             seq: 0,
             journal_dropped: 0,
             since_remount: (0, 0),
+            remounts: 0,
             settings: Settings::default(),
             secrets: VecDeque::new(),
         }
@@ -192,8 +196,10 @@ impl State {
     /// state held goes back to the system.
     pub(crate) fn reset(&mut self) {
         let capacity = self.settings.journal_capacity;
+        let remounts = self.remounts;
         *self = State::new();
         self.settings.journal_capacity = capacity;
+        self.remounts = remounts;
         give_back_free_memory();
     }
 
@@ -214,6 +220,9 @@ impl State {
             "rotated_refresh_tokens": self.used_refresh.len(),
             "secrets": self.secrets.len(),
             "secrets_capacity": SECRETS_CAPACITY,
+            "wiremock_requests": self.since_remount.0,
+            "wiremock_body_bytes": self.since_remount.1,
+            "wiremock_remounts": self.remounts,
         })
     }
 
