@@ -1,7 +1,11 @@
 //! The router (`docs/mock-idp.md`): one `Respond` impl sends every request to its endpoint's handler over
 //! the shared state, after any pending fault, and records it in the journal.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::task::{Context, Poll};
 
 use serde_json::json;
 use wiremock::matchers::any;
@@ -48,9 +52,6 @@ impl Match for DropConnection {
 pub(crate) struct Mounts {
     server: OnceLock<Weak<MockServer>>,
 }
-
-/// wiremock counts its resets in a `u16` that overflows (a panic in a debug build).
-const MAX_REMOUNTS: u64 = u16::MAX as u64 - 1;
 
 /// Mounts the mock's two wiremock mocks on `server`, and remembers `server` for remounting.
 pub(crate) async fn mount(
@@ -100,22 +101,43 @@ fn remount_later(state: &Arc<Mutex<State>>, mounts: &Arc<Mounts>) {
     let (Some(server), Ok(runtime)) = (server, tokio::runtime::Handle::try_current()) else {
         return;
     };
-    if lock(state).remounts >= MAX_REMOUNTS {
-        return;
-    }
     let (state, mounts) = (state.clone(), mounts.clone());
     runtime.spawn(async move { remount(&server, &state, &mounts).await });
 }
 
 /// Resets wiremock's mocks (freeing the requests they kept) and mounts ours again.
+///
+/// wiremock 0.6 counts its resets in a `u16` (`MountedMockSet::generation`, used only to check
+/// the ids of scoped mocks, which the mock never registers). Its reset empties the mock set
+/// first and bumps the counter after: past 65,535 resets the bump wraps where overflow checks
+/// are off (release builds) and panics where they are on, with the set already emptied and
+/// wiremock's lock released as the panic unwinds. That panic is caught here, inside the same
+/// poll, so the mocks are mounted again and every later reset frees memory as the first did.
 pub(crate) async fn remount(
     server: &Arc<MockServer>,
     state: &Arc<Mutex<State>>,
     mounts: &Arc<Mounts>,
 ) {
-    server.reset().await;
+    let _overflowed = CatchUnwind(Box::pin(server.reset())).await;
     mount(server, state, mounts).await;
     lock(state).remounts += 1;
+}
+
+/// A future whose panic while polled is returned as an `Err` (what `futures`' `catch_unwind`
+/// does; that crate is not a dependency).
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = std::thread::Result<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(move || inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
 }
 
 impl Respond for Idp {
@@ -194,5 +216,44 @@ impl Idp {
             .flatten();
         st.record(&method, &path, status, grant);
         (resp, After::Nothing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: after 65,534 remounts the mock stopped making wiremock forget (wiremock's
+    /// reset counter is a `u16` whose overflow panics with overflow checks on), so every later
+    /// request stayed in memory. A remount past the counter's range still empties the mock
+    /// set and mounts the mock again: the server answers, and each remount is counted.
+    #[test]
+    fn remounts_keep_working_past_wiremocks_u16_reset_counter() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = Arc::new(Mutex::new(State::new()));
+        let mounts = Arc::new(Mounts::default());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = runtime.block_on(async {
+            let server = Arc::new(
+                MockServer::builder()
+                    .listener(listener)
+                    .disable_request_recording()
+                    .start()
+                    .await,
+            );
+            mount(&server, &state, &mounts).await;
+            let past = u64::from(u16::MAX) + 70;
+            for _ in 0..past {
+                remount(&server, &state, &mounts).await;
+            }
+            assert_eq!(lock(&state).remounts, past);
+            server
+        });
+        let url = format!("{}/.well-known/oauth-authorization-server", server.uri());
+        let status = reqwest::blocking::get(url).unwrap().status();
+        assert_eq!(status, 200, "the mocks are mounted after the last remount");
     }
 }

@@ -115,3 +115,35 @@ fn dropped_requests_do_not_stay_in_memory() {
     eprintln!("VmRSS: {before} KiB before, {after} KiB after 400 dropped 1 MiB POSTs");
     assert!(after < before + 64 * 1024, "{before} KiB -> {after} KiB");
 }
+
+/// Regression: after 65,534 resets the mock stopped making wiremock forget (its reset counter
+/// is a `u16`), and every later request stayed in memory. The fast check of the mechanism is
+/// `idp::tests::remounts_keep_working_past_wiremocks_u16_reset_counter`; this is the attack
+/// over HTTP.
+#[test]
+#[ignore = "65,600 resets over HTTP: minutes in a debug build"]
+#[allow(clippy::print_stderr)]
+fn memory_is_freed_after_more_resets_than_wiremock_counts() {
+    let served = serve(&[]);
+    let http = http();
+    let resets = u64::from(u16::MAX) + 65;
+    for _ in 0..resets {
+        http.post(format!("{}/__admin/reset", served.base_url))
+            .send()
+            .unwrap();
+    }
+    assert_eq!(live(&served)["wiremock_remounts"], resets);
+    let before = rss_kib(&served);
+    let body = format!("token=x&client_id=nope&pad={}", "a".repeat(64 << 10));
+    for _ in 0..3_000 {
+        http.post(format!("{}/oauth/revoke/", served.base_url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let after = rss_kib(&served);
+    eprintln!("VmRSS: {before} KiB after {resets} resets, {after} KiB after 3,000 64 KiB POSTs");
+    assert!(after < before + 32 * 1024, "{before} KiB -> {after} KiB");
+}
