@@ -12,7 +12,7 @@
 //! | `DELETE /__admin/journal` | | empty the journal |
 //! | `POST /__admin/settings` | `{"deny": true, "code_ttl_secs": 60, "access_token_ttl_secs": 3600, "journal_capacity": 1000, "iss": "send"\|"omit"\|"wrong", "metadata": true}` (any subset) | change settings |
 //! | `GET /__admin/secrets` | | `{"issued": […]}`: codes, tokens and verifiers seen, for leak scans |
-//! | `POST /__admin/reset` | | back to a fresh server (clients, codes, tokens, faults, journal, scenario `single`) |
+//! | `POST /__admin/reset` | | back to the start: the scenario, faults and settings the server started with (`serve`'s options); no client, code, token, secret or journal entry |
 //!
 //! Every field is read on its own, so a refusal (400) names the field and says what it takes: a
 //! number outside its bound (`crate::limits`), a value that cannot go into a header, an unknown

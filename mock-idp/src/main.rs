@@ -176,6 +176,7 @@ fn serve(
             idp.deny_authorization(true);
         }
         idp.set_journal_capacity(journal_capacity);
+        idp.set_reset_point();
         // Handlers first, then the ready line: a signal right after it must stop us cleanly.
         let (mut term, mut int) = match (
             signal(SignalKind::terminate()),

@@ -32,7 +32,7 @@ pub(crate) fn me(st: &mut State, req: &Request) -> Reply {
     Reply(
         200,
         ResponseTemplate::new(200)
-            .set_body_raw(st.me.clone(), "application/json")
+            .set_body_raw(st.me.to_vec(), "application/json")
             .insert_header("Cache-Control", "no-store"),
     )
 }

@@ -4,7 +4,7 @@
 //! (`crate::limits`): a contract server serves a whole test session.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -154,7 +154,8 @@ pub(crate) struct State {
     pub(crate) scenario: String,
     /// The `/me` answer, wrapped and serialized once per scenario: a request copies
     /// these bytes into wiremock's response (its templates own a `Vec<u8>`) and builds nothing.
-    pub(crate) me: Vec<u8>,
+    /// Shared with the reset point, which may hold the same body.
+    pub(crate) me: Arc<Vec<u8>>,
     pub(crate) faults: HashMap<Endpoint, Fault>,
     pub(crate) journal: VecDeque<JournalEntry>,
     pub(crate) seq: u64,
@@ -168,10 +169,23 @@ pub(crate) struct State {
     pub(crate) remounts: u64,
     pub(crate) settings: Settings,
     pub(crate) secrets: VecDeque<String>,
+    /// What a reset goes back to.
+    start: Start,
+}
+
+/// The scenario, faults and settings a reset restores: a fresh server's, or those `serve`
+/// started with (`State::set_reset_point`).
+#[derive(Clone)]
+struct Start {
+    scenario: String,
+    me: Arc<Vec<u8>>,
+    faults: HashMap<Endpoint, Fault>,
+    settings: Settings,
 }
 
 impl State {
     pub(crate) fn new() -> Self {
+        let me = Arc::new(Scenario::Single.applied().me);
         State {
             clients: Table::new(LIVE_CAPACITY),
             codes: Table::new(LIVE_CAPACITY),
@@ -180,7 +194,7 @@ impl State {
             used_refresh: Table::new(LIVE_CAPACITY),
             families: 0,
             scenario: "single".into(),
-            me: Scenario::Single.applied().me,
+            me: me.clone(),
             faults: HashMap::new(),
             journal: VecDeque::new(),
             seq: 0,
@@ -189,17 +203,38 @@ impl State {
             remounts: 0,
             settings: Settings::default(),
             secrets: VecDeque::new(),
+            start: Start {
+                scenario: "single".into(),
+                me,
+                faults: HashMap::new(),
+                settings: Settings::default(),
+            },
         }
     }
 
-    /// Everything back to a fresh server, keeping the journal capacity; the memory the old
-    /// state held goes back to the system.
+    /// Makes the scenario, faults and settings as they are now what a reset goes back to.
+    pub(crate) fn set_reset_point(&mut self) {
+        self.start = Start {
+            scenario: self.scenario.clone(),
+            me: self.me.clone(),
+            faults: self.faults.clone(),
+            settings: self.settings.clone(),
+        };
+    }
+
+    /// Back to the reset point (a fresh server, or the one `serve` started): its scenario,
+    /// faults and settings, with no client, code, token, secret or journal entry; the memory
+    /// the old state held goes back to the system.
     pub(crate) fn reset(&mut self) {
-        let capacity = self.settings.journal_capacity;
+        let start = self.start.clone();
         let remounts = self.remounts;
         *self = State::new();
-        self.settings.journal_capacity = capacity;
         self.remounts = remounts;
+        self.scenario = start.scenario.clone();
+        self.me = start.me.clone();
+        self.faults = start.faults.clone();
+        self.settings = start.settings.clone();
+        self.start = start;
         give_back_free_memory();
     }
 
@@ -227,13 +262,13 @@ impl State {
     }
 
     pub(crate) fn set_me(&mut self, body: Value) {
-        self.me = serialized(scenario::unwrap(body));
+        self.me = Arc::new(serialized(scenario::unwrap(body)));
         self.scenario = "custom".into();
     }
 
     /// A named scenario: its `/me` body, and its fault or denial for the presets.
     pub(crate) fn apply(&mut self, s: Applied) {
-        self.me = s.me;
+        self.me = Arc::new(s.me);
         self.scenario = s.name.into();
         self.faults.clear();
         self.settings.deny = s.deny;

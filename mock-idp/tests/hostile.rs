@@ -147,3 +147,28 @@ fn memory_is_freed_after_more_resets_than_wiremock_counts() {
     eprintln!("VmRSS: {before} KiB after {resets} resets, {after} KiB after 3,000 64 KiB POSTs");
     assert!(after < before + 32 * 1024, "{before} KiB -> {after} KiB");
 }
+
+/// Regression: started with `--deny --journal-capacity 50`, then given `journal_capacity` 3
+/// over the admin API, a reset came back with `deny` false (the option lost) and
+/// `journal_capacity` 3 (the admin change kept). A reset restores what the server started
+/// with, every setting, its scenario and its preset's fault alike.
+#[test]
+fn reset_returns_to_the_options_the_server_started_with() {
+    let served = serve(&["--deny", "--journal-capacity", "50", "--scenario", "me-500"]);
+    let (_, started) = call(&served, "GET", "/__admin", None);
+    assert_eq!(started["settings"]["deny"], true);
+    let changes = json!({"journal_capacity": 3, "deny": false, "iss": "omit", "code_ttl_secs": 5});
+    assert_eq!(
+        call(&served, "POST", "/__admin/settings", Some(changes)).0,
+        200
+    );
+    let scenario = json!({"name": "multi-org"});
+    call(&served, "POST", "/__admin/scenario", Some(scenario));
+    let (status, reset) = call(&served, "POST", "/__admin/reset", None);
+    assert_eq!(status, 200);
+    for key in ["settings", "scenario", "faults"] {
+        assert_eq!(reset[key], started[key], "{key}");
+    }
+    assert_eq!(reset["settings"]["journal_capacity"], 50);
+    assert_eq!(reset["faults"]["me"]["status"], 500);
+}
