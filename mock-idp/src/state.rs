@@ -61,13 +61,15 @@ fn yes() -> bool {
 }
 
 /// The settings' names, as the admin API takes them.
-pub(crate) const SETTINGS_FIELDS: [&str; 6] = [
+pub(crate) const SETTINGS_FIELDS: [&str; 8] = [
     "deny",
     "code_ttl_secs",
     "access_token_ttl_secs",
     "journal_capacity",
     "iss",
     "metadata",
+    "metadata_overrides",
+    "refresh_tokens",
 ];
 
 impl Settings {

@@ -172,3 +172,59 @@ fn reset_returns_to_the_options_the_server_started_with() {
     assert_eq!(reset["settings"]["journal_capacity"], 50);
     assert_eq!(reset["faults"]["me"]["status"], 500);
 }
+
+/// Regression: `metadata_overrides` and `refresh_tokens` were listed by `GET /__admin` and
+/// documented, but `POST /__admin/settings` refused them as unknown. Both are taken, checked
+/// and served; a wrong type is refused by name.
+#[test]
+fn every_listed_setting_can_be_set() {
+    let served = serve(&[]);
+    let (_, v) = call(&served, "GET", "/__admin", None);
+    let listed: Vec<String> = v["settings"].as_object().unwrap().keys().cloned().collect();
+    let change = json!({
+        "metadata_overrides": {"issuer": "https://other.example", "revocation_endpoint": null},
+        "refresh_tokens": false,
+    });
+    let (status, v) = call(&served, "POST", "/__admin/settings", Some(change));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["settings"]["refresh_tokens"], false);
+    let (_, metadata) = call(
+        &served,
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        None,
+    );
+    assert_eq!(metadata["issuer"], "https://other.example");
+    assert!(metadata.get("revocation_endpoint").is_none(), "{metadata}");
+    let (_, tokens) = mock_idp::client::Client::new(&served.base_url).login();
+    assert!(tokens.get("refresh_token").is_none(), "{tokens}");
+    for (field, bad) in [
+        ("metadata_overrides", json!(["issuer"])),
+        ("refresh_tokens", json!("no")),
+    ] {
+        let (status, v) = call(
+            &served,
+            "POST",
+            "/__admin/settings",
+            Some(json!({ field: bad })),
+        );
+        assert_eq!(status, 400, "{field}: {v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("`{field}`")),
+            "{v}"
+        );
+    }
+    // Every setting GET /__admin lists is one POST /__admin/settings takes.
+    for field in listed {
+        let (status, v) = call(
+            &served,
+            "POST",
+            "/__admin/settings",
+            Some(json!({ field.as_str(): null })),
+        );
+        assert_eq!(status, 200, "{field}: {v}");
+    }
+}
