@@ -411,7 +411,7 @@ pub(crate) fn token(st: &mut State, req: &Request) -> Reply {
             if st.clients.touch(get("client_id")).is_none() {
                 return oauth_error(401, "invalid_client", "unknown client_id");
             }
-            if let Some(family) = st.used_refresh.peek(&presented).copied() {
+            if let Some(&(family, _)) = st.used_refresh.peek(&presented) {
                 // Reuse of a rotated-out token: someone else may hold the family; revoke it.
                 st.access.retain(|a| a.family != family);
                 st.refresh.retain(|r| r.family != family);
@@ -432,7 +432,8 @@ pub(crate) fn token(st: &mut State, req: &Request) -> Reply {
                     "the refresh token was issued to another client",
                 );
             }
-            st.used_refresh.insert(presented, grant.family);
+            st.used_refresh
+                .insert(presented, (grant.family, grant.client_id.clone()));
             issue_tokens(st, grant.family, &grant.client_id, &grant.scope)
         }
         "" => oauth_error(400, "invalid_request", "grant_type is required"),
@@ -452,6 +453,7 @@ fn issue_tokens(st: &mut State, family: u64, client_id: &str, scope: &str) -> Re
         access.clone(),
         AccessGrant {
             family,
+            client_id: client_id.to_string(),
             expires: expiry(ttl),
         },
     );
@@ -485,7 +487,9 @@ pub(crate) fn grant_type(req: &Request) -> Option<String> {
 }
 
 /// RFC 7009: revoking a refresh token ends its whole family (its access tokens too); revoking
-/// an access token ends that token. Unknown tokens answer 200 as well (§2.2).
+/// an access token ends that token. Unknown tokens answer 200 as well (§2.2). A token issued
+/// to another client is refused and left alone (§2.1: the server checks the token was issued
+/// to the client asking).
 pub(crate) fn revoke(st: &mut State, req: &Request) -> Reply {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
         .into_owned()
@@ -498,19 +502,33 @@ pub(crate) fn revoke(st: &mut State, req: &Request) -> Reply {
     if token.is_empty() {
         return oauth_error(400, "invalid_request", "token is required");
     }
-    let family = st
+    // The token's family when it is a refresh token (live or rotated out), and its client.
+    let owner = st
         .refresh
         .peek(token)
-        .map(|r| r.family)
-        .or_else(|| st.used_refresh.peek(token).copied());
-    match family {
-        Some(family) => {
+        .map(|r| (Some(r.family), r.client_id.clone()))
+        .or_else(|| {
+            st.used_refresh
+                .peek(token)
+                .map(|(family, client)| (Some(*family), client.clone()))
+        })
+        .or_else(|| st.access.peek(token).map(|a| (None, a.client_id.clone())));
+    match owner {
+        Some((_, owner)) if owner != get("client_id") => {
+            return oauth_error(
+                400,
+                "unauthorized_client",
+                "the token was issued to another client",
+            )
+        }
+        Some((Some(family), _)) => {
             st.access.retain(|a| a.family != family);
             st.refresh.retain(|r| r.family != family);
         }
-        None => {
+        Some((None, _)) => {
             st.access.remove(token);
         }
+        None => {}
     }
     Reply(200, ResponseTemplate::new(200))
 }

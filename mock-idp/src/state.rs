@@ -136,6 +136,8 @@ pub(crate) struct CodeGrant {
 
 pub(crate) struct AccessGrant {
     pub(crate) family: u64,
+    /// The client it was issued to: only that client may revoke it (RFC 7009 §2.1).
+    pub(crate) client_id: String,
     pub(crate) expires: Instant,
 }
 
@@ -150,8 +152,9 @@ pub(crate) struct State {
     pub(crate) codes: Table<CodeGrant>,
     pub(crate) access: Table<AccessGrant>,
     pub(crate) refresh: Table<RefreshGrant>,
-    /// Rotated-out refresh tokens and their family: presenting one again revokes the family.
-    pub(crate) used_refresh: Table<u64>,
+    /// Rotated-out refresh tokens, their family and client: presenting one again revokes the
+    /// family.
+    pub(crate) used_refresh: Table<(u64, String)>,
     pub(crate) families: u64,
     pub(crate) scenario: String,
     /// The `/me` answer, wrapped and serialized once per scenario: a request copies

@@ -228,3 +228,53 @@ fn every_listed_setting_can_be_set() {
         assert_eq!(status, 200, "{field}: {v}");
     }
 }
+
+/// Regression (RFC 7009 §2.1): client B revoking client A's refresh or access token with its
+/// own `client_id` got 200 and A's tokens died. It is refused with 400 `unauthorized_client`
+/// and the tokens live on; A revokes them as before.
+#[test]
+fn a_client_cannot_revoke_another_clients_tokens() {
+    let served = serve(&[]);
+    let a = mock_idp::client::Client::new(&served.base_url);
+    let (a_id, tokens) = a.login();
+    let (access, refresh) = (
+        tokens["access_token"].as_str().unwrap(),
+        tokens["refresh_token"].as_str().unwrap(),
+    );
+    let (_, reg) = a.register(mock_idp::client::CALLBACK);
+    let b = reg["client_id"].as_str().unwrap();
+    let revoke = |token: &str, client_id: &str| {
+        let resp = http()
+            .post(format!("{}/oauth/revoke/", served.base_url))
+            .form(&[("token", token), ("client_id", client_id)])
+            .send()
+            .unwrap();
+        (
+            resp.status().as_u16(),
+            resp.json::<Value>().unwrap_or(Value::Null),
+        )
+    };
+    let me = || {
+        http()
+            .get(format!("{}/api/app/me", served.base_url))
+            .bearer_auth(access)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    for token in [refresh, access] {
+        let (status, v) = revoke(token, b);
+        assert_eq!(
+            (status, &v["error"]),
+            (400, &json!("unauthorized_client")),
+            "{v}"
+        );
+        assert_eq!(me(), 200, "the token is untouched");
+    }
+    // Unknown tokens still answer 200 (§2.2), whoever asks.
+    assert_eq!(revoke("mprt_unknown", b).0, 200);
+    // The client they were issued to revokes them.
+    assert_eq!(revoke(refresh, &a_id).0, 200);
+    assert_eq!(me(), 401, "the family is revoked");
+}
