@@ -278,3 +278,49 @@ fn a_client_cannot_revoke_another_clients_tokens() {
     assert_eq!(revoke(refresh, &a_id).0, 200);
     assert_eq!(me(), 401, "the family is revoked");
 }
+
+/// Regression: a fault with status 204 or 304 and a `body` was taken, and the body was never
+/// sent (those answers have no content); a non-ASCII `content_type` was taken and sent raw.
+/// Both are refused with 400 naming the field; nothing is stored.
+#[test]
+fn faults_that_cannot_be_sent_as_given_are_refused() {
+    let served = serve(&[]);
+    let cases = [
+        (
+            "body",
+            json!({"endpoint": "me", "status": 204, "body": "x"}),
+        ),
+        (
+            "body",
+            json!({"endpoint": "me", "status": 205, "body": "x"}),
+        ),
+        (
+            "body",
+            json!({"endpoint": "token", "status": 304, "body": ""}),
+        ),
+        (
+            "content_type",
+            json!({"endpoint": "me", "body": "x", "content_type": "text/plain; charset=é"}),
+        ),
+        (
+            "content_type",
+            json!({"endpoint": "me", "body": "x", "content_type": "text/\u{7f}plain"}),
+        ),
+    ];
+    for (field, fault) in cases {
+        let (status, v) = call(&served, "POST", "/__admin/faults", Some(fault.clone()));
+        assert_eq!(status, 400, "{fault}: {v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("`{field}`")), "{message}");
+    }
+    assert_eq!(
+        call(&served, "GET", "/__admin", None).1["faults"],
+        json!({})
+    );
+    // A 204 without a body, and a body with a status that has content, are served.
+    let fine = json!({"endpoint": "me", "status": 204, "times": 1});
+    assert_eq!(call(&served, "POST", "/__admin/faults", Some(fine)).0, 201);
+    let fine =
+        json!({"endpoint": "me", "status": 418, "body": "x", "content_type": "text/plain\tx"});
+    assert_eq!(call(&served, "POST", "/__admin/faults", Some(fine)).0, 201);
+}
