@@ -346,11 +346,31 @@ fn error_page(message: &str) -> Reply {
     )
 }
 
-/// RFC 6749 §4.1.3 / §6 with RFC 7636 §4.6; errors per §5.2.
+/// A form body's parameters; a repeated one is an `invalid_request` (RFC 6749 §3.2: "Request
+/// and response parameters MUST NOT be included more than once").
+fn form(req: &Request) -> Result<HashMap<String, String>, String> {
+    let mut form = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(&req.body).into_owned() {
+        if form.contains_key(&k) {
+            return Err(format!("the parameter `{k}` is repeated"));
+        }
+        form.insert(k, v);
+    }
+    Ok(form)
+}
+
+/// RFC 6749 §4.1.3 / §6 with RFC 7636 §4.6; errors per §5.2. Every answer carries
+/// `Cache-Control: no-store` and `Pragma: no-cache` (§5.1).
 pub(crate) fn token(st: &mut State, req: &Request) -> Reply {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
-        .into_owned()
-        .collect();
+    let Reply(status, resp) = token_answer(st, req);
+    Reply(status, resp.insert_header("Pragma", "no-cache"))
+}
+
+fn token_answer(st: &mut State, req: &Request) -> Reply {
+    let form = match form(req) {
+        Ok(form) => form,
+        Err(repeated) => return oauth_error(400, "invalid_request", &repeated),
+    };
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     if let Some(v) = form.get("code_verifier").filter(|v| !v.is_empty()) {
         st.remember_secret(v.clone());
@@ -491,9 +511,10 @@ pub(crate) fn grant_type(req: &Request) -> Option<String> {
 /// to another client is refused and left alone (§2.1: the server checks the token was issued
 /// to the client asking).
 pub(crate) fn revoke(st: &mut State, req: &Request) -> Reply {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
-        .into_owned()
-        .collect();
+    let form = match form(req) {
+        Ok(form) => form,
+        Err(repeated) => return oauth_error(400, "invalid_request", &repeated),
+    };
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     if st.clients.touch(get("client_id")).is_none() {
         return oauth_error(401, "invalid_client", "unknown client_id");

@@ -324,3 +324,52 @@ fn faults_that_cannot_be_sent_as_given_are_refused() {
         json!({"endpoint": "me", "status": 418, "body": "x", "content_type": "text/plain\tx"});
     assert_eq!(call(&served, "POST", "/__admin/faults", Some(fine)).0, 201);
 }
+
+/// Regression (RFC 6749 §3.2, §5.1): the token endpoint took a repeated parameter (`code`
+/// twice, the last one winning) and its answers had `Cache-Control: no-store` without
+/// `Pragma: no-cache`. A repeated parameter is a 400 `invalid_request` naming it, at the
+/// revocation endpoint too; every token answer carries both headers.
+#[test]
+fn token_parameters_are_single_and_answers_are_not_cached() {
+    let served = serve(&[]);
+    let client = mock_idp::client::Client::new(&served.base_url);
+    let (client_id, _) = client.login();
+    let post = |path: &str, form: &[(&str, &str)]| {
+        http()
+            .post(format!("{}{path}", served.base_url))
+            .form(form)
+            .send()
+            .unwrap()
+    };
+    let twice = [
+        ("grant_type", "authorization_code"),
+        ("code", "a"),
+        ("code", "b"),
+        ("client_id", client_id.as_str()),
+    ];
+    for path in ["/oauth/token/", "/oauth/revoke/"] {
+        let resp = post(path, &twice);
+        assert_eq!(resp.status().as_u16(), 400, "{path}");
+        let v: Value = resp.json().unwrap();
+        assert_eq!(v["error"], "invalid_request", "{path}: {v}");
+        assert!(
+            v["error_description"].as_str().unwrap().contains("`code`"),
+            "{v}"
+        );
+    }
+    let (_, tokens) = client.login();
+    let refreshed = post(
+        "/oauth/token/",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", &client_id),
+        ],
+    );
+    let refused = post("/oauth/token/", &[("grant_type", "password")]);
+    for resp in [refreshed, refused] {
+        let headers = resp.headers();
+        assert_eq!(headers["cache-control"], "no-store");
+        assert_eq!(headers["pragma"], "no-cache");
+    }
+}
