@@ -35,7 +35,8 @@ impl Endpoint {
             ("GET", "/oauth/authorize") => Some(Endpoint::Authorize),
             ("POST", "/oauth/token") => Some(Endpoint::Token),
             ("POST", "/oauth/revoke") => Some(Endpoint::Revoke),
-            ("GET", "/api/app/me") => Some(Endpoint::Me),
+            // HEAD is GET without the body (RFC 9110 §9.3.2; hyper leaves the body out).
+            ("GET" | "HEAD", "/api/app/me") => Some(Endpoint::Me),
             _ => None,
         }
     }

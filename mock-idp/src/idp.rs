@@ -204,7 +204,7 @@ impl Idp {
             (_, Some(Endpoint::Token)) => token(&mut st, req),
             (_, Some(Endpoint::Revoke)) => revoke(&mut st, req),
             (_, Some(Endpoint::Me)) => me(&mut st, req),
-            (_, None) if method == "GET" => metadata(&st, req, &path)
+            (_, None) if method == "GET" || method == "HEAD" => metadata(&st, req, &path)
                 .unwrap_or_else(|| json_response(404, json!({"error": "not_found"}))),
             (_, None) => json_response(404, json!({"error": "not_found"})),
         };

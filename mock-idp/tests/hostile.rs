@@ -373,3 +373,55 @@ fn token_parameters_are_single_and_answers_are_not_cached() {
         assert_eq!(headers["pragma"], "no-cache");
     }
 }
+
+/// Regression: HEAD answered 404 where GET answered (the metadata, `/me`), and `/me` took only
+/// `Bearer` spelled so though auth schemes are case-insensitive (RFC 7235 §2.1). HEAD is
+/// answered like GET without a body, and `bearer` works.
+#[test]
+fn head_is_get_without_a_body_and_the_bearer_scheme_is_case_insensitive() {
+    let served = serve(&[]);
+    let (_, tokens) = mock_idp::client::Client::new(&served.base_url).login();
+    let auth = |scheme: &str| format!("{scheme} {}", tokens["access_token"].as_str().unwrap());
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/oauth-authorization-server/oauth",
+        "/api/app/me",
+    ] {
+        let url = format!("{}{path}", served.base_url);
+        let get = http()
+            .get(&url)
+            .header("authorization", auth("Bearer"))
+            .send()
+            .unwrap();
+        let head = http()
+            .head(&url)
+            .header("authorization", auth("Bearer"))
+            .send()
+            .unwrap();
+        assert_eq!(
+            (get.status().as_u16(), head.status().as_u16()),
+            (200, 200),
+            "{path}"
+        );
+        assert_eq!(
+            get.headers()["content-length"],
+            head.headers()["content-length"],
+            "{path}"
+        );
+        assert_eq!(head.bytes().unwrap().len(), 0, "{path}");
+    }
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let me = http()
+            .get(format!("{}/api/app/me", served.base_url))
+            .header("authorization", auth(scheme))
+            .send()
+            .unwrap();
+        assert_eq!(me.status().as_u16(), 200, "{scheme}");
+    }
+    let basic = http()
+        .get(format!("{}/api/app/me", served.base_url))
+        .header("authorization", auth("Basic"))
+        .send()
+        .unwrap();
+    assert_eq!(basic.status().as_u16(), 401);
+}
