@@ -150,8 +150,14 @@ fn body(scenario: Scenario, workspaces: Option<usize>, members: Option<usize>) -
 }
 
 fn fail(msg: &str) -> ExitCode {
-    eprintln!("mock-idp: {msg}");
+    say(&format!("mock-idp: {msg}"));
     ExitCode::from(1)
+}
+
+/// A line on stderr, if anyone still reads it: `eprintln!` panics on a closed pipe
+/// (`serve 2>&1 | head -1`), which would turn a clean stop into exit 101.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn serve(
@@ -185,17 +191,19 @@ fn serve(
             (Ok(t), Ok(i)) => (t, i),
             _ => return fail("cannot install the signal handlers"),
         };
-        println!("{}", serde_json::json!({"base_url": idp.base_url()}));
-        eprintln!(
+        // Nobody reading the ready line (or stderr) is no reason to stop serving.
+        let ready = serde_json::json!({"base_url": idp.base_url()});
+        let _ = writeln!(std::io::stdout(), "{ready}");
+        say(&format!(
             "mock-idp: serving {} (scenario {}); stop with SIGTERM or Ctrl-C",
             idp.base_url(),
             scenario.name()
-        );
+        ));
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
         }
-        eprintln!("mock-idp: stopped");
+        say("mock-idp: stopped");
         // Exit here, not by dropping the server: wiremock's drop waits for the server's lock,
         // which a handler holds for as long as it runs (a large scenario being built, say),
         // and there is nothing to save. The ready line went out whole (stdout is line-buffered).

@@ -425,3 +425,48 @@ fn head_is_get_without_a_body_and_the_bearer_scheme_is_case_insensitive() {
         .unwrap();
     assert_eq!(basic.status().as_u16(), 401);
 }
+
+/// `serve` with its stderr going to `stderr` (a pipe or a file): the child and its base URL.
+fn serve_with_stderr(stderr: std::process::Stdio) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(bin())
+        .arg("serve")
+        .stdout(std::process::Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap();
+    (child, ready["base_url"].as_str().unwrap().to_string())
+}
+
+/// The exit status of `child` after SIGTERM, within 10 s.
+fn terminate(child: &mut std::process::Child) -> Option<i32> {
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("still running 10 s after SIGTERM");
+}
+
+/// Regression: with nobody left reading stderr (`serve 2>&1 | head -1`), SIGTERM made the
+/// server's goodbye line panic on the closed pipe and the process exit 101. It exits 0, as
+/// documented.
+#[test]
+fn sigterm_exits_0_when_nobody_reads_stderr() {
+    let (mut child, _) = serve_with_stderr(std::process::Stdio::piped());
+    std::thread::sleep(Duration::from_millis(200));
+    drop(child.stderr.take());
+    assert_eq!(terminate(&mut child), Some(0));
+}
