@@ -167,6 +167,7 @@ fn serve(
     deny: bool,
     journal_capacity: usize,
 ) -> ExitCode {
+    mock_idp::process::install_panic_hook();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),

@@ -470,3 +470,44 @@ fn sigterm_exits_0_when_nobody_reads_stderr() {
     drop(child.stderr.take());
     assert_eq!(terminate(&mut child), Some(0));
 }
+
+/// Regression: requests wiremock cannot turn into its own type (a body shorter than its
+/// Content-Length, a truncated chunked body, `CONNECT host:80`, an absolute URL with port
+/// 99999) panic inside wiremock, before the mock sees them: each printed a panic message (and
+/// a backtrace hint) on stderr. The server still serves on; each costs one short line.
+#[test]
+fn requests_wiremock_cannot_read_cost_one_short_line_each() {
+    use std::io::{Read, Write};
+    let log = std::env::temp_dir().join(format!("mock-idp-panics-{}.log", std::process::id()));
+    let (mut child, base) = serve_with_stderr(std::fs::File::create(&log).unwrap().into());
+    let addr = base.trim_start_matches("http://").to_string();
+    let cases: [(&[u8], bool); 4] = [
+        (b"CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n", false),
+        (b"GET http://127.0.0.1:99999/oauth/authorize/ HTTP/1.1\r\nHost: x\r\n\r\n", false),
+        (b"POST /oauth/token/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\ngrant_type=", true),
+        (b"POST /__admin/settings HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", true),
+    ];
+    for (request, close_write) in cases {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(request).unwrap();
+        if close_write {
+            s.shutdown(std::net::Shutdown::Write).unwrap();
+        }
+        let mut answer = Vec::new();
+        let _ = s.read_to_end(&mut answer);
+    }
+    let (_, tokens) = mock_idp::client::Client::new(&base).login();
+    assert!(tokens["access_token"].is_string(), "the server serves on");
+    assert_eq!(terminate(&mut child), Some(0));
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("wiremock could not read"))
+        .collect();
+    assert_eq!(lines.len(), 4, "{stderr}");
+    assert!(lines.iter().all(|l| l.len() < 300), "{stderr}");
+}
