@@ -35,7 +35,7 @@ enum Command {
     #[command(after_help = "Examples:\n  \
 mock-idp serve --port 8089 --scenario cross-region\n  \
 mock-idp serve --scenario large --large-projects 50000\n  \
-MP_BASE_URL=$(mock-idp serve | head -1 | jq -r .base_url)   # in a script, with the server in the background")]
+exec 3< <(mock-idp serve); read -r ready <&3; MP_BASE_URL=$(jq -r .base_url <<<\"$ready\")   # bash; stop it: kill $!")]
     Serve {
         /// Port to listen on (0: a free one)
         #[arg(long, default_value_t = 0)]
