@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 use wiremock::{Request, ResponseTemplate};
 
+use crate::limits;
 use crate::state::{
     json_response, oauth_error, AccessGrant, Client, CodeGrant, IssMode, RefreshGrant, Reply, State,
 };
@@ -88,6 +89,9 @@ pub(crate) fn metadata(st: &State, req: &Request, path: &str) -> Option<Reply> {
 
 /// RFC 7591 §3: validate the metadata, answer 201 with what was registered (§3.2.1).
 pub(crate) fn register(st: &mut State, req: &Request) -> Reply {
+    if let Err(e) = limits::REGISTRATION_BYTES.check_size(req.body.len()) {
+        return oauth_error(400, "invalid_client_metadata", &e);
+    }
     let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
         return oauth_error(
             400,
@@ -123,6 +127,16 @@ pub(crate) fn register(st: &mut State, req: &Request) -> Reply {
             )
         }
     };
+    if let Err(e) = limits::REDIRECT_URIS
+        .check_size(redirect_uris.len())
+        .and_then(|()| {
+            redirect_uris
+                .iter()
+                .try_for_each(|u| limits::REDIRECT_URI_BYTES.check_size(u.len()))
+        })
+    {
+        return oauth_error(400, "invalid_redirect_uri", &e);
+    }
     let absolute = |u: &str| {
         Url::parse(u).is_ok_and(|u| !u.cannot_be_a_base() && u.fragment().is_none() && u.has_host())
     };
@@ -182,6 +196,23 @@ pub(crate) fn register(st: &mut State, req: &Request) -> Reply {
         Some(Value::String(s)) => s.clone(),
         Some(_) => return oauth_error(400, "invalid_client_metadata", "scope must be a string"),
     };
+    let client_name = match body.get("client_name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return oauth_error(
+                400,
+                "invalid_client_metadata",
+                "client_name must be a string",
+            )
+        }
+    };
+    let sizes = limits::SCOPE_BYTES.check_size(scope.len()).and_then(|()| {
+        limits::CLIENT_NAME_BYTES.check_size(client_name.as_ref().map_or(0, String::len))
+    });
+    if let Err(e) = sizes {
+        return oauth_error(400, "invalid_client_metadata", &e);
+    }
     // A client id is public, not a secret: it is not remembered for leak scans.
     let client_id = State::random("mpc_");
     st.clients.insert(
@@ -200,7 +231,7 @@ pub(crate) fn register(st: &mut State, req: &Request) -> Reply {
         "token_endpoint_auth_method": "none",
         "scope": scope,
     });
-    if let Some(name) = body.get("client_name").and_then(Value::as_str) {
+    if let Some(name) = client_name {
         registered["client_name"] = json!(name);
     }
     json_response(201, registered)
@@ -258,6 +289,7 @@ pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
         .get("scope")
         .cloned()
         .unwrap_or_else(|| client.scope.clone());
+    let scope_size = limits::SCOPE_BYTES.check_size(scope.len());
     let state = q.get("state").cloned();
     let iss = st.settings.iss;
     let redirect = |params: &[(&str, &str)]| {
@@ -315,6 +347,9 @@ pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
                 "code_challenge is not a base64url SHA-256",
             ),
         ]);
+    }
+    if let Err(e) = scope_size {
+        return redirect(&[("error", "invalid_scope"), ("error_description", &e)]);
     }
     if st.settings.deny {
         return redirect(&[

@@ -511,3 +511,84 @@ fn requests_wiremock_cannot_read_cost_one_short_line_each() {
     assert_eq!(lines.len(), 4, "{stderr}");
     assert!(lines.iter().all(|l| l.len() < 300), "{stderr}");
 }
+
+/// Regression: registration had no size bound, and each client keeps its redirect URIs and
+/// scope: 100 registrations of 4 MiB each held 913 MB. Each list and text a client keeps is
+/// bounded (`limits`), refused with 400 naming the field and the limit; the largest values are
+/// taken. Authorize bounds the scope it keeps with each code the same way.
+#[test]
+fn registration_is_bounded() {
+    let served = serve(&[]);
+    let uri = |len: usize| format!("http://localhost:19284/{}", "a".repeat(len - 23));
+    assert_eq!(uri(2048).len(), 2048);
+    let register = |body: Value| {
+        let resp = http()
+            .post(format!("{}/oauth/mcp/register/", served.base_url))
+            .json(&body)
+            .send()
+            .unwrap();
+        (resp.status().as_u16(), resp.json::<Value>().unwrap())
+    };
+    let many: Vec<String> = (0..11).map(|_| uri(100)).collect();
+    let cases = [
+        (
+            "invalid_redirect_uri",
+            "`redirect_uris`",
+            json!({"redirect_uris": many}),
+        ),
+        (
+            "invalid_redirect_uri",
+            "`redirect_uri`",
+            json!({"redirect_uris": [uri(2049)]}),
+        ),
+        (
+            "invalid_client_metadata",
+            "`client_name`",
+            json!({"redirect_uris": [uri(100)], "client_name": "n".repeat(257)}),
+        ),
+        (
+            "invalid_client_metadata",
+            "`scope`",
+            json!({"redirect_uris": [uri(100)], "scope": "s".repeat(1025)}),
+        ),
+        (
+            "invalid_client_metadata",
+            "`registration body`",
+            json!({"redirect_uris": [uri(100)], "software_statement": "x".repeat(64 << 10)}),
+        ),
+    ];
+    for (error, field, body) in cases {
+        let (status, v) = register(body);
+        assert_eq!(
+            (status, v["error"].as_str()),
+            (400, Some(error)),
+            "{field}: {v}"
+        );
+        assert!(
+            v["error_description"].as_str().unwrap().starts_with(field),
+            "{v}"
+        );
+    }
+    assert_eq!(live(&served)["clients"], 0, "nothing kept");
+    let largest: Vec<String> = (0..10).map(|_| uri(2048)).collect();
+    let (status, v) = register(json!({
+        "redirect_uris": largest,
+        "client_name": "n".repeat(256),
+        "scope": "s".repeat(1024),
+    }));
+    assert_eq!(status, 201, "{v}");
+    // Authorize keeps the scope it is asked for with the code: bounded too.
+    let client = mock_idp::client::Client::new(&served.base_url);
+    let (_, reg) = client.register(mock_idp::client::CALLBACK);
+    let mut url = url::Url::parse(&client.authorize_url(
+        reg["client_id"].as_str().unwrap(),
+        "s",
+        &mock_idp::client::Pkce::random().challenge,
+    ))
+    .unwrap();
+    url.query_pairs_mut()
+        .append_pair("scope", &"s".repeat(1025));
+    let location = mock_idp::client::approve_with(&client.http, url.as_str()).unwrap();
+    assert!(location.contains("error=invalid_scope"), "{location}");
+    assert_eq!(live(&served)["codes"], 0);
+}
