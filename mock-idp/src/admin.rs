@@ -190,6 +190,11 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Result<Repl
                     Scenario::names().join(", ")
                 )
             })?;
+            if projects.is_some() && !matches!(scenario, Scenario::Large { .. }) {
+                return Err(format!(
+                    "`large_projects` sizes the `large` scenario only; leave it out for `{name}`"
+                ));
+            }
             st.apply(scenario.applied());
             json_response(200, status(st))
         }

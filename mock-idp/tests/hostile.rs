@@ -592,3 +592,29 @@ fn registration_is_bounded() {
     assert!(location.contains("error=invalid_scope"), "{location}");
     assert_eq!(live(&served)["codes"], 0);
 }
+
+/// Regression: `large_projects` given with a scenario that ignores it was silently ignored.
+/// It is refused by name, and the scenario stays as it was.
+#[test]
+fn large_projects_with_another_scenario_is_refused() {
+    let served = serve(&[]);
+    let body = json!({"name": "multi-org", "large_projects": 10});
+    let (status, v) = call(&served, "POST", "/__admin/scenario", Some(body));
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`large_projects`"),
+        "{v}"
+    );
+    assert_eq!(
+        call(&served, "GET", "/__admin", None).1["scenario"],
+        "single"
+    );
+    let body = json!({"name": "large", "large_projects": 10});
+    assert_eq!(
+        call(&served, "POST", "/__admin/scenario", Some(body)).0,
+        200
+    );
+}
