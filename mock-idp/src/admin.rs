@@ -198,13 +198,10 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Result<Repl
             st.apply(scenario.applied());
             json_response(200, status(st))
         }
-        ("PUT", "/me") => match serde_json::from_slice::<Value>(&req.body) {
-            Ok(v) if v.is_object() => {
-                st.set_me(v);
-                json_response(200, status(st))
-            }
-            _ => return Err("the body must be a JSON object (a /me body, wrapped or bare)".into()),
-        },
+        ("PUT", "/me") => {
+            st.set_me_json(&req.body)?;
+            json_response(200, status(st))
+        }
         ("POST", "/faults") => {
             let mut known = vec!["endpoint"];
             known.extend(FAULT_FIELDS);

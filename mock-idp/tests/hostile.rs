@@ -618,3 +618,44 @@ fn large_projects_with_another_scenario_is_refused() {
         200
     );
 }
+
+/// Regression: `PUT /__admin/me` parsed its body into a value tree, so a valid 59 MiB body of
+/// tiny values peaked at 5.4 GB and stalled every endpoint for 14 s. The body is checked and
+/// served as sent, without a tree: a 16 MiB body of tiny values adds well under 200 MB.
+#[test]
+fn a_large_custom_me_body_is_not_built_into_a_tree() {
+    let served = serve(&[]);
+    let mut body = b"{\"a\":[".to_vec();
+    body.extend(b"0,".repeat(8 << 20));
+    body.extend(b"0]}");
+    let sent = body.len();
+    let before = rss_kib(&served);
+    let resp = http()
+        .put(format!("{}/__admin/me", served.base_url))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", served.child.id())).unwrap();
+    let peak: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(
+        peak < before + 200 * 1024,
+        "peak {peak} KiB from {before} KiB"
+    );
+    // Served wrapped, as sent.
+    let (_, tokens) = mock_idp::client::Client::new(&served.base_url).login();
+    let me = http()
+        .get(format!("{}/api/app/me", served.base_url))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert!(me.starts_with(b"{\"status\":\"ok\",\"results\":{\"a\":[0,0,"));
+    assert_eq!(me.len(), sent + r#"{"status":"ok","results":}"#.len());
+}
