@@ -10,9 +10,9 @@
 //! | `DELETE /__admin/faults[/ENDPOINT]` | | clear all faults, or one endpoint's |
 //! | `GET /__admin/journal[?since=SEQ]` | | `{"capacity", "total", "dropped", "entries": [{seq, method, path, status}]}` |
 //! | `DELETE /__admin/journal` | | empty the journal |
-//! | `POST /__admin/settings` | `{"deny": true, "code_ttl_secs": 60, "access_token_ttl_secs": 3600, "journal_capacity": 1000, "iss": "send"\|"omit"\|"wrong", "metadata": true}` (any subset) | change settings |
+//! | `POST /__admin/settings` | `{"deny": true, "code_ttl_secs": 60, "access_token_ttl_secs": 3600, "journal_capacity": 1000, "iss": "send"\|"omit"\|"wrong", "metadata": true, "metadata_overrides": {"issuer": "…"}, "refresh_tokens": false}` (any subset) | change settings |
 //! | `GET /__admin/secrets` | | `{"issued": […]}`: codes, tokens and verifiers seen, for leak scans |
-//! | `POST /__admin/reset` | | back to a fresh server (clients, codes, tokens, faults, journal, scenario `single`) |
+//! | `POST /__admin/reset` | | back to the start: the scenario, faults and settings the server started with (`serve`'s options); no client, code, token, secret or journal entry |
 //!
 //! Every field is read on its own, so a refusal (400) names the field and says what it takes: a
 //! number outside its bound (`crate::limits`), a value that cannot go into a header, an unknown
@@ -190,16 +190,18 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Result<Repl
                     Scenario::names().join(", ")
                 )
             })?;
+            if projects.is_some() && !matches!(scenario, Scenario::Large { .. }) {
+                return Err(format!(
+                    "`large_projects` sizes the `large` scenario only; leave it out for `{name}`"
+                ));
+            }
             st.apply(scenario.applied());
             json_response(200, status(st))
         }
-        ("PUT", "/me") => match serde_json::from_slice::<Value>(&req.body) {
-            Ok(v) if v.is_object() => {
-                st.set_me(v);
-                json_response(200, status(st))
-            }
-            _ => return Err("the body must be a JSON object (a /me body, wrapped or bare)".into()),
-        },
+        ("PUT", "/me") => {
+            st.set_me_json(&req.body)?;
+            json_response(200, status(st))
+        }
         ("POST", "/faults") => {
             let mut known = vec!["endpoint"];
             known.extend(FAULT_FIELDS);
@@ -277,6 +279,19 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Result<Repl
             }
             if let Some(metadata) = f.boolean("metadata")? {
                 s.metadata = metadata;
+            }
+            match f.get("metadata_overrides") {
+                None => {}
+                Some(Value::Object(keys)) => s.metadata_overrides = keys.clone(),
+                Some(other) => {
+                    return Err(format!(
+                        "`metadata_overrides` must be an object of metadata keys (a null value \
+                         removes that key; {{}} clears the overrides); got {other}"
+                    ))
+                }
+            }
+            if let Some(refresh_tokens) = f.boolean("refresh_tokens")? {
+                s.refresh_tokens = refresh_tokens;
             }
             st.set_settings(s);
             json_response(200, json!({"settings": st.settings}))

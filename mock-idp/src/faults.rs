@@ -35,7 +35,8 @@ impl Endpoint {
             ("GET", "/oauth/authorize") => Some(Endpoint::Authorize),
             ("POST", "/oauth/token") => Some(Endpoint::Token),
             ("POST", "/oauth/revoke") => Some(Endpoint::Revoke),
-            ("GET", "/api/app/me") => Some(Endpoint::Me),
+            // HEAD is GET without the body (RFC 9110 §9.3.2; hyper leaves the body out).
+            ("GET" | "HEAD", "/api/app/me") => Some(Endpoint::Me),
             _ => None,
         }
     }
@@ -111,8 +112,10 @@ mod millis {
 
 impl Fault {
     /// A fault the mock can serve, else why not: it does something, its numbers are within
-    /// their bounds (`crate::limits`) and its `content_type` can be a header value (a CR or LF
-    /// in it would break every answer of the endpoint).
+    /// their bounds (`crate::limits`), its `body` can be sent with its status (not with 204,
+    /// 205 or 304, which have no content) and its `content_type` is a header value of visible
+    /// ASCII (a CR or LF in it would break every answer of the endpoint; other bytes would be
+    /// sent raw).
     pub fn check(&self) -> Result<(), String> {
         if self.status.is_none() && self.delay.is_none() && !self.drop && self.body.is_none() {
             return Err("a fault needs `status`, `delay_ms`, `drop` or `body`".into());
@@ -129,8 +132,17 @@ impl Fault {
         if let Some(times) = self.times {
             limits::FAULT_TIMES.check(times.into())?;
         }
+        if let (Some(status @ (204 | 205 | 304)), Some(_)) = (self.status, &self.body) {
+            return Err(format!(
+                "`body` cannot be sent with status {status}: a {status} answer has no content \
+                 (RFC 9110), so the body would be dropped; leave `body` out or use another status"
+            ));
+        }
         if let Some(content_type) = &self.content_type {
-            if HeaderValue::from_str(content_type).is_err() {
+            let visible = content_type
+                .bytes()
+                .all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+            if !visible || HeaderValue::from_str(content_type).is_err() {
                 return Err(format!(
                     "`content_type` must be a valid header value (visible ASCII, spaces and \
                      tabs; no CR, LF or other control character); got {content_type:?}"

@@ -161,9 +161,17 @@ impl MockIdp {
         self.state().clear_journal();
     }
 
-    /// Back to a fresh server: clients, codes, tokens, faults, journal, scenario `single`.
+    /// Back to the reset point: a fresh server's scenario (`single`), faults and settings, or
+    /// those of [`MockIdp::set_reset_point`]; no client, code, token, secret or journal entry.
     pub fn reset(&self) {
         self.state().reset();
+    }
+
+    /// Makes the scenario, faults and settings as they are now what [`MockIdp::reset`] (and
+    /// `POST /__admin/reset`) goes back to: `mock-idp serve` calls it once its command-line
+    /// options are applied.
+    pub fn set_reset_point(&self) {
+        self.state().set_reset_point();
     }
 
     /// Every code, access token and refresh token issued and every verifier received: what

@@ -75,8 +75,50 @@ pub const FAULT_TIMES: Bound = Bound {
     meaning: "requests; leave it out for until cleared",
 };
 
+/// Redirect URIs a client registers: every one is kept while the client is (up to
+/// [`LIVE_CAPACITY`] clients).
+pub const REDIRECT_URIS: Bound = Bound {
+    field: "redirect_uris",
+    min: 1,
+    max: 10,
+    meaning: "URIs a client registers",
+};
+
+/// A redirect URI's length in bytes (browsers take about 2,000 characters of URL).
+pub const REDIRECT_URI_BYTES: Bound = Bound {
+    field: "redirect_uri",
+    min: 1,
+    max: 2048,
+    meaning: "bytes in one redirect URI",
+};
+
+/// A scope's length in bytes, registered or asked for at authorize (kept with the client and
+/// with each code).
+pub const SCOPE_BYTES: Bound = Bound {
+    field: "scope",
+    min: 0,
+    max: 1024,
+    meaning: "bytes in a scope",
+};
+
+/// A client name's length in bytes.
+pub const CLIENT_NAME_BYTES: Bound = Bound {
+    field: "client_name",
+    min: 0,
+    max: 256,
+    meaning: "bytes in a client name",
+};
+
+/// A registration request's body: the metadata above and a little more.
+pub const REGISTRATION_BYTES: Bound = Bound {
+    field: "registration body",
+    min: 0,
+    max: 64 << 10,
+    meaning: "bytes of client metadata",
+};
+
 /// Every bound, for the status route and the docs.
-pub const ALL: [Bound; 7] = [
+pub const ALL: [Bound; 12] = [
     LARGE_PROJECTS,
     TTL_SECS,
     JOURNAL_CAPACITY,
@@ -84,6 +126,11 @@ pub const ALL: [Bound; 7] = [
     RETRY_AFTER_SECS,
     DELAY_MS,
     FAULT_TIMES,
+    REDIRECT_URIS,
+    REDIRECT_URI_BYTES,
+    SCOPE_BYTES,
+    CLIENT_NAME_BYTES,
+    REGISTRATION_BYTES,
 ];
 
 /// Clients, codes, access tokens, refresh tokens and rotated-out refresh tokens each kept at
@@ -122,6 +169,19 @@ impl Bound {
         match text.parse::<u64>() {
             Ok(n) => self.check(n),
             Err(_) => Err(self.refusal(text)),
+        }
+    }
+
+    /// A count or a length within the bound, else why not (for lists and texts).
+    pub fn check_size(&self, size: usize) -> Result<(), String> {
+        let n = u64::try_from(size).unwrap_or(u64::MAX);
+        if (self.min..=self.max).contains(&n) {
+            Ok(())
+        } else {
+            Err(format!(
+                "`{}` must have {} to {} {}; got {n}",
+                self.field, self.min, self.max, self.meaning
+            ))
         }
     }
 

@@ -37,7 +37,7 @@ enum Command {
     #[command(after_help = "Examples:\n  \
 mock-idp serve --port 8089 --scenario cross-region\n  \
 mock-idp serve --scenario large --large-projects 50000\n  \
-MP_BASE_URL=$(mock-idp serve | head -1 | jq -r .base_url)   # in a script, with the server in the background")]
+exec 3< <(mock-idp serve); read -r ready <&3; MP_BASE_URL=$(jq -r .base_url <<<\"$ready\")   # bash; stop it: kill $!")]
     Serve {
         /// Port to listen on (0: a free one)
         #[arg(long, default_value_t = 0)]
@@ -172,8 +172,14 @@ fn body(scenario: Scenario, workspaces: Option<usize>, members: Option<usize>) -
 }
 
 fn fail(msg: &str) -> ExitCode {
-    eprintln!("mock-idp: {msg}");
+    say(&format!("mock-idp: {msg}"));
     ExitCode::from(1)
+}
+
+/// A line on stderr, if anyone still reads it: `eprintln!` panics on a closed pipe
+/// (`serve 2>&1 | head -1`), which would turn a clean stop into exit 101.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn serve(
@@ -183,6 +189,7 @@ fn serve(
     deny: bool,
     journal_capacity: usize,
 ) -> ExitCode {
+    mock_idp::process::install_panic_hook();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
@@ -198,6 +205,7 @@ fn serve(
             idp.deny_authorization(true);
         }
         idp.set_journal_capacity(journal_capacity);
+        idp.set_reset_point();
         // Handlers first, then the ready line: a signal right after it must stop us cleanly.
         let (mut term, mut int) = match (
             signal(SignalKind::terminate()),
@@ -206,17 +214,19 @@ fn serve(
             (Ok(t), Ok(i)) => (t, i),
             _ => return fail("cannot install the signal handlers"),
         };
-        println!("{}", serde_json::json!({"base_url": idp.base_url()}));
-        eprintln!(
+        // Nobody reading the ready line (or stderr) is no reason to stop serving.
+        let ready = serde_json::json!({"base_url": idp.base_url()});
+        let _ = writeln!(std::io::stdout(), "{ready}");
+        say(&format!(
             "mock-idp: serving {} (scenario {}); stop with SIGTERM or Ctrl-C",
             idp.base_url(),
             scenario.name()
-        );
+        ));
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
         }
-        eprintln!("mock-idp: stopped");
+        say("mock-idp: stopped");
         // Exit here, not by dropping the server: wiremock's drop waits for the server's lock,
         // which a handler holds for as long as it runs (a large scenario being built, say),
         // and there is nothing to save. The ready line went out whole (stdout is line-buffered).

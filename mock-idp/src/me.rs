@@ -12,8 +12,10 @@ pub(crate) fn me(st: &mut State, req: &Request) -> Reply {
         .headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+        .and_then(|v| v.split_once(' '))
+        // RFC 7235 §2.1: the scheme is case-insensitive.
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim_start_matches(' '));
     let valid = st
         .access
         .touch(token)
@@ -32,7 +34,7 @@ pub(crate) fn me(st: &mut State, req: &Request) -> Reply {
     Reply(
         200,
         ResponseTemplate::new(200)
-            .set_body_raw(st.me.clone(), "application/json")
+            .set_body_raw(st.me.to_vec(), "application/json")
             .insert_header("Cache-Control", "no-store"),
     )
 }

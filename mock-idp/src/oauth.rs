@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 use wiremock::{Request, ResponseTemplate};
 
+use crate::limits;
 use crate::state::{
     json_response, oauth_error, AccessGrant, Client, CodeGrant, IssMode, RefreshGrant, Reply, State,
 };
@@ -88,6 +89,9 @@ pub(crate) fn metadata(st: &State, req: &Request, path: &str) -> Option<Reply> {
 
 /// RFC 7591 §3: validate the metadata, answer 201 with what was registered (§3.2.1).
 pub(crate) fn register(st: &mut State, req: &Request) -> Reply {
+    if let Err(e) = limits::REGISTRATION_BYTES.check_size(req.body.len()) {
+        return oauth_error(400, "invalid_client_metadata", &e);
+    }
     let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
         return oauth_error(
             400,
@@ -123,6 +127,16 @@ pub(crate) fn register(st: &mut State, req: &Request) -> Reply {
             )
         }
     };
+    if let Err(e) = limits::REDIRECT_URIS
+        .check_size(redirect_uris.len())
+        .and_then(|()| {
+            redirect_uris
+                .iter()
+                .try_for_each(|u| limits::REDIRECT_URI_BYTES.check_size(u.len()))
+        })
+    {
+        return oauth_error(400, "invalid_redirect_uri", &e);
+    }
     let absolute = |u: &str| {
         Url::parse(u).is_ok_and(|u| !u.cannot_be_a_base() && u.fragment().is_none() && u.has_host())
     };
@@ -182,6 +196,23 @@ pub(crate) fn register(st: &mut State, req: &Request) -> Reply {
         Some(Value::String(s)) => s.clone(),
         Some(_) => return oauth_error(400, "invalid_client_metadata", "scope must be a string"),
     };
+    let client_name = match body.get("client_name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return oauth_error(
+                400,
+                "invalid_client_metadata",
+                "client_name must be a string",
+            )
+        }
+    };
+    let sizes = limits::SCOPE_BYTES.check_size(scope.len()).and_then(|()| {
+        limits::CLIENT_NAME_BYTES.check_size(client_name.as_ref().map_or(0, String::len))
+    });
+    if let Err(e) = sizes {
+        return oauth_error(400, "invalid_client_metadata", &e);
+    }
     // A client id is public, not a secret: it is not remembered for leak scans.
     let client_id = State::random("mpc_");
     st.clients.insert(
@@ -200,7 +231,7 @@ pub(crate) fn register(st: &mut State, req: &Request) -> Reply {
         "token_endpoint_auth_method": "none",
         "scope": scope,
     });
-    if let Some(name) = body.get("client_name").and_then(Value::as_str) {
+    if let Some(name) = client_name {
         registered["client_name"] = json!(name);
     }
     json_response(201, registered)
@@ -258,6 +289,7 @@ pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
         .get("scope")
         .cloned()
         .unwrap_or_else(|| client.scope.clone());
+    let scope_size = limits::SCOPE_BYTES.check_size(scope.len());
     let state = q.get("state").cloned();
     let iss = st.settings.iss;
     let redirect = |params: &[(&str, &str)]| {
@@ -316,6 +348,9 @@ pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
             ),
         ]);
     }
+    if let Err(e) = scope_size {
+        return redirect(&[("error", "invalid_scope"), ("error_description", &e)]);
+    }
     if st.settings.deny {
         return redirect(&[
             ("error", "access_denied"),
@@ -346,11 +381,31 @@ fn error_page(message: &str) -> Reply {
     )
 }
 
-/// RFC 6749 §4.1.3 / §6 with RFC 7636 §4.6; errors per §5.2.
+/// A form body's parameters; a repeated one is an `invalid_request` (RFC 6749 §3.2: "Request
+/// and response parameters MUST NOT be included more than once").
+fn form(req: &Request) -> Result<HashMap<String, String>, String> {
+    let mut form = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(&req.body).into_owned() {
+        if form.contains_key(&k) {
+            return Err(format!("the parameter `{k}` is repeated"));
+        }
+        form.insert(k, v);
+    }
+    Ok(form)
+}
+
+/// RFC 6749 §4.1.3 / §6 with RFC 7636 §4.6; errors per §5.2. Every answer carries
+/// `Cache-Control: no-store` and `Pragma: no-cache` (§5.1).
 pub(crate) fn token(st: &mut State, req: &Request) -> Reply {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
-        .into_owned()
-        .collect();
+    let Reply(status, resp) = token_answer(st, req);
+    Reply(status, resp.insert_header("Pragma", "no-cache"))
+}
+
+fn token_answer(st: &mut State, req: &Request) -> Reply {
+    let form = match form(req) {
+        Ok(form) => form,
+        Err(repeated) => return oauth_error(400, "invalid_request", &repeated),
+    };
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     if let Some(v) = form.get("code_verifier").filter(|v| !v.is_empty()) {
         st.remember_secret(v.clone());
@@ -411,7 +466,7 @@ pub(crate) fn token(st: &mut State, req: &Request) -> Reply {
             if st.clients.touch(get("client_id")).is_none() {
                 return oauth_error(401, "invalid_client", "unknown client_id");
             }
-            if let Some(family) = st.used_refresh.peek(&presented).copied() {
+            if let Some(&(family, _)) = st.used_refresh.peek(&presented) {
                 // Reuse of a rotated-out token: someone else may hold the family; revoke it.
                 st.access.retain(|a| a.family != family);
                 st.refresh.retain(|r| r.family != family);
@@ -432,7 +487,8 @@ pub(crate) fn token(st: &mut State, req: &Request) -> Reply {
                     "the refresh token was issued to another client",
                 );
             }
-            st.used_refresh.insert(presented, grant.family);
+            st.used_refresh
+                .insert(presented, (grant.family, grant.client_id.clone()));
             issue_tokens(st, grant.family, &grant.client_id, &grant.scope)
         }
         "" => oauth_error(400, "invalid_request", "grant_type is required"),
@@ -452,6 +508,7 @@ fn issue_tokens(st: &mut State, family: u64, client_id: &str, scope: &str) -> Re
         access.clone(),
         AccessGrant {
             family,
+            client_id: client_id.to_string(),
             expires: expiry(ttl),
         },
     );
@@ -485,11 +542,14 @@ pub(crate) fn grant_type(req: &Request) -> Option<String> {
 }
 
 /// RFC 7009: revoking a refresh token ends its whole family (its access tokens too); revoking
-/// an access token ends that token. Unknown tokens answer 200 as well (§2.2).
+/// an access token ends that token. Unknown tokens answer 200 as well (§2.2). A token issued
+/// to another client is refused and left alone (§2.1: the server checks the token was issued
+/// to the client asking).
 pub(crate) fn revoke(st: &mut State, req: &Request) -> Reply {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
-        .into_owned()
-        .collect();
+    let form = match form(req) {
+        Ok(form) => form,
+        Err(repeated) => return oauth_error(400, "invalid_request", &repeated),
+    };
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     if st.clients.touch(get("client_id")).is_none() {
         return oauth_error(401, "invalid_client", "unknown client_id");
@@ -498,19 +558,33 @@ pub(crate) fn revoke(st: &mut State, req: &Request) -> Reply {
     if token.is_empty() {
         return oauth_error(400, "invalid_request", "token is required");
     }
-    let family = st
+    // The token's family when it is a refresh token (live or rotated out), and its client.
+    let owner = st
         .refresh
         .peek(token)
-        .map(|r| r.family)
-        .or_else(|| st.used_refresh.peek(token).copied());
-    match family {
-        Some(family) => {
+        .map(|r| (Some(r.family), r.client_id.clone()))
+        .or_else(|| {
+            st.used_refresh
+                .peek(token)
+                .map(|(family, client)| (Some(*family), client.clone()))
+        })
+        .or_else(|| st.access.peek(token).map(|a| (None, a.client_id.clone())));
+    match owner {
+        Some((_, owner)) if owner != get("client_id") => {
+            return oauth_error(
+                400,
+                "unauthorized_client",
+                "the token was issued to another client",
+            )
+        }
+        Some((Some(family), _)) => {
             st.access.retain(|a| a.family != family);
             st.refresh.retain(|r| r.family != family);
         }
-        None => {
+        Some((None, _)) => {
             st.access.remove(token);
         }
+        None => {}
     }
     Reply(200, ResponseTemplate::new(200))
 }

@@ -4,7 +4,7 @@
 //! (`crate::limits`): a contract server serves a whole test session.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -61,13 +61,15 @@ fn yes() -> bool {
 }
 
 /// The settings' names, as the admin API takes them.
-pub(crate) const SETTINGS_FIELDS: [&str; 6] = [
+pub(crate) const SETTINGS_FIELDS: [&str; 8] = [
     "deny",
     "code_ttl_secs",
     "access_token_ttl_secs",
     "journal_capacity",
     "iss",
     "metadata",
+    "metadata_overrides",
+    "refresh_tokens",
 ];
 
 impl Settings {
@@ -134,6 +136,8 @@ pub(crate) struct CodeGrant {
 
 pub(crate) struct AccessGrant {
     pub(crate) family: u64,
+    /// The client it was issued to: only that client may revoke it (RFC 7009 §2.1).
+    pub(crate) client_id: String,
     pub(crate) expires: Instant,
 }
 
@@ -148,13 +152,15 @@ pub(crate) struct State {
     pub(crate) codes: Table<CodeGrant>,
     pub(crate) access: Table<AccessGrant>,
     pub(crate) refresh: Table<RefreshGrant>,
-    /// Rotated-out refresh tokens and their family: presenting one again revokes the family.
-    pub(crate) used_refresh: Table<u64>,
+    /// Rotated-out refresh tokens, their family and client: presenting one again revokes the
+    /// family.
+    pub(crate) used_refresh: Table<(u64, String)>,
     pub(crate) families: u64,
     pub(crate) scenario: String,
     /// The `/me` answer, wrapped and serialized once per scenario: a request copies
     /// these bytes into wiremock's response (its templates own a `Vec<u8>`) and builds nothing.
-    pub(crate) me: Vec<u8>,
+    /// Shared with the reset point, which may hold the same body.
+    pub(crate) me: Arc<Vec<u8>>,
     pub(crate) faults: HashMap<Endpoint, Fault>,
     pub(crate) journal: VecDeque<JournalEntry>,
     pub(crate) seq: u64,
@@ -163,12 +169,28 @@ pub(crate) struct State {
     /// Requests answered, and their body bytes, since wiremock last forgot the ones it keeps
     /// (see `crate::idp`).
     pub(crate) since_remount: (u64, usize),
+    /// How many times wiremock was made to forget them since the server started (kept by a
+    /// reset).
+    pub(crate) remounts: u64,
     pub(crate) settings: Settings,
     pub(crate) secrets: VecDeque<String>,
+    /// What a reset goes back to.
+    start: Start,
+}
+
+/// The scenario, faults and settings a reset restores: a fresh server's, or those `serve`
+/// started with (`State::set_reset_point`).
+#[derive(Clone)]
+struct Start {
+    scenario: String,
+    me: Arc<Vec<u8>>,
+    faults: HashMap<Endpoint, Fault>,
+    settings: Settings,
 }
 
 impl State {
     pub(crate) fn new() -> Self {
+        let me = Arc::new(Scenario::Single.applied().me);
         State {
             clients: Table::new(LIVE_CAPACITY),
             codes: Table::new(LIVE_CAPACITY),
@@ -177,23 +199,47 @@ impl State {
             used_refresh: Table::new(LIVE_CAPACITY),
             families: 0,
             scenario: "single".into(),
-            me: Scenario::Single.applied().me,
+            me: me.clone(),
             faults: HashMap::new(),
             journal: VecDeque::new(),
             seq: 0,
             journal_dropped: 0,
             since_remount: (0, 0),
+            remounts: 0,
             settings: Settings::default(),
             secrets: VecDeque::new(),
+            start: Start {
+                scenario: "single".into(),
+                me,
+                faults: HashMap::new(),
+                settings: Settings::default(),
+            },
         }
     }
 
-    /// Everything back to a fresh server, keeping the journal capacity; the memory the old
-    /// state held goes back to the system.
+    /// Makes the scenario, faults and settings as they are now what a reset goes back to.
+    pub(crate) fn set_reset_point(&mut self) {
+        self.start = Start {
+            scenario: self.scenario.clone(),
+            me: self.me.clone(),
+            faults: self.faults.clone(),
+            settings: self.settings.clone(),
+        };
+    }
+
+    /// Back to the reset point (a fresh server, or the one `serve` started): its scenario,
+    /// faults and settings, with no client, code, token, secret or journal entry; the memory
+    /// the old state held goes back to the system.
     pub(crate) fn reset(&mut self) {
-        let capacity = self.settings.journal_capacity;
+        let start = self.start.clone();
+        let remounts = self.remounts;
         *self = State::new();
-        self.settings.journal_capacity = capacity;
+        self.remounts = remounts;
+        self.scenario = start.scenario.clone();
+        self.me = start.me.clone();
+        self.faults = start.faults.clone();
+        self.settings = start.settings.clone();
+        self.start = start;
         give_back_free_memory();
     }
 
@@ -214,17 +260,44 @@ impl State {
             "rotated_refresh_tokens": self.used_refresh.len(),
             "secrets": self.secrets.len(),
             "secrets_capacity": SECRETS_CAPACITY,
+            "wiremock_requests": self.since_remount.0,
+            "wiremock_body_bytes": self.since_remount.1,
+            "wiremock_remounts": self.remounts,
         })
     }
 
+    /// A `/me` body as the admin API receives it, wrapped or bare, as bytes: checked and cut
+    /// out without building a value tree (a 59 MiB body of tiny values was a 5.4 GB tree), and
+    /// served as sent, whitespace included, inside `{"status":"ok","results":…}`.
+    pub(crate) fn set_me_json(&mut self, body: &[u8]) -> Result<(), String> {
+        const NOT_AN_OBJECT: &str = "the body must be a JSON object (a /me body, wrapped or bare)";
+        let bare = {
+            let top: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
+                serde_json::from_slice(body).map_err(|_| NOT_AN_OBJECT.to_string())?;
+            match top.get("results").map(|r| r.get()) {
+                Some(results) if results.starts_with('{') => results.as_bytes().to_vec(),
+                _ => body.trim_ascii().to_vec(),
+            }
+        };
+        let mut me = Vec::with_capacity(bare.len() + 32);
+        me.extend_from_slice(br#"{"status":"ok","results":"#);
+        me.extend_from_slice(&bare);
+        me.push(b'}');
+        drop(bare);
+        self.me = Arc::new(me);
+        self.scenario = "custom".into();
+        give_back_free_memory();
+        Ok(())
+    }
+
     pub(crate) fn set_me(&mut self, body: Value) {
-        self.me = serialized(scenario::unwrap(body));
+        self.me = Arc::new(serialized(scenario::unwrap(body)));
         self.scenario = "custom".into();
     }
 
     /// A named scenario: its `/me` body, and its fault or denial for the presets.
     pub(crate) fn apply(&mut self, s: Applied) {
-        self.me = s.me;
+        self.me = Arc::new(s.me);
         self.scenario = s.name.into();
         self.faults.clear();
         self.settings.deny = s.deny;

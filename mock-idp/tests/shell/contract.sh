@@ -75,6 +75,14 @@ check "secrets listed" "$(curl -sS "$base/__admin/secrets" | jq --arg a "$access
 curl -sS -o /dev/null -X POST "$base/__admin/reset"
 check "token forgotten" "$(me)" 401
 
+# The `serve --help` example that captures the base URL in a script, run as written (with
+# `mock-idp` on PATH): it returns with the URL while the server runs on, and `kill $!` stops it.
+mkdir "$work/bin"
+ln -s "$(realpath "$MOCK_IDP")" "$work/bin/mock-idp"
+example=$("$MOCK_IDP" serve --help | sed -n 's/^ *\(.*MP_BASE_URL=.*"\$ready")\).*/\1/p')
+got=$(PATH="$work/bin:$PATH" timeout 10 bash -c "$example"'; echo "$MP_BASE_URL"; kill $!; wait $!' 2>/dev/null || true)
+check "help example returns the base URL" "$(grep -c '^http://127\.0\.0\.1:[0-9]*$' <<<"$got")" 1
+
 # Stop: SIGTERM ends the server cleanly.
 kill -TERM "$pid"
 status=0
