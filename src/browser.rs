@@ -7,7 +7,7 @@
 //! each a command line split like a shell's words (quotes keep a path with spaces whole; an
 //! entry that names an existing file as a whole is that program), `%s` replaced by the URL, else
 //! the URL appended. Entries are tried in order: one that cannot be started, or that exits
-//! non-zero within [`SETTLE`], is passed over for the next.
+//! non-zero within `SETTLE` (3 s), is passed over for the next.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
