@@ -43,6 +43,9 @@ fn measure(cmd: &mut Command) -> Res<Sample> {
 }
 
 /// Waits for `child` with `wait4`, which reports its peak RSS (KiB on Linux).
+// This benchmark's one `unsafe`: wait4's rusage is the only per-child peak RSS, and neither
+// rustix nor nix wraps wait4.
+#[allow(unsafe_code)]
 fn reap(child: Child) -> Res<(i32, u64)> {
     let pid = child.id() as libc::pid_t;
     let mut status = 0;

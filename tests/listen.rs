@@ -497,13 +497,18 @@ fn an_unusable_claim_directory_warns_and_the_login_finishes() {
     let env = Env::new();
     let tmp = env.tmp.path().join("shared-tmp");
     fs::create_dir_all(&tmp).unwrap();
-    // SAFETY: geteuid has no preconditions.
-    let uid = unsafe { libc::geteuid() };
+    let uid = own_uid(&env);
     fs::write(tmp.join(format!("mp-login-{uid}")), "in the way").unwrap();
     env.set_env("TMPDIR", tmp.to_str().unwrap());
     let run = env.login(&[], &[]);
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert_said(&run, "no guard against another finish");
+}
+
+/// This process's user id: the owner of a directory it made.
+fn own_uid(env: &Env) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(env.tmp.path()).unwrap().uid()
 }
 
 /// A request sent as `head` to the listener; the whole answer as text ("" when the connection
@@ -725,8 +730,7 @@ fn a_finished_login_leaves_only_its_outcome_and_logout_sweeps_it() {
     let tmp = env.tmp.path().join("own-tmp");
     fs::create_dir_all(&tmp).unwrap();
     env.set_env("TMPDIR", tmp.to_str().unwrap());
-    // SAFETY: geteuid has no preconditions.
-    let claims = tmp.join(format!("mp-login-{}", unsafe { libc::geteuid() }));
+    let claims = tmp.join(format!("mp-login-{}", own_uid(&env)));
     let names = || -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(&claims)
             .unwrap()

@@ -457,7 +457,9 @@ fn serialized(bare: Value) -> Vec<u8> {
 /// value tree or a reset, resident memory would stay at its peak.
 pub(crate) fn give_back_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // The project's one `unsafe`: no crate wraps glibc's malloc_trim.
     // SAFETY: malloc_trim only releases free heap memory; it touches no live allocation.
+    #[allow(unsafe_code)]
     unsafe {
         libc::malloc_trim(0);
     }

@@ -106,8 +106,7 @@ fn claim_files(inflight: &Path) -> Result<Files> {
 /// `$TMPDIR/mp-login-<uid>/`, created 0700; it must be this user's, not a symlink.
 fn claims_dir() -> Result<PathBuf> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    // SAFETY: geteuid has no preconditions.
-    let uid = unsafe { libc::geteuid() };
+    let uid = rustix::process::geteuid().as_raw();
     // An empty or relative `TMPDIR` would put the claims in whatever the working directory
     // is, where another process of the same login would not find them.
     let tmp = Some(std::env::temp_dir())
@@ -165,8 +164,7 @@ pub fn sweep() {
             }
             Some("lock") if old => {
                 if let Ok(lock) = open_lock(&path) {
-                    if store::flock(&lock, libc::LOCK_EX | libc::LOCK_NB).unwrap_or(false)
-                        && is_at(&lock, &path)
+                    if store::flock(&lock, store::Wait::No).unwrap_or(false) && is_at(&lock, &path)
                     {
                         let _ = std::fs::remove_file(&path);
                     }
@@ -251,7 +249,7 @@ pub fn take(inflight: &Path, state: &CsrfState) -> Result<Taken> {
                 )));
             }
         };
-        store::flock(&lock, libc::LOCK_EX).at("cannot lock", lock_path)?;
+        store::flock(&lock, store::Wait::Yes).at("cannot lock", lock_path)?;
         // The holder before removed the file once it was done with it: lock the new one.
         if is_at(&lock, lock_path) {
             break lock;

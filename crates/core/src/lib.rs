@@ -2,6 +2,11 @@
 //! and no `process::exit`. The binaries in the root package are thin shells around
 //! [`login::start`], [`login::finish`], [`login::resume`] and [`autopick::pick`].
 
+// The kit locks files with flock(2), keeps secrets in 0600 files and reads process groups: it
+// is built for Unix (Linux and macOS) only, and says so here rather than in link errors.
+#[cfg(not(unix))]
+compile_error!("mp-login runs on Unix only (Linux, macOS): it relies on flock(2), file modes and process groups");
+
 pub mod account;
 pub mod autopick;
 pub mod claim;

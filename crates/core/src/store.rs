@@ -193,7 +193,7 @@ pub struct DirLock {
 
 /// Waits for the exclusive lock on `dir` (which must exist).
 pub fn lock_dir(dir: &Path) -> Result<DirLock> {
-    flock_dir(dir, libc::LOCK_EX).map(|l| l.expect("a blocking lock is taken"))
+    flock_dir(dir, Wait::Yes).map(|l| l.expect("a blocking lock is taken"))
 }
 
 /// The lock of an account directory that is still the one at `dir` once the lock is held:
@@ -202,7 +202,7 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock> {
 /// `None` when nothing is at `dir`.
 pub fn lock_current_dir(dir: &Path) -> Result<Option<DirLock>> {
     loop {
-        let lock = match flock_dir(dir, libc::LOCK_EX) {
+        let lock = match flock_dir(dir, Wait::Yes) {
             Ok(lock) => lock.expect("a blocking lock is taken"),
             Err(Error::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
                 return Ok(None)
@@ -230,10 +230,10 @@ impl DirLock {
 /// The exclusive lock on `dir` if nobody holds it; `None` when a live process does (the kernel
 /// drops the lock of a killed one).
 pub fn try_lock_dir(dir: &Path) -> Result<Option<DirLock>> {
-    flock_dir(dir, libc::LOCK_EX | libc::LOCK_NB)
+    flock_dir(dir, Wait::No)
 }
 
-fn flock_dir(dir: &Path, how: libc::c_int) -> Result<Option<DirLock>> {
+fn flock_dir(dir: &Path, how: Wait) -> Result<Option<DirLock>> {
     let f = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
@@ -248,20 +248,28 @@ fn flock_dir(dir: &Path, how: libc::c_int) -> Result<Option<DirLock>> {
     Ok(locked.then_some(DirLock { held: f }))
 }
 
-/// `flock(2)` on an open file, retried when a signal interrupts the wait; `false` when
-/// `LOCK_NB` found the lock held by another process.
-pub fn flock(file: &File, how: libc::c_int) -> std::io::Result<bool> {
-    use std::os::fd::AsRawFd;
+/// Whether taking a lock waits for the process that holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    Yes,
+    No,
+}
+
+/// An exclusive `flock(2)` on an open file, retried when a signal interrupts the wait; `false`
+/// when `Wait::No` found the lock held by another process.
+pub fn flock(file: &File, wait: Wait) -> std::io::Result<bool> {
+    use rustix::fs::FlockOperation;
+    use rustix::io::Errno;
+    let operation = match wait {
+        Wait::Yes => FlockOperation::LockExclusive,
+        Wait::No => FlockOperation::NonBlockingLockExclusive,
+    };
     loop {
-        // SAFETY: flock on a descriptor the caller keeps open; no memory is shared.
-        if unsafe { libc::flock(file.as_raw_fd(), how) } == 0 {
-            return Ok(true);
-        }
-        let e = std::io::Error::last_os_error();
-        match e.kind() {
-            ErrorKind::Interrupted => continue,
-            ErrorKind::WouldBlock => return Ok(false),
-            _ => return Err(e),
+        match rustix::fs::flock(file, operation) {
+            Ok(()) => return Ok(true),
+            Err(Errno::INTR) => continue,
+            Err(Errno::WOULDBLOCK) => return Ok(false),
+            Err(e) => return Err(e.into()),
         }
     }
 }

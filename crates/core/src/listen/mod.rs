@@ -101,12 +101,15 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
     }
     let pastes = !terminal_in_background();
     if pastes {
-        // Sent to the background later (Ctrl-Z, `bg`), a read of the terminal would stop the
-        // whole process: it fails instead, and only the pastes end.
-        // SAFETY: setting a signal's disposition to "ignore" has no preconditions.
-        unsafe { libc::signal(libc::SIGTTIN, libc::SIG_IGN) };
         let tx = tx.clone();
-        std::thread::spawn(move || read_pastes(&tx));
+        std::thread::spawn(move || {
+            // Sent to the background later (Ctrl-Z, `bg`), a read of the terminal would stop
+            // the whole process; with SIGTTIN blocked in the reading thread, the read fails
+            // instead (EIO), and only the pastes end.
+            let ttin = nix::sys::signal::SigSet::from(nix::sys::signal::Signal::SIGTTIN);
+            let _ = ttin.thread_block();
+            read_pastes(&tx)
+        });
     }
     drop(tx);
     let expiry = clock::from_unix(inflight.expires_at + 1);
@@ -451,9 +454,9 @@ fn accept(listener: TcpListener, tx: &Sender<Event>, reading: &Arc<Mutex<Reading
 /// would stop it (SIGTTIN).
 fn terminal_in_background() -> bool {
     use std::io::IsTerminal;
-    // SAFETY: plain queries of this process's process group and of descriptor 0's foreground
-    // group; no memory is shared.
-    std::io::stdin().is_terminal() && unsafe { libc::tcgetpgrp(0) != libc::getpgrp() }
+    let stdin = std::io::stdin();
+    stdin.is_terminal()
+        && rustix::termios::tcgetpgrp(&stdin).is_ok_and(|group| group != rustix::process::getpgrp())
 }
 
 /// Each line on stdin is a paste; the end of stdin ends only the pastes.
