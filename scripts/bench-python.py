@@ -1,4 +1,4 @@
-"""The Python fixture's figures (README, "Contract-testing your OAuth client with pytest"):
+"""The Python fixture's figures (docs/mock-idp.md, "Measured"):
 ready time of `MockIdp()`, the reset a function-scoped `mock_idp` costs, and whole logins per
 second from Python, beside the same loop against node's `oidc-provider` when it is installed.
 

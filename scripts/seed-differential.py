@@ -42,7 +42,7 @@ from mixpanel_headless.exceptions import MixpanelHeadlessError
 # or "picks-differ:*". Categories: seed-accepts/kit-refuses, kit-accepts/seed-refuses, picks-differ,
 # seed-nrs/kit-refuses-body, kit-nrs/seed-refuses-body (both refuse, but only one of them with
 # NEEDS_REGION_SWITCH), nrs-details-differ, kit-malformed (crash, hang, not one JSON line).
-# The differences the kit keeps, each said in the README ("The /me reader beside the seed's").
+# The differences the kit keeps, each said in docs/seed.md ("The /me reader").
 ALLOW: list[str] = [
     # Deliberate: the kit reads what the pick needs; the seed's pydantic model also refuses
     # wrong types in fields the pick never uses, ids Python's int() cannot read (the seed then

@@ -1,7 +1,7 @@
 //! The crash test: the real `mp-login-finish` and `mp-login-resume` killed with SIGKILL
 //! at every durable system call of the login (each `mkdir`, `write`, `fsync`, `rename` and
-//! `unlink`, by `strace -e inject=SYSCALL:signal=KILL:when=N`), then recovered by the rule the
-//! README gives:
+//! `unlink`, by `strace -e inject=SYSCALL:signal=KILL:when=N`), then recovered by the rule
+//! `docs/recovery.md` gives:
 //!
 //! 1. `config.toml` lists the account: it was published before the kill;
 //! 2. else `mp-login-start` lists what is recoverable: `mp-login-resume <dir>` publishes it;
@@ -124,7 +124,7 @@ fn temp_files(dir: &Path) -> Vec<String> {
     found
 }
 
-/// The README's recovery rule; returns how the login ended up published.
+/// The recovery rule of `docs/recovery.md`; returns how the login ended up published.
 fn recover(env: &Env, redirect: &str, tally: &mut Tally) {
     if listed(env) == 1 {
         tally.published_before_kill += 1;

@@ -1,5 +1,5 @@
-//! The seed's own autopick cases (its `tests/unit/test_resolve_project_autopick.py`, CONTRACT
-//! §6.4), all 19, as data: `tests/data/seed_autopick_cases.json` holds each `/me` body with the
+//! The seed's own autopick cases (its `tests/unit/test_resolve_project_autopick.py`,
+//! `docs/pick.md#the-cascade`), all 19, as data: `tests/data/seed_autopick_cases.json` holds each `/me` body with the
 //! outcome the seed's `_resolve_project(auto_pick=True)` gives, written by
 //! `scripts/seed-autopick-cases.py` with the seed's python. Every case goes through the real
 //! `mp-autopick`, which must print the same `project` and `project_pick`, or the same error.

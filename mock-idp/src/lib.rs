@@ -11,8 +11,7 @@
 //! ```
 //!
 //! Standalone, for scripts: `mock-idp serve` and `mock-idp approve URL` (see the binary), and
-//! the same controls over HTTP under `/__admin/` (see `src/admin.rs` and the
-//! README).
+//! the same controls over HTTP under `/__admin/` (see `src/admin.rs` and `docs/mock-idp.md`).
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -191,7 +190,8 @@ fn checked<T>(result: Result<T, String>) -> T {
     }
 }
 
-/// The README's Rust examples, compiled and run as doctests so they cannot rot.
+/// The Rust examples of `docs/mock-idp.md` (the mock's reference), compiled and run as
+/// doctests so they cannot rot. Every other code block there names its language.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeExamples;
+#[doc = include_str!("../../docs/mock-idp.md")]
+pub struct DocsExamples;

@@ -1,6 +1,20 @@
 //! `mp-login-core`: the whole domain of the mp-login kit (see `docs/README.md`), with no printing
-//! and no `process::exit`. The binaries in the root package are thin shells around
-//! [`login::start`], [`login::finish`], [`login::resume`] and [`autopick::pick`].
+//! and no `process::exit`. The nine binaries in the root package are thin shells around these
+//! entry points:
+//!
+//! | binary | entry points |
+//! |---|---|
+//! | `mp-login` | [`login::start`], then [`listen::listen`] |
+//! | `mp-login-start` | [`login::start`] |
+//! | `mp-login-finish` | [`login::finish`]; with `--listen`, [`listen::listen`] |
+//! | `mp-login-resume` | [`login::resume`] (and [`login::placeholder_from_envelope`]) |
+//! | `mp-autopick` | [`autopick::pick`] |
+//! | `mp-token` | [`account::token::token`] |
+//! | `mp-login-status` | [`account::status::status`] |
+//! | `mp-logout` | [`account::logout::logout`] |
+//! | `mp-login-tasks` | none of its own: it writes the cargo-make tasks the root package embeds, with [`store::write_atomic`] |
+//!
+//! `docs/commands.md` describes each binary, `docs/README.md` lists the rest of the reference.
 
 // The kit locks files with flock(2), keeps secrets in 0600 files and reads process groups: it
 // is built for Unix (Linux and macOS) only, and says so here rather than in link errors.

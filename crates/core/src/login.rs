@@ -1,4 +1,4 @@
-//! The three commands as functions: `start`, `finish` and `resume` (`docs/README.md`, §10).
+//! The three commands as functions: `start`, `finish` and `resume` (`docs/oauth.md`, `docs/publish.md`).
 //!
 //! ```text
 //! start:   oauth::register (client cache) → pkce + state → inflight::save

@@ -4,7 +4,7 @@
 //! full URL, a URL whose line was wrapped (internal whitespace removed), a bare query string
 //! (`?code=…` or `code=…&state=…`), and `&amp;` in place of `&`. `code`, `state`, `error` and
 //! `error_description` come from the query, then the fragment (RFC 6749 §4.1.2, §4.1.2.1).
-//! `error` wins over everything, as in the seed (`docs/oauth.md#the-pasted-redirect` step 5): no state check then.
+//! `error` wins over everything, as in the seed (`docs/oauth.md#checks-in-order` steps 2 and 5): no state check then.
 //! Messages describe what was pasted without repeating it: the text may hold a code.
 
 use url::Url;

@@ -58,14 +58,14 @@ pub struct Project {
     /// seed's `str(int(organization_id))`.
     pub organization_id: Option<Arc<str>>,
     pub domain: Option<Arc<str>>,
-    /// `is_demo` by JSON truthiness, as the seed's `bool(...)` (`docs/seed.md#where-the-kit-differs`).
+    /// `is_demo` by JSON truthiness, as the seed's `bool(...)` (`docs/pick.md#the-cascade` step 4).
     pub is_demo: bool,
-    /// `has_integrated` is exactly `true` (`docs/seed.md#where-the-kit-differs`: `1`, `"true"`, null and absent are not).
+    /// `has_integrated` is exactly `true` (`docs/pick.md#the-cascade` step 4: `1`, `"true"`, null and absent are not).
     pub has_integrated: bool,
 }
 
 impl Project {
-    /// The seed's region filter (`docs/pick.md#the-region-check-after-the-pick` step 3): no domain, or exactly the region's.
+    /// The seed's region filter (`docs/pick.md#the-cascade` step 2): no domain, or exactly the region's.
     pub fn is_compatible_with(&self, region: Region) -> bool {
         self.domain.as_deref().is_none_or(|d| d == region.domain())
     }
