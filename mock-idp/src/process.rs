@@ -14,6 +14,16 @@ pub struct Served {
 }
 
 impl Served {
+    /// The server's resident memory in KiB (`VmRSS` of `/proc/PID/status`; Linux only): what
+    /// the memory tests and benchmarks watch.
+    pub fn resident_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     /// Runs `BIN serve ARGS…` and returns once it prints `{"base_url": …}`.
     pub fn spawn(bin: &Path, args: &[&str]) -> std::io::Result<Served> {
         let mut child = Command::new(bin)

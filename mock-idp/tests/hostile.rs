@@ -46,14 +46,9 @@ fn live(served: &Served) -> Value {
     call(served, "GET", "/__admin", None).1["live"].clone()
 }
 
-/// The server's resident memory in KiB (`VmRSS` of `/proc/PID/status`).
+/// The server's resident memory in KiB.
 fn rss_kib(served: &Served) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", served.child.id())).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
+    served.resident_kib().expect("/proc/PID/status has VmRSS")
 }
 
 /// Regression: a `drop` fault's requests never reached the responder, so they were never

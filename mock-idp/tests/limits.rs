@@ -407,14 +407,9 @@ fn login_and_me(client: &oauth::Client) {
     assert_eq!(me.status().as_u16(), 200);
 }
 
-/// The server's resident memory in KiB (`VmRSS` of `/proc/PID/status`).
+/// The server's resident memory in KiB.
 fn rss_kib(served: &Served) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", served.child.id())).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
+    served.resident_kib().expect("/proc/PID/status has VmRSS")
 }
 
 /// Regression: every login left its client, its tokens and four secrets behind for good, so a
