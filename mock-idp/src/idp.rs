@@ -53,6 +53,18 @@ pub(crate) struct Mounts {
     server: OnceLock<Weak<MockServer>>,
 }
 
+/// The wiremock server the mock's routes are mounted on, serving `listener`; it records no
+/// requests of its own (the journal does, bounded).
+pub(crate) async fn server_on(listener: std::net::TcpListener) -> Arc<MockServer> {
+    Arc::new(
+        MockServer::builder()
+            .listener(listener)
+            .disable_request_recording()
+            .start()
+            .await,
+    )
+}
+
 /// Mounts the mock's two wiremock mocks on `server`, and remembers `server` for remounting.
 pub(crate) async fn mount(
     server: &Arc<MockServer>,
@@ -237,13 +249,7 @@ mod tests {
         let mounts = Arc::new(Mounts::default());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let server = runtime.block_on(async {
-            let server = Arc::new(
-                MockServer::builder()
-                    .listener(listener)
-                    .disable_request_recording()
-                    .start()
-                    .await,
-            );
+            let server = server_on(listener).await;
             mount(&server, &state, &mounts).await;
             let past = u64::from(u16::MAX) + 70;
             for _ in 0..past {

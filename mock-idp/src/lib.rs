@@ -67,13 +67,7 @@ impl MockIdp {
     /// Starts on `listener` from async code.
     pub async fn start_on_async(listener: TcpListener) -> MockIdp {
         let state = Arc::new(Mutex::new(State::new()));
-        let server = Arc::new(
-            MockServer::builder()
-                .listener(listener)
-                .disable_request_recording()
-                .start()
-                .await,
-        );
+        let server = idp::server_on(listener).await;
         idp::mount(&server, &state, &Arc::new(Mounts::default())).await;
         MockIdp { server, state }
     }

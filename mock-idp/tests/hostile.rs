@@ -2,45 +2,13 @@
 //! way the real binary was made to keep memory, break a rule or misreport, found by driving it
 //! from outside as another project's test suite would.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use mock_idp::process::Served;
-use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
-/// The binary under test; `MOCK_IDP_BIN` points the memory tests at a release build.
-fn bin() -> PathBuf {
-    std::env::var_os("MOCK_IDP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mock-idp")))
-}
-
-fn serve(args: &[&str]) -> Served {
-    Served::spawn(&bin(), args).unwrap()
-}
-
-fn http() -> Client {
-    Client::builder()
-        .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// An admin call: status and JSON body.
-fn call(served: &Served, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let url = format!("{}{path}", served.base_url);
-    let req = http().request(method.parse().unwrap(), url);
-    let req = match body {
-        Some(b) => req.json(&b),
-        None => req,
-    };
-    let resp = req
-        .send()
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-    (resp.status().as_u16(), resp.json().unwrap_or(Value::Null))
-}
+mod served;
+use served::{bin, call, http, serve};
 
 fn live(served: &Served) -> Value {
     call(served, "GET", "/__admin", None).1["live"].clone()

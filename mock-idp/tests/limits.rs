@@ -3,7 +3,6 @@
 //! process whatever a handler is doing, and memory stays flat however many logins it serves.
 
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,49 +12,8 @@ use mock_idp::process::Served;
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
-/// The binary under test; `MOCK_IDP_BIN` points the memory test at a release build.
-fn bin() -> PathBuf {
-    std::env::var_os("MOCK_IDP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mock-idp")))
-}
-
-fn serve(args: &[&str]) -> Served {
-    Served::spawn(&bin(), args).unwrap()
-}
-
-/// An admin call: status and JSON body. A server that takes longer than 10 s to answer has
-/// hung (the cases here are all answered at once).
-fn call(served: &Served, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let http = Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let url = format!("{}{path}", served.base_url);
-    let req = match method {
-        "GET" => http.get(url),
-        "POST" => http.post(url),
-        "DELETE" => http.delete(url),
-        _ => unreachable!("{method}"),
-    };
-    let req = match body {
-        Some(b) => req.json(&b),
-        None => req,
-    };
-    let resp = req
-        .send()
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-    (resp.status().as_u16(), resp.json().unwrap_or(Value::Null))
-}
-
-fn kill(served: &Served, signal: &str) {
-    let pid = served.child.id().to_string();
-    assert!(Command::new("kill")
-        .args([signal, &pid])
-        .status()
-        .unwrap()
-        .success());
-}
+mod served;
+use served::{bin, call, serve, signal as kill};
 
 /// Regression: `{"name":"large","large_projects":18446744073709551615}` was accepted and the
 /// server ate memory with every route hung; `times`, `delay_ms`, `retry_after` had no bound and

@@ -4,16 +4,14 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use mock_idp::client::{self as oauth, Pkce, CALLBACK};
-use mock_idp::process::Served;
 
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mock-idp");
+mod served;
+use served::{serve, signal};
 
-fn serve(args: &[&str]) -> Served {
-    Served::spawn(std::path::Path::new(BIN), args).unwrap()
-}
+const BIN: &str = env!("CARGO_BIN_EXE_mock-idp");
 
 fn client() -> Client {
     oauth::http()
@@ -205,12 +203,7 @@ fn deny_redirects_with_access_denied() {
 fn sigterm_and_sigint_stop_the_server_cleanly() {
     for signal in ["-TERM", "-INT"] {
         let mut served = serve(&[]);
-        let pid = served.child.id().to_string();
-        assert!(Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .unwrap()
-            .success());
+        self::signal(&served, signal);
         let status = served.child.wait().unwrap();
         assert_eq!(status.code(), Some(0), "{signal}");
     }

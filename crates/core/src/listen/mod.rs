@@ -174,12 +174,8 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
                 continue;
             }
             Event::Callback(stream, request) => {
-                if !target.is_callback(&request) {
-                    answer_aside(stream, view.not_found());
-                    continue;
-                }
-                if !request.host_is_one_of(&target.hosts) {
-                    answer_aside(stream, view.refused(&foreign_host()));
+                if let Some(page) = target.screen(&request, view) {
+                    answer_aside(stream, page);
                     continue;
                 }
                 (request.target, Some(stream))
@@ -232,27 +228,16 @@ fn answer_waiting(
         let Event::Callback(stream, request) = event else {
             continue;
         };
-        let aside = if !target.is_callback(&request) {
-            view.not_found()
-        } else if !request.host_is_one_of(&target.hosts) {
-            view.refused(&foreign_host())
-        } else if request.state().is_some_and(|s| state.matches(&s)) {
-            page.clone()
-        } else {
-            view.refused(&Error::StateMismatch)
+        let aside = match target.screen(&request, view) {
+            Some(refused) => refused,
+            None if request.state().is_some_and(|s| state.matches(&s)) => page.clone(),
+            None => view.refused(&Error::StateMismatch),
         };
         answer_aside(stream, aside);
     }
     if let Some(stream) = ended_by {
         http::respond(stream, page.status, &page.html);
     }
-}
-
-fn foreign_host() -> Error {
-    Error::invalid_input(
-        "the callback was addressed to another host name than this login's redirect URI",
-        "open the URL the terminal printed; the browser must come back to localhost",
-    )
 }
 
 fn expired(path: &Path, expires_at: i64) -> Error {
@@ -347,9 +332,19 @@ impl Target {
         })
     }
 
-    /// A `GET` of the redirect's path: nothing else is the callback.
-    fn is_callback(&self, request: &Request) -> bool {
-        request.method == "GET" && request.path() == self.path
+    /// The page for a request that is not a callback to this redirect (`None` for one that
+    /// is): a `GET` of the redirect's path, addressed to one of its hosts.
+    fn screen(&self, request: &Request, view: &dyn View) -> Option<Page> {
+        if request.method != "GET" || request.path() != self.path {
+            return Some(view.not_found());
+        }
+        if !request.host_is_one_of(&self.hosts) {
+            return Some(view.refused(&Error::invalid_input(
+                "the callback was addressed to another host name than this login's redirect URI",
+                "open the URL the terminal printed; the browser must come back to localhost",
+            )));
+        }
+        None
     }
 }
 
