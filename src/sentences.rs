@@ -50,12 +50,14 @@ pub fn done(outcome: &Outcome) -> String {
             say!(
                 out,
                 "Copy that URL from the address bar within {} minutes and run:\n\n  {}\n",
-                (s.expires_at - mp_login_core::clock::unix_now()).max(0) / 60,
+                // Rounded up: the TTL is whole minutes and a slow start must not
+                // shave one off ("within 9 minutes" a second after starting).
+                ((s.expires_at - mp_login_core::clock::unix_now()).max(0) + 59) / 60,
                 s.finish_command
             );
             for r in &s.recoverable {
                 say!(
-                out,
+                    out,
                     "Tokens of an earlier login were saved but not published; unless that login is still running, publish them with:\n\n  {}\n",
                     r.resume_command
                 );
