@@ -9,11 +9,12 @@ use serde_json::Value;
 
 use mp_login_core::account::{logout::Logout, status::Status};
 use mp_login_core::autopick::Pick;
-use mp_login_core::error::{resume_command, Error};
 use mp_login_core::login::{Finished, Started};
 use mp_login_core::publish::{NextStep, Published};
+use mp_login_core::Error;
 
 use crate::presentation::{Exit, Presented};
+use crate::shell::resume_command;
 
 pub const SCHEMA_VERSION: u64 = 1;
 
@@ -21,7 +22,7 @@ pub const SCHEMA_VERSION: u64 = 1;
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Outcome {
-    Started(Started),
+    Started(StartedLogin),
     Published(Published),
     Picked(Pick),
     Status(Status),
@@ -37,6 +38,43 @@ impl From<Finished> for Outcome {
         match finished {
             Finished::Published(p) => Outcome::Published(p),
             Finished::Elsewhere(record) => Outcome::Elsewhere(record),
+        }
+    }
+}
+
+/// A started login as the envelope shows it: the library's fields, then the commands that
+/// finish it and that publish what earlier logins left.
+#[derive(Debug, Serialize)]
+pub struct StartedLogin {
+    #[serde(flatten)]
+    pub started: Started,
+    /// The command that finishes this login.
+    pub finish_command: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recoverable: Vec<Recoverable>,
+}
+
+/// A directory a resume can publish, with its command.
+#[derive(Debug, Serialize)]
+pub struct Recoverable {
+    pub path: std::path::PathBuf,
+    pub resume_command: String,
+}
+
+impl StartedLogin {
+    pub fn new(started: Started, finish_command: String) -> StartedLogin {
+        let recoverable = started
+            .recoverable
+            .iter()
+            .map(|path| Recoverable {
+                resume_command: resume_command(path),
+                path: path.clone(),
+            })
+            .collect();
+        StartedLogin {
+            started,
+            finish_command,
+            recoverable,
         }
     }
 }
@@ -118,7 +156,7 @@ pub fn failure_value(command: &str, error: &Error) -> Value {
         body: ErrorBody {
             error: ErrorFields {
                 code: error.code(),
-                message: error.to_string(),
+                message: error.message(),
                 actionable: error.actionable(),
                 details: error.details(),
                 exit_code: error.exit_code(),

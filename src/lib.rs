@@ -10,16 +10,20 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser};
 use envelope::Outcome;
+use mp_login_core::claim::Claim;
 use mp_login_core::context::Context;
 use mp_login_core::http::{Http, HttpConfig, Progress};
+use mp_login_core::interrupt::Interrupt;
+use mp_login_core::notice::Notice;
 use mp_login_core::store::Paths;
 use mp_login_core::text::{lines_shown, shown};
-use mp_login_core::{interrupt, Error};
+use mp_login_core::Error;
 use presentation::Presented;
 
 pub mod browser;
@@ -28,6 +32,7 @@ pub mod envelope;
 pub mod page;
 pub mod presentation;
 pub mod sentences;
+pub mod shell;
 
 /// Flags every networked command shares.
 #[derive(Debug, Args)]
@@ -107,7 +112,7 @@ impl Common {
         Ok(Paths { storage, config })
     }
 
-    pub fn context<'a>(&self, progress: &'a dyn Progress) -> Result<Context<'a>, Error> {
+    pub fn context<'a>(&self, process: &'a Process) -> Result<Context<'a>, Error> {
         let secs = |name: &str, v: f64| {
             // At most a day: a longer wait is a mistake, and would overflow a time.
             if v.is_finite() && v > 0.0 && v <= 86_400.0 {
@@ -129,9 +134,19 @@ impl Common {
         Ok(Context {
             paths: self.paths()?,
             http,
-            progress,
+            progress: &process.progress,
+            interrupt: &process.interrupt,
+            claim: &process.claim,
         })
     }
+}
+
+/// What a binary owns for its one run and lends the core through [`Context`]: where progress
+/// goes, the interrupt's state and the login claim it may hold. The SIGINT handler shares it.
+pub struct Process {
+    pub progress: StderrProgress,
+    pub interrupt: Interrupt,
+    pub claim: Claim,
 }
 
 /// Parses `A`, runs `body`, prints the envelope and returns the exit code. SIGINT prints an
@@ -139,9 +154,11 @@ impl Common {
 /// 130, after any durable step in progress has ended.
 pub fn run<A: Parser>(
     command: &'static str,
-    body: impl FnOnce(A, &dyn Progress) -> Result<Outcome, Error>,
+    body: impl FnOnce(A, &Process) -> Result<Outcome, Error>,
 ) -> ExitCode {
-    run_with(command, body, |outcome| report(command, Ok(outcome)))
+    run_with(command, body, |outcome, claim| {
+        report(command, claim, Ok(&outcome))
+    })
 }
 
 /// [`run`] for `mp-token`: on success stdout is the access token alone (so `$(mp-token)` is the
@@ -149,9 +166,9 @@ pub fn run<A: Parser>(
 /// usual envelope.
 pub fn run_token<A: Parser>(
     command: &'static str,
-    body: impl FnOnce(A, &dyn Progress) -> Result<commands::PrintedToken, Error>,
+    body: impl FnOnce(A, &Process) -> Result<commands::PrintedToken, Error>,
 ) -> ExitCode {
-    run_with(command, body, |printed| {
+    run_with(command, body, |printed, _| {
         let mut out = std::io::stdout().lock();
         let prefix = if printed.header {
             "Authorization: Bearer "
@@ -166,15 +183,23 @@ pub fn run_token<A: Parser>(
 
 fn run_with<A: Parser, T>(
     command: &'static str,
-    body: impl FnOnce(A, &dyn Progress) -> Result<T, Error>,
-    ok: impl FnOnce(T) -> ExitCode,
+    body: impl FnOnce(A, &Process) -> Result<T, Error>,
+    ok: impl FnOnce(T, &Claim) -> ExitCode,
 ) -> ExitCode {
-    // The handler only asks for a stop; the core decides when and what to report.
-    interrupt::install(Box::new(move |e| {
-        report(command, Err(e));
-        std::process::exit(i32::from(presentation::Exit::Interrupted.code()))
-    }));
-    let _ = ctrlc::set_handler(interrupt::on_signal);
+    let process = Arc::new(Process {
+        progress: StderrProgress::from_env(),
+        interrupt: Interrupt::default(),
+        claim: Claim::default(),
+    });
+    let on_signal = Arc::clone(&process);
+    let _ = ctrlc::set_handler(move || {
+        // Waits for a durable step in progress to end; `None`: the outcome is decided, and
+        // the main thread prints it. Otherwise nothing changes until the process is gone.
+        if let Some(stopping) = on_signal.interrupt.stop() {
+            report(command, &on_signal.claim, Err(&stopping.error));
+            std::process::exit(i32::from(presentation::Exit::Interrupted.code()))
+        }
+    });
     let args = match A::try_parse() {
         Ok(a) => a,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
@@ -187,10 +212,9 @@ fn run_with<A: Parser, T>(
                 Some(hint) => Error::invalid_input(message, hint),
                 None => Error::invalid_args(message),
             };
-            return report(command, Err(error));
+            return report(command, &process.claim, Err(&error));
         }
     };
-    let progress = StderrProgress::from_env();
     // A panic is a bug; it still ends in an envelope (GENERAL_ERROR), and stderr keeps where
     // it happened for the bug report.
     std::panic::set_hook(Box::new(|info| {
@@ -198,7 +222,7 @@ fn run_with<A: Parser, T>(
             eprintln!("mp-login bug: panicked at {}:{}", at.file(), at.line());
         }
     }));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(args, &progress)))
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(args, &process)))
         .unwrap_or_else(|panic| {
             let message = panic
                 .downcast_ref::<&str>()
@@ -207,15 +231,15 @@ fn run_with<A: Parser, T>(
                 .unwrap_or_else(|| "unknown panic".into());
             Err(Error::Internal { message })
         });
-    interrupt::decided();
+    process.interrupt.decided();
     match result {
-        Ok(value) => ok(value),
-        Err(e) => report(command, Err(e)),
+        Ok(value) => ok(value, &process.claim),
+        Err(e) => report(command, &process.claim, Err(&e)),
     }
 }
 
-fn report(command: &str, result: Result<Outcome, Error>) -> ExitCode {
-    let (line, code, said) = match &result {
+fn report(command: &str, claim: &Claim, result: Result<&Outcome, &Error>) -> ExitCode {
+    let (line, code, said) = match result {
         // Another process finished this login: what it printed is this run's outcome.
         Ok(outcome @ Outcome::Elsewhere(record)) => (
             record.envelope.to_string(),
@@ -235,7 +259,7 @@ fn report(command: &str, result: Result<Outcome, Error>) -> ExitCode {
     };
     // A login this process finished: its outcome is recorded for any process waiting on it,
     // before it is printed (a kill in between leaves the record, not a printed orphan).
-    mp_login_core::claim::settle(code, &line, &said);
+    claim.settle(code, &line, &said);
     eprint!("{said}");
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
@@ -367,7 +391,7 @@ impl Progress for StderrProgress {
         }
     }
 
-    fn note(&self, message: &str) {
-        eprintln!("{}", lines_shown(message));
+    fn notice(&self, notice: &Notice) {
+        eprintln!("{}", lines_shown(&sentences::notice(notice)));
     }
 }

@@ -35,7 +35,7 @@ impl View for Pages {
                 "to an account of its own."
             )
             .to_string(),
-            e => message(&e.to_string()),
+            e => message(&e.message()),
         };
         Page {
             status: 400,
@@ -60,14 +60,6 @@ impl View for Pages {
                 &["This address only takes the browser's return from a Mixpanel login.".into()],
             ),
         }
-    }
-
-    fn refused_paste(&self, error: &Error) -> String {
-        format!(
-            "That paste is not this login's answer: {}\n  hint: {}\nStill waiting: paste the URL again, or approve in the browser.",
-            error,
-            error.hint().unwrap_or_default()
-        )
     }
 }
 

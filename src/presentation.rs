@@ -18,7 +18,11 @@
 
 use std::path::Path;
 
-use mp_login_core::error::{resume_command, Error, MeFailure};
+use mp_login_core::claim::Gone;
+use mp_login_core::error::{ConfigProblem, Error, MeFailure};
+use mp_login_core::redirect::Paste;
+
+use crate::shell::{quote, resume_command};
 use mp_login_core::text::shown;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -50,6 +54,9 @@ impl Serialize for Exit {
 /// The presentation of an [`Error`]: adding an error means a variant in the library and its
 /// arms here.
 pub trait Presented {
+    /// The envelope's `message` and the stderr line: the library's message, with the kit's
+    /// commands where the seed names them.
+    fn message(&self) -> String;
     /// The process exit code: the seed's for the same outcome.
     fn exit_code(&self) -> Exit;
     /// The seed's `actionable`: the message or hint names the command to run next.
@@ -64,9 +71,62 @@ pub trait Presented {
 }
 
 impl Presented for Error {
+    fn message(&self) -> String {
+        match self {
+            Error::InflightMissing { .. } => format!("{self} Run `mp-login-start` first."),
+            Error::NeedsRegionSwitch {
+                suggested_region: Some(r),
+                ..
+            } => format!(
+                "{self}\n\nRun `mp-login-start --region {r}` to create a separate account for that region."
+            ),
+            Error::PublishFailed {
+                placeholder_dir,
+                cause,
+            } => format!(
+                concat!(
+                    "Token exchange succeeded but publish failed: {}: {}\n\nRecover with: {}\n",
+                    "(Re-running `mp-login-finish` won't work — the OAuth code has already been consumed.)"
+                ),
+                cause.code(),
+                cause.message(),
+                resume_command(placeholder_dir)
+            ),
+            Error::ServerUnavailable { cause, .. } => format!("{self}: {}", cause.message()),
+            Error::PasteError {
+                problem: Paste::AuthorizeUrl,
+                ..
+            } => concat!(
+                "the pasted text is the authorize URL that `mp-login-start` printed, ",
+                "not the redirect URL with `code` and `state`"
+            )
+            .into(),
+            Error::LoginTaken { gone, cause, .. } => format!(
+                "This login was ended or replaced by another process: {}.",
+                match (gone, cause) {
+                    (Some(Gone::Removed), _) => concat!(
+                        "its inflight file is gone, and it left no outcome ",
+                        "(it was stopped, or it was not this kit)"
+                    )
+                    .to_string(),
+                    (Some(Gone::Replaced), _) => {
+                        "its inflight file now holds a newer login (`mp-login-start` ran again)"
+                            .into()
+                    }
+                    (None, Some(cause)) => cause.message(),
+                    (None, None) => "it left no outcome".into(),
+                }
+            ),
+            _ => self.to_string(),
+        }
+    }
+
     fn exit_code(&self) -> Exit {
         match self {
-            Error::InvalidArgs { .. } | Error::AccountNameInvalid { .. } => Exit::InvalidArgs,
+            Error::InvalidArgs { .. }
+            | Error::AccountNameInvalid { .. }
+            | Error::NotListenable { .. }
+            | Error::NotAnEnvelope { .. } => Exit::InvalidArgs,
             Error::InflightMissing { .. }
             | Error::InflightExpired { .. }
             | Error::InflightCorrupt { .. }
@@ -119,15 +179,19 @@ impl Presented for Error {
 
     fn actionable(&self) -> bool {
         let names_command = |s: &str| s.contains("`mp-") || s.contains("`mp ");
-        names_command(&self.to_string()) || self.hint().is_some_and(|h| names_command(&h))
+        names_command(&self.message()) || self.hint().is_some_and(|h| names_command(&h))
     }
 
     fn hint(&self) -> Option<String> {
         let start_again = "run `mp-login-start` again, then open the new URL";
         Some(match self {
-            Error::InvalidArgs { hint: Some(h), .. } | Error::PasteError { hint: h, .. } => {
-                h.clone()
-            }
+            Error::InvalidArgs { hint: Some(h), .. } => h.clone(),
+            Error::PasteError {
+                problem,
+                redirect_uri,
+            } => paste_hint(*problem, redirect_uri),
+            Error::NotListenable { .. } => hints::NOT_LISTENABLE.into(),
+            Error::NotAnEnvelope { .. } => hints::NOT_AN_ENVELOPE.into(),
             Error::InvalidArgs { hint: None, .. } => "see `--help` for the accepted flags".into(),
             Error::InflightMissing { .. } => hints::INFLIGHT_MISSING.into(),
             Error::InflightExpired { .. } => {
@@ -144,7 +208,7 @@ impl Presented for Error {
                     "copied files (CI artifacts, downloads) lose their mode: run `chmod 600 {}`, ",
                     "then the same `mp-login-finish` again; the login is still good"
                 ),
-                mp_login_core::error::shell_quote(&path.to_string_lossy())
+                quote(&path.to_string_lossy())
             ),
             Error::StateMismatch => hints::STATE_MISMATCH.into(),
             Error::IssuerMismatch { .. } => hints::ISSUER_MISMATCH.into(),
@@ -214,7 +278,7 @@ impl Presented for Error {
             } => hints::ME_REFUSED.into(),
             Error::MeFetch { .. } => hints::ME_RETRY.into(),
             Error::ProjectNotFound { .. } => hints::PROJECT_NOT_FOUND.into(),
-            Error::Config { hint, .. } => hint.clone(),
+            Error::Config { problem, .. } => config_hint(problem),
             Error::NeedsRegionSwitch {
                 suggested_region, ..
             } => match suggested_region {
@@ -417,7 +481,7 @@ impl Presented for Error {
                     .map(|(name, e)| {
                         let reason = match e {
                             Error::RevocationFailed { reason, .. } => reason.clone(),
-                            e => e.to_string(),
+                            e => e.message(),
                         };
                         json!({ "name": name, "code": e.code(), "reason": reason })
                     })
@@ -435,7 +499,7 @@ impl Presented for Error {
             } => json!({
                 "placeholder_dir": placeholder_dir,
                 "original_code": cause.code(),
-                "original_message": cause.to_string(),
+                "original_message": cause.message(),
                 "original_details": cause.details(),
             }),
             Error::PlaceholderOutsideRoot { path, root } => {
@@ -445,6 +509,8 @@ impl Presented for Error {
             Error::ResponseTooLarge { url, limit } => json!({ "url": url, "limit": limit }),
             Error::Io { action, path, .. } => json!({ "action": action, "path": path }),
             Error::InvalidArgs { .. }
+            | Error::NotListenable { .. }
+            | Error::NotAnEnvelope { .. }
             | Error::PasteError { .. }
             | Error::StateMismatch
             | Error::Config { .. }
@@ -485,8 +551,70 @@ impl Presented for Error {
     }
 }
 
+/// What to do with pasted text that is not a redirect.
+fn paste_hint(problem: Paste, redirect_uri: &str) -> String {
+    match problem {
+        Paste::AuthorizeUrl => format!(
+            concat!(
+                "open that URL in a browser and approve; then paste the URL the browser lands on ",
+                "(it starts with `{}`; the page itself may fail to load)"
+            ),
+            redirect_uri
+        ),
+        Paste::TooLarge { line: true } => "paste only the URL the browser landed on".into(),
+        Paste::TooLarge { line: false } | Paste::NotUtf8 => {
+            "pass only the URL the browser landed on".into()
+        }
+        Paste::Empty
+        | Paste::NotAUrl
+        | Paste::CodeWithoutState
+        | Paste::StateWithoutCode
+        | Paste::NeitherCodeNorState => format!(
+            concat!(
+                "after approving in the browser, copy the whole URL from the address bar ",
+                "(it starts with `{}`) and pass it to `mp-login-finish`"
+            ),
+            redirect_uri
+        ),
+    }
+}
+
+/// What to do about one of the seed's `ConfigError`s.
+fn config_hint(problem: &ConfigProblem) -> String {
+    match problem {
+        ConfigProblem::EnvProjectNotVisible => concat!(
+            "unset `MP_PROJECT_ID` or set it to a visible project, ",
+            "then run the `mp-login-resume` command"
+        )
+        .into(),
+        ConfigProblem::RegionMismatch { other } => {
+            format!("log in to that project's region: `mp-login-start --region {other}`")
+        }
+        ConfigProblem::InvalidName => hints::NAME_FLAG.into(),
+        ConfigProblem::DirectoryExists { name } => {
+            format!("remove it with `mp account remove {name}`, or pass another `--name`")
+        }
+        ConfigProblem::ProjectIdNotDigits => concat!(
+            "pass a project whose id is all digits as `--project` ",
+            "(mixpanel-headless refuses a `config.toml` with any other)"
+        )
+        .into(),
+        ConfigProblem::PlaceholderRegion { meta } => format!(
+            "set `region` in `{}` to us, eu or in by hand, then run the resume command again",
+            meta.display()
+        ),
+    }
+}
+
 /// The fixed hints, out of [`Presented::hint`]'s match so that it stays formattable.
 mod hints {
+    pub const NAME_FLAG: &str = "pass a name of letters, digits, `_` and `-` as `--name`";
+    pub const NOT_LISTENABLE: &str =
+        "finish by pasting the URL the browser landed on: `mp-login-finish '<URL>'`";
+    pub const NOT_AN_ENVELOPE: &str = concat!(
+        "pass the envelope file of a `mp-login-finish` that failed after saving the tokens, ",
+        "or the placeholder directory itself"
+    );
     pub const STATE_MISMATCH: &str =
         "paste the URL of the login you started last; if in doubt, run `mp-login-start` again";
     pub const ISSUER_MISMATCH: &str = concat!(
@@ -595,9 +723,12 @@ mod tests {
         assert_eq!(io.exit_code().code(), 1);
         assert_eq!(io.details()["action"], "cannot read");
         let paste = Error::PasteError {
-            message: "m".into(),
-            hint: "h".into(),
+            problem: Paste::NotAUrl,
+            redirect_uri: "http://localhost:1/callback".into(),
         };
-        assert_eq!(paste.hint().as_deref(), Some("h"));
+        assert!(paste
+            .hint()
+            .is_some_and(|h| h.contains("http://localhost:1/callback")));
+        assert!(paste.actionable());
     }
 }

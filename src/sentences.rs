@@ -6,9 +6,12 @@ use std::fmt::Write;
 use mp_login_core::text::{lines_shown, shown};
 
 use crate::envelope::Outcome;
+use crate::envelope::StartedLogin;
 use crate::presentation::Presented;
-use mp_login_core::login::Started;
+use mp_login_core::notice::{Notice, RetryCause};
 use mp_login_core::Error;
+
+use crate::shell::{quote, resume_command};
 
 /// `writeln!` into a `String`, which cannot fail.
 macro_rules! say {
@@ -19,7 +22,7 @@ macro_rules! say {
 
 /// The sentences of a failure: the message, and the hint.
 pub fn failed(e: &Error) -> String {
-    let mut out = format!("error: {}\n", lines_shown(&e.to_string()));
+    let mut out = format!("error: {}\n", lines_shown(&e.message()));
     if let Some(h) = e.hint() {
         say!(out, "  hint: {}", lines_shown(&h));
     }
@@ -40,19 +43,19 @@ pub fn done(outcome: &Outcome) -> String {
             say!(
                 out,
                 "Open this URL in any browser and approve the login:\n\n  {}\n",
-                s.authorize_url
+                s.started.authorize_url
             );
             say!(
                 out,
                 "The browser then lands on `{}…`; the page may fail to load, that is expected.",
-                s.redirect_uri
+                s.started.redirect_uri
             );
             say!(
                 out,
                 "Copy that URL from the address bar within {} minutes and run:\n\n  {}\n",
                 // Rounded up: the TTL is whole minutes and a slow start must not
                 // shave one off ("within 9 minutes" a second after starting).
-                ((s.expires_at - mp_login_core::clock::unix_now()).max(0) + 59) / 60,
+                ((s.started.expires_at - mp_login_core::clock::unix_now()).max(0) + 59) / 60,
                 s.finish_command
             );
             for r in &s.recoverable {
@@ -167,12 +170,12 @@ pub fn done(outcome: &Outcome) -> String {
 }
 
 /// What `mp-login` says once the login is started: the URL, and how the browser comes back.
-pub fn open_url(started: &Started) -> String {
+pub fn open_url(started: &StartedLogin) -> String {
     let mut out = String::new();
     say!(
         out,
         "Open this URL in a browser and approve the login:\n\n  {}\n",
-        started.authorize_url
+        started.started.authorize_url
     );
     say!(
         out,
@@ -182,7 +185,7 @@ pub fn open_url(started: &Started) -> String {
             "itself. Where it does not, the page fails to load: copy its URL from the address ",
             "bar and paste it here."
         ),
-        started.redirect_uri
+        started.started.redirect_uri
     );
     for r in &started.recoverable {
         say!(
@@ -192,4 +195,87 @@ pub fn open_url(started: &Started) -> String {
         );
     }
     out
+}
+
+/// What the core notices on the way, in words (one or more lines, on stderr).
+pub fn notice(notice: &Notice) -> String {
+    match notice {
+        Notice::SharedDir { dir, mode } => format!(
+            "warning: `{}` is writable by others (mode {mode:04o}): run `chmod go-w {}`",
+            dir.display(),
+            quote(&dir.to_string_lossy())
+        ),
+        Notice::Waiting {
+            redirect_uri,
+            until,
+            pastes,
+        } => format!(
+            "Waiting for the browser at {redirect_uri} until {until}{}",
+            if *pastes {
+                " (or paste the URL it landed on here and press Enter)"
+            } else {
+                "; stdin is a terminal this process runs in the background of, so pastes go to `mp-login-finish '<URL>'`"
+            }
+        ),
+        Notice::PasteRefused(e) => format!(
+            "That paste is not this login's answer: {}\n  hint: {}\nStill waiting: paste the URL again, or approve in the browser.",
+            e.message(),
+            e.hint().unwrap_or_default()
+        ),
+        Notice::CallbackRefused(e) => format!(
+            "A call to the callback was refused ({}); still waiting",
+            e.code()
+        ),
+        Notice::OtherOrigin { pasted, expected } => format!(
+            "warning: the pasted URL is for `{pasted}`, but this login's browser lands on `{expected}`: check it is the URL you meant"
+        ),
+        Notice::Unguarded(why) => format!(
+            "warning: no guard against another finish of this login at the same time: {} (set TMPDIR to a directory of your own)",
+            why.message()
+        ),
+        Notice::PublishedByStoppedFinish { dir } => format!(
+            "This login was published as `{}` by a finish that stopped before it reported",
+            dir.display()
+        ),
+        Notice::PublishingSavedTokens { dir } => format!(
+            "An earlier finish of this login saved its tokens in `{}` and stopped: publishing them",
+            dir.display()
+        ),
+        Notice::RollbackFailed {
+            target,
+            placeholder,
+            error,
+        } => format!(
+            "could not move `{}` back to `{}` ({error}): publish it with `{}`",
+            target.display(),
+            placeholder.display(),
+            resume_command(target)
+        ),
+        Notice::Retrying {
+            label,
+            cause,
+            wait,
+            attempt,
+            attempts,
+        } => {
+            let why = match cause {
+                RetryCause::Dropped(e) => e.message(),
+                RetryCause::Status(status) => format!("the server answered {status}"),
+            };
+            format!(
+                "{label}: {why}; retrying in {} s (attempt {attempt} of {attempts})",
+                wait.as_secs_f32()
+            )
+        }
+        Notice::WaitTooLong {
+            label,
+            status,
+            wait,
+            max,
+        } => format!(
+            "{label}: the server answered {status} and asks to wait {} s, longer than the {} s this kit waits",
+            wait.as_secs(),
+            max.as_secs()
+        ),
+    }
 }

@@ -5,9 +5,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::Process;
 use clap::Parser;
 use mp_login_core::error::Error;
-use mp_login_core::http::Progress;
 use mp_login_core::secret::AccessToken;
 
 use crate::envelope::Outcome;
@@ -43,8 +43,8 @@ pub struct TokenArgs {
     pub common: Common,
 }
 
-pub fn token(args: TokenArgs, progress: &dyn Progress) -> Result<PrintedToken, Error> {
-    let ctx = args.common.context(progress)?;
+pub fn token(args: TokenArgs, process: &Process) -> Result<PrintedToken, Error> {
+    let ctx = args.common.context(process)?;
     let token = mp_login_core::account::token::token(
         &ctx,
         &mp_login_core::account::token::TokenOptions {
@@ -91,7 +91,7 @@ const TASK_FILES: [(&str, &str); 3] = [
     ),
 ];
 
-pub fn tasks(args: TasksArgs, _progress: &dyn Progress) -> Result<Outcome, Error> {
+pub fn tasks(args: TasksArgs, process: &Process) -> Result<Outcome, Error> {
     use mp_login_core::error::IoContext;
     let version = env!("CARGO_PKG_VERSION");
     let login =
@@ -114,7 +114,7 @@ pub fn tasks(args: TasksArgs, _progress: &dyn Progress) -> Result<Outcome, Error
             _ => text.to_string(),
         };
         // Atomically, never through a symlink or into a FIFO that a checkout put there.
-        mp_login_core::store::write_atomic(&path, stamped.as_bytes())?;
+        mp_login_core::store::write_atomic(&process.interrupt, &path, stamped.as_bytes())?;
         files.push(path);
     }
     Ok(Outcome::Tasks(crate::envelope::Tasks {
@@ -172,8 +172,8 @@ pub struct StatusArgs {
     pub common: Common,
 }
 
-pub fn status(args: StatusArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
-    let ctx = args.common.context(progress)?;
+pub fn status(args: StatusArgs, process: &Process) -> Result<Outcome, Error> {
+    let ctx = args.common.context(process)?;
     let account = args.account.filter(|a| !a.is_empty());
     Ok(Outcome::Status(mp_login_core::account::status::status(
         &ctx, account, args.check,
@@ -209,8 +209,8 @@ pub struct LogoutArgs {
     pub common: Common,
 }
 
-pub fn logout(args: LogoutArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
-    let ctx = args.common.context(progress)?;
+pub fn logout(args: LogoutArgs, process: &Process) -> Result<Outcome, Error> {
+    let ctx = args.common.context(process)?;
     let account = args.account.filter(|a| !a.is_empty());
     let out = mp_login_core::account::logout::logout(
         &ctx,

@@ -4,12 +4,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::envelope::Outcome;
+use crate::envelope::{Outcome, StartedLogin};
+use crate::Process;
 use clap::{ArgGroup, Args, Parser};
 use mp_login_core::autopick::{self, Requested};
 use mp_login_core::context::Context;
 use mp_login_core::error::Error;
-use mp_login_core::http::Progress;
 use mp_login_core::inflight;
 use mp_login_core::listen::{self, ListenOptions};
 use mp_login_core::login::{self, Choices, FinishOptions, Finished, RedirectInput, StartOptions};
@@ -17,6 +17,7 @@ use mp_login_core::me::{MeBody, ReadError};
 use mp_login_core::publish::PublishOptions;
 use mp_login_core::region::Region;
 use mp_login_core::store::Paths;
+use mp_login_core::text::lines_shown;
 
 use crate::Common;
 
@@ -95,9 +96,15 @@ impl StartFlags {
         ctx: &Context,
         login: LoginArgs,
         finish_command: Option<String>,
-    ) -> Result<login::Started, Error> {
+    ) -> Result<StartedLogin, Error> {
         let inflight_path = login.inflight_path(&ctx.paths);
-        login::start(
+        let finish_command = finish_command.unwrap_or_else(|| {
+            format!(
+                "mp-login-finish{} '<the URL the browser landed on>'",
+                crate::shell::inflight_flag(&inflight_path, &ctx.paths.storage)
+            )
+        });
+        let started = login::start(
             ctx,
             StartOptions {
                 region: self.region,
@@ -107,14 +114,14 @@ impl StartFlags {
                 inflight_path,
                 account_name: login.name,
                 project_id: login.project,
-                finish_command,
             },
-        )
+        )?;
+        Ok(StartedLogin::new(started, finish_command))
     }
 }
 
-pub fn start(args: StartArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
-    let ctx = args.common.context(progress)?;
+pub fn start(args: StartArgs, process: &Process) -> Result<Outcome, Error> {
+    let ctx = args.common.context(process)?;
     let finish_command = args.finish_command.filter(|c| !c.is_empty());
     let started = args.start.start(&ctx, args.login, finish_command)?;
     Ok(Outcome::Started(started))
@@ -145,34 +152,34 @@ pub struct LoginCmdArgs {
     pub common: Common,
 }
 
-pub fn login(args: LoginCmdArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
-    let ctx = args.common.context(progress)?;
+pub fn login(args: LoginCmdArgs, process: &Process) -> Result<Outcome, Error> {
+    let ctx = args.common.context(process)?;
     let inflight_path = args.login.inflight_path(&ctx.paths);
     let resume = format!(
         "mp-login-finish --listen{}",
         args.login
             .inflight
             .as_ref()
-            .map(|p| format!(
-                " --inflight {}",
-                mp_login_core::error::shell_quote(&p.to_string_lossy())
-            ))
+            .map(|p| format!(" --inflight {}", crate::shell::quote(&p.to_string_lossy())))
             .unwrap_or_default()
     );
     let started = args.start.start(&ctx, args.login, Some(resume))?;
-    progress.note(&crate::sentences::open_url(&started));
+    eprintln!("{}", lines_shown(&crate::sentences::open_url(&started)));
     // The browser is opened once the callback port is bound: a quick one finds it listening.
-    let (url, no_browser) = (started.authorize_url, args.no_browser);
+    let (url, no_browser) = (started.started.authorize_url, args.no_browser);
     let open_browser = move || {
         let opened = if no_browser {
             Err("`--no-browser`".to_string())
         } else {
             crate::browser::open(&url)
         };
-        match opened {
-            Ok(how) => format!("Opened it with {how}."),
-            Err(why) => format!("No browser opened here ({why}): open the URL yourself."),
-        }
+        eprintln!(
+            "{}",
+            match opened {
+                Ok(how) => format!("Opened it with {how}."),
+                Err(why) => format!("No browser opened here ({why}): open the URL yourself."),
+            }
+        );
     };
     // The name and project went into the inflight file with the start.
     let choices = Choices {
@@ -239,7 +246,7 @@ impl WaitArgs {
         inflight_path: PathBuf,
         choices: Choices,
         command: &'static str,
-        on_listening: Option<Box<dyn FnOnce() -> String>>,
+        on_listening: Option<Box<dyn FnOnce()>>,
     ) -> Result<Finished, Error> {
         let options = ListenOptions {
             inflight_path,
@@ -251,8 +258,8 @@ impl WaitArgs {
     }
 }
 
-pub fn finish(args: FinishArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
-    let ctx = args.common.context(progress)?;
+pub fn finish(args: FinishArgs, process: &Process) -> Result<Outcome, Error> {
+    let ctx = args.common.context(process)?;
     let inflight_path = args.login.inflight_path(&ctx.paths);
     let choices = Choices {
         account_name: args.login.name,
@@ -324,8 +331,8 @@ pub struct ResumeArgs {
     pub common: Common,
 }
 
-pub fn resume(args: ResumeArgs, progress: &dyn Progress) -> Result<Outcome, Error> {
-    let ctx = args.common.context(progress)?;
+pub fn resume(args: ResumeArgs, process: &Process) -> Result<Outcome, Error> {
+    let ctx = args.common.context(process)?;
     let options = PublishOptions {
         name: args.name,
         project: args.project,
@@ -362,7 +369,7 @@ pub struct AutopickArgs {
     pub project: Option<String>,
 }
 
-pub fn autopick(args: AutopickArgs, _progress: &dyn Progress) -> Result<Outcome, Error> {
+pub fn autopick(args: AutopickArgs, _process: &Process) -> Result<Outcome, Error> {
     // Read as a stream: memory holds the projects, not the body, so there is no cap.
     let unreadable = |e: std::io::Error| {
         Error::invalid_args(match &args.me {

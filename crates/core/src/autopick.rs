@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::error::{CrossRegionProject, Error, Result};
+use crate::error::{ConfigProblem, CrossRegionProject, Error, Result};
 use crate::me::{id_order, Me, Project};
 use crate::region::Region;
 use crate::text::shown;
@@ -283,7 +283,7 @@ fn env_not_visible(me: &Me, id: &str) -> Error {
             shown(id),
             lines.join("\n")
         ),
-        hint: "unset `MP_PROJECT_ID` or set it to a visible project, then run the `mp-login-resume` command".into(),
+        problem: ConfigProblem::EnvProjectNotVisible,
     }
 }
 
@@ -341,7 +341,7 @@ pub fn check_region(me: &Me, pick: &Pick, region: Region) -> Result<()> {
                 shown(project.name.as_deref().unwrap_or("")),
                 shown(domain)
             ),
-            hint: format!("log in to that project's region: `mp-login-start --region {other}`"),
+            problem: ConfigProblem::RegionMismatch { other },
         }),
         _ => Ok(()),
     }
@@ -382,8 +382,15 @@ mod tests {
         assert_eq!(e.code(), "NEEDS_REGION_SWITCH");
         assert_eq!(
             e.to_string(),
-            "No projects in region us accessible to this account (1 in (unknown), 1 in eu, 1 in in).\n\nRun `mp-login-start --region eu` to create a separate account for that region."
+            "No projects in region us accessible to this account (1 in (unknown), 1 in eu, 1 in in)."
         );
+        assert!(matches!(
+            e,
+            Error::NeedsRegionSwitch {
+                suggested_region: Some(Region::Eu),
+                ..
+            }
+        ));
         let Error::NeedsRegionSwitch { projects, .. } = &e else {
             panic!("{e:?}")
         };

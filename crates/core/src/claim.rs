@@ -12,6 +12,9 @@
 //! 0700, this user's), named after the inflight file's absolute path: the storage directory
 //! holds only what mixpanel-headless's own login writes there.
 //!
+//! The claim a process holds is a value, [`Claim`], that the binary creates and lends to the
+//! core through [`crate::context::Context`]; the binary settles it once its outcome is printed.
+//!
 //! A killed holder leaves no outcome; the kernel drops its lock, and the next one either finds
 //! the inflight untouched (killed before the exchange: it goes on) or gone ([`Taken::Gone`]:
 //! the tokens, if any were saved, wait in a placeholder that `mp-login-start` lists).
@@ -20,13 +23,14 @@ use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, IoContext, Result};
+use crate::interrupt::Interrupt;
 use crate::secret::CsrfState;
 use crate::store;
 
@@ -58,14 +62,23 @@ pub enum Taken {
     /// This process, to report (or, when `config.toml` does not list it yet, to complete) the
     /// account in this directory, which a stopped finish of this login published.
     Published(PathBuf),
-    /// Another process took it and left no outcome; why, in words.
-    Gone(String),
-    /// The claim's directory cannot be used (another user's, a symlink, not writable): this
-    /// process goes on without the guard against a parallel finish; why, in words.
-    Unguarded(String),
+    /// Another process took it and left no outcome.
+    Gone(Gone),
+    /// The claim's directory or lock cannot be used (another user's, a symlink, not writable):
+    /// this process goes on without the guard against a parallel finish.
+    Unguarded(Error),
 }
 
-/// The claim this process holds, until [`settle`] (or the process ends).
+/// How a login another process took without leaving an outcome looks now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// Its inflight file is gone: that process was stopped, or it was not this kit.
+    Removed,
+    /// Its inflight file holds a newer login (a new start ran).
+    Replaced,
+}
+
+/// The claim this process holds, until [`Claim::settle`] (or the process ends).
 struct Held {
     _lock: File,
     inflight: PathBuf,
@@ -80,7 +93,12 @@ struct Files {
     spending: PathBuf,
 }
 
-static HELD: Mutex<Option<Held>> = Mutex::new(None);
+/// The login claim one run holds, if any: empty until [`Claim::take`] says this run finishes
+/// the login, and emptied by [`Claim::release`] or [`Claim::settle`].
+#[derive(Default)]
+pub struct Claim {
+    held: Mutex<Option<Held>>,
+}
 
 const MAX_RECORD: u64 = 16 * 1024 * 1024;
 
@@ -227,76 +245,133 @@ fn recorded(files: &Files, state: &CsrfState) -> Option<Record> {
 /// How long an outcome is reported: the longest TTL a login can have.
 const RECORD_LIFE: i64 = *crate::inflight::TTL_RANGE.end() as i64;
 
-/// Waits for the login's lock and says who finishes it (see the module docs). With
-/// [`Taken::Ours`] the lock stays held by this process until [`settle`].
-pub fn take(inflight: &Path, state: &CsrfState) -> Result<Taken> {
-    let files = match claim_files(inflight) {
-        Ok(files) => files,
-        Err(e) => return Ok(Taken::Unguarded(e.to_string())),
-    };
-    let lock_path = &files.lock;
-    let lock = loop {
-        let lock = match open_lock(lock_path) {
-            Ok(lock) => lock,
-            Err(e) => {
-                let why = match e.raw_os_error() {
-                    Some(libc::ELOOP) => "it is a symbolic link".to_string(),
-                    _ => e.to_string(),
-                };
-                return Ok(Taken::Unguarded(format!(
-                    "cannot open the login's lock `{}`: {why}",
-                    lock_path.display()
-                )));
+impl Claim {
+    fn held(&self) -> MutexGuard<'_, Option<Held>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for the login's lock and says who finishes it (see the module docs). With
+    /// [`Taken::Ours`] the lock stays held by this run until [`Claim::settle`].
+    pub fn take(&self, inflight: &Path, state: &CsrfState) -> Result<Taken> {
+        let files = match claim_files(inflight) {
+            Ok(files) => files,
+            Err(e) => return Ok(Taken::Unguarded(e)),
+        };
+        let lock_path = &files.lock;
+        let lock = loop {
+            let lock = match open_lock(lock_path) {
+                Ok(lock) => lock,
+                Err(e) => {
+                    return Ok(Taken::Unguarded(match e.raw_os_error() {
+                        Some(libc::ELOOP) => Error::SymlinkRefused {
+                            path: lock_path.clone(),
+                        },
+                        _ => Error::io("cannot open the login's lock", lock_path, e),
+                    }))
+                }
+            };
+            store::flock(&lock, store::Wait::Yes).at("cannot lock", lock_path)?;
+            // The holder before removed the file once it was done with it: lock the new one.
+            if is_at(&lock, lock_path) {
+                break lock;
             }
         };
-        store::flock(&lock, store::Wait::Yes).at("cannot lock", lock_path)?;
-        // The holder before removed the file once it was done with it: lock the new one.
-        if is_at(&lock, lock_path) {
-            break lock;
+        let holds = crate::inflight::holds(inflight, state);
+        // A login that is over needs no lock: removed while held (see [`sweep`]).
+        let unlock = || {
+            let _ = std::fs::remove_file(lock_path);
+        };
+        let record = (!holds).then(|| recorded(&files, state)).flatten();
+        if let Some(record) = record {
+            unlock();
+            return Ok(Taken::Done(record));
         }
-    };
-    let holds = crate::inflight::holds(inflight, state);
-    // A login that is over needs no lock: removed while held (see [`sweep`]).
-    let unlock = || {
-        let _ = std::fs::remove_file(lock_path);
-    };
-    let record = (!holds).then(|| recorded(&files, state)).flatten();
-    if let Some(record) = record {
+        let marker = marker(&files.spending, &digest(state.secret()));
+        let saved = marker
+            .as_ref()
+            .map(|m| m.placeholder.clone())
+            .filter(|dir| crate::publish::holds_tokens(dir));
+        let published = match (&saved, &marker) {
+            (None, Some(marker)) if !holds => published_by_marker(marker),
+            _ => None,
+        };
+        if holds || saved.is_some() || published.is_some() {
+            *self.held() = Some(Held {
+                _lock: lock,
+                inflight: inflight.to_path_buf(),
+                files,
+                state: CsrfState::new(state.secret()),
+            });
+            return Ok(match (saved, published) {
+                (Some(dir), _) => Taken::Saved(dir),
+                (None, Some(dir)) => Taken::Published(dir),
+                (None, None) => Taken::Ours,
+            });
+        }
         unlock();
-        return Ok(Taken::Done(record));
+        Ok(Taken::Gone(match std::fs::symlink_metadata(inflight) {
+            Err(e) if e.kind() == ErrorKind::NotFound => Gone::Removed,
+            _ => Gone::Replaced,
+        }))
     }
-    let marker = marker(&files.spending, &digest(state.secret()));
-    let saved = marker
-        .as_ref()
-        .map(|m| m.placeholder.clone())
-        .filter(|dir| crate::publish::holds_tokens(dir));
-    let published = match (&saved, &marker) {
-        (None, Some(marker)) if !holds => published_by_marker(marker),
-        _ => None,
-    };
-    if holds || saved.is_some() || published.is_some() {
-        *HELD.lock().unwrap_or_else(|p| p.into_inner()) = Some(Held {
-            _lock: lock,
-            inflight: inflight.to_path_buf(),
-            files,
-            state: CsrfState::new(state.secret()),
-        });
-        return Ok(match (saved, published) {
-            (Some(dir), _) => Taken::Saved(dir),
-            (None, Some(dir)) => Taken::Published(dir),
-            (None, None) => Taken::Ours,
-        });
+
+    /// Records, under the claim this run holds, the placeholder the exchange's tokens go to.
+    pub fn spending(&self, interrupt: &Interrupt, placeholder: &Path) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        // The claim's lock is let go before the write: the write waits for an interrupt's report,
+        // which takes the claim's lock (`settle`), so holding it here could deadlock.
+        let held = self
+            .held()
+            .as_ref()
+            .map(|held| (held.files.spending.clone(), digest(held.state.secret())));
+        let Some((path, state_sha256)) = held else {
+            return Ok(());
+        };
+        let dir = std::fs::symlink_metadata(placeholder).at("cannot read", placeholder)?;
+        let marker = Spending {
+            state_sha256,
+            placeholder: placeholder.to_path_buf(),
+            dev: dir.dev(),
+            ino: dir.ino(),
+        };
+        store::write_json(interrupt, &path, &marker)
     }
-    unlock();
-    Ok(Taken::Gone(
-        match std::fs::symlink_metadata(inflight) {
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                "its inflight file is gone, and it left no outcome (it was stopped, or it was not this kit)"
-            }
-            _ => "its inflight file now holds a newer login (`mp-login-start` ran again)",
+
+    /// Lets go of this run's claim, recording nothing: it spent nothing and goes on waiting.
+    pub fn release(&self) {
+        self.held().take();
+    }
+
+    /// Called once this process's outcome is printed: when it holds a login's claim and spent the
+    /// code (the inflight file no longer holds the login), the outcome is recorded for the
+    /// processes waiting on the lock; then the lock is let go. A claim that spent nothing (the
+    /// exchange failed and kept the inflight) records nothing: the next process tries itself.
+    pub fn settle(&self, exit_code: u8, envelope: &str, stderr: &str) {
+        let Some(held) = self.held().take() else {
+            return;
+        };
+        if crate::inflight::holds(&held.inflight, &held.state) {
+            return;
         }
-        .into(),
-    ))
+        let record = Record {
+            state_sha256: digest(held.state.secret()),
+            pid: std::process::id(),
+            finished_at: crate::clock::unix_now(),
+            exit_code,
+            envelope: serde_json::from_str(envelope).unwrap_or(Value::Null),
+            stderr: stderr.to_string(),
+        };
+        // Best effort: without the record a waiting process says the login was taken. (No
+        // durable step here: this runs inside the interrupt's report, which holds its lock.)
+        let mut bytes = serde_json::to_vec_pretty(&record).unwrap_or_default();
+        bytes.push(b'\n');
+        if store::replace_file(&held.files.outcome, &bytes).is_ok() {
+            // What the outcome now tells, the marker told no one else; the lock goes while it is
+            // held (`take` locks the file at the path, whatever it opened before).
+            let _ = std::fs::remove_file(&held.files.spending);
+            let _ = std::fs::remove_file(&held.files.lock);
+        }
+    }
 }
 
 /// What a process that holds the claim is about to spend the code for: the placeholder its
@@ -313,29 +388,6 @@ struct Spending {
     dev: u64,
     #[serde(default)]
     ino: u64,
-}
-
-/// Records, under the claim this process holds, the placeholder the exchange's tokens go to.
-pub fn spending(placeholder: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    // The claim's lock is let go before the write: the write waits for an interrupt's report,
-    // which takes the claim's lock (`settle`), so holding it here could deadlock.
-    let held = HELD
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_ref()
-        .map(|held| (held.files.spending.clone(), digest(held.state.secret())));
-    let Some((path, state_sha256)) = held else {
-        return Ok(());
-    };
-    let dir = std::fs::symlink_metadata(placeholder).at("cannot read", placeholder)?;
-    let marker = Spending {
-        state_sha256,
-        placeholder: placeholder.to_path_buf(),
-        dev: dir.dev(),
-        ino: dir.ino(),
-    };
-    store::write_json(&path, &marker)
 }
 
 /// The marker of the login `state` names, if one was written.
@@ -363,42 +415,6 @@ fn published_by_marker(marker: &Spending) -> Option<PathBuf> {
         .map(|e| e.path())
 }
 
-/// Lets go of this process's claim, recording nothing: it spent nothing and goes on waiting.
-pub fn release() {
-    HELD.lock().unwrap_or_else(|p| p.into_inner()).take();
-}
-
-/// Called once this process's outcome is printed: when it holds a login's claim and spent the
-/// code (the inflight file no longer holds the login), the outcome is recorded for the
-/// processes waiting on the lock; then the lock is let go. A claim that spent nothing (the
-/// exchange failed and kept the inflight) records nothing: the next process tries itself.
-pub fn settle(exit_code: u8, envelope: &str, stderr: &str) {
-    let Some(held) = HELD.lock().unwrap_or_else(|p| p.into_inner()).take() else {
-        return;
-    };
-    if crate::inflight::holds(&held.inflight, &held.state) {
-        return;
-    }
-    let record = Record {
-        state_sha256: digest(held.state.secret()),
-        pid: std::process::id(),
-        finished_at: crate::clock::unix_now(),
-        exit_code,
-        envelope: serde_json::from_str(envelope).unwrap_or(Value::Null),
-        stderr: stderr.to_string(),
-    };
-    // Best effort: without the record a waiting process says the login was taken. (No
-    // durable step here: this runs inside the interrupt's report, which holds its lock.)
-    let mut bytes = serde_json::to_vec_pretty(&record).unwrap_or_default();
-    bytes.push(b'\n');
-    if store::replace_file(&held.files.outcome, &bytes).is_ok() {
-        // What the outcome now tells, the marker told no one else; the lock goes while it is
-        // held (`take` locks the file at the path, whatever it opened before).
-        let _ = std::fs::remove_file(&held.files.spending);
-        let _ = std::fs::remove_file(&held.files.lock);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,25 +432,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = inflight(dir.path(), "s1");
         let state = CsrfState::new("s1");
+        let claim = Claim::default();
         assert!(crate::inflight::holds(&p, &state));
-        assert!(matches!(take(&p, &state).unwrap(), Taken::Ours));
+        assert!(matches!(claim.take(&p, &state).unwrap(), Taken::Ours));
         // Nothing spent: no record, the next taker goes on.
-        settle(2, r#"{"state":"error"}"#, "");
+        claim.settle(2, r#"{"state":"error"}"#, "");
         let files = claim_files(&p).unwrap();
         assert!(recorded(&files, &state).is_none());
-        assert!(matches!(take(&p, &state).unwrap(), Taken::Ours));
+        assert!(matches!(claim.take(&p, &state).unwrap(), Taken::Ours));
         let lock_mode = std::fs::metadata(&files.lock).unwrap().permissions().mode();
         assert_eq!(lock_mode & 0o777, 0o600);
         // Spent: the record names the outcome, for this state only; the lock is gone with it.
         std::fs::remove_file(&p).unwrap();
-        settle(0, r#"{"state":"ok"}"#, "Logged in\n");
+        claim.settle(0, r#"{"state":"ok"}"#, "Logged in\n");
         assert!(!files.lock.exists());
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
             0,
             "nothing beside the inflight file"
         );
-        match take(&p, &state).unwrap() {
+        match claim.take(&p, &state).unwrap() {
             Taken::Done(r) => {
                 assert_eq!((r.exit_code, r.envelope["state"].as_str()), (0, Some("ok")));
                 assert_eq!(r.stderr, "Logged in\n");
@@ -444,8 +461,9 @@ mod tests {
         assert!(recorded(&files, &CsrfState::new("other")).is_none());
         // A newer login in the file: not ours, and no outcome of ours.
         let p = inflight(dir.path(), "s2");
-        assert!(
-            matches!(take(&p, &CsrfState::new("s3")).unwrap(), Taken::Gone(r) if r.contains("newer"))
-        );
+        assert!(matches!(
+            claim.take(&p, &CsrfState::new("s3")).unwrap(),
+            Taken::Gone(Gone::Replaced)
+        ));
     }
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use toml_edit::{value, DocumentMut, Item, Table};
 
 use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
 use crate::region::Region;
 use crate::store;
 
@@ -176,11 +177,11 @@ impl Config {
     }
 
     /// Writes the file atomically at 0600, creating its directory at 0700.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    pub fn save(&self, interrupt: &Interrupt, path: &Path) -> Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             store::ensure_user_dir(dir)?;
         }
-        store::write_atomic(path, self.doc.to_string().as_bytes())
+        store::write_atomic(interrupt, path, self.doc.to_string().as_bytes())
     }
 }
 
@@ -199,11 +200,11 @@ mod tests {
         .unwrap();
         let mut c = Config::load(&p).unwrap();
         c.add_active_account("acme", Region::Eu, Some("42"));
-        c.save(&p).unwrap();
+        c.save(&Interrupt::default(), &p).unwrap();
         let mut c = Config::load(&p).unwrap();
         assert!(c.has_account("acme"));
         c.add_active_account("acme-2", Region::Us, None);
-        c.save(&p).unwrap();
+        c.save(&Interrupt::default(), &p).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(
             text.starts_with("# my settings\ntheme = \"dark\" # keep me\n"),

@@ -6,7 +6,7 @@
 //! Messages and details never carry a token, code or verifier: the variants hold only public
 //! values (paths, ids, statuses, server error strings).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -23,6 +23,23 @@ pub enum MeFailure {
     Network,
     /// An answer the kit cannot use (`docs/seed.md#where-the-kit-differs`).
     Invalid,
+}
+
+/// Which of the seed's `ConfigError`s an [`Error::Config`] is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigProblem {
+    /// `MP_PROJECT_ID` names a project `/me` does not show.
+    EnvProjectNotVisible,
+    /// The explicit project lives in another region than the login's (`other`).
+    RegionMismatch { other: Region },
+    /// The account name is not `^[a-zA-Z0-9_-]{1,64}$`.
+    InvalidName,
+    /// The account's directory exists although `config.toml` does not list the account.
+    DirectoryExists { name: String },
+    /// The project id is not all digits, which mixpanel-headless refuses in `config.toml`.
+    ProjectIdNotDigits,
+    /// A placeholder's `meta.json` names no region the kit knows.
+    PlaceholderRegion { meta: PathBuf },
 }
 
 /// A project of `NEEDS_REGION_SWITCH`'s `cross_region_projects`.
@@ -42,8 +59,8 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
-    /// `mp-login-finish` found no inflight file.
-    #[error("No inflight session at {}. Run `mp-login-start` first.", path.display())]
+    /// A finish found no inflight file.
+    #[error("No inflight session at {}.", path.display())]
     InflightMissing { path: PathBuf },
     /// The inflight session is past `expires_at`; the file is kept (`docs/envelopes.md#error-codes`).
     #[error("Inflight session at {} expired at {expired}.", path.display())]
@@ -75,9 +92,13 @@ pub enum Error {
     /// The inflight's `region` is not us, eu or in (checked after the state, as the seed does).
     #[error("Inflight session at {} has an unknown region `{}`.", path.display(), shown(region))]
     InflightRegionInvalid { path: PathBuf, region: String },
-    /// The pasted text has no usable `code` + `state`.
-    #[error("{message}")]
-    PasteError { message: String, hint: String },
+    /// The pasted text has no usable `code` + `state`; `redirect_uri`: where this login's
+    /// browser lands (empty when the text was refused before the login was read).
+    #[error("{problem}")]
+    PasteError {
+        problem: crate::redirect::Paste,
+        redirect_uri: String,
+    },
     /// The redirect's `state` is not the one start made.
     #[error("State mismatch — the pasted text does not belong to this login session.")]
     StateMismatch,
@@ -124,14 +145,32 @@ pub enum Error {
         port: u16,
         holder: Option<String>,
     },
+    /// A resume was given a file that is not the envelope of a finish whose publish failed
+    /// (`why`); a placeholder directory itself is taken as it is.
+    #[error("cannot take a placeholder from `{}`: {why}", path.display())]
+    NotAnEnvelope { path: PathBuf, why: String },
+    /// The login's redirect is not a loopback `http://` URL this machine can listen on; the
+    /// login can still be finished by a paste.
+    #[error("cannot listen for `{redirect_uri}`: {why}")]
+    NotListenable {
+        redirect_uri: String,
+        why: &'static str,
+    },
     /// `--listen` waited `--listen-timeout` seconds without a usable callback or paste; the
     /// inflight file is kept.
     #[error("OAuth callback timed out after {seconds} s.")]
     ListenTimeout { seconds: u64, path: PathBuf },
     /// While this process waited, another one took the login (its inflight file is gone or now
     /// holds a newer login) and left no outcome to report: it was stopped, or it is not the kit.
-    #[error("This login was ended or replaced by another process: {reason}.")]
-    LoginTaken { path: PathBuf, reason: String },
+    /// `gone`: what became of its inflight file; `None` when this process cannot tell (the
+    /// claim's directory is unusable, the `cause`).
+    #[error("This login was ended or replaced by another process.")]
+    LoginTaken {
+        path: PathBuf,
+        gone: Option<crate::claim::Gone>,
+        #[source]
+        cause: Option<Box<Error>>,
+    },
     /// Dynamic client registration failed. `refusal`: the server answered with an error body
     /// (RFC 7591 §3.2.2), which a retry would get again.
     #[error("Client registration failed: {message}")]
@@ -217,10 +256,14 @@ pub enum Error {
     },
     /// `mp-login-status --check`: the account is fine, the server did not answer the check.
     #[error(
-        "Account `{}` is logged in, but the server did not answer the check: {cause}",
+        "Account `{}` is logged in, but the server did not answer the check",
         shown(name)
     )]
-    ServerUnavailable { name: String, cause: Box<Error> },
+    ServerUnavailable {
+        name: String,
+        #[source]
+        cause: Box<Error>,
+    },
     /// The person said no when asked to confirm.
     #[error("Cancelled: {what}.")]
     Cancelled { what: &'static str },
@@ -242,15 +285,15 @@ pub enum Error {
         project_id: String,
         available: Vec<String>,
     },
-    /// The seed's `ConfigError`: `MP_PROJECT_ID` not visible, a region mismatch, an unusable
-    /// account name, a taken account directory, an unknown placeholder region.
+    /// The seed's `ConfigError`, with the seed's message; `problem` says which.
     #[error("{message}")]
-    Config { message: String, hint: String },
-    /// No project in the login's region.
-    #[error(
-        "No projects in region {region} accessible to this account ({breakdown}).{}",
-        suggested_region.map(region_suggestion).unwrap_or_default()
-    )]
+    Config {
+        message: String,
+        problem: ConfigProblem,
+    },
+    /// No project in the login's region; `suggested_region`: the first other region that has
+    /// projects.
+    #[error("No projects in region {region} accessible to this account ({breakdown}).")]
     NeedsRegionSwitch {
         region: Region,
         breakdown: String,
@@ -260,15 +303,12 @@ pub enum Error {
     /// `--name` is an account that `config.toml` already has.
     #[error("Account '{name}' already exists.")]
     AccountExists { name: String },
-    /// The publish failed after the tokens were saved in a placeholder.
-    #[error(
-        "Token exchange succeeded but publish failed: {}: {cause}\n\nRecover with: {}\n{}",
-        cause.code(),
-        resume_command(placeholder_dir),
-        "(Re-running `mp-login-finish` won't work — the OAuth code has already been consumed.)"
-    )]
+    /// The publish failed after the tokens were saved in a placeholder, which a resume
+    /// publishes (the code is spent).
+    #[error("Token exchange succeeded but publish failed ({})", cause.code())]
     PublishFailed {
         placeholder_dir: PathBuf,
+        #[source]
         cause: Box<Error>,
     },
     /// The resume path is not below `S/accounts/`.
@@ -364,33 +404,11 @@ fn logged_out_sentence(logged_out: &Value) -> String {
     }
 }
 
-/// The sentence naming the region to log in to instead.
-fn region_suggestion(r: Region) -> String {
-    format!("\n\nRun `mp-login-start --region {r}` to create a separate account for that region.")
-}
-
 fn quoted_list(ids: &[String]) -> String {
     ids.iter()
         .map(|i| format!("'{}'", shown(i)))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The one spelling of the command that publishes a placeholder.
-pub fn resume_command(dir: &Path) -> String {
-    format!("mp-login-resume {}", shell_quote(&dir.to_string_lossy()))
-}
-
-/// Single-quotes `s` for a POSIX shell when it holds anything but safe characters.
-pub fn shell_quote(s: &str) -> String {
-    let safe = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@,%".contains(c));
-    if safe {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 impl Error {
@@ -420,7 +438,10 @@ impl Error {
     /// The envelope's `error.code`: the seed's string wherever the seed names one.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::InvalidArgs { .. } | Error::AccountNameInvalid { .. } => "INVALID_ARGUMENT",
+            Error::InvalidArgs { .. }
+            | Error::AccountNameInvalid { .. }
+            | Error::NotListenable { .. }
+            | Error::NotAnEnvelope { .. } => "INVALID_ARGUMENT",
             Error::AccountChanged { .. } => "ACCOUNT_CHANGED",
             Error::RefreshFailed { .. } => "OAUTH_TOKEN_ERROR",
             Error::RevocationFailed { .. } => "OAUTH_REVOCATION_FAILED",

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::{Client, RequestBuilder};
 
 use crate::error::{Error, Result};
+use crate::notice::{Notice, RetryCause};
 
 /// Timeouts and retry bounds.
 #[derive(Debug, Clone)]
@@ -83,8 +84,8 @@ pub trait Progress: Sync {
     fn waiting(&self, label: &str, elapsed: Duration);
     /// The call ended (clear a spinner).
     fn finished(&self, label: &str);
-    /// A one-line note for people (retries).
-    fn note(&self, message: &str);
+    /// Something a person may want to know on the way (a retry, a warning).
+    fn notice(&self, notice: &Notice);
 }
 
 /// What a streamed call gave: a success read by the caller's reader, or another status with
@@ -179,11 +180,13 @@ impl Http {
                     error,
                     dropped: true,
                 }) if attempt < attempts => {
-                    progress.note(&format!(
-                        "{label}: {error}; retrying in {} s (attempt {} of {attempts})",
-                        backoff.as_secs(),
-                        attempt + 1
-                    ));
+                    progress.notice(&Notice::Retrying {
+                        label,
+                        cause: RetryCause::Dropped(&error),
+                        wait: backoff,
+                        attempt: attempt + 1,
+                        attempts,
+                    });
                     std::thread::sleep(backoff);
                     attempt += 1;
                     continue;
@@ -196,20 +199,21 @@ impl Http {
             }
             let wait = retry_after.unwrap_or(backoff);
             if wait > self.config.max_retry_wait {
-                progress.note(&format!(
-                    "{label}: the server answered {} and asks to wait {} s, longer than the {} s this kit waits",
-                    reply.status,
-                    wait.as_secs(),
-                    self.config.max_retry_wait.as_secs()
-                ));
+                progress.notice(&Notice::WaitTooLong {
+                    label,
+                    status: reply.status,
+                    wait,
+                    max: self.config.max_retry_wait,
+                });
                 return Ok(Streamed::Failed(reply));
             }
-            progress.note(&format!(
-                "{label}: the server answered {}; retrying in {} s (attempt {} of {attempts})",
-                reply.status,
-                wait.as_secs_f32(),
-                attempt + 1
-            ));
+            progress.notice(&Notice::Retrying {
+                label,
+                cause: RetryCause::Status(reply.status),
+                wait,
+                attempt: attempt + 1,
+                attempts,
+            });
             std::thread::sleep(wait);
             attempt += 1;
         }

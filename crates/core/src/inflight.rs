@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::clock;
 use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
 use crate::region::Region;
 use crate::secret::{CodeVerifier, CsrfState};
 use crate::store;
@@ -104,7 +105,7 @@ fn as_text(v: &Value) -> Option<String> {
 impl Inflight {
     /// Writes the session to `path` (0600, atomic), creating the parent directory at 0700.
     /// Returns whether a previous session was replaced.
-    pub fn save(&self, path: &Path) -> Result<bool> {
+    pub fn save(&self, interrupt: &Interrupt, path: &Path) -> Result<bool> {
         if let Some(dir) = path.parent() {
             store::ensure_private_dir(dir)?;
         }
@@ -124,7 +125,7 @@ impl Inflight {
             project_id: self.project_id.as_deref(),
             issuer: self.issuer.as_deref(),
         };
-        store::write_json(path, &file)?;
+        store::write_json(interrupt, path, &file)?;
         Ok(replaced)
     }
 
@@ -237,9 +238,9 @@ pub fn holds(path: &Path, state: &CsrfState) -> bool {
 
 /// Removes the inflight file if it is still the session with `state`: a newer `mp-login-start`
 /// may have replaced it while this one was finishing (`docs/seed.md#where-the-kit-differs`).
-pub fn remove_if_same(path: &Path, state: &CsrfState) -> Result<()> {
+pub fn remove_if_same(interrupt: &Interrupt, path: &Path, state: &CsrfState) -> Result<()> {
     if holds(path, state) {
-        let _durable = crate::interrupt::durable();
+        let _durable = interrupt.durable();
         store::remove_if_exists(path)?;
     }
     Ok(())
@@ -272,8 +273,11 @@ mod tests {
         let p = default_path(dir.path());
         let now = clock::now();
         let secs = clock::unix_seconds(now) as i64;
-        assert!(!session(secs).save(&p).unwrap());
-        assert!(session(secs).save(&p).unwrap(), "second save replaces");
+        assert!(!session(secs).save(&Interrupt::default(), &p).unwrap());
+        assert!(
+            session(secs).save(&Interrupt::default(), &p).unwrap(),
+            "second save replaces"
+        );
         assert_eq!(
             std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o600

@@ -1,11 +1,17 @@
-//! SIGINT with one writer of the outcome. The signal only asks for a stop.
-//! Inside a durable step (every atomic write, the publish's rename → `me.json` → `config.toml`)
-//! the stop waits for the step to end; outside one, the process stops at once and reports the
-//! state the login is in: nothing spent, the code spent without saved tokens, or the placeholder
-//! to resume. A login that already published is reported as the success it is.
+//! SIGINT with one writer of the outcome, as a value the binary owns ([`Interrupt`]).
+//!
+//! The core never handles a signal: it records how far the login got ([`Interrupt::set_phase`])
+//! and marks its durable steps (every atomic write, the publish's rename → `me.json` →
+//! `config.toml`) with [`Interrupt::durable`]. The binary, when asked to stop, calls
+//! [`Interrupt::stop`]: it waits for the durable step in progress to end, removes what a stop
+//! must not leave, and hands back the state the login is in (nothing spent, the code spent
+//! without saved tokens, or the placeholder to resume) as an [`Error::Interrupted`], with every
+//! durable step held off until the returned [`Stopping`] is dropped; the binary reports it and
+//! ends the process. A login that already published is reported as the success it is: `stop`
+//! returns `None`.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::error::Error;
 
@@ -25,10 +31,10 @@ pub enum Phase {
     Exchanging(PathBuf),
     /// The code was (or may have been) exchanged, and no tokens are saved.
     CodeSpent,
-    /// Tokens are saved in this directory: `mp-login-resume` publishes them.
+    /// Tokens are saved in this directory: a resume publishes them.
     Saved(PathBuf),
     /// The account is published, or the command's outcome is decided and being printed: the
-    /// run ends as it is, a late signal changes nothing.
+    /// run ends as it is, a late stop changes nothing.
     Published,
 }
 
@@ -40,120 +46,202 @@ struct State {
     temps: Vec<PathBuf>,
 }
 
-static STATE: Mutex<State> = Mutex::new(State {
-    depth: 0,
-    requested: false,
-    phase: Phase::Idle,
-    temps: Vec::new(),
-});
-
-/// Reports the interrupt and ends the process (the command line prints the envelope and exits
-/// 130); it never returns.
-type Reporter = Box<dyn Fn(Error) + Send + Sync>;
-
-/// Set by the command line: the library itself never ends the process.
-static REPORT: OnceLock<Reporter> = OnceLock::new();
-
-fn state() -> MutexGuard<'static, State> {
-    STATE.lock().unwrap_or_else(|p| p.into_inner())
+/// One command's interrupt state: its phase, its durable steps in progress and whether a stop
+/// was asked. The binary creates one per run and lends it to the core through
+/// [`crate::context::Context`].
+pub struct Interrupt {
+    state: Mutex<State>,
+    /// Signalled when the last durable step ends.
+    idle: Condvar,
 }
 
-/// Installs what reports the `INTERRUPTED` outcome and ends the process (the CLI's printing
-/// layer). Without one, a signal is only recorded.
-pub fn install(report: Reporter) {
-    let _ = REPORT.set(report);
-}
-
-/// Called from the signal handler's thread.
-pub fn on_signal() {
-    let mut s = state();
-    s.requested = true;
-    if s.depth == 0 {
-        stop(s);
-    }
-}
-
-/// Records how far the login got.
-pub fn set_phase(phase: Phase) {
-    state().phase = phase;
-}
-
-/// A durable step: an interrupt waits for its end (see the module docs).
-#[must_use = "the step is durable only while the guard lives"]
-pub struct Durable(());
-
-/// Enters a durable step; an interrupt being reported holds the lock, so nothing starts then.
-pub fn durable() -> Durable {
-    state().depth += 1;
-    Durable(())
-}
-
-impl Drop for Durable {
-    fn drop(&mut self) {
-        let mut s = state();
-        s.depth -= 1;
-        if s.depth == 0 && s.requested {
-            stop(s);
+impl Default for Interrupt {
+    fn default() -> Self {
+        Interrupt {
+            state: Mutex::new(State {
+                depth: 0,
+                requested: false,
+                phase: Phase::Idle,
+                temps: Vec::new(),
+            }),
+            idle: Condvar::new(),
         }
     }
 }
 
-/// A temporary file written over a long time (`me.json` while `/me` arrives), outside any
-/// durable step: a stop removes it. Register it before creating it.
-#[must_use = "the file is removed on a stop only while the guard lives"]
-pub struct TempFile(PathBuf);
-
-pub fn temp_file(path: &Path) -> TempFile {
-    state().temps.push(path.to_path_buf());
-    TempFile(path.to_path_buf())
+/// A stop in progress: the login's state as an [`Error::Interrupted`]. While it lives no
+/// durable step starts, so nothing changes under the report the binary prints before it ends
+/// the process. Dropped without that, the run goes on as if no stop was asked.
+pub struct Stopping<'a> {
+    held: MutexGuard<'a, State>,
+    idle: &'a Condvar,
+    pub error: Error,
 }
 
-impl Drop for TempFile {
+impl Drop for Stopping<'_> {
     fn drop(&mut self) {
-        let mut s = state();
-        if let Some(i) = s.temps.iter().position(|p| *p == self.0) {
+        self.held.requested = false;
+        self.idle.notify_all();
+    }
+}
+
+/// A durable step: a stop waits for its end (see the module docs).
+#[must_use = "the step is durable only while the guard lives"]
+pub struct Durable<'a>(&'a Interrupt);
+
+/// A temporary file written over a long time (`me.json` while `/me` arrives), outside any
+/// durable step: a stop removes it.
+#[must_use = "the file is removed on a stop only while the guard lives"]
+pub struct TempFile<'a> {
+    interrupt: &'a Interrupt,
+    path: PathBuf,
+}
+
+impl Interrupt {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records how far the login got.
+    pub fn set_phase(&self, phase: Phase) {
+        self.state().phase = phase;
+    }
+
+    /// `Phase::Saved(dir)` as a convenience for the publish steps.
+    pub fn saved(&self, dir: &Path) {
+        self.set_phase(Phase::Saved(dir.to_path_buf()));
+    }
+
+    /// The command returned: its outcome is what is printed, not an interrupt's (a stop asked
+    /// while the token or the envelope is being written must not add a second output).
+    pub fn decided(&self) {
+        self.set_phase(Phase::Published);
+    }
+
+    /// Enters a durable step. Once a stop is asked, no step starts outside another one: the
+    /// caller waits, and the process ends with the stop's report.
+    pub fn durable(&self) -> Durable<'_> {
+        let mut s = self.state();
+        while s.requested && s.depth == 0 {
+            s = self.idle.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+        s.depth += 1;
+        Durable(self)
+    }
+
+    /// Registers a temporary file a stop removes; register it before creating it.
+    pub fn temp_file(&self, path: &Path) -> TempFile<'_> {
+        self.state().temps.push(path.to_path_buf());
+        TempFile {
+            interrupt: self,
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// Asks for a stop (the binary's SIGINT). Waits for the durable step in progress to end,
+    /// removes the temporary files and a placeholder that holds no tokens, and returns the
+    /// login's state to report, or `None` when the outcome is already decided (then the
+    /// command's own outcome is printed).
+    pub fn stop(&self) -> Option<Stopping<'_>> {
+        let mut s = self.state();
+        s.requested = true;
+        while s.depth > 0 {
+            s = self.idle.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+        for temp in &s.temps {
+            let _ = std::fs::remove_file(temp);
+        }
+        let placeholder_dir = match &s.phase {
+            Phase::Published => return None,
+            Phase::Saved(dir) => Some(dir.clone()),
+            Phase::Prepared(dir) | Phase::Exchanging(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+                None
+            }
+            Phase::Idle | Phase::CodeSpent | Phase::Listening(_) | Phase::AwaitingOther(_) => None,
+        };
+        let error = Error::Interrupted {
+            placeholder_dir,
+            code_spent: matches!(s.phase, Phase::Exchanging(_) | Phase::CodeSpent),
+            inflight: match &s.phase {
+                Phase::Listening(path) | Phase::AwaitingOther(path) => Some(path.clone()),
+                _ => None,
+            },
+            another_finish: matches!(s.phase, Phase::AwaitingOther(_)),
+        };
+        Some(Stopping {
+            held: s,
+            idle: &self.idle,
+            error,
+        })
+    }
+}
+
+impl Drop for Durable<'_> {
+    fn drop(&mut self) {
+        let mut s = self.0.state();
+        s.depth -= 1;
+        if s.depth == 0 {
+            self.0.idle.notify_all();
+        }
+    }
+}
+
+impl Drop for TempFile<'_> {
+    fn drop(&mut self) {
+        let mut s = self.interrupt.state();
+        if let Some(i) = s.temps.iter().position(|p| *p == self.path) {
             s.temps.swap_remove(i);
         }
     }
 }
 
-/// Reports the interrupt for the current phase through the installed reporter, which ends the
-/// process, unless the login is published. The lock stays held until the process is gone: no
-/// durable step starts meanwhile.
-fn stop(s: MutexGuard<'static, State>) {
-    for temp in &s.temps {
-        let _ = std::fs::remove_file(temp);
-    }
-    let placeholder_dir = match &s.phase {
-        Phase::Published => return,
-        Phase::Saved(dir) => Some(dir.clone()),
-        Phase::Prepared(dir) | Phase::Exchanging(dir) => {
-            let _ = std::fs::remove_dir_all(dir);
-            None
-        }
-        Phase::Idle | Phase::CodeSpent | Phase::Listening(_) | Phase::AwaitingOther(_) => None,
-    };
-    let error = Error::Interrupted {
-        placeholder_dir,
-        code_spent: matches!(s.phase, Phase::Exchanging(_) | Phase::CodeSpent),
-        inflight: match &s.phase {
-            Phase::Listening(path) | Phase::AwaitingOther(path) => Some(path.clone()),
-            _ => None,
-        },
-        another_finish: matches!(s.phase, Phase::AwaitingOther(_)),
-    };
-    if let Some(report) = REPORT.get() {
-        report(error);
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
 
-/// The command returned: its outcome is what is printed, not an interrupt's (a signal that
-/// lands while the token or the envelope is being written must not add a second output).
-pub fn decided() {
-    set_phase(Phase::Published);
-}
+    #[test]
+    fn a_stop_waits_for_the_durable_step_and_holds_off_the_next() {
+        let interrupt = Arc::new(Interrupt::default());
+        let dir = tempfile::tempdir().unwrap();
+        let placeholder = dir.path().join("placeholder");
+        std::fs::create_dir(&placeholder).unwrap();
+        interrupt.set_phase(Phase::Prepared(placeholder.clone()));
+        let step = interrupt.durable();
+        let stopper = {
+            let interrupt = Arc::clone(&interrupt);
+            std::thread::spawn(move || {
+                let stopping = interrupt.stop().expect("not decided");
+                format!("{:?}", stopping.error)
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(placeholder.exists(), "the step in progress ends first");
+        drop(step);
+        let error = stopper.join().unwrap();
+        assert!(error.contains("Interrupted"), "{error}");
+        assert!(
+            !placeholder.exists(),
+            "a placeholder without tokens is removed"
+        );
+        // The stop was dropped without ending the process: the run goes on.
+        drop(interrupt.durable());
+    }
 
-/// `Phase::Saved(dir)` as a convenience for the publish steps.
-pub fn saved(dir: &Path) {
-    set_phase(Phase::Saved(dir.to_path_buf()));
+    #[test]
+    fn a_decided_outcome_is_not_interrupted_and_two_runs_do_not_share_state() {
+        let (one, two) = (Interrupt::default(), Interrupt::default());
+        one.decided();
+        assert!(one.stop().is_none());
+        let stopping = two.stop().expect("the other run is not decided");
+        assert!(matches!(
+            stopping.error,
+            Error::Interrupted {
+                code_spent: false,
+                ..
+            }
+        ));
+    }
 }

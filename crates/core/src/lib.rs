@@ -40,6 +40,7 @@ pub mod login;
 pub mod me;
 pub mod meta;
 pub mod naming;
+pub mod notice;
 pub mod oauth;
 pub mod pkce;
 pub mod publish;

@@ -14,17 +14,18 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::claim::{self, Taken};
+use crate::claim::Taken;
 use crate::clock;
 use crate::context::Context;
 use crate::endpoints::Endpoints;
-use crate::error::{shell_quote, Error, Result};
+use crate::error::{Error, Result};
 use crate::inflight::Inflight;
-use crate::interrupt::{self, Phase};
+use crate::interrupt::Phase;
+use crate::notice::Notice;
 use crate::oauth;
 use crate::pkce;
 use crate::publish::{self, Meta, PublishOptions, Published};
-use crate::redirect::{self, Redirect, MAX_PASTE};
+use crate::redirect::{self, Paste, Redirect, MAX_PASTE};
 use crate::region::Region;
 use crate::secret::{AuthCode, CsrfState};
 use crate::store;
@@ -38,9 +39,6 @@ pub struct StartOptions {
     pub inflight_path: PathBuf,
     pub account_name: Option<String>,
     pub project_id: Option<String>,
-    /// How the person finishes this login where it is not `mp-login-finish` itself (the
-    /// cargo-make task: `MP_LOGIN_REDIRECT_URL='…' cargo make mp-login-finish`).
-    pub finish_command: Option<String>,
 }
 
 /// The seed's start envelope keys (`docs/envelopes.md#the-envelope`), then the kit's.
@@ -53,18 +51,10 @@ pub struct Started {
     pub region: Region,
     pub inflight_path: PathBuf,
     pub replaced_previous: bool,
-    /// The command that finishes this login.
-    pub finish_command: String,
-    /// Tokens an earlier login saved but did not publish (killed, or its publish failed).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub recoverable: Vec<Recoverable>,
-}
-
-/// A directory `mp-login-resume` can publish.
-#[derive(Debug, Serialize)]
-pub struct Recoverable {
-    pub path: PathBuf,
-    pub resume_command: String,
+    /// Directories holding tokens an earlier login saved but did not publish (killed, or its
+    /// publish failed), each publishable by a resume. The envelope lists them with the command.
+    #[serde(skip)]
+    pub recoverable: Vec<PathBuf>,
 }
 
 /// The callback ports the seed tries, in order (`docs/envelopes.md#the-envelope`).
@@ -111,11 +101,7 @@ pub(crate) fn warn_shared_dirs(ctx: &Context) {
         if let Ok(meta) = std::fs::metadata(&dir) {
             let mode = meta.permissions().mode() & 0o777;
             if mode & 0o022 != 0 {
-                ctx.progress.note(&format!(
-                    "warning: `{}` is writable by others (mode {mode:04o}): run `chmod go-w {}`",
-                    dir.display(),
-                    shell_quote(&dir.to_string_lossy())
-                ));
+                ctx.progress.notice(&Notice::SharedDir { dir: &dir, mode });
             }
         }
     }
@@ -124,7 +110,7 @@ pub(crate) fn warn_shared_dirs(ctx: &Context) {
 pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
     check_name(opts.account_name.as_deref())?;
     warn_shared_dirs(ctx);
-    claim::sweep();
+    crate::claim::sweep();
     let endpoints = Endpoints::new(opts.region, opts.base_url.as_deref())?;
     let port = match opts.redirect_port {
         Some(p) => p,
@@ -156,16 +142,7 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
         project_id: opts.project_id,
         issuer,
     };
-    let replaced_previous = inflight.save(&opts.inflight_path)?;
-    let default_inflight = crate::inflight::default_path(&ctx.paths.storage);
-    let inflight_flag = if opts.inflight_path == default_inflight {
-        String::new()
-    } else {
-        format!(
-            " --inflight {}",
-            shell_quote(&opts.inflight_path.to_string_lossy())
-        )
-    };
+    let replaced_previous = inflight.save(ctx.interrupt, &opts.inflight_path)?;
     Ok(Started {
         authorize_url: authorize_url.to_string(),
         redirect_uri,
@@ -173,16 +150,7 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
         expires_at: inflight.expires_at,
         inflight_path: opts.inflight_path,
         replaced_previous,
-        finish_command: opts.finish_command.unwrap_or_else(|| {
-            format!("mp-login-finish{inflight_flag} '<the URL the browser landed on>'")
-        }),
-        recoverable: publish::sweep_and_list_recoverable(&ctx.paths)
-            .into_iter()
-            .map(|path| Recoverable {
-                resume_command: crate::error::resume_command(&path),
-                path,
-            })
-            .collect(),
+        recoverable: publish::sweep_and_list_recoverable(ctx),
     })
 }
 
@@ -196,9 +164,9 @@ pub enum RedirectInput {
 impl RedirectInput {
     /// The text, refusing more than 64 KiB without reading further.
     pub fn read(self) -> Result<String> {
-        let too_big = || Error::PasteError {
-            message: format!("the pasted text is larger than {} KiB", MAX_PASTE / 1024),
-            hint: "pass only the URL the browser landed on".into(),
+        let refused = |problem| Error::PasteError {
+            problem,
+            redirect_uri: String::new(),
         };
         let bytes = match self {
             RedirectInput::Arg(s) => s.into_bytes(),
@@ -214,12 +182,9 @@ impl RedirectInput {
                 .map_err(|e| Error::invalid_args(format!("cannot read stdin: {e}")))?,
         };
         if bytes.len() > MAX_PASTE {
-            return Err(too_big());
+            return Err(refused(Paste::TooLarge { line: false }));
         }
-        String::from_utf8(bytes).map_err(|_| Error::PasteError {
-            message: "the pasted text is not UTF-8".into(),
-            hint: "pass only the URL the browser landed on".into(),
-        })
+        String::from_utf8(bytes).map_err(|_| refused(Paste::NotUtf8))
     }
 }
 
@@ -296,12 +261,12 @@ fn finished_before(
         return None;
     };
     let state = CsrfState::new(state);
-    let taken = take_claim(inflight_path, &state).ok()?;
+    let taken = take_claim(ctx, inflight_path, &state).ok()?;
     match spent_outcome(ctx, inflight_path, &state, taken, choices) {
         Ok(outcome) => Some(outcome),
         // Back in its place after all: this run found it missing; start over is the answer.
         Err(Taken::Ours) => {
-            claim::release();
+            ctx.claim.release();
             None
         }
         Err(_) => None,
@@ -322,40 +287,38 @@ pub(crate) fn spent_outcome(
     match taken {
         Taken::Done(record) => Ok(Ok(Finished::Elsewhere(record))),
         Taken::Published(dir) if publish::is_listed(&ctx.paths, &dir) => {
-            ctx.progress.note(&format!(
-                "This login was published as `{}` by a finish that stopped before it reported",
-                dir.display()
-            ));
+            ctx.progress
+                .notice(&Notice::PublishedByStoppedFinish { dir: &dir });
             Ok(publish::describe(&ctx.paths, &dir).map(Finished::Published))
         }
         Taken::Saved(saved) | Taken::Published(saved) => {
             // The code is spent and its tokens wait in `saved`: they are published instead of
             // the code being sent again.
-            ctx.progress.note(&format!(
-                "An earlier finish of this login saved its tokens in `{}` and stopped: publishing them",
-                saved.display()
-            ));
-            let published = crate::inflight::remove_if_same(inflight_path, state).and_then(|()| {
-                let options = PublishOptions {
-                    name: choices.account_name.clone(),
-                    project: choices.project_id.clone(),
-                    env_project: choices.env_project.clone(),
-                    base_url: None,
-                };
-                resume(ctx, &saved, &options)
-            });
+            ctx.progress
+                .notice(&Notice::PublishingSavedTokens { dir: &saved });
+            let published = crate::inflight::remove_if_same(ctx.interrupt, inflight_path, state)
+                .and_then(|()| {
+                    let options = PublishOptions {
+                        name: choices.account_name.clone(),
+                        project: choices.project_id.clone(),
+                        env_project: choices.env_project.clone(),
+                        base_url: None,
+                    };
+                    resume(ctx, &saved, &options)
+                });
             Ok(published.map(Finished::Published))
         }
         other => Err(other),
     }
 }
 
-/// Takes the login's claim ([`claim::take`]); an interrupt while another process holds it says
-/// that the outcome is that process's.
-pub(crate) fn take_claim(inflight_path: &Path, state: &CsrfState) -> Result<Taken> {
-    interrupt::set_phase(Phase::AwaitingOther(inflight_path.to_path_buf()));
-    let taken = claim::take(inflight_path, state);
-    interrupt::set_phase(Phase::Idle);
+/// Takes the login's claim ([`crate::claim::Claim::take`]); an interrupt while another process
+/// holds it says that the outcome is that process's.
+pub(crate) fn take_claim(ctx: &Context, inflight_path: &Path, state: &CsrfState) -> Result<Taken> {
+    ctx.interrupt
+        .set_phase(Phase::AwaitingOther(inflight_path.to_path_buf()));
+    let taken = ctx.claim.take(inflight_path, state);
+    ctx.interrupt.set_phase(Phase::Idle);
     taken
 }
 
@@ -398,9 +361,10 @@ pub fn check(ctx: &Context, inflight: &Inflight, text: &str, denials: Denials) -
         redirect::origin(&inflight.redirect_uri),
     ) {
         if pasted != expected {
-            ctx.progress.note(&format!(
-                "warning: the pasted URL is for `{pasted}`, but this login's browser lands on `{expected}`: check it is the URL you meant"
-            ));
+            ctx.progress.notice(&Notice::OtherOrigin {
+                pasted: &pasted,
+                expected: &expected,
+            });
         }
     }
     Ok(code)
@@ -415,16 +379,15 @@ pub fn complete(
     code: AuthCode,
     choices: Choices,
 ) -> Result<Finished> {
-    let taken = take_claim(inflight_path, &inflight.state)?;
+    let taken = take_claim(ctx, inflight_path, &inflight.state)?;
     match spent_outcome(ctx, inflight_path, &inflight.state, taken, &choices) {
         Ok(outcome) => return outcome,
-        Err(Taken::Unguarded(why)) => ctx.progress.note(&format!(
-            "warning: no guard against another finish of this login at the same time: {why} (set TMPDIR to a directory of your own)"
-        )),
-        Err(Taken::Gone(reason)) => {
+        Err(Taken::Unguarded(why)) => ctx.progress.notice(&Notice::Unguarded(&why)),
+        Err(Taken::Gone(gone)) => {
             return Err(Error::LoginTaken {
                 path: inflight_path.to_path_buf(),
-                reason,
+                gone: Some(gone),
+                cause: None,
             })
         }
         Err(_) => {}
@@ -435,7 +398,7 @@ pub fn complete(
     // Where the tokens will go exists before the code is spent: a storage that cannot hold
     // them fails here, with the code still good (`docs/seed.md#where-the-kit-differs`).
     let placeholder = publish::prepare_placeholder(
-        &ctx.paths,
+        ctx,
         Meta {
             schema_version: 1,
             region,
@@ -446,12 +409,13 @@ pub fn complete(
             project_id: choices.project_id.or(inflight.project_id),
         },
     )?;
-    if let Err(e) = claim::spending(&placeholder.dir) {
+    if let Err(e) = ctx.claim.spending(ctx.interrupt, &placeholder.dir) {
         placeholder.discard();
         return Err(e);
     }
     // A failed exchange keeps the inflight (`docs/envelopes.md#error-codes`): a 5xx may be retried.
-    interrupt::set_phase(Phase::Exchanging(placeholder.dir.clone()));
+    ctx.interrupt
+        .set_phase(Phase::Exchanging(placeholder.dir.clone()));
     let grant = oauth::CodeGrant {
         client_id: &inflight.client_id,
         redirect_uri: &inflight.redirect_uri,
@@ -465,9 +429,9 @@ pub fn complete(
             return Err(e);
         }
     };
-    placeholder.save_tokens(&tokens)?;
+    placeholder.save_tokens(ctx.interrupt, &tokens)?;
     // The code is spent: the inflight is useless now, unless a newer start replaced it.
-    crate::inflight::remove_if_same(inflight_path, &inflight.state)?;
+    crate::inflight::remove_if_same(ctx.interrupt, inflight_path, &inflight.state)?;
     let publish_options = PublishOptions {
         env_project: choices.env_project,
         ..PublishOptions::default()
@@ -496,18 +460,16 @@ pub fn resume(
     options: &PublishOptions,
 ) -> Result<Published> {
     warn_shared_dirs(ctx);
-    let placeholder = publish::open_placeholder(&ctx.paths, placeholder_dir)?;
+    let placeholder = publish::open_placeholder(ctx, placeholder_dir)?;
     publish::publish(ctx, &placeholder, options)
         .map_err(|cause| publish_failed(&placeholder.dir, cause))
 }
 
 /// The `details.placeholder_dir` of a failed finish's (or an interrupted run's) envelope file.
 pub fn placeholder_from_envelope(path: &Path) -> Result<PathBuf> {
-    let unusable = |why: String| {
-        Error::invalid_input(
-            format!("cannot take a placeholder from `{}`: {why}", path.display()),
-            "pass the envelope file of a `mp-login-finish` that failed after saving the tokens, or the placeholder directory itself",
-        )
+    let unusable = |why: String| Error::NotAnEnvelope {
+        path: path.to_path_buf(),
+        why,
     };
     let bytes = store::read_user_file(path, 1024 * 1024).map_err(|e| unusable(e.to_string()))?;
     let envelope: serde_json::Value =
@@ -521,14 +483,6 @@ pub fn placeholder_from_envelope(path: &Path) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoting() {
-        use crate::error::shell_quote;
-        assert_eq!(shell_quote("/a/b/.tmp-1"), "/a/b/.tmp-1");
-        assert_eq!(shell_quote("/a b/it's"), r"'/a b/it'\''s'");
-        assert_eq!(shell_quote(""), "''");
-    }
 
     #[test]
     fn pasted_input_is_bounded() {

@@ -14,6 +14,7 @@ use crate::context::Context;
 use crate::endpoints::Endpoints;
 use crate::error::{Error, Result};
 use crate::http::{as_step, Call, Reply};
+use crate::interrupt::Interrupt;
 use crate::region::Region;
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
 use crate::store;
@@ -133,6 +134,7 @@ pub fn register_or_reuse(
         )
     })?;
     store::write_json(
+        ctx.interrupt,
         &target,
         &ClientCache {
             client_id: registered.client_id.clone(),
@@ -332,8 +334,9 @@ pub fn fingerprint(token: &RefreshToken) -> String {
 
 impl Tokens {
     /// `tokens.json` (`docs/files.md`), written 0600.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    pub fn save(&self, interrupt: &Interrupt, path: &Path) -> Result<()> {
         store::write_json(
+            interrupt,
             path,
             &TokensFile {
                 access_token: self.access_token.secret().to_string(),

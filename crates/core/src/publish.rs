@@ -13,11 +13,12 @@ use crate::config::Config;
 use crate::context::Context;
 use crate::digits;
 use crate::endpoints::Endpoints;
-use crate::error::{Error, IoContext, Result};
-use crate::interrupt::{self, Phase};
+use crate::error::{ConfigProblem, Error, IoContext, Result};
+use crate::interrupt::{Interrupt, Phase};
 use crate::me::{self, MeBody, MeJson};
 use crate::meta::MetaFields;
 use crate::naming;
+use crate::notice::Notice;
 use crate::oauth::Tokens;
 use crate::region::Region;
 use crate::store::{self, Paths};
@@ -141,20 +142,21 @@ pub struct PublishOptions {
 
 /// Step 1, before the code is spent: a new `S/accounts/.tmp-<8 hex>/` (0700) holding
 /// `meta.json` (what identifies the login). If this fails, nothing was exchanged (`docs/seed.md#where-the-kit-differs`).
-pub fn prepare_placeholder(paths: &Paths, meta: Meta) -> Result<Placeholder> {
-    let root = paths.accounts();
+pub fn prepare_placeholder(ctx: &Context, meta: Meta) -> Result<Placeholder> {
+    let interrupt = ctx.interrupt;
+    let root = ctx.paths.accounts();
     store::ensure_private_dir(&root)?;
     let dir = root.join(format!("{PLACEHOLDER_PREFIX}{}", store::random_hex(4)));
     let created = {
-        let _durable = interrupt::durable();
+        let _durable = interrupt.durable();
         let created = store::create_private_dir(&dir).and_then(|()| store::lock_dir(&dir));
         if created.is_ok() {
-            interrupt::set_phase(Phase::Prepared(dir.clone()));
+            interrupt.set_phase(Phase::Prepared(dir.clone()));
         }
         created
     };
     let lock = created?;
-    if let Err(e) = store::write_json(&dir.join("meta.json"), &meta) {
+    if let Err(e) = store::write_json(interrupt, &dir.join("meta.json"), &meta) {
         let _ = fs::remove_dir_all(&dir);
         return Err(e);
     }
@@ -170,10 +172,10 @@ pub fn prepare_placeholder(paths: &Paths, meta: Meta) -> Result<Placeholder> {
 impl Placeholder {
     /// Step 1, once the code is exchanged: `tokens.json` (0600). From here the placeholder is
     /// what `mp-login-resume` publishes.
-    pub fn save_tokens(&self, tokens: &Tokens) -> Result<()> {
-        let _durable = interrupt::durable();
-        tokens.save(&self.dir.join("tokens.json"))?;
-        interrupt::saved(&self.dir);
+    pub fn save_tokens(&self, interrupt: &Interrupt, tokens: &Tokens) -> Result<()> {
+        let _durable = interrupt.durable();
+        tokens.save(interrupt, &self.dir.join("tokens.json"))?;
+        interrupt.saved(&self.dir);
         Ok(())
     }
 
@@ -187,7 +189,8 @@ impl Placeholder {
 /// (the seed's rule), or an account directory there that `config.toml` does not list (a publish
 /// killed after its rename). Paths are resolved (`..`, symlinks) before the check; an absent
 /// `meta.json` means region `us` (`docs/envelopes.md#error-codes` resume guards).
-pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
+pub fn open_placeholder(ctx: &Context, path: &Path) -> Result<Placeholder> {
+    let (paths, interrupt) = (&ctx.paths, ctx.interrupt);
     let root = resolve(&paths.accounts());
     let dir = resolve(path);
     if !dir.starts_with(&root) || dir == root {
@@ -229,7 +232,7 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
     };
     let lock =
         store::try_lock_dir(&dir)?.ok_or_else(|| Error::PlaceholderBusy { path: dir.clone() })?;
-    if !adopt_tokens(&dir)? {
+    if !adopt_tokens(interrupt, &dir)? {
         return Err(missing("it holds no tokens.json"));
     }
     let meta_path = dir.join("meta.json");
@@ -248,7 +251,7 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
         ),
         Some(read) => (read_meta(&meta_path, &read.bytes)?, true),
     };
-    interrupt::saved(&dir);
+    interrupt.saved(&dir);
     Ok(Placeholder {
         dir,
         meta,
@@ -262,8 +265,8 @@ pub fn open_placeholder(paths: &Paths, path: &Path) -> Result<Placeholder> {
 /// `.tokens.json.tmp-*` that follows `tokens.json` (or stands for a missing one) replaces it
 /// ([`crate::account::adopt_tokens_temp`]); every other temp file of an atomic write is removed
 /// (its target is still whole).
-fn adopt_tokens(dir: &Path) -> Result<bool> {
-    crate::account::adopt_tokens_temp(dir)?;
+fn adopt_tokens(interrupt: &Interrupt, dir: &Path) -> Result<bool> {
+    crate::account::adopt_tokens_temp(interrupt, dir)?;
     let temps: Vec<PathBuf> = fs::read_dir(dir)
         .at("cannot read directory", dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -305,7 +308,8 @@ pub(crate) fn holds_tokens(dir: &Path) -> bool {
 /// tokens (its login was killed before the exchange answered) is removed, as is what a killed
 /// `mp-logout` left (`.removed-*`); anything a running login holds, or that changed recently
 /// (a lockless program may be filling it), is left as it is.
-pub fn sweep_and_list_recoverable(paths: &Paths) -> Vec<PathBuf> {
+pub fn sweep_and_list_recoverable(ctx: &Context) -> Vec<PathBuf> {
+    let (paths, interrupt) = (&ctx.paths, ctx.interrupt);
     let Ok(entries) = fs::read_dir(paths.accounts()) else {
         return Vec::new();
     };
@@ -323,7 +327,7 @@ pub fn sweep_and_list_recoverable(paths: &Paths) -> Vec<PathBuf> {
             .into_owned();
         if name.starts_with(crate::account::logout::REMOVED_PREFIX) {
             if let Ok(Some(_lock)) = store::try_lock_dir(&dir) {
-                let _durable = interrupt::durable();
+                let _durable = interrupt.durable();
                 let _ = fs::remove_dir_all(&dir);
             }
             continue;
@@ -342,10 +346,10 @@ pub fn sweep_and_list_recoverable(paths: &Paths) -> Vec<PathBuf> {
             }
             continue;
         }
-        match adopt_tokens(&dir) {
+        match adopt_tokens(interrupt, &dir) {
             Ok(true) => found.push(dir),
             Ok(false) if placeholder => {
-                let _durable = interrupt::durable();
+                let _durable = interrupt.durable();
                 let _ = fs::remove_dir_all(&dir);
             }
             _ => {}
@@ -364,10 +368,9 @@ fn read_meta(path: &Path, bytes: &[u8]) -> Result<Meta> {
             "Placeholder {} has an invalid region in meta.json.",
             path.parent().unwrap_or(path).display()
         ),
-        hint: format!(
-            "set `region` in `{}` to us, eu or in by hand, then run the resume command again",
-            path.display()
-        ),
+        problem: ConfigProblem::PlaceholderRegion {
+            meta: path.to_path_buf(),
+        },
     })?;
     Ok(Meta {
         schema_version: 1,
@@ -426,7 +429,7 @@ fn fetch_and_keep(
     tokens: &Tokens,
     path: &Path,
 ) -> Result<MeBody> {
-    let mut keep = MeJson::create(path)?;
+    let mut keep = MeJson::create(ctx.interrupt, path)?;
     let body = me::fetch(ctx, endpoints, &tokens.access_token, Some(&mut keep))?;
     keep.commit()?;
     Ok(body)
@@ -438,7 +441,7 @@ pub fn publish(
     placeholder: &Placeholder,
     options: &PublishOptions,
 ) -> Result<Published> {
-    let (paths, progress) = (&ctx.paths, ctx.progress);
+    let (paths, progress, interrupt) = (&ctx.paths, ctx.progress, ctx.interrupt);
     let meta = &placeholder.meta;
     let base_url = options.base_url.as_deref().or(meta.base_url.as_deref());
     let endpoints = Endpoints::new(meta.region, base_url)?;
@@ -468,9 +471,9 @@ pub fn publish(
             // A placeholder for the wrong region can never be resumed; one whose region is
             // only assumed (no meta.json) is kept (`docs/seed.md#where-the-kit-differs`).
             if placeholder.region_known {
-                let _durable = interrupt::durable();
+                let _durable = interrupt.durable();
                 let _ = fs::remove_dir_all(&placeholder.dir);
-                interrupt::set_phase(Phase::CodeSpent);
+                interrupt.set_phase(Phase::CodeSpent);
             }
             return Err(e);
         }
@@ -502,9 +505,7 @@ pub fn publish(
                         "Final account directory {} already exists.",
                         accounts.join(&name).display()
                     ),
-                    hint: format!(
-                        "remove it with `mp account remove {name}`, or pass another `--name`"
-                    ),
+                    problem: ConfigProblem::DirectoryExists { name: name.clone() },
                 });
             }
             name
@@ -532,7 +533,7 @@ pub fn publish(
                 "Invalid account fields for '{name}': default_project '{}' should match pattern '^\\d+$'.",
                 crate::text::shown(&project.id)
             ),
-            hint: "pass a project whose id is all digits as `--project` (mixpanel-headless refuses a `config.toml` with any other)".into(),
+            problem: ConfigProblem::ProjectIdNotDigits,
         });
     }
 
@@ -541,23 +542,22 @@ pub fn publish(
     let user = body.me.user_email.clone().map(|email| User { email });
     drop(body);
     let target = paths.account(&name)?;
-    let durable = interrupt::durable();
+    let durable = interrupt.durable();
     fs::rename(&placeholder.dir, &target).at("cannot publish the account to", &target)?;
     let project_id = pick.project.as_ref().map(|p| p.id.as_str());
-    if let Err(e) = finish_publish(&target, config, &name, meta.region, project_id, paths) {
+    if let Err(e) = finish_publish(ctx, &target, config, &name, meta.region, project_id) {
         // Roll the rename back; if even that fails, the directory is a half-published
         // account, which resume completes under its own name: say so rather than drop it.
         if let Err(rollback) = fs::rename(&target, &placeholder.dir) {
-            progress.note(&format!(
-                "could not move `{}` back to `{}` ({rollback}): publish it with `{}`",
-                target.display(),
-                placeholder.dir.display(),
-                crate::error::resume_command(&target)
-            ));
+            progress.notice(&Notice::RollbackFailed {
+                target: &target,
+                placeholder: &placeholder.dir,
+                error: &rollback,
+            });
         }
         return Err(e);
     }
-    interrupt::set_phase(Phase::Published);
+    interrupt.set_phase(Phase::Published);
     drop(durable);
     Ok(Published {
         account: Account {
@@ -645,21 +645,21 @@ fn check_name(name: &str) -> Result<()> {
             "Invalid account name '{}': must match `^[a-zA-Z0-9_-]{{1,64}}$`.",
             crate::text::shown(name)
         ),
-        hint: store::ACCOUNT_NAME_HINT.into(),
+        problem: ConfigProblem::InvalidName,
     })
 }
 
 fn finish_publish(
+    ctx: &Context,
     target: &Path,
     mut config: Config,
     name: &str,
     region: Region,
     project_id: Option<&str>,
-    paths: &Paths,
 ) -> Result<()> {
     // The account's me.json: the placeholder's, with a new `cached_at` (`docs/files.md#published-accounts`).
-    me::rewrite(&target.join("me.json"))?;
+    me::rewrite(ctx.interrupt, &target.join("me.json"))?;
     config.add_active_account(name, region, project_id);
-    config.save(&paths.config)?;
+    config.save(ctx.interrupt, &ctx.paths.config)?;
     store::sync_dir(target.parent().unwrap_or(target))
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use rand::RngCore;
 
 use crate::error::{Error, IoContext, Result};
+use crate::interrupt::Interrupt;
 
 /// `n` random bytes as lowercase hex.
 pub fn random_hex(n: usize) -> String {
@@ -135,9 +136,9 @@ pub fn remove_stale_temps(path: &Path) -> Result<()> {
 }
 
 /// Atomically replaces `path` with `bytes` at mode 0600 (the parent must exist), as one
-/// durable step: an interrupt waits for it.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let _durable = crate::interrupt::durable();
+/// durable step of `interrupt`: a stop waits for it.
+pub fn write_atomic(interrupt: &Interrupt, path: &Path, bytes: &[u8]) -> Result<()> {
+    let _durable = interrupt.durable();
     replace_file(path, bytes)
 }
 
@@ -363,10 +364,14 @@ pub fn remove_if_exists(path: &Path) -> Result<()> {
 }
 
 /// Serializes `value` as pretty JSON with a trailing newline and writes it atomically at 0600.
-pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+pub fn write_json<T: serde::Serialize>(
+    interrupt: &Interrupt,
+    path: &Path,
+    value: &T,
+) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("kit types serialize");
     bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    write_atomic(interrupt, path, &bytes)
 }
 
 #[cfg(test)]
@@ -378,8 +383,8 @@ mod tests {
     fn writes_are_0600_and_atomic() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.json");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
+        write_atomic(&Interrupt::default(), &p, b"one").unwrap();
+        write_atomic(&Interrupt::default(), &p, b"two").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
         assert_eq!(
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,
@@ -408,7 +413,9 @@ mod tests {
         let link = dir.path().join("link");
         symlink(&target, &link).unwrap();
         assert_eq!(
-            write_atomic(&link, b"x").unwrap_err().code(),
+            write_atomic(&Interrupt::default(), &link, b"x")
+                .unwrap_err()
+                .code(),
             "SYMLINK_REFUSED"
         );
         assert_eq!(

@@ -156,7 +156,7 @@ fn logout_one(ctx: &Context, name: &str, force: bool) -> Result<LoggedOut> {
     let lock = store::lock_current_dir(&dir)?;
     if lock.is_some() {
         // The token to revoke is the newest one, also when a killed refresh left it in a temp.
-        super::adopt_tokens_temp(&dir)?;
+        super::adopt_tokens_temp(ctx.interrupt, &dir)?;
     }
     let config = Config::load(&ctx.paths.config)?;
     if lock.is_none() && !config.has_account(name) {
@@ -181,7 +181,7 @@ fn logout_one(ctx: &Context, name: &str, force: bool) -> Result<LoggedOut> {
     remove(ctx, name, &dir)?;
     // The account is gone: an interrupt from here on ends the run as it is, which names it
     // (`docs/recovery.md#interrupts`), rather than saying that nothing was changed.
-    crate::interrupt::decided();
+    ctx.interrupt.decided();
     drop(lock);
     Ok(LoggedOut {
         name: name.to_string(),
@@ -267,7 +267,7 @@ fn remove(ctx: &Context, name: &str, dir: &Path) -> Result<()> {
         true => Some(store::lock_dir(&accounts)?),
         false => None,
     };
-    let _durable = crate::interrupt::durable();
+    let _durable = ctx.interrupt.durable();
     let removed = match fs::symlink_metadata(dir) {
         Ok(_) => {
             let to = accounts.join(format!("{REMOVED_PREFIX}{}", store::random_hex(4)));
@@ -280,7 +280,7 @@ fn remove(ctx: &Context, name: &str, dir: &Path) -> Result<()> {
     store::remove_stale_temps(&ctx.paths.config)?;
     let mut config = Config::load(&ctx.paths.config)?;
     config.remove_account(name);
-    config.save(&ctx.paths.config)?;
+    config.save(ctx.interrupt, &ctx.paths.config)?;
     if let Some(removed) = removed {
         fs::remove_dir_all(&removed).at("cannot remove", &removed)?;
     }

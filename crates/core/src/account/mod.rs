@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::context::Context;
 use crate::endpoints::Endpoints;
 use crate::error::{Error, IoContext, Result};
+use crate::interrupt::Interrupt;
 use crate::meta::MetaFields;
 use crate::oauth::{self, ClientCache, Tokens};
 use crate::region::Region;
@@ -184,7 +185,7 @@ fn follows(next: &Tokens, current: &Tokens) -> bool {
 /// the pair the server rotated to, and presenting the old refresh token again would end the
 /// whole family). Which pair is newer is read from the files, never from their times: a clock
 /// step makes a stale temp look newer. Every other temp file of `tokens.json` is removed.
-pub(crate) fn adopt_tokens_temp(dir: &Path) -> Result<()> {
+pub(crate) fn adopt_tokens_temp(interrupt: &Interrupt, dir: &Path) -> Result<()> {
     let tokens = dir.join("tokens.json");
     let temps = tokens_temps(dir).at("cannot read directory", dir)?;
     // No `tokens.json` at all (a placeholder whose first write was killed): any complete
@@ -203,7 +204,7 @@ pub(crate) fn adopt_tokens_temp(dir: &Path) -> Result<()> {
     });
     for (i, temp) in temps.iter().enumerate() {
         if Some(i) == successor {
-            let _durable = crate::interrupt::durable();
+            let _durable = interrupt.durable();
             fs::rename(temp, &tokens).at("cannot adopt", temp)?;
             store::sync_dir(dir)?;
         } else {

@@ -42,7 +42,7 @@ pub fn token(ctx: &Context, opts: &TokenOptions) -> Result<AccessToken> {
     let Some(lock) = store::lock_current_dir(&dir)? else {
         return Err(no_tokens());
     };
-    super::adopt_tokens_temp(&dir)?;
+    super::adopt_tokens_temp(ctx.interrupt, &dir)?;
     // Read after the lock: another process may have just refreshed.
     let tokens_path = dir.join("tokens.json");
     let tokens = Tokens::load(&tokens_path)?.ok_or_else(no_tokens)?;
@@ -57,13 +57,13 @@ pub fn token(ctx: &Context, opts: &TokenOptions) -> Result<AccessToken> {
     let presented = refresh_token.secret().to_string();
     // From the request to the saved pair: the server rotates the refresh token when it answers,
     // so an interrupt waits for the new pair to be on disk rather than lose it.
-    let _durable = crate::interrupt::durable();
+    let _durable = ctx.interrupt.durable();
     let renewed = oauth::refresh(ctx, &endpoints, &client_id, refresh_token)?;
     ensure_unchanged(&lock, &dir, &tokens_path, &presented, &name)?;
-    renewed.save(&tokens_path)?;
+    renewed.save(ctx.interrupt, &tokens_path)?;
     // The new pair is on disk: the outcome is decided, and an interrupt that came meanwhile
     // must not report "nothing was changed" over it.
-    crate::interrupt::decided();
+    ctx.interrupt.decided();
     Ok(renewed.access_token)
 }
 

@@ -22,14 +22,15 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::claim::{self, Taken};
+use crate::claim::Taken;
 use crate::clock;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::inflight::Inflight;
-use crate::interrupt::{self, Phase};
+use crate::interrupt::Phase;
 use crate::login::{self, Choices, Denials, Finished};
-use crate::redirect::MAX_PASTE;
+use crate::notice::Notice;
+use crate::redirect::{Paste, MAX_PASTE};
 use crate::secret::CsrfState;
 
 pub use http::Request;
@@ -44,9 +45,9 @@ pub struct ListenOptions {
     pub choices: Choices,
     /// Stop waiting after this long (the inflight's expiry ends the wait in any case).
     pub timeout: Option<Duration>,
-    /// Run once the port is bound, before the wait (`mp-login` opens the browser then, so
-    /// that a fast browser finds the listener); its note goes to stderr.
-    pub on_listening: Option<Box<dyn FnOnce() -> String>>,
+    /// Run once the port is bound, before the wait (the one-shot login opens the browser
+    /// then, so that a fast browser finds the listener).
+    pub on_listening: Option<Box<dyn FnOnce()>>,
 }
 
 /// One page for the browser.
@@ -65,8 +66,6 @@ pub trait View: Sync {
     fn refused(&self, error: &Error) -> Page;
     /// The page for any other path or method.
     fn not_found(&self) -> Page;
-    /// The sentence on stderr for a paste that is not this login's answer; the wait goes on.
-    fn refused_paste(&self, error: &Error) -> String;
 }
 
 enum Event {
@@ -91,7 +90,7 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
     let target = Target::of(&inflight.redirect_uri)?;
     let listeners = bind(&target)?;
     if let Some(on_listening) = opts.on_listening {
-        ctx.progress.note(&on_listening());
+        on_listening();
     }
     let (tx, rx) = mpsc::channel();
     let reading = Arc::new(Mutex::new(Reading::default()));
@@ -118,17 +117,13 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
         .unwrap_or(Duration::ZERO);
     let wait = opts.timeout.map_or(until_expiry, |t| t.min(until_expiry));
     let deadline = Instant::now() + wait;
-    ctx.progress.note(&format!(
-        "Waiting for the browser at {} until {}{}",
-        inflight.redirect_uri,
-        clock::rfc3339(clock::now() + wait),
-        if pastes {
-            " (or paste the URL it landed on here and press Enter)"
-        } else {
-            "; stdin is a terminal this process runs in the background of, so pastes go to `mp-login-finish '<URL>'`"
-        }
-    ));
-    interrupt::set_phase(Phase::Listening(opts.inflight_path.clone()));
+    ctx.progress.notice(&Notice::Waiting {
+        redirect_uri: &inflight.redirect_uri,
+        until: clock::rfc3339(clock::now() + wait),
+        pastes,
+    });
+    ctx.interrupt
+        .set_phase(Phase::Listening(opts.inflight_path.clone()));
     let expires_at = inflight.expires_at;
     let state = CsrfState::new(inflight.state.secret());
     let mut inflight = Some(inflight);
@@ -167,10 +162,10 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
             Event::Paste(text) => (text, None),
             Event::PasteTooLong => {
                 let e = Error::PasteError {
-                    message: format!("the pasted line is larger than {} KiB", MAX_PASTE / 1024),
-                    hint: "paste only the URL the browser landed on".into(),
+                    problem: Paste::TooLarge { line: true },
+                    redirect_uri: String::new(),
                 };
-                ctx.progress.note(&view.refused_paste(&e));
+                ctx.progress.notice(&Notice::PasteRefused(&e));
                 continue;
             }
             Event::Callback(stream, request) => {
@@ -195,13 +190,10 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
         };
         match (attempt, callback) {
             (Attempt::Refused(e), Some(stream)) => {
-                ctx.progress.note(&format!(
-                    "A call to the callback was refused ({}); still waiting",
-                    e.code()
-                ));
+                ctx.progress.notice(&Notice::CallbackRefused(&e));
                 answer_aside(stream, view.refused(&e));
             }
-            (Attempt::Refused(e), None) => ctx.progress.note(&view.refused_paste(&e)),
+            (Attempt::Refused(e), None) => ctx.progress.notice(&Notice::PasteRefused(&e)),
             (Attempt::Ended(outcome), stream) => {
                 answer_waiting(stream, rx.try_iter(), &target, &state, view, &outcome);
                 return outcome;
@@ -257,8 +249,9 @@ fn finished_elsewhere(
     inflight: &Inflight,
     choices: &Choices,
 ) -> Option<Result<Finished>> {
-    let taken = login::take_claim(path, &inflight.state);
-    interrupt::set_phase(Phase::Listening(path.to_path_buf()));
+    let taken = login::take_claim(ctx, path, &inflight.state);
+    ctx.interrupt
+        .set_phase(Phase::Listening(path.to_path_buf()));
     let taken = match taken {
         Err(e) => return Some(Err(e)),
         Ok(taken) => taken,
@@ -266,12 +259,18 @@ fn finished_elsewhere(
     match login::spent_outcome(ctx, path, &inflight.state, taken, choices) {
         Ok(outcome) => Some(outcome),
         Err(Taken::Ours) => {
-            claim::release();
+            ctx.claim.release();
             None
         }
-        Err(Taken::Gone(reason) | Taken::Unguarded(reason)) => Some(Err(Error::LoginTaken {
+        Err(Taken::Gone(gone)) => Some(Err(Error::LoginTaken {
             path: path.to_path_buf(),
-            reason,
+            gone: Some(gone),
+            cause: None,
+        })),
+        Err(Taken::Unguarded(why)) => Some(Err(Error::LoginTaken {
+            path: path.to_path_buf(),
+            gone: None,
+            cause: Some(Box::new(why)),
         })),
         Err(_) => None,
     }
@@ -296,11 +295,9 @@ struct Target {
 
 impl Target {
     fn of(redirect_uri: &str) -> Result<Target> {
-        let not_here = |why: &str| {
-            Error::invalid_input(
-                format!("cannot listen for `{redirect_uri}`: {why}"),
-                "finish by pasting the URL the browser landed on: `mp-login-finish '<URL>'`",
-            )
+        let not_here = |why: &'static str| Error::NotListenable {
+            redirect_uri: redirect_uri.to_string(),
+            why,
         };
         let url = url::Url::parse(redirect_uri).map_err(|_| not_here("it is not a URL"))?;
         if url.scheme() != "http" {

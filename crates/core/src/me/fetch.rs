@@ -7,6 +7,7 @@ use crate::context::Context;
 use crate::endpoints::Endpoints;
 use crate::error::{Error, MeFailure, Result};
 use crate::http::{Call, Streamed};
+use crate::interrupt::Interrupt;
 use crate::secret::AccessToken;
 use crate::store;
 
@@ -92,8 +93,8 @@ pub fn read_file(path: &Path) -> Result<MeBody> {
 
 /// Writes the `me.json` at `path` anew from itself: member lists dropped, a new `cached_at`
 /// (the account's copy at publish, `docs/files.md#published-accounts`). Organizations and projects are only copied.
-pub fn rewrite(path: &Path) -> Result<()> {
-    let mut out = MeJson::create(path)?;
+pub fn rewrite(interrupt: &Interrupt, path: &Path) -> Result<()> {
+    let mut out = MeJson::create(interrupt, path)?;
     walk_file(path, Some(&mut out), Reading::CopyOnly)?;
     out.commit()
 }

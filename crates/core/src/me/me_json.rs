@@ -7,6 +7,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
+use crate::interrupt::{Interrupt, TempFile};
 use crate::store;
 
 /// Which part of `me.json` is being written: the top level, or `results`.
@@ -16,29 +17,31 @@ pub enum Part {
     Results,
 }
 
-struct PartFile {
+struct PartFile<'a> {
     tmp: PathBuf,
     w: BufWriter<File>,
-    _removed_on_stop: crate::interrupt::TempFile,
+    _removed_on_stop: TempFile<'a>,
 }
 
 /// `me.json` while it is written: one temporary file per level of the body (the top level and
 /// `results`, which the live API wraps the body in), each `.me.json.tmp-<hex>` beside the
 /// target. [`MeJson::commit`] renames the one that is the body; dropping it removes them.
-pub struct MeJson {
+pub struct MeJson<'a> {
+    interrupt: &'a Interrupt,
     path: PathBuf,
-    parts: [Option<PartFile>; 2],
+    parts: [Option<PartFile<'a>>; 2],
     /// Where writes go; at the end, the part that is the body.
     current: Part,
     pub(super) failed: Option<io::Error>,
 }
 
-impl MeJson {
+impl<'a> MeJson<'a> {
     /// Starts writing `path` (stale temporary files of an earlier, killed write are removed).
-    pub fn create(path: &Path) -> Result<MeJson> {
+    pub fn create(interrupt: &'a Interrupt, path: &Path) -> Result<MeJson<'a>> {
         store::refuse_symlink(path)?;
         store::remove_stale_temps(path)?;
         Ok(MeJson {
+            interrupt,
             path: path.to_path_buf(),
             parts: [None, None],
             current: Part::Top,
@@ -88,8 +91,8 @@ impl MeJson {
             let tmp = dir.join(format!(".{name}.tmp-{}", store::random_hex(4)));
             // Registered and created in one durable step: an interrupt between the two would
             // remove the file before it exists and leave it behind.
-            let _creating = crate::interrupt::durable();
-            let registered = crate::interrupt::temp_file(&tmp);
+            let _creating = self.interrupt.durable();
+            let registered = self.interrupt.temp_file(&tmp);
             let file = OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -127,7 +130,7 @@ impl MeJson {
                 io::Error::other("no body was written"),
             ));
         };
-        let _durable = crate::interrupt::durable();
+        let _durable = self.interrupt.durable();
         let done = w
             .into_inner()
             .map_err(io::IntoInnerError::into_error)
@@ -151,7 +154,7 @@ pub enum Mark {
     Switch(Part),
 }
 
-impl crate::json::Tee for &mut MeJson {
+impl crate::json::Tee for &mut MeJson<'_> {
     type Mark = Mark;
     fn mark(&mut self, mark: Mark) {
         match mark {
@@ -161,7 +164,7 @@ impl crate::json::Tee for &mut MeJson {
     }
 }
 
-impl Write for MeJson {
+impl Write for MeJson<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         self.writer()?.write(bytes)
     }
@@ -171,7 +174,7 @@ impl Write for MeJson {
     }
 }
 
-impl Drop for MeJson {
+impl Drop for MeJson<'_> {
     fn drop(&mut self) {
         for part in self.parts.iter().flatten() {
             let _ = fs::remove_file(&part.tmp);

@@ -2,6 +2,7 @@ use std::path::Path;
 
 use super::fetch::check_fetched;
 use super::*;
+use crate::interrupt::Interrupt;
 
 const BODY: &str = r#"{"status":"ok","results":{
     "user_email":"ada@example.com",
@@ -81,7 +82,8 @@ fn stream_to_file(body: &[u8], path: &Path) -> std::result::Result<MeBody, Strin
             Ok(n)
         }
     }
-    let mut out = MeJson::create(path).unwrap();
+    let interrupt = Interrupt::default();
+    let mut out = MeJson::create(&interrupt, path).unwrap();
     let body = MeBody::read(Trickle(body), Some(&mut out)).map_err(|e| e.to_string())?;
     out.commit().unwrap();
     Ok(body)
@@ -123,7 +125,7 @@ fn me_json_drops_member_lists_and_adds_cached_at() {
     assert!(again.cached_at().unwrap() > 1_700_000_000.0);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     // The publish's rewrite: the same document, keys in the same order.
-    rewrite(&p).unwrap();
+    rewrite(&Interrupt::default(), &p).unwrap();
     let (mut before, mut after) = (v, json_at(&p));
     for doc in [&mut before, &mut after] {
         doc.as_object_mut().unwrap().remove("cached_at");
@@ -169,7 +171,8 @@ fn me_json_is_the_level_that_is_the_body() {
     }
     // A body that is refused leaves the earlier me.json and no temporary file.
     let before = std::fs::read(&p).unwrap();
-    let mut out = MeJson::create(&p).unwrap();
+    let interrupt = Interrupt::default();
+    let mut out = MeJson::create(&interrupt, &p).unwrap();
     assert!(MeBody::read(&br#"{"a":1,"results":{"b":2},"c":tru}"#[..], Some(&mut out)).is_err());
     drop(out);
     assert_eq!(std::fs::read(&p).unwrap(), before);

@@ -51,8 +51,8 @@ enum Truth {
     LiteralTrue,
 }
 
-struct Walk<'o, R> {
-    r: Reader<R, &'o mut MeJson>,
+struct Walk<'o, 'i, R> {
+    r: Reader<R, &'o mut MeJson<'i>>,
     key: Vec<u8>,
     text: Vec<u8>,
     /// Organization ids and domains, shared between projects.
@@ -70,7 +70,7 @@ enum Within {
     Field(&'static str),
 }
 
-impl<R: Read> Walk<'_, R> {
+impl<R: Read> Walk<'_, '_, R> {
     fn shape(&self, within: Within, what: String) -> JsonError {
         let at = self.r.at(&what);
         JsonError::Shape(match within {
