@@ -95,7 +95,8 @@ pub(crate) fn register(st: &mut State, req: &Request) -> Reply {
     }
 }
 
-/// An OAuth error code and its description, before they are answered.
+/// An OAuth error code and its description, before they are answered: in a 400 (registration)
+/// or a redirect (authorization).
 struct Refusal {
     error: &'static str,
     description: String,
@@ -287,13 +288,9 @@ fn redirect_matches(registered: &str, requested: &str) -> bool {
 /// an error page otherwise.
 pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
     st.prune();
-    let mut q: HashMap<String, String> = HashMap::new();
-    for (k, v) in req.url.query_pairs() {
-        if q.contains_key(k.as_ref()) {
-            return error_page("a parameter is repeated");
-        }
-        q.insert(k.into_owned(), v.into_owned());
-    }
+    let Ok(q) = params(req.url.query_pairs()) else {
+        return error_page("a parameter is repeated");
+    };
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
     let Some(client) = st.clients.touch(get("client_id")) else {
         return error_page("unknown client_id");
@@ -310,84 +307,105 @@ pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
         .get("scope")
         .cloned()
         .unwrap_or_else(|| client.scope.clone());
-    let scope_size = limits::SCOPE_BYTES.check_size(scope.len());
-    let state = q.get("state").cloned();
-    let iss = st.settings.iss;
-    let redirect = |params: &[(&str, &str)]| {
-        let mut url = Url::parse(&redirect_uri).expect("registered URIs are absolute");
+    let redirect = Redirect {
+        uri: redirect_uri,
+        state: q.get("state").cloned(),
+        iss: match st.settings.iss {
+            IssMode::Send => Some(issuer(req)),
+            IssMode::Wrong => Some("https://attacker.example/oauth".into()),
+            IssMode::Omit => None,
+        },
+    };
+    if let Err(refusal) = check_request(get, &scope) {
+        return redirect.error(refusal);
+    }
+    if st.settings.deny {
+        return redirect.error(Refusal::new("access_denied", "The user denied the request"));
+    }
+    let code = st.issue_secret("mpcode_");
+    let grant = CodeGrant {
+        client_id: get("client_id").to_string(),
+        redirect_uri: redirect.uri.clone(),
+        challenge: get("code_challenge").to_string(),
+        scope,
+        expires: expiry(st.settings.code_ttl_secs),
+    };
+    st.codes.insert(code.clone(), grant);
+    redirect.with(&[("code", &code)])
+}
+
+/// An authorization request's own checks, once its client and redirect URI are trusted:
+/// `response_type=code`, an S256 PKCE challenge and a scope within its limit. `Err` is the
+/// error to redirect with.
+fn check_request<'a>(get: impl Fn(&str) -> &'a str, scope: &str) -> Result<(), Refusal> {
+    if get("response_type") != "code" {
+        return Err(Refusal::new(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
+    }
+    if get("code_challenge_method") != "S256" {
+        return Err(Refusal::new(
+            "invalid_request",
+            "PKCE with code_challenge_method=S256 is required",
+        ));
+    }
+    // RFC 7636 §4.2: BASE64URL(SHA256(...)) is 43 characters of the base64url alphabet.
+    let challenge = get("code_challenge");
+    let well_formed = challenge.len() == 43
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(Refusal::new(
+            "invalid_request",
+            "code_challenge is not a base64url SHA-256",
+        ));
+    }
+    limits::SCOPE_BYTES
+        .check_size(scope.len())
+        .map_err(|e| Refusal::new("invalid_scope", e))
+}
+
+/// Where an authorization answer goes once the redirect URI is trusted (§4.1.2).
+struct Redirect {
+    uri: String,
+    /// The request's `state`, returned as it came.
+    state: Option<String>,
+    /// The RFC 9207 `iss` the settings call for.
+    iss: Option<String>,
+}
+
+impl Redirect {
+    /// A 302 to the redirect URI with `params`, then `state` and `iss` (RFC 9207 §2: on
+    /// success and error responses alike).
+    fn with(&self, params: &[(&str, &str)]) -> Reply {
+        let mut url = Url::parse(&self.uri).expect("registered URIs are absolute");
         {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in params {
                 pairs.append_pair(k, v);
             }
-            if let Some(s) = &state {
+            if let Some(s) = &self.state {
                 pairs.append_pair("state", s);
             }
-            // RFC 9207 §2: on success and error responses alike.
-            match iss {
-                IssMode::Send => {
-                    pairs.append_pair("iss", &issuer(req));
-                }
-                IssMode::Wrong => {
-                    pairs.append_pair("iss", "https://attacker.example/oauth");
-                }
-                IssMode::Omit => {}
+            if let Some(iss) = &self.iss {
+                pairs.append_pair("iss", iss);
             }
         }
         Reply(
             302,
             ResponseTemplate::new(302).insert_header("Location", url.as_str()),
         )
-    };
-    if get("response_type") != "code" {
-        return redirect(&[
-            ("error", "unsupported_response_type"),
-            ("error_description", "only response_type=code is supported"),
-        ]);
     }
-    let challenge = get("code_challenge").to_string();
-    if get("code_challenge_method") != "S256" {
-        return redirect(&[
-            ("error", "invalid_request"),
-            (
-                "error_description",
-                "PKCE with code_challenge_method=S256 is required",
-            ),
-        ]);
+
+    /// An error response (§4.1.2.1).
+    fn error(&self, refusal: Refusal) -> Reply {
+        self.with(&[
+            ("error", refusal.error),
+            ("error_description", &refusal.description),
+        ])
     }
-    // RFC 7636 §4.2: BASE64URL(SHA256(...)) is 43 characters of the base64url alphabet.
-    let well_formed = challenge.len() == 43
-        && challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !well_formed {
-        return redirect(&[
-            ("error", "invalid_request"),
-            (
-                "error_description",
-                "code_challenge is not a base64url SHA-256",
-            ),
-        ]);
-    }
-    if let Err(e) = scope_size {
-        return redirect(&[("error", "invalid_scope"), ("error_description", &e)]);
-    }
-    if st.settings.deny {
-        return redirect(&[
-            ("error", "access_denied"),
-            ("error_description", "The user denied the request"),
-        ]);
-    }
-    let code = st.issue_secret("mpcode_");
-    let grant = CodeGrant {
-        client_id: get("client_id").to_string(),
-        redirect_uri: redirect_uri.clone(),
-        challenge,
-        scope,
-        expires: expiry(st.settings.code_ttl_secs),
-    };
-    st.codes.insert(code.clone(), grant);
-    redirect(&[("code", &code)])
 }
 
 fn error_page(message: &str) -> Reply {
@@ -405,14 +423,19 @@ fn error_page(message: &str) -> Reply {
 /// A form body's parameters; a repeated one is an `invalid_request` (RFC 6749 §3.2: "Request
 /// and response parameters MUST NOT be included more than once").
 fn form(req: &Request) -> Result<HashMap<String, String>, String> {
-    let mut form = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(&req.body).into_owned() {
-        if form.contains_key(&k) {
+    params(url::form_urlencoded::parse(&req.body))
+}
+
+/// Parameters by name, from a query or a form body; `Err` names a repeated one.
+fn params(pairs: url::form_urlencoded::Parse<'_>) -> Result<HashMap<String, String>, String> {
+    let mut params = HashMap::new();
+    for (k, v) in pairs.into_owned() {
+        if params.contains_key(&k) {
             return Err(format!("the parameter `{k}` is repeated"));
         }
-        form.insert(k, v);
+        params.insert(k, v);
     }
-    Ok(form)
+    Ok(params)
 }
 
 /// RFC 6749 §4.1.3 / §6 with RFC 7636 §4.6; errors per §5.2. Every answer carries
