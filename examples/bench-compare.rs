@@ -237,10 +237,17 @@ fn main() -> Res<()> {
         "cargo make bench-compare: release binaries, this machine ({} cores)",
         std::thread::available_parallelism()?.get()
     );
+    autopick(dir.path())?;
+    let (mock, me_len) = large_mock()?;
+    finish_and_resume(dir.path(), &mock, me_len)?;
+    drop(mock);
+    small_pipe(dir.path())
+}
 
-    // 1. mp-autopick beside jq and the floor.
-    let (kit67, floor67, jq67) = autopick_side_by_side(dir.path(), 10_000, runs(5))?;
-    let (kit500, _, _) = autopick_side_by_side(dir.path(), 84_000, runs(3))?;
+/// `mp-autopick` beside `jq` and the floor, on ~67 MB and ~500 MB.
+fn autopick(dir: &Path) -> Res<()> {
+    let (kit67, floor67, jq67) = autopick_side_by_side(dir, 10_000, runs(5))?;
+    let (kit500, _, _) = autopick_side_by_side(dir, 84_000, runs(3))?;
     println!();
     if let Some(jq) = jq67 {
         target(
@@ -256,8 +263,12 @@ fn main() -> Res<()> {
         "mp-autopick peak < 16 MiB on ~67 MB and ~500 MB",
         kit67.rss_kib.max(kit500.rss_kib) < 16 * 1024,
     );
+    Ok(())
+}
 
-    // 2. The mock with `large` at 50,000 projects.
+/// The mock with `large` at 50,000 projects: ready time, memory, one `/me` download. The
+/// mock stays up for `finish_and_resume`; with it, its `/me` size.
+fn large_mock() -> Res<(Served, u64)> {
     let (mock, ready) = serve(&["--scenario", "large", "--large-projects", "50000"])?;
     std::thread::sleep(Duration::from_millis(300));
     let (idle, _) = rss(&mock)?;
@@ -296,15 +307,19 @@ fn main() -> Res<()> {
         "/me downloaded in < 0.3 s",
         download < Duration::from_millis(300),
     );
+    Ok((mock, me_len))
+}
 
-    // 3. finish and resume against it.
-    let home = dir.path().join("home-large");
-    let redirect = start_and_approve(&home, &mock)?;
-    let finish = measure(kit("mp-login-finish", &home, &mock).arg(&redirect))?;
+/// `mp-login-finish`, and `mp-login-resume` fetching `/me` again, against the large mock
+/// (its `/me` is `me_len` bytes): peak RSS.
+fn finish_and_resume(dir: &Path, mock: &Served, me_len: u64) -> Res<()> {
+    let home = dir.join("home-large");
+    let redirect = start_and_approve(&home, mock)?;
+    let finish = measure(kit("mp-login-finish", &home, mock).arg(&redirect))?;
     // A second login whose name is taken fails after /me, keeping the placeholder; without
     // its me.json, resume fetches /me again.
-    let redirect = start_and_approve(&home, &mock)?;
-    let out = kit("mp-login-finish", &home, &mock)
+    let redirect = start_and_approve(&home, mock)?;
+    let out = kit("mp-login-finish", &home, mock)
         .arg(&redirect)
         .args(["--name", "org-0"])
         .stderr(Stdio::null())
@@ -315,11 +330,8 @@ fn main() -> Res<()> {
         .ok_or("no placeholder")?
         .to_string();
     std::fs::remove_file(Path::new(&placeholder).join("me.json"))?;
-    let resume = measure(kit("mp-login-resume", &home, &mock).args([
-        &placeholder,
-        "--name",
-        "large-again",
-    ]))?;
+    let resume =
+        measure(kit("mp-login-resume", &home, mock).args([&placeholder, "--name", "large-again"]))?;
     println!(
         "\nmp-login-finish on the {:.0} MB /me: {:.2} s, peak {:.1} MiB\nmp-login-resume fetching it again: {:.2} s, peak {:.1} MiB",
         me_len as f64 / 1e6,
@@ -332,13 +344,15 @@ fn main() -> Res<()> {
         "finish and resume peak < 32 MiB",
         finish.rss_kib.max(resume.rss_kib) < 32 * 1024,
     );
-    drop(mock);
+    Ok(())
+}
 
-    // 4. The small pipe: start -> approve -> finish, each a fresh storage.
+/// The small pipe: start -> approve -> finish on `single`, each a fresh storage.
+fn small_pipe(dir: &Path) -> Res<()> {
     let (mock, _) = serve(&["--scenario", "single"])?;
     let mut pipes = Vec::new();
     for i in 0..runs(5) * 4 {
-        let home = dir.path().join(format!("home-{i}"));
+        let home = dir.join(format!("home-{i}"));
         let t = Instant::now();
         let redirect = start_and_approve(&home, &mock)?;
         measure(kit("mp-login-finish", &home, &mock).arg(&redirect))?;

@@ -171,31 +171,13 @@ fn endpoint(name: &str) -> Result<Endpoint, String> {
     })
 }
 
+/// One admin request's answer; an `Err` is a refusal (400) and its message.
 fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Result<Reply, String> {
     let sub = path.strip_prefix("/__admin").unwrap_or("");
     Ok(match (method, sub) {
         ("GET", "") => json_response(200, status(st)),
         ("POST", "/scenario") => {
-            let f = Fields::of(req, "scenario field", &["name", "large_projects"])?;
-            let name = f
-                .string("name")?
-                .ok_or("`name` is required: a scenario name")?;
-            let projects = f
-                .number(limits::LARGE_PROJECTS)?
-                .map(|n| narrow(limits::LARGE_PROJECTS, n))
-                .transpose()?;
-            let scenario = Scenario::named(&name, projects).ok_or_else(|| {
-                format!(
-                    "unknown scenario `{name}`; known: {}",
-                    Scenario::names().join(", ")
-                )
-            })?;
-            if projects.is_some() && !matches!(scenario, Scenario::Large { .. }) {
-                return Err(format!(
-                    "`large_projects` sizes the `large` scenario only; leave it out for `{name}`"
-                ));
-            }
-            st.apply(scenario.applied());
+            st.apply(scenario(req)?.applied());
             json_response(200, status(st))
         }
         ("PUT", "/me") => {
@@ -203,30 +185,7 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Result<Repl
             json_response(200, status(st))
         }
         ("POST", "/faults") => {
-            let mut known = vec!["endpoint"];
-            known.extend(FAULT_FIELDS);
-            let f = Fields::of(req, "fault field", &known)?;
-            let endpoint = endpoint(&f.string("endpoint")?.ok_or_else(|| {
-                format!("`endpoint` is required: {}", endpoint_names().join(", "))
-            })?)?;
-            let fault = Fault {
-                status: f
-                    .number(limits::FAULT_STATUS)?
-                    .map(|n| narrow(limits::FAULT_STATUS, n))
-                    .transpose()?,
-                retry_after: f.number(limits::RETRY_AFTER_SECS)?,
-                delay: f
-                    .number(limits::DELAY_MS)?
-                    .map(std::time::Duration::from_millis),
-                drop: f.boolean("drop")?.unwrap_or(false),
-                times: f
-                    .number(limits::FAULT_TIMES)?
-                    .map(|n| narrow(limits::FAULT_TIMES, n))
-                    .transpose()?,
-                body: f.string("body")?,
-                content_type: f.string("content_type")?,
-            };
-            fault.check()?;
+            let (endpoint, fault) = fault(req)?;
             st.set_fault(endpoint, fault);
             json_response(201, json!({"faults": st.faults()}))
         }
@@ -239,61 +198,14 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Result<Repl
             st.clear_faults(Some(endpoint(name)?));
             json_response(200, json!({"faults": st.faults()}))
         }
-        ("GET", "/journal") => {
-            let since = match req.url.query_pairs().find(|(k, _)| k == "since") {
-                None => 0,
-                Some((_, v)) => v.parse::<u64>().map_err(|_| {
-                    format!("`since` must be a journal seq (a whole number from 0); got {v:?}")
-                })?,
-            };
-            let entries: Vec<_> = st.journal.iter().filter(|e| e.seq > since).collect();
-            json_response(
-                200,
-                json!({"capacity": st.settings.journal_capacity, "total": st.journal_total(), "dropped": st.journal_dropped, "entries": entries}),
-            )
-        }
+        ("GET", "/journal") => journal(st, req)?,
         ("DELETE", "/journal") => {
             st.clear_journal();
             json_response(200, json!({"entries": []}))
         }
         ("POST", "/settings") => {
-            let f = Fields::of(req, "setting", &SETTINGS_FIELDS)?;
-            let mut s: Settings = st.settings.clone();
-            if let Some(deny) = f.boolean("deny")? {
-                s.deny = deny;
-            }
-            for (field, ttl) in [
-                ("code_ttl_secs", &mut s.code_ttl_secs),
-                ("access_token_ttl_secs", &mut s.access_token_ttl_secs),
-            ] {
-                if let Some(n) = f.number(limits::TTL_SECS.named(field))? {
-                    *ttl = n;
-                }
-            }
-            if let Some(n) = f.number(limits::JOURNAL_CAPACITY)? {
-                s.journal_capacity = narrow(limits::JOURNAL_CAPACITY, n)?;
-            }
-            if let Some(iss) = f.string("iss")? {
-                s.iss = IssMode::parse(&iss)
-                    .ok_or_else(|| format!("`iss` must be send, omit or wrong; got {iss:?}"))?;
-            }
-            if let Some(metadata) = f.boolean("metadata")? {
-                s.metadata = metadata;
-            }
-            match f.get("metadata_overrides") {
-                None => {}
-                Some(Value::Object(keys)) => s.metadata_overrides = keys.clone(),
-                Some(other) => {
-                    return Err(format!(
-                        "`metadata_overrides` must be an object of metadata keys (a null value \
-                         removes that key; {{}} clears the overrides); got {other}"
-                    ))
-                }
-            }
-            if let Some(refresh_tokens) = f.boolean("refresh_tokens")? {
-                s.refresh_tokens = refresh_tokens;
-            }
-            st.set_settings(s);
+            let settings = settings(req, &st.settings)?;
+            st.set_settings(settings);
             json_response(200, json!({"settings": st.settings}))
         }
         ("GET", "/secrets") => json_response(200, json!({"issued": st.secrets()})),
@@ -303,4 +215,114 @@ fn route(st: &mut State, method: &str, path: &str, req: &Request) -> Result<Repl
         }
         _ => json_response(404, json!({"error": "not_found", "routes": ROUTES})),
     })
+}
+
+/// `POST /__admin/scenario`: the scenario the body names, `large_projects` sizing `large` only.
+fn scenario(req: &Request) -> Result<Scenario, String> {
+    let f = Fields::of(req, "scenario field", &["name", "large_projects"])?;
+    let name = f
+        .string("name")?
+        .ok_or("`name` is required: a scenario name")?;
+    let projects = f
+        .number(limits::LARGE_PROJECTS)?
+        .map(|n| narrow(limits::LARGE_PROJECTS, n))
+        .transpose()?;
+    let scenario = Scenario::named(&name, projects).ok_or_else(|| {
+        format!(
+            "unknown scenario `{name}`; known: {}",
+            Scenario::names().join(", ")
+        )
+    })?;
+    if projects.is_some() && !matches!(scenario, Scenario::Large { .. }) {
+        return Err(format!(
+            "`large_projects` sizes the `large` scenario only; leave it out for `{name}`"
+        ));
+    }
+    Ok(scenario)
+}
+
+/// `POST /__admin/faults`: the endpoint the body names and the fault to inject there, checked.
+fn fault(req: &Request) -> Result<(Endpoint, Fault), String> {
+    let mut known = vec!["endpoint"];
+    known.extend(FAULT_FIELDS);
+    let f = Fields::of(req, "fault field", &known)?;
+    let endpoint = endpoint(
+        &f.string("endpoint")?
+            .ok_or_else(|| format!("`endpoint` is required: {}", endpoint_names().join(", ")))?,
+    )?;
+    let fault = Fault {
+        status: f
+            .number(limits::FAULT_STATUS)?
+            .map(|n| narrow(limits::FAULT_STATUS, n))
+            .transpose()?,
+        retry_after: f.number(limits::RETRY_AFTER_SECS)?,
+        delay: f
+            .number(limits::DELAY_MS)?
+            .map(std::time::Duration::from_millis),
+        drop: f.boolean("drop")?.unwrap_or(false),
+        times: f
+            .number(limits::FAULT_TIMES)?
+            .map(|n| narrow(limits::FAULT_TIMES, n))
+            .transpose()?,
+        body: f.string("body")?,
+        content_type: f.string("content_type")?,
+    };
+    fault.check()?;
+    Ok((endpoint, fault))
+}
+
+/// `GET /__admin/journal[?since=SEQ]`: the entries after `since` (all without it).
+fn journal(st: &State, req: &Request) -> Result<Reply, String> {
+    let since = match req.url.query_pairs().find(|(k, _)| k == "since") {
+        None => 0,
+        Some((_, v)) => v.parse::<u64>().map_err(|_| {
+            format!("`since` must be a journal seq (a whole number from 0); got {v:?}")
+        })?,
+    };
+    let entries: Vec<_> = st.journal.iter().filter(|e| e.seq > since).collect();
+    Ok(json_response(
+        200,
+        json!({"capacity": st.settings.journal_capacity, "total": st.journal_total(), "dropped": st.journal_dropped, "entries": entries}),
+    ))
+}
+
+/// `POST /__admin/settings`: `current` with the fields the body gives changed.
+fn settings(req: &Request, current: &Settings) -> Result<Settings, String> {
+    let f = Fields::of(req, "setting", &SETTINGS_FIELDS)?;
+    let mut s = current.clone();
+    if let Some(deny) = f.boolean("deny")? {
+        s.deny = deny;
+    }
+    for (field, ttl) in [
+        ("code_ttl_secs", &mut s.code_ttl_secs),
+        ("access_token_ttl_secs", &mut s.access_token_ttl_secs),
+    ] {
+        if let Some(n) = f.number(limits::TTL_SECS.named(field))? {
+            *ttl = n;
+        }
+    }
+    if let Some(n) = f.number(limits::JOURNAL_CAPACITY)? {
+        s.journal_capacity = narrow(limits::JOURNAL_CAPACITY, n)?;
+    }
+    if let Some(iss) = f.string("iss")? {
+        s.iss = IssMode::parse(&iss)
+            .ok_or_else(|| format!("`iss` must be send, omit or wrong; got {iss:?}"))?;
+    }
+    if let Some(metadata) = f.boolean("metadata")? {
+        s.metadata = metadata;
+    }
+    match f.get("metadata_overrides") {
+        None => {}
+        Some(Value::Object(keys)) => s.metadata_overrides = keys.clone(),
+        Some(other) => {
+            return Err(format!(
+                "`metadata_overrides` must be an object of metadata keys (a null value \
+                 removes that key; {{}} clears the overrides); got {other}"
+            ))
+        }
+    }
+    if let Some(refresh_tokens) = f.boolean("refresh_tokens")? {
+        s.refresh_tokens = refresh_tokens;
+    }
+    Ok(s)
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use url::Url;
 use wiremock::{Request, ResponseTemplate};
@@ -89,152 +89,174 @@ pub(crate) fn metadata(st: &State, req: &Request, path: &str) -> Option<Reply> {
 
 /// RFC 7591 §3: validate the metadata, answer 201 with what was registered (§3.2.1).
 pub(crate) fn register(st: &mut State, req: &Request) -> Reply {
-    if let Err(e) = limits::REGISTRATION_BYTES.check_size(req.body.len()) {
-        return oauth_error(400, "invalid_client_metadata", &e);
+    match Registration::of(req) {
+        Ok(registration) => registration.record(st),
+        Err(refusal) => oauth_error(400, refusal.error, &refusal.description),
     }
-    let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
-        return oauth_error(
-            400,
-            "invalid_client_metadata",
-            "the body is not a JSON object",
-        );
-    };
-    if !body.is_object() {
-        return oauth_error(
-            400,
-            "invalid_client_metadata",
-            "the body is not a JSON object",
-        );
-    }
-    let strings = |key: &str| -> Result<Option<Vec<String>>, ()> {
-        match body.get(key) {
-            None => Ok(None),
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|v| v.as_str().map(str::to_string).ok_or(()))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
-            Some(_) => Err(()),
+}
+
+/// An OAuth error code and its description, before they are answered: in a 400 (registration)
+/// or a redirect (authorization).
+struct Refusal {
+    error: &'static str,
+    description: String,
+}
+
+impl Refusal {
+    fn new(error: &'static str, description: impl Into<String>) -> Refusal {
+        Refusal {
+            error,
+            description: description.into(),
         }
-    };
-    let redirect_uris = match strings("redirect_uris") {
+    }
+}
+
+/// The client metadata a registration request gave (RFC 7591 §2), checked; the defaults
+/// filled in.
+struct Registration {
+    redirect_uris: Vec<String>,
+    grant_types: Vec<String>,
+    response_types: Vec<String>,
+    scope: String,
+    client_name: Option<String>,
+}
+
+impl Registration {
+    /// The request's metadata, or the §3.2.2 error that refuses it.
+    fn of(req: &Request) -> Result<Registration, Refusal> {
+        limits::REGISTRATION_BYTES
+            .check_size(req.body.len())
+            .map_err(invalid_metadata)?;
+        let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&req.body) else {
+            return Err(invalid_metadata("the body is not a JSON object"));
+        };
+        let redirect_uris = redirect_uris(&body)?;
+        let grant_types = only(
+            &body,
+            "grant_types",
+            &["authorization_code", "refresh_token"],
+        )?;
+        let response_types = only(&body, "response_types", &["code"])?;
+        match body.get("token_endpoint_auth_method") {
+            None => {}
+            Some(Value::String(m)) if m == "none" => {}
+            Some(_) => {
+                return Err(invalid_metadata(
+                    "token_endpoint_auth_method must be none (public clients only)",
+                ))
+            }
+        }
+        let scope = match body.get("scope") {
+            None => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(invalid_metadata("scope must be a string")),
+        };
+        let client_name = match body.get("client_name") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(invalid_metadata("client_name must be a string")),
+        };
+        limits::SCOPE_BYTES
+            .check_size(scope.len())
+            .and_then(|()| {
+                limits::CLIENT_NAME_BYTES.check_size(client_name.as_ref().map_or(0, String::len))
+            })
+            .map_err(invalid_metadata)?;
+        Ok(Registration {
+            redirect_uris,
+            grant_types,
+            response_types,
+            scope,
+            client_name,
+        })
+    }
+
+    /// Keeps the client under a new id and answers 201 with its metadata (§3.2.1).
+    fn record(self, st: &mut State) -> Reply {
+        // A client id is public, not a secret: it is not remembered for leak scans.
+        let client_id = State::random("mpc_");
+        st.clients.insert(
+            client_id.clone(),
+            Client {
+                redirect_uris: self.redirect_uris.clone(),
+                scope: self.scope.clone(),
+            },
+        );
+        let mut registered = json!({
+            "client_id": client_id,
+            "client_id_issued_at": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            "redirect_uris": self.redirect_uris,
+            "grant_types": self.grant_types,
+            "response_types": self.response_types,
+            "token_endpoint_auth_method": "none",
+            "scope": self.scope,
+        });
+        if let Some(name) = self.client_name {
+            registered["client_name"] = json!(name);
+        }
+        json_response(201, registered)
+    }
+}
+
+/// An `invalid_client_metadata` refusal (§3.2.2).
+fn invalid_metadata(description: impl Into<String>) -> Refusal {
+    Refusal::new("invalid_client_metadata", description)
+}
+
+/// The array of strings under `key`, `None` when absent; `Err` when it is something else.
+fn strings(body: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>, ()> {
+    match body.get(key) {
+        None => Ok(None),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or(()))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(()),
+    }
+}
+
+/// `redirect_uris`: required, within the limits, each absolute and without a fragment.
+fn redirect_uris(body: &Map<String, Value>) -> Result<Vec<String>, Refusal> {
+    let invalid = |description: &str| Refusal::new("invalid_redirect_uri", description);
+    let redirect_uris = match strings(body, "redirect_uris") {
         Ok(Some(r)) if !r.is_empty() => r,
-        _ => {
-            return oauth_error(
-                400,
-                "invalid_redirect_uri",
-                "redirect_uris must be a non-empty array of URLs",
-            )
-        }
+        _ => return Err(invalid("redirect_uris must be a non-empty array of URLs")),
     };
-    if let Err(e) = limits::REDIRECT_URIS
+    limits::REDIRECT_URIS
         .check_size(redirect_uris.len())
         .and_then(|()| {
             redirect_uris
                 .iter()
                 .try_for_each(|u| limits::REDIRECT_URI_BYTES.check_size(u.len()))
         })
-    {
-        return oauth_error(400, "invalid_redirect_uri", &e);
-    }
+        .map_err(|e| invalid(&e))?;
     let absolute = |u: &str| {
         Url::parse(u).is_ok_and(|u| !u.cannot_be_a_base() && u.fragment().is_none() && u.has_host())
     };
     if !redirect_uris.iter().all(|u| absolute(u)) {
-        return oauth_error(
-            400,
-            "invalid_redirect_uri",
+        return Err(invalid(
             "redirect_uris must be absolute URLs without a fragment",
-        );
+        ));
     }
-    let Ok(grant_types) = strings("grant_types") else {
-        return oauth_error(
-            400,
-            "invalid_client_metadata",
-            "grant_types must be an array of strings",
-        );
+    Ok(redirect_uris)
+}
+
+/// An array under `key` that may only hold `allowed` values; `allowed[0]` alone when absent.
+fn only(body: &Map<String, Value>, key: &str, allowed: &[&str]) -> Result<Vec<String>, Refusal> {
+    let Ok(values) = strings(body, key) else {
+        return Err(invalid_metadata(format!(
+            "{key} must be an array of strings"
+        )));
     };
-    let grant_types = grant_types.unwrap_or_else(|| vec!["authorization_code".into()]);
-    if grant_types
-        .iter()
-        .any(|g| g != "authorization_code" && g != "refresh_token")
-    {
-        return oauth_error(
-            400,
-            "invalid_client_metadata",
-            "grant_types may only hold authorization_code and refresh_token",
-        );
+    let values = values.unwrap_or_else(|| vec![allowed[0].into()]);
+    if values.iter().any(|v| !allowed.contains(&v.as_str())) {
+        return Err(invalid_metadata(format!(
+            "{key} may only hold {}",
+            allowed.join(" and ")
+        )));
     }
-    let Ok(response_types) = strings("response_types") else {
-        return oauth_error(
-            400,
-            "invalid_client_metadata",
-            "response_types must be an array of strings",
-        );
-    };
-    let response_types = response_types.unwrap_or_else(|| vec!["code".into()]);
-    if response_types.iter().any(|r| r != "code") {
-        return oauth_error(
-            400,
-            "invalid_client_metadata",
-            "response_types may only hold code",
-        );
-    }
-    match body.get("token_endpoint_auth_method") {
-        None => {}
-        Some(Value::String(m)) if m == "none" => {}
-        Some(_) => {
-            return oauth_error(
-                400,
-                "invalid_client_metadata",
-                "token_endpoint_auth_method must be none (public clients only)",
-            )
-        }
-    }
-    let scope = match body.get("scope") {
-        None => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return oauth_error(400, "invalid_client_metadata", "scope must be a string"),
-    };
-    let client_name = match body.get("client_name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            return oauth_error(
-                400,
-                "invalid_client_metadata",
-                "client_name must be a string",
-            )
-        }
-    };
-    let sizes = limits::SCOPE_BYTES.check_size(scope.len()).and_then(|()| {
-        limits::CLIENT_NAME_BYTES.check_size(client_name.as_ref().map_or(0, String::len))
-    });
-    if let Err(e) = sizes {
-        return oauth_error(400, "invalid_client_metadata", &e);
-    }
-    // A client id is public, not a secret: it is not remembered for leak scans.
-    let client_id = State::random("mpc_");
-    st.clients.insert(
-        client_id.clone(),
-        Client {
-            redirect_uris: redirect_uris.clone(),
-            scope: scope.clone(),
-        },
-    );
-    let mut registered = json!({
-        "client_id": client_id,
-        "client_id_issued_at": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
-        "redirect_uris": redirect_uris,
-        "grant_types": grant_types,
-        "response_types": response_types,
-        "token_endpoint_auth_method": "none",
-        "scope": scope,
-    });
-    if let Some(name) = client_name {
-        registered["client_name"] = json!(name);
-    }
-    json_response(201, registered)
+    Ok(values)
 }
 
 /// Exact match, except that a loopback redirect URI may use any port (RFC 8252 §7.3; `localhost`
@@ -266,13 +288,9 @@ fn redirect_matches(registered: &str, requested: &str) -> bool {
 /// an error page otherwise.
 pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
     st.prune();
-    let mut q: HashMap<String, String> = HashMap::new();
-    for (k, v) in req.url.query_pairs() {
-        if q.contains_key(k.as_ref()) {
-            return error_page("a parameter is repeated");
-        }
-        q.insert(k.into_owned(), v.into_owned());
-    }
+    let Ok(q) = params(req.url.query_pairs()) else {
+        return error_page("a parameter is repeated");
+    };
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
     let Some(client) = st.clients.touch(get("client_id")) else {
         return error_page("unknown client_id");
@@ -289,84 +307,105 @@ pub(crate) fn authorize(st: &mut State, req: &Request) -> Reply {
         .get("scope")
         .cloned()
         .unwrap_or_else(|| client.scope.clone());
-    let scope_size = limits::SCOPE_BYTES.check_size(scope.len());
-    let state = q.get("state").cloned();
-    let iss = st.settings.iss;
-    let redirect = |params: &[(&str, &str)]| {
-        let mut url = Url::parse(&redirect_uri).expect("registered URIs are absolute");
+    let redirect = Redirect {
+        uri: redirect_uri,
+        state: q.get("state").cloned(),
+        iss: match st.settings.iss {
+            IssMode::Send => Some(issuer(req)),
+            IssMode::Wrong => Some("https://attacker.example/oauth".into()),
+            IssMode::Omit => None,
+        },
+    };
+    if let Err(refusal) = check_request(get, &scope) {
+        return redirect.error(refusal);
+    }
+    if st.settings.deny {
+        return redirect.error(Refusal::new("access_denied", "The user denied the request"));
+    }
+    let code = st.issue_secret("mpcode_");
+    let grant = CodeGrant {
+        client_id: get("client_id").to_string(),
+        redirect_uri: redirect.uri.clone(),
+        challenge: get("code_challenge").to_string(),
+        scope,
+        expires: expiry(st.settings.code_ttl_secs),
+    };
+    st.codes.insert(code.clone(), grant);
+    redirect.with(&[("code", &code)])
+}
+
+/// An authorization request's own checks, once its client and redirect URI are trusted:
+/// `response_type=code`, an S256 PKCE challenge and a scope within its limit. `Err` is the
+/// error to redirect with.
+fn check_request<'a>(get: impl Fn(&str) -> &'a str, scope: &str) -> Result<(), Refusal> {
+    if get("response_type") != "code" {
+        return Err(Refusal::new(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
+    }
+    if get("code_challenge_method") != "S256" {
+        return Err(Refusal::new(
+            "invalid_request",
+            "PKCE with code_challenge_method=S256 is required",
+        ));
+    }
+    // RFC 7636 §4.2: BASE64URL(SHA256(...)) is 43 characters of the base64url alphabet.
+    let challenge = get("code_challenge");
+    let well_formed = challenge.len() == 43
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(Refusal::new(
+            "invalid_request",
+            "code_challenge is not a base64url SHA-256",
+        ));
+    }
+    limits::SCOPE_BYTES
+        .check_size(scope.len())
+        .map_err(|e| Refusal::new("invalid_scope", e))
+}
+
+/// Where an authorization answer goes once the redirect URI is trusted (§4.1.2).
+struct Redirect {
+    uri: String,
+    /// The request's `state`, returned as it came.
+    state: Option<String>,
+    /// The RFC 9207 `iss` the settings call for.
+    iss: Option<String>,
+}
+
+impl Redirect {
+    /// A 302 to the redirect URI with `params`, then `state` and `iss` (RFC 9207 §2: on
+    /// success and error responses alike).
+    fn with(&self, params: &[(&str, &str)]) -> Reply {
+        let mut url = Url::parse(&self.uri).expect("registered URIs are absolute");
         {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in params {
                 pairs.append_pair(k, v);
             }
-            if let Some(s) = &state {
+            if let Some(s) = &self.state {
                 pairs.append_pair("state", s);
             }
-            // RFC 9207 §2: on success and error responses alike.
-            match iss {
-                IssMode::Send => {
-                    pairs.append_pair("iss", &issuer(req));
-                }
-                IssMode::Wrong => {
-                    pairs.append_pair("iss", "https://attacker.example/oauth");
-                }
-                IssMode::Omit => {}
+            if let Some(iss) = &self.iss {
+                pairs.append_pair("iss", iss);
             }
         }
         Reply(
             302,
             ResponseTemplate::new(302).insert_header("Location", url.as_str()),
         )
-    };
-    if get("response_type") != "code" {
-        return redirect(&[
-            ("error", "unsupported_response_type"),
-            ("error_description", "only response_type=code is supported"),
-        ]);
     }
-    let challenge = get("code_challenge").to_string();
-    if get("code_challenge_method") != "S256" {
-        return redirect(&[
-            ("error", "invalid_request"),
-            (
-                "error_description",
-                "PKCE with code_challenge_method=S256 is required",
-            ),
-        ]);
+
+    /// An error response (§4.1.2.1).
+    fn error(&self, refusal: Refusal) -> Reply {
+        self.with(&[
+            ("error", refusal.error),
+            ("error_description", &refusal.description),
+        ])
     }
-    // RFC 7636 §4.2: BASE64URL(SHA256(...)) is 43 characters of the base64url alphabet.
-    let well_formed = challenge.len() == 43
-        && challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !well_formed {
-        return redirect(&[
-            ("error", "invalid_request"),
-            (
-                "error_description",
-                "code_challenge is not a base64url SHA-256",
-            ),
-        ]);
-    }
-    if let Err(e) = scope_size {
-        return redirect(&[("error", "invalid_scope"), ("error_description", &e)]);
-    }
-    if st.settings.deny {
-        return redirect(&[
-            ("error", "access_denied"),
-            ("error_description", "The user denied the request"),
-        ]);
-    }
-    let code = st.issue_secret("mpcode_");
-    let grant = CodeGrant {
-        client_id: get("client_id").to_string(),
-        redirect_uri: redirect_uri.clone(),
-        challenge,
-        scope,
-        expires: expiry(st.settings.code_ttl_secs),
-    };
-    st.codes.insert(code.clone(), grant);
-    redirect(&[("code", &code)])
 }
 
 fn error_page(message: &str) -> Reply {
@@ -384,14 +423,19 @@ fn error_page(message: &str) -> Reply {
 /// A form body's parameters; a repeated one is an `invalid_request` (RFC 6749 §3.2: "Request
 /// and response parameters MUST NOT be included more than once").
 fn form(req: &Request) -> Result<HashMap<String, String>, String> {
-    let mut form = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(&req.body).into_owned() {
-        if form.contains_key(&k) {
+    params(url::form_urlencoded::parse(&req.body))
+}
+
+/// Parameters by name, from a query or a form body; `Err` names a repeated one.
+fn params(pairs: url::form_urlencoded::Parse<'_>) -> Result<HashMap<String, String>, String> {
+    let mut params = HashMap::new();
+    for (k, v) in pairs.into_owned() {
+        if params.contains_key(&k) {
             return Err(format!("the parameter `{k}` is repeated"));
         }
-        form.insert(k, v);
+        params.insert(k, v);
     }
-    Ok(form)
+    Ok(params)
 }
 
 /// RFC 6749 §4.1.3 / §6 with RFC 7636 §4.6; errors per §5.2. Every answer carries

@@ -151,136 +151,166 @@ impl MeBuilder {
 /// The live API's shape, field by field and in its order.
 impl Serialize for MeBuilder {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Org<'a> {
-            id: u64,
-            name: &'a str,
-            role: &'static str,
-            is_sso_enforced: bool,
-        }
-        #[derive(Serialize)]
-        struct Role {
-            name: &'static str,
-        }
-        #[derive(Serialize)]
-        struct Project<'a> {
-            id: u64,
-            name: &'a str,
-            organization_id: u64,
-            is_demo: bool,
-            timezone: &'static str,
-            role: Role,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            domain: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            has_integrated: Option<&'a Value>,
-        }
-        #[derive(Serialize)]
-        struct Member {
-            id: u64,
-            email: String,
-            name: String,
-            role: &'static str,
-            last_seen: &'static str,
-        }
-        struct Members {
-            project: u64,
-            n: usize,
-        }
-        impl Serialize for Members {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_seq((0..self.n).map(|m| Member {
-                    id: self.project * 1000 + m as u64,
-                    email: format!("member{m}.p{}@example.com", self.project),
-                    name: format!("Member {m}"),
-                    role: "analyst",
-                    last_seen: "2026-11-01T00:00:00Z",
-                }))
-            }
-        }
-        #[derive(Serialize)]
-        struct Workspace {
-            id: u64,
-            project_id: u64,
-            name: &'static str,
-            is_default: bool,
-            member_list: Members,
-            unified_member_list: Members,
-        }
-        /// A JSON object from an iterator of entries, serialized as it goes.
-        struct Object<F>(F);
-        impl<F, I, K, V> Serialize for Object<F>
-        where
-            F: Fn() -> I,
-            I: Iterator<Item = (K, V)>,
-            K: Serialize,
-            V: Serialize,
-        {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_map((self.0)())
-            }
-        }
-        #[derive(Serialize)]
-        struct Top<'a, O, P, W> {
-            user_id: u64,
-            user_email: &'a str,
-            user_name: &'static str,
-            organizations: O,
-            projects: P,
-            workspaces: W,
-        }
-        let n = self.members_per_workspace;
         Top {
             user_id: 4242,
             user_email: &self.email,
             user_name: "Ada Lovelace",
             organizations: Object(|| {
-                self.organizations.iter().map(|(id, name)| {
-                    let org = Org {
-                        id: *id,
-                        name,
-                        role: "owner",
-                        is_sso_enforced: false,
-                    };
-                    (id.to_string(), org)
-                })
+                self.organizations
+                    .iter()
+                    .map(|(id, name)| (id.to_string(), Org::owned(*id, name)))
             }),
             projects: Object(|| {
-                self.projects.iter().map(|p| {
-                    let project = Project {
-                        id: p.id,
-                        name: &p.name,
-                        organization_id: p.organization_id,
-                        is_demo: p.is_demo,
-                        timezone: "US/Pacific",
-                        role: Role { name: "Admin" },
-                        domain: p.domain.as_deref(),
-                        has_integrated: p.has_integrated.as_ref(),
-                    };
-                    (p.id.to_string(), project)
-                })
+                self.projects
+                    .iter()
+                    .map(|p| (p.id.to_string(), Project::of(p)))
             }),
-            workspaces: Object(|| {
-                let count = self.workspaces.unwrap_or(self.projects.len());
-                let projects = self.projects.len().max(1);
-                (0..count).filter_map(move |i| {
-                    let p = self.projects.get(i % projects)?;
-                    // A project's first workspace is `id * 10`; more take higher ranges.
-                    let id = p.id * 10 + (i / projects) as u64 * 10_000_000_000;
-                    let workspace = Workspace {
-                        id,
-                        project_id: p.id,
-                        name: "All Project Data",
-                        is_default: true,
-                        member_list: Members { project: p.id, n },
-                        unified_member_list: Members { project: p.id, n },
-                    };
-                    Some((id.to_string(), workspace))
-                })
-            }),
+            workspaces: Object(|| self.workspace_entries()),
         }
         .serialize(s)
     }
+}
+
+impl MeBuilder {
+    /// The workspaces `/me` lists, by id: the projects' in turn, as many as asked for.
+    fn workspace_entries(&self) -> impl Iterator<Item = (String, Workspace)> + '_ {
+        let count = self.workspaces.unwrap_or(self.projects.len());
+        let projects = self.projects.len().max(1);
+        let n = self.members_per_workspace;
+        (0..count).filter_map(move |i| {
+            let p = self.projects.get(i % projects)?;
+            // A project's first workspace is `id * 10`; more take higher ranges.
+            let id = p.id * 10 + (i / projects) as u64 * 10_000_000_000;
+            let workspace = Workspace {
+                id,
+                project_id: p.id,
+                name: "All Project Data",
+                is_default: true,
+                member_list: Members { project: p.id, n },
+                unified_member_list: Members { project: p.id, n },
+            };
+            Some((id.to_string(), workspace))
+        })
+    }
+}
+
+// The records of a `/me` body, serialized as they are made: no value tree.
+
+#[derive(Serialize)]
+struct Top<'a, O, P, W> {
+    user_id: u64,
+    user_email: &'a str,
+    user_name: &'static str,
+    organizations: O,
+    projects: P,
+    workspaces: W,
+}
+
+/// A JSON object from an iterator of entries, serialized as it goes.
+struct Object<F>(F);
+
+impl<F, I, K, V> Serialize for Object<F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = (K, V)>,
+    K: Serialize,
+    V: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map((self.0)())
+    }
+}
+
+#[derive(Serialize)]
+struct Org<'a> {
+    id: u64,
+    name: &'a str,
+    role: &'static str,
+    is_sso_enforced: bool,
+}
+
+impl<'a> Org<'a> {
+    /// The user's organization `id`, which they own.
+    fn owned(id: u64, name: &'a str) -> Self {
+        Org {
+            id,
+            name,
+            role: "owner",
+            is_sso_enforced: false,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Role {
+    name: &'static str,
+}
+
+#[derive(Serialize)]
+struct Project<'a> {
+    id: u64,
+    name: &'a str,
+    organization_id: u64,
+    is_demo: bool,
+    timezone: &'static str,
+    role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    has_integrated: Option<&'a Value>,
+}
+
+impl<'a> Project<'a> {
+    /// `p` as `/me` lists it, the user its admin.
+    fn of(p: &'a ProjectSpec) -> Self {
+        Project {
+            id: p.id,
+            name: &p.name,
+            organization_id: p.organization_id,
+            is_demo: p.is_demo,
+            timezone: "US/Pacific",
+            role: Role { name: "Admin" },
+            domain: p.domain.as_deref(),
+            has_integrated: p.has_integrated.as_ref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Workspace {
+    id: u64,
+    project_id: u64,
+    name: &'static str,
+    is_default: bool,
+    member_list: Members,
+    unified_member_list: Members,
+}
+
+/// A workspace's member list: `n` members, made up from the project id as they are written.
+struct Members {
+    project: u64,
+    n: usize,
+}
+
+impl Serialize for Members {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((0..self.n).map(|m| Member {
+            id: self.project * 1000 + m as u64,
+            email: format!("member{m}.p{}@example.com", self.project),
+            name: format!("Member {m}"),
+            role: "analyst",
+            last_seen: "2026-11-01T00:00:00Z",
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct Member {
+    id: u64,
+    email: String,
+    name: String,
+    role: &'static str,
+    last_seen: &'static str,
 }
 
 /// The named scenarios of `docs/mock-idp.md`: five `/me` bodies, `large` sized by its project count, and
