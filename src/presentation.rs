@@ -248,7 +248,8 @@ impl Presented for Error {
             } => hints::TOKEN_RETRY.into(),
             Error::TokenError { .. } => start_again.to_string(),
             Error::TokensCorrupt { .. } => hints::TOKENS_CORRUPT.into(),
-            Error::AccountNameInvalid { .. } => hints::ACCOUNT_NAME.into(),
+            Error::AccountNameInvalid { new: true, .. } => hints::NAME_FLAG.into(),
+            Error::AccountNameInvalid { new: false, .. } => hints::ACCOUNT_NAME.into(),
             Error::AccountChanged { .. } => hints::ACCOUNT_CHANGED.into(),
             Error::RefreshFailed {
                 status: Some(400..=499),
@@ -466,9 +467,10 @@ impl Presented for Error {
             Error::NeedsRegionSwitch {
                 region, projects, ..
             } => json!({ "auth_region": region, "cross_region_projects": projects }),
-            Error::AccountExists { name }
-            | Error::AccountNameInvalid { name }
-            | Error::AccountChanged { name, .. } => json!({ "name": name }),
+            Error::AccountExists { name } | Error::AccountChanged { name, .. } => {
+                json!({ "name": name })
+            }
+            Error::AccountNameInvalid { invalid, .. } => json!({ "name": invalid.0 }),
             Error::RefreshFailed {
                 status,
                 oauth_error,

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use toml_edit::{value, DocumentMut, Item, Table};
 
+use crate::account_name::AccountName;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::region::Region;
@@ -103,7 +104,7 @@ impl Config {
             .accounts()
             .into_iter()
             .map(|a| a.name)
-            .find(|n| crate::store::is_valid_account_name(n));
+            .find(|n| AccountName::parse(n).is_ok());
         if let Some(active) = self
             .doc
             .get_mut("active")

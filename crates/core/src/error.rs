@@ -209,13 +209,14 @@ pub enum Error {
         expires_at: String,
         expired: bool,
     },
-    /// An account name from a flag or `config.toml` that is not `^[a-zA-Z0-9_-]{1,64}$`: no
-    /// path is built from it.
-    #[error(
-        "`{}` is not a valid account name: use 1 to 64 letters, digits, `_` or `-`.",
-        shown(name)
-    )]
-    AccountNameInvalid { name: String },
+    /// An account name from a flag or `config.toml` that [`crate::account_name::AccountName`]
+    /// refuses: no path is built from it. `new`: the name a login was asked to publish as
+    /// (`--name`), else the name of an existing account (`--account`, `config.toml`).
+    #[error("{invalid}")]
+    AccountNameInvalid {
+        invalid: crate::account_name::InvalidName,
+        new: bool,
+    },
     /// The account was removed, replaced or rewritten by another program while its token was
     /// being refreshed: the new pair was not written.
     #[error(

@@ -22,6 +22,7 @@
 compile_error!("mp-login runs on Unix only (Linux, macOS): it relies on flock(2), file modes and process groups");
 
 pub mod account;
+pub mod account_name;
 pub mod autopick;
 pub mod claim;
 pub mod clock;

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::account_name::AccountName;
 use crate::claim::Taken;
 use crate::clock;
 use crate::context::Context;
@@ -83,11 +84,8 @@ fn free_callback_port() -> Result<u16> {
 
 /// `--name` is checked before anything is spent (`docs/seed.md#where-the-kit-differs`).
 pub(crate) fn check_name(name: Option<&str>) -> Result<()> {
-    match name {
-        Some(n) if !store::is_valid_account_name(n) => Err(Error::invalid_input(
-            format!("`{n}` is not a valid account name: use 1 to 64 letters, digits, `_` or `-`"),
-            store::ACCOUNT_NAME_HINT,
-        )),
+    match name.map(AccountName::parse) {
+        Some(Err(invalid)) => Err(Error::AccountNameInvalid { invalid, new: true }),
         _ => Ok(()),
     }
 }

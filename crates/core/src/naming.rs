@@ -57,8 +57,12 @@ pub fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::account_name::AccountName;
     use crate::me::Organization;
-    use crate::store::is_valid_account_name;
+
+    fn is_valid_account_name(name: &str) -> bool {
+        AccountName::parse(name).is_ok()
+    }
 
     #[test]
     fn slugs() {

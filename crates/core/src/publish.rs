@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::account_name::AccountName;
 use crate::autopick::{self, PickedProject, ProjectPick, Requested};
 use crate::clock;
 use crate::config::Config;
@@ -60,7 +61,7 @@ pub struct Placeholder {
 /// The envelope's `account`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Account {
-    pub name: String,
+    pub name: AccountName,
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub region: Region,
@@ -221,7 +222,7 @@ pub fn open_placeholder(ctx: &Context, path: &Path) -> Result<Placeholder> {
     }
     let published_as = if name.starts_with(PLACEHOLDER_PREFIX) {
         None
-    } else if !store::is_valid_account_name(&name) {
+    } else if AccountName::parse(&name).is_err() {
         return Err(missing(
             "it is neither a placeholder nor an account directory",
         ));
@@ -498,14 +499,14 @@ pub fn publish(
             if config.has_account(&name) {
                 return Err(Error::AccountExists { name });
             }
-            check_name(&name)?;
-            if accounts.join(&name).exists() && own != Some(name.as_str()) {
+            let name = checked_name(&name)?;
+            let dir = paths.account(&name);
+            if dir.exists() && own != Some(name.as_str()) {
                 return Err(Error::Config {
-                    message: format!(
-                        "Final account directory {} already exists.",
-                        accounts.join(&name).display()
-                    ),
-                    problem: ConfigProblem::DirectoryExists { name: name.clone() },
+                    message: format!("Final account directory {} already exists.", dir.display()),
+                    problem: ConfigProblem::DirectoryExists {
+                        name: name.into_string(),
+                    },
                 });
             }
             name
@@ -514,10 +515,10 @@ pub fn publish(
         // The fallback `org-<key>` carries the server's organization key: checked like a flag.
         None => {
             let name = naming::unique(&naming::base_name(&body.me), |n| {
-                config.has_account(n) || accounts.join(n).exists()
+                config.has_account(n)
+                    || AccountName::parse(n).is_ok_and(|n| paths.account(&n).exists())
             });
-            check_name(&name)?;
-            name
+            checked_name(&name)?
         }
     };
 
@@ -541,11 +542,11 @@ pub fn publish(
     // dropped first: me.json is rewritten from the placeholder's copy, read anew.
     let user = body.me.user_email.clone().map(|email| User { email });
     drop(body);
-    let target = paths.account(&name)?;
+    let target = paths.account(&name);
     let durable = interrupt.durable();
     fs::rename(&placeholder.dir, &target).at("cannot publish the account to", &target)?;
     let project_id = pick.project.as_ref().map(|p| p.id.as_str());
-    if let Err(e) = finish_publish(ctx, &target, config, &name, meta.region, project_id) {
+    if let Err(e) = finish_publish(ctx, &target, config, name.as_str(), meta.region, project_id) {
         // Roll the rename back; if even that fails, the directory is a half-published
         // account, which resume completes under its own name: say so rather than drop it.
         if let Err(rollback) = fs::rename(&target, &placeholder.dir) {
@@ -591,7 +592,8 @@ pub fn describe(paths: &Paths, dir: &Path) -> Result<Published> {
         .unwrap_or_default();
     let config = Config::load(&paths.config)?;
     let listed = config.accounts().into_iter().find(|a| a.name == name);
-    let Some(listed) = listed.filter(|_| dir.parent() == Some(paths.accounts().as_path())) else {
+    let listed = listed.filter(|_| dir.parent() == Some(paths.accounts().as_path()));
+    let (Some(listed), Ok(account_name)) = (listed, AccountName::parse(&name)) else {
         return Err(Error::PlaceholderMissing {
             path: dir.to_path_buf(),
             reason: "it is not a published account (config.toml does not list it)",
@@ -618,7 +620,7 @@ pub fn describe(paths: &Paths, dir: &Path) -> Result<Published> {
     }
     Ok(Published {
         account: Account {
-            name,
+            name: account_name,
             kind: "oauth_browser",
             region,
             path: dir.to_path_buf(),
@@ -636,11 +638,8 @@ pub fn describe(paths: &Paths, dir: &Path) -> Result<Published> {
 }
 
 /// The seed's check of the final name, before any path is built from it (`docs/publish.md#the-account-name`).
-fn check_name(name: &str) -> Result<()> {
-    if store::is_valid_account_name(name) {
-        return Ok(());
-    }
-    Err(Error::Config {
+fn checked_name(name: &str) -> Result<AccountName> {
+    AccountName::parse(name).map_err(|_| Error::Config {
         message: format!(
             "Invalid account name '{}': must match `^[a-zA-Z0-9_-]{{1,64}}$`.",
             crate::text::shown(name)

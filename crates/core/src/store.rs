@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use rand::RngCore;
 
+use crate::account_name::AccountName;
 use crate::error::{Error, IoContext, Result};
 use crate::interrupt::Interrupt;
 
@@ -41,29 +42,11 @@ impl Paths {
         self.storage.join("accounts")
     }
 
-    /// `S/accounts/<name>`: the one way a path is built from an account name that came from a
-    /// flag, `config.toml` or the server. A name that is not `^[a-zA-Z0-9_-]{1,64}$` (`../..`,
-    /// `.tmp-x`, control characters) is refused, so nothing outside `S/accounts/` is reached.
-    pub fn account(&self, name: &str) -> Result<PathBuf> {
-        if !is_valid_account_name(name) {
-            return Err(Error::AccountNameInvalid {
-                name: name.to_string(),
-            });
-        }
-        Ok(self.accounts().join(name))
+    /// `S/accounts/<name>`: the one way a path is built from an account name, which
+    /// [`AccountName`] has checked, so nothing outside `S/accounts/` is reached.
+    pub fn account(&self, name: &AccountName) -> PathBuf {
+        self.accounts().join(name)
     }
-}
-
-/// What to do about a name [`is_valid_account_name`] refuses.
-pub const ACCOUNT_NAME_HINT: &str = "pass a name of letters, digits, `_` and `-` as `--name`";
-
-/// `^[a-zA-Z0-9_-]{1,64}$`: the seed's rule for an account name, and what makes it safe to join
-/// to `S/accounts/` (`docs/publish.md#the-account-name`).
-pub fn is_valid_account_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Fails with `SymlinkRefused` when `path` exists and is a symbolic link.

@@ -122,7 +122,7 @@ pub fn logout(ctx: &Context, opts: &LogoutOptions) -> Result<Logout> {
         vec![name]
     };
     for name in &names {
-        ctx.paths.account(name)?;
+        super::account_name(name)?;
     }
     if !names.is_empty() && !(opts.confirm)(&names) {
         return Err(Error::Cancelled {

@@ -14,6 +14,7 @@ pub mod token;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::account_name::AccountName;
 use crate::config::Config;
 use crate::context::Context;
 use crate::endpoints::Endpoints;
@@ -43,9 +44,18 @@ pub(crate) fn selected(
 /// ([`store::Paths::account`]) and the directory not a symlink (`SYMLINK_REFUSED`): the kit
 /// never reads tokens through, or removes, what a link points at.
 pub(crate) fn account_dir(ctx: &Context, name: &str) -> Result<PathBuf> {
-    let dir = ctx.paths.account(name)?;
+    let dir = ctx.paths.account(&account_name(name)?);
     store::refuse_symlink(&dir)?;
     Ok(dir)
+}
+
+/// The name of an existing account (`--account`, `config.toml`), checked before any path is
+/// built from it.
+pub(crate) fn account_name(name: &str) -> Result<AccountName> {
+    AccountName::parse(name).map_err(|invalid| Error::AccountNameInvalid {
+        invalid,
+        new: false,
+    })
 }
 
 /// `NOT_LOGGED_IN` without the account list.

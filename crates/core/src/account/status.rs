@@ -61,7 +61,7 @@ pub struct Status {
 /// cannot produce a token. `check` also refreshes if needed and calls `/me`.
 pub fn status(ctx: &Context, account: Option<String>, check: bool) -> Result<Status> {
     if let Some(name) = &account {
-        ctx.paths.account(name)?;
+        super::account_name(name)?;
     }
     let config = Config::load(&ctx.paths.config)?;
     let active = config.active_account();
@@ -101,8 +101,8 @@ pub fn status(ctx: &Context, account: Option<String>, check: bool) -> Result<Sta
         .collect();
     let selected = account.or(active);
     // The account asked about is refused as such when its directory is a symlink.
-    if let Some(Ok(dir)) = selected.as_deref().map(|n| ctx.paths.account(n)) {
-        crate::store::refuse_symlink(&dir)?;
+    if let Some(Ok(name)) = selected.as_deref().map(super::account_name) {
+        crate::store::refuse_symlink(&ctx.paths.account(&name))?;
     }
     let chosen = selected
         .as_deref()
@@ -165,7 +165,7 @@ fn check_me(ctx: &Context, config: &Config, name: &str) -> Result<()> {
         ) => return Err(unavailable(e)),
         Err(e) => return Err(e),
     };
-    let dir = ctx.paths.account(name)?;
+    let dir = ctx.paths.account(&super::account_name(name)?);
     let endpoints = super::endpoints(config, name, &super::account_meta(&dir))?;
     match crate::me::fetch(ctx, &endpoints, &token, None) {
         Ok(_) => Ok(()),
