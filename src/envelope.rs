@@ -20,10 +20,11 @@ pub const SCHEMA_VERSION: u64 = 1;
 
 /// A command's success fields.
 #[derive(Debug, Serialize)]
+#[allow(clippy::large_enum_variant)] // one per process
 #[serde(untagged)]
 pub enum Outcome {
     Started(StartedLogin),
-    Published(Published),
+    Published(PublishedLogin),
     Picked(Pick),
     Status(Status),
     Logout(Logout),
@@ -36,7 +37,7 @@ pub enum Outcome {
 impl From<Finished> for Outcome {
     fn from(finished: Finished) -> Outcome {
         match finished {
-            Finished::Published(p) => Outcome::Published(p),
+            Finished::Published(p) => Outcome::Published(PublishedLogin::new(p)),
             Finished::Elsewhere(record) => Outcome::Elsewhere(record),
         }
     }
@@ -75,6 +76,40 @@ impl StartedLogin {
             started,
             finish_command,
             recoverable,
+        }
+    }
+}
+
+/// A published account as the envelope shows it: the library's fields, then its warnings
+/// worded (left out when there is none).
+#[derive(Debug, Serialize)]
+pub struct PublishedLogin {
+    #[serde(flatten)]
+    pub published: Published,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<WarningView>,
+}
+
+/// A warning: a code for scripts and a sentence for people.
+#[derive(Debug, Serialize)]
+pub struct WarningView {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl PublishedLogin {
+    pub fn new(published: Published) -> PublishedLogin {
+        let warnings = published
+            .warnings
+            .iter()
+            .map(|w| WarningView {
+                code: w.code(),
+                message: crate::sentences::warning(w),
+            })
+            .collect();
+        PublishedLogin {
+            published,
+            warnings,
         }
     }
 }

@@ -20,7 +20,10 @@ pub struct Pages {
 impl View for Pages {
     fn outcome(&self, outcome: &Result<Finished>) -> Page {
         let value = match outcome {
-            Ok(Finished::Published(p)) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Ok(Finished::Published(p)) => {
+                serde_json::to_value(envelope::PublishedLogin::new(p.clone()))
+                    .unwrap_or(Value::Null)
+            }
             Ok(Finished::Elsewhere(record)) => record.envelope.clone(),
             Err(e) => envelope::failure_value(self.command, e),
         };

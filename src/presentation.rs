@@ -126,7 +126,9 @@ impl Presented for Error {
             Error::InvalidArgs { .. }
             | Error::AccountNameInvalid { .. }
             | Error::NotListenable { .. }
-            | Error::NotAnEnvelope { .. } => Exit::InvalidArgs,
+            | Error::NotAnEnvelope { .. }
+            | Error::NotOAuthAccount { .. }
+            | Error::CallbackHost => Exit::InvalidArgs,
             Error::InflightMissing { .. }
             | Error::InflightExpired { .. }
             | Error::InflightCorrupt { .. }
@@ -178,8 +180,55 @@ impl Presented for Error {
     }
 
     fn actionable(&self) -> bool {
-        let names_command = |s: &str| s.contains("`mp-") || s.contains("`mp ");
-        names_command(&self.message()) || self.hint().is_some_and(|h| names_command(&h))
+        match self {
+            Error::RegistrationError {
+                status: Some(429), ..
+            } => true,
+            // A usage error's hint is free text of the command line's (a clap suggestion, a
+            // pipe to set up): whether it names a command is read from it.
+            Error::InvalidArgs { hint, .. } => hint
+                .as_deref()
+                .is_some_and(|h| h.contains("`mp-") || h.contains("`mp ")),
+            // What to do is a value to fix or a wait, not a command.
+            Error::CallbackHost
+            | Error::PasteError {
+                problem: Paste::TooLarge { .. } | Paste::NotUtf8,
+                ..
+            }
+            | Error::AccountNameInvalid { new: true, .. }
+            | Error::MetadataIssuerMismatch { .. }
+            | Error::RegistrationError {
+                status: Some(400..=499),
+                refusal: Some(_),
+                ..
+            }
+            | Error::Cancelled { .. }
+            | Error::ProjectNotFound { .. }
+            | Error::Config {
+                problem:
+                    ConfigProblem::InvalidName
+                    | ConfigProblem::ProjectIdNotDigits
+                    | ConfigProblem::PlaceholderRegion { .. },
+                ..
+            }
+            | Error::AccountExists { .. }
+            | Error::NetworkError { .. }
+            | Error::ResponseTooLarge { .. }
+            | Error::Interrupted {
+                placeholder_dir: None,
+                code_spent: false,
+                inflight: None,
+                another_finish: false,
+            }
+            | Error::ConfigCorrupt { .. }
+            | Error::ClientCacheCorrupt { .. }
+            | Error::SymlinkRefused { .. }
+            | Error::Io { .. }
+            | Error::Internal { .. } => false,
+            Error::LogoutIncomplete { kept, .. } => kept.iter().any(|(_, e)| e.actionable()),
+            // The message or the hint names the command to run next.
+            _ => true,
+        }
     }
 
     fn hint(&self) -> Option<String> {
@@ -192,6 +241,12 @@ impl Presented for Error {
             } => paste_hint(*problem, redirect_uri),
             Error::NotListenable { .. } => hints::NOT_LISTENABLE.into(),
             Error::NotAnEnvelope { .. } => hints::NOT_AN_ENVELOPE.into(),
+            Error::NotOAuthAccount { .. } => {
+                "remove it with mixpanel-headless's own `mp account remove`".into()
+            }
+            Error::CallbackHost => {
+                "open the URL the terminal printed; the browser must come back to localhost".into()
+            }
             Error::InvalidArgs { hint: None, .. } => "see `--help` for the accepted flags".into(),
             Error::InflightMissing { .. } => hints::INFLIGHT_MISSING.into(),
             Error::InflightExpired { .. } => {
@@ -513,6 +568,8 @@ impl Presented for Error {
             Error::InvalidArgs { .. }
             | Error::NotListenable { .. }
             | Error::NotAnEnvelope { .. }
+            | Error::NotOAuthAccount { .. }
+            | Error::CallbackHost
             | Error::PasteError { .. }
             | Error::StateMismatch
             | Error::Config { .. }
@@ -705,6 +762,291 @@ mod tests {
     use super::*;
     use mp_login_core::error::IoContext;
 
+    /// One of each kind of error (and of each hint that depends on a field).
+    fn samples() -> Vec<Error> {
+        use mp_login_core::account_name::InvalidName;
+        use mp_login_core::oauth::Refusal;
+        use mp_login_core::region::Region;
+        let p = || std::path::PathBuf::from("/s/x");
+        let s = |t: &str| t.to_string();
+        let interrupted =
+            |placeholder: bool, code_spent, inflight: bool, another_finish| Error::Interrupted {
+                placeholder_dir: placeholder.then(p),
+                code_spent,
+                inflight: inflight.then(p),
+                another_finish,
+            };
+        let config = |problem| Error::Config {
+            message: s("m"),
+            problem,
+        };
+        let paste = |problem| Error::PasteError {
+            problem,
+            redirect_uri: s("http://localhost:1/callback"),
+        };
+        let mut all = vec![
+            Error::invalid_args("bad"),
+            Error::invalid_input("bad", "did you mean `--x`?"),
+            Error::invalid_input("bad", "pipe it into `mp-autopick`"),
+            Error::InflightMissing { path: p() },
+            Error::InflightExpired {
+                path: p(),
+                expires_at: 1,
+                expired: s("then"),
+            },
+            Error::InflightCorrupt {
+                path: p(),
+                reason: s("r"),
+                missing: vec![],
+            },
+            Error::InflightMode {
+                path: p(),
+                mode: 0o644,
+            },
+            Error::InflightSchemaTooNew {
+                path: p(),
+                found: 2,
+            },
+            Error::InflightRegionInvalid {
+                path: p(),
+                region: s("xx"),
+            },
+            Error::StateMismatch,
+            Error::IssuerMismatch {
+                expected: s("e"),
+                got: None,
+            },
+            Error::MetadataIssuerMismatch {
+                url: s("u"),
+                expected: s("e"),
+                got: s("g"),
+            },
+            Error::AuthDenied {
+                error: s("access_denied"),
+                description: None,
+            },
+            Error::PortError { first: 1, last: 2 },
+            Error::ListenPortTaken {
+                address: s("a"),
+                port: 1,
+                holder: None,
+            },
+            Error::NotAnEnvelope {
+                path: p(),
+                why: s("w"),
+            },
+            Error::NotOAuthAccount {
+                name: s("n"),
+                kind: None,
+            },
+            Error::CallbackHost,
+            Error::NotListenable {
+                redirect_uri: s("r"),
+                why: "w",
+            },
+            Error::ListenTimeout {
+                seconds: 1,
+                path: p(),
+            },
+            Error::LoginTaken {
+                path: p(),
+                gone: None,
+                cause: None,
+            },
+            Error::NotLoggedIn {
+                reason: s("r"),
+                accounts: None,
+            },
+            Error::NoRefreshToken {
+                name: s("n"),
+                expires_at: s("t"),
+                expired: true,
+            },
+            Error::NoRefreshToken {
+                name: s("n"),
+                expires_at: s("t"),
+                expired: false,
+            },
+            Error::AccountChanged {
+                name: s("n"),
+                what: "w",
+            },
+            Error::RevocationFailed {
+                status: None,
+                reason: s("r"),
+            },
+            Error::Cancelled { what: "w" },
+            Error::RefreshRevoked { message: s("m") },
+            Error::TokensCorrupt {
+                path: p(),
+                reason: s("r"),
+            },
+            Error::MeFetch {
+                failure: MeFailure::Status(401),
+                message: s("m"),
+            },
+            Error::MeFetch {
+                failure: MeFailure::Network,
+                message: s("m"),
+            },
+            Error::ProjectNotFound {
+                project_id: s("1"),
+                available: vec![],
+            },
+            Error::AccountExists { name: s("n") },
+            Error::PlaceholderOutsideRoot {
+                path: p(),
+                root: p(),
+            },
+            Error::PlaceholderMissing {
+                path: p(),
+                reason: "r",
+            },
+            Error::PlaceholderBusy { path: p() },
+            Error::PlaceholderMetaCorrupt {
+                path: p(),
+                reason: s("r"),
+            },
+            Error::NetworkError {
+                url: s("u"),
+                message: s("m"),
+            },
+            Error::ResponseTooLarge {
+                url: s("u"),
+                limit: 1,
+            },
+            Error::ConfigCorrupt {
+                path: p(),
+                reason: s("r"),
+            },
+            Error::ClientCacheCorrupt {
+                path: p(),
+                reason: s("r"),
+            },
+            Error::SymlinkRefused { path: p() },
+            Error::Internal { message: s("m") },
+            Error::io("cannot read", p(), std::io::Error::other("x")),
+        ];
+        for new in [true, false] {
+            all.push(Error::AccountNameInvalid {
+                invalid: InvalidName(s("../x")),
+                new,
+            });
+        }
+        for status in [Some(429), Some(400), Some(500), None] {
+            let refusal = status.map(|_| Refusal {
+                error: Some(s("invalid_redirect_uri")),
+                error_description: None,
+            });
+            all.push(Error::RegistrationError {
+                status,
+                refusal,
+                message: s("m"),
+            });
+            all.push(Error::TokenError {
+                status,
+                oauth_error: None,
+                message: s("m"),
+            });
+            all.push(Error::RefreshFailed {
+                status,
+                oauth_error: None,
+                message: s("m"),
+            });
+        }
+        all.push(Error::TokenError {
+            status: Some(400),
+            oauth_error: Some(s("invalid_grant")),
+            message: s("m"),
+        });
+        for problem in [
+            Paste::Empty,
+            Paste::NotAUrl,
+            Paste::AuthorizeUrl,
+            Paste::CodeWithoutState,
+            Paste::StateWithoutCode,
+            Paste::NeitherCodeNorState,
+            Paste::TooLarge { line: true },
+            Paste::TooLarge { line: false },
+            Paste::NotUtf8,
+        ] {
+            all.push(paste(problem));
+        }
+        for problem in [
+            ConfigProblem::EnvProjectNotVisible,
+            ConfigProblem::RegionMismatch { other: Region::Eu },
+            ConfigProblem::InvalidName,
+            ConfigProblem::DirectoryExists { name: s("n") },
+            ConfigProblem::ProjectIdNotDigits,
+            ConfigProblem::PlaceholderRegion { meta: p() },
+        ] {
+            all.push(config(problem));
+        }
+        for suggested_region in [Some(Region::Eu), None] {
+            all.push(Error::NeedsRegionSwitch {
+                region: Region::Us,
+                breakdown: s("b"),
+                projects: vec![],
+                suggested_region,
+            });
+        }
+        for (placeholder, code_spent, inflight, another) in [
+            (true, false, false, false),
+            (false, true, false, false),
+            (false, false, true, true),
+            (false, false, true, false),
+            (false, false, false, false),
+        ] {
+            all.push(interrupted(placeholder, code_spent, inflight, another));
+        }
+        let cause = || {
+            Box::new(Error::MeFetch {
+                failure: MeFailure::Status(503),
+                message: s("m"),
+            })
+        };
+        all.push(Error::PublishFailed {
+            placeholder_dir: p(),
+            cause: cause(),
+        });
+        all.push(Error::ServerUnavailable {
+            name: s("n"),
+            cause: cause(),
+        });
+        all.push(Error::LogoutIncomplete {
+            kept: vec![(
+                s("n"),
+                Error::RevocationFailed {
+                    status: None,
+                    reason: s("r"),
+                },
+            )],
+            logged_out: Value::Null,
+        });
+        all.push(Error::LogoutIncomplete {
+            kept: vec![(s("n"), Error::SymlinkRefused { path: p() })],
+            logged_out: Value::Null,
+        });
+        all
+    }
+
+    /// `actionable` is the seed's "the message or hint names the command to run next": the
+    /// explicit list in [`Presented::actionable`] must agree with the words of every error.
+    #[test]
+    fn actionable_means_a_command_is_named() {
+        let names_command = |s: &str| s.contains("`mp-") || s.contains("`mp ");
+        for e in samples() {
+            let said = names_command(&e.message()) || e.hint().is_some_and(|h| names_command(&h));
+            assert_eq!(
+                e.actionable(),
+                said,
+                "{e:?}: {} / {:?}",
+                e.message(),
+                e.hint()
+            );
+        }
+    }
+
     #[test]
     fn exits_and_details_of_the_library_errors() {
         let expired = Error::InflightExpired {
@@ -731,6 +1073,5 @@ mod tests {
         assert!(paste
             .hint()
             .is_some_and(|h| h.contains("http://localhost:1/callback")));
-        assert!(paste.actionable());
     }
 }

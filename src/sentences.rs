@@ -9,6 +9,7 @@ use crate::envelope::Outcome;
 use crate::envelope::StartedLogin;
 use crate::presentation::Presented;
 use mp_login_core::notice::{Notice, RetryCause};
+use mp_login_core::publish::Warning;
 use mp_login_core::Error;
 
 use crate::shell::{quote, resume_command};
@@ -66,7 +67,8 @@ pub fn done(outcome: &Outcome) -> String {
                 );
             }
         }
-        Outcome::Published(p) => {
+        Outcome::Published(view) => {
+            let p = &view.published;
             let a = &p.account;
             let project = match &p.project {
                 Some(pr) => format!("default project {pr}"),
@@ -91,7 +93,7 @@ pub fn done(outcome: &Outcome) -> String {
                 "`{}` is now the active account; `mp account use <name>` switches to another",
                 a.name
             );
-            for w in &p.warnings {
+            for w in &view.warnings {
                 say!(out, "warning: {}", w.message);
             }
         }
@@ -195,6 +197,19 @@ pub fn open_url(started: &StartedLogin) -> String {
         );
     }
     out
+}
+
+/// A warning of a login that worked, for the envelope's `warnings` and stderr.
+pub fn warning(warning: &Warning) -> String {
+    match warning {
+        Warning::NoRefreshToken { expires_at } => format!(
+            concat!(
+                "the server issued no refresh token: the access token is valid until {} and ",
+                "cannot be renewed; log in again after that"
+            ),
+            mp_login_core::clock::rfc3339(*expires_at)
+        ),
+    }
 }
 
 /// What the core notices on the way, in words (one or more lines, on stderr).

@@ -345,7 +345,7 @@ pub fn resume(args: ResumeArgs, process: &Process) -> Result<Outcome, Error> {
         (None, None) => unreachable!("clap's group requires one"),
     };
     let published = login::resume(&ctx, &placeholder_dir, &options)?;
-    Ok(Outcome::Published(published))
+    Ok(Finished::Published(published).into())
 }
 
 /// The auto-pick cascade as a filter: `/me` JSON in (`--me FILE` or stdin), pick envelope out.

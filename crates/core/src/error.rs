@@ -149,6 +149,18 @@ pub enum Error {
     /// (`why`); a placeholder directory itself is taken as it is.
     #[error("cannot take a placeholder from `{}`: {why}", path.display())]
     NotAnEnvelope { path: PathBuf, why: String },
+    /// `config.toml`'s block for the account is not an OAuth login (`kind`: its `type`): the
+    /// kit leaves it to mixpanel-headless.
+    #[error(
+        "`{}` cannot be logged out: {}",
+        shown(name),
+        crate::account::logout::not_an_oauth_login(kind.as_deref())
+    )]
+    NotOAuthAccount { name: String, kind: Option<String> },
+    /// A request to the listener's callback path addressed to another host than the redirect's
+    /// (DNS rebinding, another site's page): refused, the listener waits on.
+    #[error("the callback was addressed to another host name than this login's redirect URI")]
+    CallbackHost,
     /// The login's redirect is not a loopback `http://` URL this machine can listen on; the
     /// login can still be finished by a paste.
     #[error("cannot listen for `{redirect_uri}`: {why}")]
@@ -442,7 +454,9 @@ impl Error {
             Error::InvalidArgs { .. }
             | Error::AccountNameInvalid { .. }
             | Error::NotListenable { .. }
-            | Error::NotAnEnvelope { .. } => "INVALID_ARGUMENT",
+            | Error::NotAnEnvelope { .. }
+            | Error::NotOAuthAccount { .. }
+            | Error::CallbackHost => "INVALID_ARGUMENT",
             Error::AccountChanged { .. } => "ACCOUNT_CHANGED",
             Error::RefreshFailed { .. } => "OAUTH_TOKEN_ERROR",
             Error::RevocationFailed { .. } => "OAUTH_REVOCATION_FAILED",

@@ -89,32 +89,36 @@ pub struct Published {
     pub project: Option<PickedProject>,
     pub project_pick: ProjectPick,
     pub next: [NextStep; 2],
-    /// Kit extra: what the person should know although the login worked (left out when there
-    /// is nothing).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Kit extra: what the person should know although the login worked (the envelope lists
+    /// them, worded, after the rest).
+    #[serde(skip)]
     pub warnings: Vec<Warning>,
 }
 
-/// A warning of a login that worked: a code for scripts and a sentence for people.
-#[derive(Debug, Clone, Serialize)]
-pub struct Warning {
-    pub code: &'static str,
-    pub message: String,
+/// A warning of a login that worked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// The server issued no refresh token: the access token, valid until `expires_at`, is all
+    /// the account has, and nothing renews it (`docs/oauth.md#the-token-exchange-and-refresh`).
+    NoRefreshToken { expires_at: std::time::SystemTime },
 }
 
-/// The server issued no refresh token: the access token is all the account has, and nothing
-/// renews it (`docs/oauth.md#the-token-exchange-and-refresh`).
+impl Warning {
+    /// The code scripts match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Warning::NoRefreshToken { .. } => "NO_REFRESH_TOKEN",
+        }
+    }
+}
+
 fn no_refresh_token(tokens: &Tokens) -> Option<Warning> {
-    tokens.refresh_token.is_none().then(|| Warning {
-        code: "NO_REFRESH_TOKEN",
-        message: format!(
-            concat!(
-                "the server issued no refresh token: the access token is valid until {} and ",
-                "cannot be renewed; log in again after that"
-            ),
-            clock::rfc3339(tokens.expires_at)
-        ),
-    })
+    tokens
+        .refresh_token
+        .is_none()
+        .then_some(Warning::NoRefreshToken {
+            expires_at: tokens.expires_at,
+        })
 }
 
 /// The seed's `_PROJECT_NEXT`, verbatim: the account is used by mixpanel-headless's `mp`.

@@ -70,7 +70,7 @@ pub struct Skipped {
 /// service account with its secret) is not the kit's to remove.
 const OAUTH_TYPE: &str = "oauth_browser";
 
-fn not_an_oauth_login(kind: Option<&str>) -> String {
+pub(crate) fn not_an_oauth_login(kind: Option<&str>) -> String {
     format!(
         "its type is {}, not `{OAUTH_TYPE}`: it is not an OAuth login, and its block is kept",
         kind.map_or_else(
@@ -110,14 +110,10 @@ pub fn logout(ctx: &Context, opts: &LogoutOptions) -> Result<Logout> {
             return Err(super::no_such_account(&config, &name));
         };
         if account.kind.as_deref() != Some(OAUTH_TYPE) {
-            return Err(Error::invalid_input(
-                format!(
-                    "`{}` cannot be logged out: {}",
-                    crate::text::shown(&name),
-                    not_an_oauth_login(account.kind.as_deref())
-                ),
-                "remove it with mixpanel-headless's own `mp account remove`",
-            ));
+            return Err(Error::NotOAuthAccount {
+                name,
+                kind: account.kind,
+            });
         }
         vec![name]
     };

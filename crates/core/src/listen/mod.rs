@@ -336,10 +336,7 @@ impl Target {
             return Some(view.not_found());
         }
         if !request.host_is_one_of(&self.hosts) {
-            return Some(view.refused(&Error::invalid_input(
-                "the callback was addressed to another host name than this login's redirect URI",
-                "open the URL the terminal printed; the browser must come back to localhost",
-            )));
+            return Some(view.refused(&Error::CallbackHost));
         }
         None
     }
