@@ -1,7 +1,6 @@
 //! The harness of the integration tests: real binaries against an in-process mock IdP, with
 //! HOME, MP_STORAGE_DIR and MP_CONFIG_PATH in a temporary directory. Every run is scanned for
 //! the secrets the mock issued (and the verifiers start saved): a hit fails the test.
-#![allow(dead_code)]
 
 use std::cell::RefCell;
 use std::fs;
@@ -14,7 +13,6 @@ use regex::Regex;
 use serde_json::Value;
 
 mod net;
-#[allow(unused_imports)] // each test binary uses its own part
 pub use net::{free_port, http_get, mkfifo, wait_for_port, Got, RawBody, RawHttp, Socks5};
 
 pub struct Env {
@@ -453,8 +451,8 @@ pub fn bin_path(bin: &str) -> PathBuf {
     assert_cmd::cargo::cargo_bin(bin)
 }
 
-/// Snapshots live in `snapshots/` at the workspace root, one file per envelope case.
-#[macro_export]
+/// Snapshots live in `snapshots/` at the workspace root, one file per envelope case, named by
+/// the test (never by its module: `prepend_module_to_snapshot` is off).
 macro_rules! snapshot {
     (@with $assertion:expr) => {
         insta::with_settings!({

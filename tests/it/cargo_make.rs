@@ -4,12 +4,11 @@
 //! Needs `cargo-make` (scripts/test.sh and .ci/run install it) and the mock-idp binary
 //! (`cargo test --workspace` builds it).
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::common;
 use mock_idp::process::Served;
 use serde_json::{json, Value};
 
