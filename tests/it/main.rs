@@ -23,5 +23,6 @@ mod listen;
 mod login;
 mod resume;
 mod seed_cases;
+mod tables;
 mod tls;
 mod token;
