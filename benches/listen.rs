@@ -8,7 +8,7 @@
 #[path = "../mock-idp/benches/support/stats.rs"]
 mod stats;
 
-#[path = "../tests/common/net.rs"]
+#[path = "../tests/it/common/net.rs"]
 #[allow(dead_code)]
 mod net;
 

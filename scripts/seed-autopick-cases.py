@@ -4,7 +4,7 @@
 outcome the seed's `_resolve_project(auto_pick=True)` gives, shaped as its CLI prints it.
 
 Run with the seed's python:  "$($SEED_DIR/setup-venv)" scripts/seed-autopick-cases.py
-tests/seed_cases.rs runs every case through `mp-autopick` and compares.
+tests/it/seed_cases.rs runs every case through `mp-autopick` and compares.
 
 The kit has no TTY picker and no `auto_pick=False` mode (`docs/pick.md#the-cascade`): the five rows about them
 (`single_project_legacy`, `picker_wins`, `explicit_skips_picker`, `legacy_multi_no_picker`,

@@ -19,7 +19,7 @@
 use std::path::Path;
 
 use mp_login_core::claim::Gone;
-use mp_login_core::error::{ConfigProblem, Error, MeFailure};
+use mp_login_core::error::{Code, ConfigProblem, Error, MeFailure};
 use mp_login_core::redirect::Paste;
 
 use crate::shell::{quote, resume_command};
@@ -43,6 +43,76 @@ impl Exit {
     pub fn code(self) -> u8 {
         self as u8
     }
+
+    /// The exit of every error whose envelope carries `code`: an error's exit code is its
+    /// code's, so that the tables of `docs/envelopes.md` can give one exit per code.
+    pub fn of(code: Code) -> Exit {
+        match code {
+            Code::InvalidArgument => Exit::InvalidArgs,
+            Code::OauthInflightMissing
+            | Code::OauthInflightExpired
+            | Code::OauthInflightCorrupt
+            | Code::OauthInflightSchemaTooNew
+            | Code::OauthConfigError
+            | Code::OauthPasteError
+            | Code::OauthStateMismatch
+            | Code::OauthIssuerMismatch
+            | Code::NotLoggedIn
+            | Code::OauthRevocationFailed
+            | Code::OauthRefreshRevoked
+            | Code::OauthAuthDenied
+            | Code::OauthPortError
+            | Code::OauthTimeout
+            | Code::OauthRegistrationError
+            | Code::OauthTokenError
+            | Code::OauthPlaceholderMetaCorrupt
+            | Code::OauthClientCacheCorrupt => Exit::Auth,
+            Code::ProjectNotFound => Exit::NotFound,
+            Code::NeedsRegionSwitch => Exit::NeedsSelection,
+            Code::Interrupted => Exit::Interrupted,
+            // The `/me` failures (`AUTH_FAILED` … `ME_INVALID`) reach an envelope as the
+            // `original_code` of a publish failure or of `SERVER_UNAVAILABLE`, which exit 1;
+            // `mp-login-status --check` reports some of them on their own, with 1 too.
+            Code::AccountChanged
+            | Code::ServerUnavailable
+            | Code::Cancelled
+            | Code::LoginFinishPublishFailed
+            | Code::AccountExists
+            | Code::ConfigError
+            | Code::OauthPlaceholderOutsideRoot
+            | Code::OauthPlaceholderMissing
+            | Code::OauthPlaceholderBusy
+            | Code::ResponseTooLarge
+            | Code::SymlinkRefused
+            | Code::AuthFailed
+            | Code::RateLimited
+            | Code::ServerError
+            | Code::QueryFailed
+            | Code::HttpError
+            | Code::MeInvalid
+            | Code::GeneralError => Exit::General,
+        }
+    }
+
+    /// The seed's name of the exit (its `ExitCode` member), as the tables above give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Exit::General => "GENERAL_ERROR",
+            Exit::Auth => "AUTH_ERROR",
+            Exit::InvalidArgs => "INVALID_ARGS",
+            Exit::NotFound => "NOT_FOUND",
+            Exit::NeedsSelection => "NEEDS_SELECTION",
+            Exit::Interrupted => "INTERRUPTED",
+        }
+    }
+}
+
+/// Every error code with its exit code: what the tables of `docs/envelopes.md` list (the test
+/// `tables` holds them to it).
+pub fn error_codes() -> impl Iterator<Item = (&'static str, Exit)> {
+    Code::ALL
+        .iter()
+        .map(|&code| (code.as_str(), Exit::of(code)))
 }
 
 impl Serialize for Exit {
@@ -51,13 +121,13 @@ impl Serialize for Exit {
     }
 }
 
-/// The presentation of an [`Error`]: adding an error means a variant in the library and its
-/// arms here.
+/// The presentation of an [`Error`]: adding an error means a variant in the library (with its
+/// [`Code`]) and its arms here; a new code gets its exit in [`Exit::of`].
 pub trait Presented {
     /// The envelope's `message` and the stderr line: the library's message, with the kit's
     /// commands where the seed names them.
     fn message(&self) -> String;
-    /// The process exit code: the seed's for the same outcome.
+    /// The process exit code: the seed's for the same outcome, by the error's code.
     fn exit_code(&self) -> Exit;
     /// The seed's `actionable`: the message or hint names the command to run next.
     fn actionable(&self) -> bool;
@@ -122,61 +192,7 @@ impl Presented for Error {
     }
 
     fn exit_code(&self) -> Exit {
-        match self {
-            Error::InvalidArgs { .. }
-            | Error::AccountNameInvalid { .. }
-            | Error::NotListenable { .. }
-            | Error::NotAnEnvelope { .. }
-            | Error::NotOAuthAccount { .. }
-            | Error::CallbackHost => Exit::InvalidArgs,
-            Error::InflightMissing { .. }
-            | Error::InflightExpired { .. }
-            | Error::InflightCorrupt { .. }
-            | Error::InflightMode { .. }
-            | Error::InflightSchemaTooNew { .. }
-            | Error::InflightRegionInvalid { .. }
-            | Error::PasteError { .. }
-            | Error::StateMismatch
-            | Error::IssuerMismatch { .. }
-            | Error::MetadataIssuerMismatch { .. }
-            | Error::AuthDenied { .. }
-            | Error::PortError { .. }
-            | Error::ListenPortTaken { .. }
-            | Error::ListenTimeout { .. }
-            | Error::LoginTaken { .. }
-            | Error::RegistrationError { .. }
-            | Error::TokenError { .. }
-            | Error::TokensCorrupt { .. }
-            | Error::NotLoggedIn { .. }
-            | Error::NoRefreshToken { .. }
-            | Error::RefreshRevoked { .. }
-            | Error::RefreshFailed { .. }
-            | Error::RevocationFailed { .. }
-            | Error::PlaceholderMetaCorrupt { .. }
-            | Error::ClientCacheCorrupt { .. } => Exit::Auth,
-            Error::LogoutIncomplete { kept, .. } => {
-                kept.first().map_or(Exit::Auth, |(_, e)| e.exit_code())
-            }
-            Error::ProjectNotFound { .. } => Exit::NotFound,
-            Error::NeedsRegionSwitch { .. } => Exit::NeedsSelection,
-            Error::Interrupted { .. } => Exit::Interrupted,
-            Error::MeFetch { .. }
-            | Error::AccountChanged { .. }
-            | Error::ServerUnavailable { .. }
-            | Error::Cancelled { .. }
-            | Error::Config { .. }
-            | Error::AccountExists { .. }
-            | Error::PublishFailed { .. }
-            | Error::PlaceholderOutsideRoot { .. }
-            | Error::PlaceholderMissing { .. }
-            | Error::PlaceholderBusy { .. }
-            | Error::NetworkError { .. }
-            | Error::ResponseTooLarge { .. }
-            | Error::ConfigCorrupt { .. }
-            | Error::SymlinkRefused { .. }
-            | Error::Io { .. }
-            | Error::Internal { .. } => Exit::General,
-        }
+        Exit::of(self.kind())
     }
 
     fn actionable(&self) -> bool {

@@ -51,6 +51,74 @@ pub struct CrossRegionProject {
     pub domain: String,
 }
 
+/// Declares [`Code`] from its variants and strings, so that [`Code::ALL`] cannot miss one.
+macro_rules! codes {
+    ($($variant:ident = $text:literal,)*) => {
+        /// Every `error.code` an envelope can carry (or a publish failure's `original_code`),
+        /// each the seed's string where the seed has one. [`Error::kind`] maps each error to
+        /// one; the command line maps each code to its exit code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order of `docs/envelopes.md#error-codes`.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The string the envelope carries.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    InvalidArgument = "INVALID_ARGUMENT",
+    OauthInflightMissing = "OAUTH_INFLIGHT_MISSING",
+    OauthInflightExpired = "OAUTH_INFLIGHT_EXPIRED",
+    OauthInflightCorrupt = "OAUTH_INFLIGHT_CORRUPT",
+    OauthInflightSchemaTooNew = "OAUTH_INFLIGHT_SCHEMA_TOO_NEW",
+    OauthConfigError = "OAUTH_CONFIG_ERROR",
+    OauthPasteError = "OAUTH_PASTE_ERROR",
+    OauthStateMismatch = "OAUTH_STATE_MISMATCH",
+    OauthIssuerMismatch = "OAUTH_ISSUER_MISMATCH",
+    NotLoggedIn = "NOT_LOGGED_IN",
+    OauthRevocationFailed = "OAUTH_REVOCATION_FAILED",
+    AccountChanged = "ACCOUNT_CHANGED",
+    ServerUnavailable = "SERVER_UNAVAILABLE",
+    OauthRefreshRevoked = "OAUTH_REFRESH_REVOKED",
+    Cancelled = "CANCELLED",
+    OauthAuthDenied = "OAUTH_AUTH_DENIED",
+    OauthPortError = "OAUTH_PORT_ERROR",
+    OauthTimeout = "OAUTH_TIMEOUT",
+    OauthRegistrationError = "OAUTH_REGISTRATION_ERROR",
+    OauthTokenError = "OAUTH_TOKEN_ERROR",
+    ProjectNotFound = "PROJECT_NOT_FOUND",
+    NeedsRegionSwitch = "NEEDS_REGION_SWITCH",
+    LoginFinishPublishFailed = "LOGIN_FINISH_PUBLISH_FAILED",
+    AccountExists = "ACCOUNT_EXISTS",
+    ConfigError = "CONFIG_ERROR",
+    OauthPlaceholderMetaCorrupt = "OAUTH_PLACEHOLDER_META_CORRUPT",
+    OauthPlaceholderOutsideRoot = "OAUTH_PLACEHOLDER_OUTSIDE_ROOT",
+    OauthPlaceholderMissing = "OAUTH_PLACEHOLDER_MISSING",
+    ResponseTooLarge = "RESPONSE_TOO_LARGE",
+    OauthPlaceholderBusy = "OAUTH_PLACEHOLDER_BUSY",
+    Interrupted = "INTERRUPTED",
+    OauthClientCacheCorrupt = "OAUTH_CLIENT_CACHE_CORRUPT",
+    SymlinkRefused = "SYMLINK_REFUSED",
+    AuthFailed = "AUTH_FAILED",
+    RateLimited = "RATE_LIMITED",
+    ServerError = "SERVER_ERROR",
+    QueryFailed = "QUERY_FAILED",
+    HttpError = "HTTP_ERROR",
+    MeInvalid = "ME_INVALID",
+    GeneralError = "GENERAL_ERROR",
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Flag errors, mutually exclusive inputs, an account name that cannot be used.
@@ -450,62 +518,70 @@ impl Error {
 
     /// The envelope's `error.code`: the seed's string wherever the seed names one.
     pub fn code(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The code as a [`Code`]; the command line's exit code is the code's
+    /// (`src/presentation.rs`).
+    pub fn kind(&self) -> Code {
         match self {
             Error::InvalidArgs { .. }
             | Error::AccountNameInvalid { .. }
             | Error::NotListenable { .. }
             | Error::NotAnEnvelope { .. }
             | Error::NotOAuthAccount { .. }
-            | Error::CallbackHost => "INVALID_ARGUMENT",
-            Error::AccountChanged { .. } => "ACCOUNT_CHANGED",
-            Error::RefreshFailed { .. } => "OAUTH_TOKEN_ERROR",
-            Error::RevocationFailed { .. } => "OAUTH_REVOCATION_FAILED",
+            | Error::CallbackHost => Code::InvalidArgument,
+            Error::AccountChanged { .. } => Code::AccountChanged,
+            Error::RefreshFailed { .. } => Code::OauthTokenError,
+            Error::RevocationFailed { .. } => Code::OauthRevocationFailed,
             Error::LogoutIncomplete { kept, .. } => kept
                 .first()
-                .map_or("OAUTH_REVOCATION_FAILED", |(_, e)| e.code()),
-            Error::ServerUnavailable { .. } => "SERVER_UNAVAILABLE",
-            Error::Cancelled { .. } => "CANCELLED",
-            Error::InflightMissing { .. } => "OAUTH_INFLIGHT_MISSING",
-            Error::InflightExpired { .. } => "OAUTH_INFLIGHT_EXPIRED",
-            Error::InflightCorrupt { .. } | Error::InflightMode { .. } => "OAUTH_INFLIGHT_CORRUPT",
-            Error::InflightSchemaTooNew { .. } => "OAUTH_INFLIGHT_SCHEMA_TOO_NEW",
-            Error::InflightRegionInvalid { .. } => "OAUTH_CONFIG_ERROR",
-            Error::PasteError { .. } => "OAUTH_PASTE_ERROR",
-            Error::StateMismatch => "OAUTH_STATE_MISMATCH",
-            Error::IssuerMismatch { .. } | Error::MetadataIssuerMismatch { .. } => {
-                "OAUTH_ISSUER_MISMATCH"
+                .map_or(Code::OauthRevocationFailed, |(_, e)| e.kind()),
+            Error::ServerUnavailable { .. } => Code::ServerUnavailable,
+            Error::Cancelled { .. } => Code::Cancelled,
+            Error::InflightMissing { .. } => Code::OauthInflightMissing,
+            Error::InflightExpired { .. } => Code::OauthInflightExpired,
+            Error::InflightCorrupt { .. } | Error::InflightMode { .. } => {
+                Code::OauthInflightCorrupt
             }
-            Error::AuthDenied { .. } => "OAUTH_AUTH_DENIED",
-            Error::PortError { .. } | Error::ListenPortTaken { .. } => "OAUTH_PORT_ERROR",
-            Error::ListenTimeout { .. } => "OAUTH_TIMEOUT",
-            Error::LoginTaken { .. } => "OAUTH_INFLIGHT_MISSING",
-            Error::RegistrationError { .. } => "OAUTH_REGISTRATION_ERROR",
-            Error::TokenError { .. } | Error::TokensCorrupt { .. } => "OAUTH_TOKEN_ERROR",
-            Error::NotLoggedIn { .. } | Error::NoRefreshToken { .. } => "NOT_LOGGED_IN",
-            Error::RefreshRevoked { .. } => "OAUTH_REFRESH_REVOKED",
+            Error::InflightSchemaTooNew { .. } => Code::OauthInflightSchemaTooNew,
+            Error::InflightRegionInvalid { .. } => Code::OauthConfigError,
+            Error::PasteError { .. } => Code::OauthPasteError,
+            Error::StateMismatch => Code::OauthStateMismatch,
+            Error::IssuerMismatch { .. } | Error::MetadataIssuerMismatch { .. } => {
+                Code::OauthIssuerMismatch
+            }
+            Error::AuthDenied { .. } => Code::OauthAuthDenied,
+            Error::PortError { .. } | Error::ListenPortTaken { .. } => Code::OauthPortError,
+            Error::ListenTimeout { .. } => Code::OauthTimeout,
+            Error::LoginTaken { .. } => Code::OauthInflightMissing,
+            Error::RegistrationError { .. } => Code::OauthRegistrationError,
+            Error::TokenError { .. } | Error::TokensCorrupt { .. } => Code::OauthTokenError,
+            Error::NotLoggedIn { .. } | Error::NoRefreshToken { .. } => Code::NotLoggedIn,
+            Error::RefreshRevoked { .. } => Code::OauthRefreshRevoked,
             Error::MeFetch { failure, .. } => match failure {
-                MeFailure::Status(401) => "AUTH_FAILED",
-                MeFailure::Status(429) => "RATE_LIMITED",
-                MeFailure::Status(500..=599) => "SERVER_ERROR",
-                MeFailure::Status(400..=499) => "QUERY_FAILED",
-                MeFailure::Status(_) | MeFailure::Network => "HTTP_ERROR",
-                MeFailure::Invalid => "ME_INVALID",
+                MeFailure::Status(401) => Code::AuthFailed,
+                MeFailure::Status(429) => Code::RateLimited,
+                MeFailure::Status(500..=599) => Code::ServerError,
+                MeFailure::Status(400..=499) => Code::QueryFailed,
+                MeFailure::Status(_) | MeFailure::Network => Code::HttpError,
+                MeFailure::Invalid => Code::MeInvalid,
             },
-            Error::ProjectNotFound { .. } => "PROJECT_NOT_FOUND",
-            Error::Config { .. } | Error::ConfigCorrupt { .. } => "CONFIG_ERROR",
-            Error::NeedsRegionSwitch { .. } => "NEEDS_REGION_SWITCH",
-            Error::AccountExists { .. } => "ACCOUNT_EXISTS",
-            Error::PublishFailed { .. } => "LOGIN_FINISH_PUBLISH_FAILED",
-            Error::PlaceholderOutsideRoot { .. } => "OAUTH_PLACEHOLDER_OUTSIDE_ROOT",
-            Error::PlaceholderMissing { .. } => "OAUTH_PLACEHOLDER_MISSING",
-            Error::PlaceholderBusy { .. } => "OAUTH_PLACEHOLDER_BUSY",
-            Error::PlaceholderMetaCorrupt { .. } => "OAUTH_PLACEHOLDER_META_CORRUPT",
-            Error::NetworkError { .. } => "HTTP_ERROR",
-            Error::ResponseTooLarge { .. } => "RESPONSE_TOO_LARGE",
-            Error::Interrupted { .. } => "INTERRUPTED",
-            Error::ClientCacheCorrupt { .. } => "OAUTH_CLIENT_CACHE_CORRUPT",
-            Error::SymlinkRefused { .. } => "SYMLINK_REFUSED",
-            Error::Io { .. } | Error::Internal { .. } => "GENERAL_ERROR",
+            Error::ProjectNotFound { .. } => Code::ProjectNotFound,
+            Error::Config { .. } | Error::ConfigCorrupt { .. } => Code::ConfigError,
+            Error::NeedsRegionSwitch { .. } => Code::NeedsRegionSwitch,
+            Error::AccountExists { .. } => Code::AccountExists,
+            Error::PublishFailed { .. } => Code::LoginFinishPublishFailed,
+            Error::PlaceholderOutsideRoot { .. } => Code::OauthPlaceholderOutsideRoot,
+            Error::PlaceholderMissing { .. } => Code::OauthPlaceholderMissing,
+            Error::PlaceholderBusy { .. } => Code::OauthPlaceholderBusy,
+            Error::PlaceholderMetaCorrupt { .. } => Code::OauthPlaceholderMetaCorrupt,
+            Error::NetworkError { .. } => Code::HttpError,
+            Error::ResponseTooLarge { .. } => Code::ResponseTooLarge,
+            Error::Interrupted { .. } => Code::Interrupted,
+            Error::ClientCacheCorrupt { .. } => Code::OauthClientCacheCorrupt,
+            Error::SymlinkRefused { .. } => Code::SymlinkRefused,
+            Error::Io { .. } | Error::Internal { .. } => Code::GeneralError,
         }
     }
 }

@@ -1,6 +1,5 @@
-//! `mock-idp serve` as a process, for the test files that drive it over HTTP: the binary, a
-//! server, an admin call, a signal. Each test file uses what it needs.
-#![allow(dead_code)]
+//! `mock-idp serve` as a process, for the test modules that drive it over HTTP: the binary, a
+//! server, an admin call, a signal.
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -4,16 +4,14 @@
 //! `scripts/seed-autopick-cases.py` with the seed's python. Every case goes through the real
 //! `mp-autopick`, which must print the same `project` and `project_pick`, or the same error.
 
-mod common;
-
-use common::Env;
+use crate::common::Env;
 use serde_json::Value;
 
 #[test]
 fn mp_autopick_agrees_with_the_seed_on_its_own_test_cases() {
     let env = Env::new();
     let cases: Vec<Value> =
-        serde_json::from_str(include_str!("data/seed_autopick_cases.json")).unwrap();
+        serde_json::from_str(include_str!("../data/seed_autopick_cases.json")).unwrap();
     assert_eq!(cases.len(), 19, "every row of `docs/pick.md#the-cascade`");
     for case in &cases {
         let name = case["name"].as_str().unwrap();

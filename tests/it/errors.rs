@@ -1,13 +1,11 @@
 //! One test per reachable row of `docs/envelopes.md#error-codes`: the envelope and stderr are snapshotted, the files
 //! afterwards checked as the row says.
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use common::{mode, read_json, tree, Env};
+use crate::common::{self, mode, read_json, tree, Env};
 use mock_idp::{Endpoint, Fault, Scenario};
 use serde_json::Value;
 

@@ -7,8 +7,7 @@ use std::time::Duration;
 use mock_idp::process::Served;
 use serde_json::{json, Value};
 
-mod served;
-use served::{bin, call, http, serve};
+use crate::served::{bin, call, http, serve};
 
 fn live(served: &Served) -> Value {
     call(served, "GET", "/__admin", None).1["live"].clone()

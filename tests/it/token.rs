@@ -1,11 +1,9 @@
 //! `mp-token`: the access token of an account on stdout and nothing else, refreshed
 //! once when it expires (also with ten processes at once), refused when the grant is revoked.
 
-mod common;
-
 use std::fs;
 
-use common::{mode, read_json, Env};
+use crate::common::{self, mode, read_json, Env};
 
 /// Runs `mp-token args`: the token printed (stdout may hold only that secret; stderr none).
 fn token(env: &Env, args: &[&str]) -> String {

@@ -2,13 +2,11 @@
 //! files, endless and trickling servers, symlinked roots, shared directories. Each test runs the
 //! real binaries and ends in an envelope, never a hang or a lost token.
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use common::Env;
+use crate::common::{self, Env};
 use mock_idp::{Endpoint, Fault};
 use serde_json::Value;
 

@@ -3,13 +3,11 @@
 //! of the same name, and met with a server that does not answer. Each test is named after what
 //! broke before.
 
-mod common;
-
 use std::fs;
 use std::process::Child;
 use std::time::Duration;
 
-use common::{read_json, Env};
+use crate::common::{self, read_json, Env};
 use mock_idp::{Endpoint, Fault};
 
 const ACCOUNT: &str = "acme-analytics";

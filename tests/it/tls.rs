@@ -3,14 +3,12 @@
 //! the `openssl` CLI signs a certificate for `localhost`, `openssl s_server` serves it, and
 //! `/me` through it fails on the unknown issuer until `SSL_CERT_FILE` names the CA.
 
-mod common;
-
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Env;
+use crate::common::{self, Env};
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")

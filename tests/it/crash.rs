@@ -13,13 +13,11 @@
 //! and no temp file of an atomic write is left. Needs strace; run by `cargo make crash-test`.
 #![allow(clippy::print_stderr)] // the figures of the run are the report
 
-mod common;
-
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 
-use common::{read_json, Env};
+use crate::common::{self, read_json, Env};
 use mock_idp::{Endpoint, Fault};
 
 const SYSCALLS: [&str; 5] = ["mkdir", "write", "fsync", "rename", "unlink"];

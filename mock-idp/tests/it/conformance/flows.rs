@@ -8,7 +8,7 @@ use oauth2::{
 };
 use serde_json::{json, Value};
 
-use crate::support::*;
+use super::support::*;
 
 #[test]
 fn the_full_code_pkce_and_refresh_flow() {

@@ -1,11 +1,9 @@
 //! The hand-offs people make: a CLI that helps with a typo, a login carried from one CI job to
 //! the next, an account removed only when asked.
 
-mod common;
-
 use std::fs;
 
-use common::Env;
+use crate::common::{self, Env};
 
 /// Regression: a typo lost clap's "did you mean" (`--regoin` said only "unknown flag"), and an
 /// extra positional was not named. The envelope keeps both; a value that may hold a code is

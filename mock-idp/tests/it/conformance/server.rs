@@ -10,7 +10,7 @@ use oauth2::{
 };
 use serde_json::{json, Value};
 
-use crate::support::*;
+use super::support::*;
 
 #[test]
 fn rfc8414_metadata_at_both_well_known_paths() {

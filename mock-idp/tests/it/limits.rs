@@ -12,8 +12,7 @@ use mock_idp::process::Served;
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
-mod served;
-use served::{bin, call, serve, signal as kill};
+use crate::served::{bin, call, serve, signal as kill};
 
 /// Regression: `{"name":"large","large_projects":18446744073709551615}` was accepted and the
 /// server ate memory with every route hung; `times`, `delay_ms`, `retry_after` had no bound and

@@ -1,11 +1,9 @@
 //! `mp-login-resume`: the publish tail again, on tokens finish saved before its publish failed.
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::symlink;
 
-use common::{read_json, tree, Env};
+use crate::common::{self, read_json, tree, Env};
 use mock_idp::{Endpoint, Fault, Scenario};
 
 /// Runs the exact command of a `resume_hint`.

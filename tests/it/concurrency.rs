@@ -1,12 +1,10 @@
 //! Parallel logins: ten finishes at once, named and default-named, each with its
 //! own inflight file, all publish, and every account is in `config.toml`.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::Env;
+use crate::common::Env;
 use mock_idp::{Endpoint, Fault};
 
 const PARALLEL: usize = 10;

@@ -2,9 +2,7 @@
 //! and properties: the key order of projects never changes the pick, the pick is always
 //! region-compatible.
 
-mod common;
-
-use common::Env;
+use crate::common::{self, Env};
 use mock_idp::scenario::{wrap, MeBuilder};
 use mock_idp::Scenario;
 use mp_login_core::autopick::{pick, Requested};

@@ -8,8 +8,7 @@ use mock_idp::client::{self as oauth, Pkce, CALLBACK};
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
-mod served;
-use served::{serve, signal};
+use crate::served::{serve, signal};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mock-idp");
 

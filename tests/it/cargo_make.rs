@@ -4,12 +4,11 @@
 //! Needs `cargo-make` (scripts/test.sh and .ci/run install it) and the mock-idp binary
 //! (`cargo test --workspace` builds it).
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::common;
 use mock_idp::process::Served;
 use serde_json::{json, Value};
 
@@ -78,7 +77,7 @@ impl Consumer {
                 }
             }
             let tasks = tmp.path().join("tasks");
-            let out = Command::new(bin.join("mp-login-tasks"))
+            let out = common::clean_command(bin.join("mp-login-tasks"))
                 .arg(&tasks)
                 .output()
                 .unwrap();
@@ -148,17 +147,8 @@ mp-token --header | curl -sS -H @- "$MP_BASE_URL/api/app/me" -o /dev/null -w '%{
     }
 
     fn cargo_make(&self, task: &str, env: &[(&str, &str)]) -> Output {
-        let mut c = Command::new("cargo");
+        let mut c = common::clean_cargo();
         c.args(["make", "--no-color", task]).current_dir(&self.dir);
-        for k in [
-            "MP_LOGIN_OUT",
-            "MP_ACCOUNT",
-            "MP_PROJECT_ID",
-            "MP_INFLIGHT_PATH",
-            "MP_REGION",
-        ] {
-            c.env_remove(k);
-        }
         let real_home = std::env::var("HOME").unwrap();
         c.env(
             "CARGO_HOME",
@@ -218,7 +208,7 @@ mp-token --header | curl -sS -H @- "$MP_BASE_URL/api/app/me" -o /dev/null -w '%{
 
     /// The person in the browser, played by `mock-idp approve` on start's envelope.
     fn approve(&self) -> String {
-        let out = Command::new(self.bin_dir.join("mock-idp"))
+        let out = common::clean_command(self.bin_dir.join("mock-idp"))
             .arg("approve")
             .stdin(fs::File::open(self.out().join("start.json")).unwrap())
             .output()
@@ -465,7 +455,7 @@ fn a_finish_without_a_redirect_says_which_variables_to_set() {
 /// `cargo make mp-login-demo` in this repository, its files in `dir`.
 fn demo(dir: &Path, scenario: &str) -> Output {
     let real_home = std::env::var("HOME").unwrap();
-    Command::new("cargo")
+    common::clean_cargo()
         .args([
             "make",
             "--no-color",

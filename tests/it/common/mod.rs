@@ -1,20 +1,20 @@
 //! The harness of the integration tests: real binaries against an in-process mock IdP, with
-//! HOME, MP_STORAGE_DIR and MP_CONFIG_PATH in a temporary directory. Every run is scanned for
+//! HOME, MP_STORAGE_DIR and MP_CONFIG_PATH in a temporary directory, in an environment that
+//! holds nothing else of the test process's but [`PASSED_THROUGH`]. Every run is scanned for
 //! the secrets the mock issued (and the verifiers start saved): a hit fails the test.
-#![allow(dead_code)]
 
 use std::cell::RefCell;
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use mock_idp::MockIdp;
 use regex::Regex;
 use serde_json::Value;
 
 mod net;
-#[allow(unused_imports)] // each test binary uses its own part
 pub use net::{free_port, http_get, mkfifo, wait_for_port, Got, RawBody, RawHttp, Socks5};
 
 pub struct Env {
@@ -27,6 +27,34 @@ pub struct Env {
     verifiers: RefCell<Vec<String>>,
     /// What snapshots replace, in order (uv's `context.filters()`): [`Env::filter`] adds more.
     filters: RefCell<Vec<(Regex, String)>>,
+}
+
+/// All a run takes from the test process's environment: it starts from an empty one, so no
+/// variable of the developer's shell or the CI runner (`MP_*`, proxies, `BROWSER`, `DISPLAY`,
+/// `CI`, `SSL_CERT_FILE`…), nor one the kit learns to read later, changes a test; a test sets
+/// what it needs on the command. `PATH` finds `script`, `kill` and the `BROWSER` commands tests
+/// set; `TMPDIR` keeps the kit's claims in the temporary directory the tests' own files are in
+/// (a sandbox's `/tmp` may not be writable).
+const PASSED_THROUGH: [&str; 2] = ["PATH", "TMPDIR"];
+
+/// A command for `program` with an empty environment but for [`PASSED_THROUGH`].
+pub fn clean_command(program: impl AsRef<OsStr>) -> Command {
+    command_keeping(program, |k| PASSED_THROUGH.contains(&k))
+}
+
+/// `cargo` with an empty environment but for [`PASSED_THROUGH`] and cargo's and rustup's own
+/// variables (`CARGO_*`, `RUSTUP_*`): `cargo make` runs on the toolchain of this test run.
+pub fn clean_cargo() -> Command {
+    command_keeping("cargo", |k| {
+        PASSED_THROUGH.contains(&k) || k.starts_with("CARGO_") || k.starts_with("RUSTUP_")
+    })
+}
+
+fn command_keeping(program: impl AsRef<OsStr>, keep: impl Fn(&str) -> bool) -> Command {
+    let mut c = Command::new(program);
+    c.env_clear()
+        .envs(std::env::vars_os().filter(|(k, _)| k.to_str().is_some_and(&keep)));
+    c
 }
 
 /// One run of a binary as the user sees it.
@@ -82,42 +110,13 @@ impl Env {
     }
 
     /// `bin` is one of this package's binaries, or any other program (`script`).
-    pub fn std_command(&self, bin: &str) -> std::process::Command {
+    pub fn std_command(&self, bin: &str) -> Command {
         let program = if bin.starts_with("mp-") {
             bin_path(bin)
         } else {
             PathBuf::from(bin)
         };
-        let mut c = std::process::Command::new(program);
-        for k in [
-            "MP_PROJECT_ID",
-            "MP_ACCOUNT",
-            "MP_INFLIGHT_PATH",
-            "MP_REGION",
-            "MP_OAUTH_SCOPE",
-            "MP_HEARTBEAT_SECS",
-            "MP_LOGIN_NAME",
-            "MP_LOGIN_PROJECT",
-            "MP_LOGIN_REDIRECT_URL",
-            "MP_LOGIN_REDIRECT_FILE",
-            "MP_LOGIN_PLACEHOLDER",
-            "MP_LOGIN_FROM_ENVELOPE",
-            "MP_LOGIN_ME_FILE",
-            "MP_NO_BROWSER",
-            "MP_LISTEN_TIMEOUT",
-            "BROWSER",
-            "CI",
-            "DISPLAY",
-            "WAYLAND_DISPLAY",
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
-        ] {
-            c.env_remove(k);
-        }
+        let mut c = clean_command(program);
         c.env("HOME", &self.home)
             .env("MP_STORAGE_DIR", &self.storage)
             .env("MP_CONFIG_PATH", &self.config)
@@ -453,8 +452,8 @@ pub fn bin_path(bin: &str) -> PathBuf {
     assert_cmd::cargo::cargo_bin(bin)
 }
 
-/// Snapshots live in `snapshots/` at the workspace root, one file per envelope case.
-#[macro_export]
+/// Snapshots live in `snapshots/` at the workspace root, one file per envelope case, named by
+/// the test (never by its module: `prepend_module_to_snapshot` is off).
 macro_rules! snapshot {
     (@with $assertion:expr) => {
         insta::with_settings!({

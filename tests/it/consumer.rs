@@ -3,9 +3,7 @@
 //! renders, the region switch and a publish failure (`docs/seed.md#the-seed-is-the-reference`: nothing changed but the command
 //! names).
 
-mod common;
-
-use common::Env;
+use crate::common::{self, Env};
 use mock_idp::Scenario;
 use serde_json::Value;
 

@@ -3,15 +3,13 @@
 //! paste on stdin. Every login starts on a port of its own (`--redirect-port`), so tests run
 //! side by side.
 
-mod common;
-
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::{http_get, wait_for_port, Env, Run};
+use crate::common::{self, http_get, wait_for_port, Env, Run};
 use mock_idp::{Endpoint, Fault};
 
 /// A free port for a login, redacted in snapshots (as are the pids of other processes).
@@ -299,7 +297,10 @@ fn a_taken_port_names_its_holder_and_keeps_the_login() {
     let env = Env::new();
     let (port, _) = start(&env, &[]);
     let holder = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-    env.filter(r"`[^`]*/listen-[0-9a-f]+[^`]*`", "`[TEST BINARY]`");
+    // The holder is this test binary (`target/debug/deps/it-<hash>`).
+    let exe = std::env::current_exe().unwrap();
+    let exe = regex::escape(&exe.file_name().unwrap().to_string_lossy());
+    env.filter(&format!(r"`[^`]*/{exe}[^`]*`"), "`[TEST BINARY]`");
     let run = env.run("mp-login-finish", &["--listen"], None);
     snapshot!("error_listen_port_taken", env.redact(&run));
     assert_eq!(run.failure(), (2, "OAUTH_PORT_ERROR"));

@@ -1,10 +1,8 @@
 //! The two-shot login end to end: real binaries against the in-process mock IdP.
 
-mod common;
-
 use std::fs;
 
-use common::{mode, read_json, Env};
+use crate::common::{self, mode, read_json, Env};
 use mock_idp::Scenario;
 use serde_json::json;
 
