@@ -248,371 +248,25 @@ impl Presented for Error {
     }
 
     fn hint(&self) -> Option<String> {
-        let start_again = "run `mp-login-start` again, then open the new URL";
-        Some(match self {
-            Error::InvalidArgs { hint: Some(h), .. } => h.clone(),
-            Error::PasteError {
-                problem,
-                redirect_uri,
-            } => paste_hint(*problem, redirect_uri),
-            Error::NotListenable { .. } => hints::NOT_LISTENABLE.into(),
-            Error::NotAnEnvelope { .. } => hints::NOT_AN_ENVELOPE.into(),
-            Error::NotOAuthAccount { .. } => {
-                "remove it with mixpanel-headless's own `mp account remove`".into()
-            }
-            Error::CallbackHost => {
-                "open the URL the terminal printed; the browser must come back to localhost".into()
-            }
-            Error::InvalidArgs { hint: None, .. } => "see `--help` for the accepted flags".into(),
-            Error::InflightMissing { .. } => hints::INFLIGHT_MISSING.into(),
-            Error::InflightExpired { .. } => {
-                format!("logins must be finished within their TTL: {start_again}")
-            }
-            Error::InflightCorrupt { path, .. }
-            | Error::InflightSchemaTooNew { path, .. }
-            | Error::InflightRegionInvalid { path, .. } => format!(
-                "inspect or delete `{}`, then run `mp-login-start` again",
-                path.display()
-            ),
-            Error::InflightMode { path, .. } => format!(
-                concat!(
-                    "copied files (CI artifacts, downloads) lose their mode: run `chmod 600 {}`, ",
-                    "then the same `mp-login-finish` again; the login is still good"
-                ),
-                quote(&path.to_string_lossy())
-            ),
-            Error::StateMismatch => hints::STATE_MISMATCH.into(),
-            Error::IssuerMismatch { .. } => hints::ISSUER_MISMATCH.into(),
-            Error::MetadataIssuerMismatch { .. } => hints::METADATA_ISSUER_MISMATCH.into(),
-            Error::AuthDenied { .. } => {
-                format!("approve the request in the browser this time: {start_again}")
-            }
-            Error::PortError { .. } => hints::PORT.into(),
-            Error::ListenPortTaken { holder, port, .. } => format!(
-                "{}, or finish without listening: paste the URL the browser lands on into `mp-login-finish '<URL>'`",
-                match holder {
-                    Some(h) => format!("stop {} if it is not this login's", shown(h)),
-                    None => format!("find what listens on port {port} (`ss -ltnp 'sport = :{port}'`) and stop it"),
-                }
-            ),
-            Error::ListenTimeout { .. } => hints::LISTEN_AGAIN.into(),
-            Error::LoginTaken { .. } => hints::LOGIN_TAKEN.into(),
-            Error::RegistrationError {
-                status: Some(429), ..
-            } => hints::REGISTRATION_RATE_LIMITED.into(),
-            // A 4xx with an error body: the server will refuse the same request again.
-            Error::RegistrationError {
-                status: Some(400..=499),
-                refusal: Some(_),
-                ..
-            } => hints::REGISTRATION_REFUSED.into(),
-            Error::RegistrationError { .. } => hints::REGISTRATION.into(),
-            Error::TokenError {
-                oauth_error: Some(e),
-                ..
-            } if e == "invalid_grant" => {
-                format!("authorization codes are one-time and short-lived: {start_again}")
-            }
-            Error::TokenError {
-                status: Some(429 | 500..=599) | None,
-                ..
-            } => hints::TOKEN_RETRY.into(),
-            Error::TokenError { .. } => start_again.to_string(),
-            Error::TokensCorrupt { .. } => hints::TOKENS_CORRUPT.into(),
-            Error::AccountNameInvalid { new: true, .. } => hints::NAME_FLAG.into(),
-            Error::AccountNameInvalid { new: false, .. } => hints::ACCOUNT_NAME.into(),
-            Error::AccountChanged { .. } => hints::ACCOUNT_CHANGED.into(),
-            Error::RefreshFailed {
-                status: Some(400..=499),
-                ..
-            } => hints::REFRESH_REFUSED.into(),
-            Error::RefreshFailed { .. } => hints::REFRESH_RETRY.into(),
-            Error::RevocationFailed { .. } => hints::REVOCATION.into(),
-            // One hint per kind of failure, in the order the accounts came.
-            Error::LogoutIncomplete { kept, .. } => {
-                let mut said: Vec<String> = Vec::new();
-                for hint in kept.iter().filter_map(|(_, e)| e.hint()) {
-                    if !said.contains(&hint) {
-                        said.push(hint);
-                    }
-                }
-                said.join("; ")
-            }
-            Error::ServerUnavailable { .. } => hints::SERVER_UNAVAILABLE.into(),
-            Error::Cancelled { .. } => hints::CANCELLED.into(),
-            Error::NotLoggedIn { .. }
-            | Error::RefreshRevoked { .. }
-            | Error::NoRefreshToken { expired: true, .. } => hints::LOG_IN.into(),
-            Error::NoRefreshToken { expired: false, .. } => hints::NO_REFRESH_TOKEN.into(),
-            Error::MeFetch {
-                failure: MeFailure::Status(401),
-                ..
-            } => hints::ME_REFUSED.into(),
-            Error::MeFetch { .. } => hints::ME_RETRY.into(),
-            Error::ProjectNotFound { .. } => hints::PROJECT_NOT_FOUND.into(),
-            Error::Config { problem, .. } => config_hint(problem),
-            Error::NeedsRegionSwitch {
-                suggested_region, ..
-            } => match suggested_region {
-                Some(r) => format!(
-                    "log in to the region that has your projects: `mp-login-start --region {r}`"
-                ),
-                None => hints::REGION_UNKNOWN.into(),
-            },
-            Error::AccountExists { .. } => hints::ACCOUNT_EXISTS.into(),
-            Error::PublishFailed {
-                placeholder_dir,
-                cause,
-            } => {
-                let command = resume_command(placeholder_dir);
-                match cause.as_ref() {
-                    Error::AccountExists { .. } | Error::Config { .. } => format!(
-                        "{}; then run `{command}` (with `--name` or `--project` as needed)",
-                        cause.hint().unwrap_or_default()
-                    ),
-                    Error::ProjectNotFound { .. } => format!(
-                        concat!(
-                            "run `{} --project <id>` with a visible id ",
-                            "(`details.original_details.available_projects`)"
-                        ),
-                        command
-                    ),
-                    Error::MeFetch {
-                        failure: MeFailure::Status(401),
-                        ..
-                    } => format!(
-                        concat!(
-                            "the server refused the new access token: try `{}` once, ",
-                            "else log in again with `mp-login-start`"
-                        ),
-                        command
-                    ),
-                    Error::MeFetch { .. } => {
-                        format!("run `{command}` once the server answers again")
-                    }
-                    _ => format!("fix the cause, then run `{command}`"),
-                }
-            }
-            Error::PlaceholderOutsideRoot { root, .. } => format!(
-                "pass a placeholder directory below `{}` (the path `mp-login-finish` printed)",
-                root.display()
-            ),
-            Error::PlaceholderMissing { .. } => hints::PLACEHOLDER_MISSING.into(),
-            Error::PlaceholderBusy { path } => format!(
-                "wait for the other login to end, then run `{}` if it did not publish",
-                resume_command(path)
-            ),
-            Error::PlaceholderMetaCorrupt { path, .. } => format!(
-                concat!(
-                    "do not delete the placeholder (it holds tokens): repair `{}` by hand, ",
-                    "or log in again with `mp-login-start --region <us|eu|in>`"
-                ),
-                path.display()
-            ),
-            Error::NetworkError { .. } => hints::NETWORK.into(),
-            Error::ResponseTooLarge { .. } => hints::TOO_LARGE.into(),
-            Error::Interrupted {
-                placeholder_dir: Some(dir),
-                ..
-            } => format!(
-                "the tokens were saved before the interrupt: publish them with `{}`",
-                resume_command(dir)
-            ),
-            Error::Interrupted {
-                code_spent: true, ..
-            } => hints::INTERRUPTED_SPENT.into(),
-            Error::Interrupted {
-                another_finish: true,
-                ..
-            } => hints::ANOTHER_FINISH.into(),
-            Error::Interrupted {
-                inflight: Some(_), ..
-            } => hints::LISTEN_AGAIN.into(),
-            Error::Interrupted { .. } => "nothing was changed: run the same command again".into(),
-            Error::ConfigCorrupt { path, .. } => {
-                format!("fix the TOML in `{}`, then try again", path.display())
-            }
-            Error::ClientCacheCorrupt { path, .. } => {
-                format!("delete `{}` to register a new client", path.display())
-            }
-            Error::SymlinkRefused { path } => format!(
-                "replace the link `{}` with a regular file or directory",
-                path.display()
-            ),
-            Error::Io { .. } => hints::IO.into(),
-            Error::Internal { .. } => hints::INTERNAL.into(),
+        Some(match family(self) {
+            Family::Usage => usage_hint(self),
+            Family::Login => login_hint(self),
+            Family::Account => account_hint(self),
+            Family::Publish => publish_hint(self),
+            Family::Interrupt => interrupt_hint(self),
+            Family::System => system_hint(self),
         })
     }
 
     fn details(&self) -> Value {
-        match self {
-            Error::InflightMissing { path }
-            | Error::SymlinkRefused { path }
-            | Error::PlaceholderBusy { path } => {
-                json!({ "path": path })
-            }
-            Error::PlaceholderMissing { path, reason } => json!({ "path": path, "reason": reason }),
-            Error::InflightCorrupt {
-                path,
-                reason,
-                missing,
-            } if !missing.is_empty() => {
-                json!({ "path": path, "missing": missing, "reason": reason })
-            }
-            Error::InflightCorrupt { path, reason, .. }
-            | Error::PlaceholderMetaCorrupt { path, reason }
-            | Error::TokensCorrupt { path, reason }
-            | Error::ConfigCorrupt { path, reason }
-            | Error::ClientCacheCorrupt { path, reason } => {
-                json!({ "path": path, "reason": reason })
-            }
-            Error::InflightExpired {
-                path, expires_at, ..
-            } => json!({ "path": path, "expires_at": expires_at }),
-            Error::InflightMode { path, mode } => json!({
-                "path": path,
-                "reason": format!("its mode is {mode:04o}; it holds a secret and must be 0600"),
-                "mode": format!("{mode:04o}"),
-            }),
-            Error::InflightSchemaTooNew { path, found } => {
-                json!({ "path": path, "schema_version": found, "supported": 1 })
-            }
-            Error::InflightRegionInvalid { path, region } => {
-                json!({ "path": path, "region": region })
-            }
-            Error::NotLoggedIn {
-                accounts: Some(accounts),
-                ..
-            } => json!({ "accounts": accounts }),
-            Error::IssuerMismatch { expected, got } => {
-                json!({ "expected_issuer": expected, "iss": got })
-            }
-            Error::MetadataIssuerMismatch { url, expected, got } => {
-                json!({ "expected_issuer": expected, "issuer": shown(got).to_string(), "metadata_url": url })
-            }
-            Error::NoRefreshToken {
-                name,
-                expires_at,
-                expired,
-            } => json!({ "name": name, "expires_at": expires_at, "expired": expired }),
-            Error::AuthDenied { error, description } => {
-                json!({ "error": error, "error_description": description })
-            }
-            Error::PortError { first, last } => json!({ "ports": [first, last] }),
-            Error::ListenPortTaken {
-                address,
-                port,
-                holder,
-            } => json!({ "address": address, "port": port, "holder": holder }),
-            Error::ListenTimeout { seconds, path } => {
-                json!({ "timeout_seconds": seconds, "path": path })
-            }
-            Error::LoginTaken { path, .. } => json!({ "path": path }),
-            Error::RegistrationError {
-                status,
-                refusal: Some(refusal),
-                ..
-            } => {
-                // The server's words, escaped and bounded as they are on stderr.
-                let escaped = |t: &Option<String>| t.as_deref().map(|t| shown(t).to_string());
-                json!({
-                    "status_code": status,
-                    "error": escaped(&refusal.error),
-                    "error_description": escaped(&refusal.error_description),
-                })
-            }
-            Error::RegistrationError { status, .. } => json!({ "status_code": status }),
-            Error::TokenError {
-                status,
-                oauth_error,
-                ..
-            } => json!({ "status_code": status, "error": oauth_error }),
-            Error::MeFetch { failure, .. } => match failure {
-                MeFailure::Status(s) => json!({ "status_code": s }),
-                MeFailure::Network | MeFailure::Invalid => json!({}),
-            },
-            Error::ProjectNotFound {
-                project_id,
-                available,
-            } => json!({ "project_id": project_id, "available_projects": available }),
-            Error::NeedsRegionSwitch {
-                region, projects, ..
-            } => json!({ "auth_region": region, "cross_region_projects": projects }),
-            Error::AccountExists { name } | Error::AccountChanged { name, .. } => {
-                json!({ "name": name })
-            }
-            Error::AccountNameInvalid { invalid, .. } => json!({ "name": invalid.0 }),
-            Error::RefreshFailed {
-                status,
-                oauth_error,
-                ..
-            } => json!({ "status_code": status, "error": oauth_error }),
-            Error::RevocationFailed { status, .. } => json!({ "status_code": status }),
-            Error::LogoutIncomplete { kept, logged_out } => json!({
-                "kept": kept
-                    .iter()
-                    .map(|(name, e)| {
-                        let reason = match e {
-                            Error::RevocationFailed { reason, .. } => reason.clone(),
-                            e => e.message(),
-                        };
-                        json!({ "name": name, "code": e.code(), "reason": reason })
-                    })
-                    .collect::<Vec<_>>(),
-                "logged_out": logged_out,
-            }),
-            Error::ServerUnavailable { name, cause } => json!({
-                "account": name,
-                "original_code": cause.code(),
-                "original_details": cause.details(),
-            }),
-            Error::PublishFailed {
-                placeholder_dir,
-                cause,
-            } => json!({
-                "placeholder_dir": placeholder_dir,
-                "original_code": cause.code(),
-                "original_message": cause.message(),
-                "original_details": cause.details(),
-            }),
-            Error::PlaceholderOutsideRoot { path, root } => {
-                json!({ "path": path, "accounts_root": root })
-            }
-            Error::NetworkError { url, .. } => json!({ "url": url }),
-            Error::ResponseTooLarge { url, limit } => json!({ "url": url, "limit": limit }),
-            Error::Io { action, path, .. } => json!({ "action": action, "path": path }),
-            Error::InvalidArgs { .. }
-            | Error::NotListenable { .. }
-            | Error::NotAnEnvelope { .. }
-            | Error::NotOAuthAccount { .. }
-            | Error::CallbackHost
-            | Error::PasteError { .. }
-            | Error::StateMismatch
-            | Error::Config { .. }
-            | Error::NotLoggedIn { accounts: None, .. }
-            | Error::RefreshRevoked { .. }
-            | Error::Cancelled { .. }
-            | Error::Internal { .. }
-            | Error::Interrupted {
-                placeholder_dir: None,
-                inflight: None,
-                ..
-            } => json!({}),
-            Error::Interrupted {
-                placeholder_dir: None,
-                inflight: Some(path),
-                another_finish: true,
-                ..
-            } => json!({ "inflight_path": path, "another_finish": true }),
-            Error::Interrupted {
-                placeholder_dir: None,
-                inflight: Some(path),
-                ..
-            } => json!({ "inflight_path": path, "inflight_kept": true }),
-            Error::Interrupted {
-                placeholder_dir: Some(dir),
-                ..
-            } => json!({ "placeholder_dir": dir, "resume_command": resume_command(dir) }),
+        match family(self) {
+            // A flag or argument: the message says what is wrong with it.
+            Family::Usage => json!({}),
+            Family::Login => login_details(self),
+            Family::Account => account_details(self),
+            Family::Publish => publish_details(self),
+            Family::Interrupt => interrupt_details(self),
+            Family::System => system_details(self),
         }
     }
 
@@ -623,6 +277,509 @@ impl Presented for Error {
             } => Some(placeholder_dir),
             _ => None,
         }
+    }
+}
+
+/// The families of errors, each with its function of [`Presented::hint`] and of
+/// [`Presented::details`]: where to look for an error's presentation, and what makes adding a
+/// variant fail to compile until it has its family.
+#[derive(Clone, Copy)]
+enum Family {
+    /// Flags and arguments.
+    Usage,
+    /// A login under way: its inflight file, the paste, the listener, the OAuth server's answers.
+    Login,
+    /// The account commands (`mp-token`, `mp-login-status`, `mp-logout`) and their tokens.
+    Account,
+    /// The publish of a login, and its resume.
+    Publish,
+    /// SIGINT.
+    Interrupt,
+    /// The network, the files the kit keeps, and the kit itself.
+    System,
+}
+
+fn family(e: &Error) -> Family {
+    match e {
+        Error::InvalidArgs { .. }
+        | Error::NotListenable { .. }
+        | Error::NotAnEnvelope { .. }
+        | Error::NotOAuthAccount { .. }
+        | Error::CallbackHost => Family::Usage,
+        Error::InflightMissing { .. }
+        | Error::InflightExpired { .. }
+        | Error::InflightCorrupt { .. }
+        | Error::InflightMode { .. }
+        | Error::InflightSchemaTooNew { .. }
+        | Error::InflightRegionInvalid { .. }
+        | Error::PasteError { .. }
+        | Error::StateMismatch
+        | Error::IssuerMismatch { .. }
+        | Error::MetadataIssuerMismatch { .. }
+        | Error::AuthDenied { .. }
+        | Error::PortError { .. }
+        | Error::ListenPortTaken { .. }
+        | Error::ListenTimeout { .. }
+        | Error::LoginTaken { .. }
+        | Error::RegistrationError { .. }
+        | Error::TokenError { .. } => Family::Login,
+        Error::NotLoggedIn { .. }
+        | Error::NoRefreshToken { .. }
+        | Error::AccountNameInvalid { .. }
+        | Error::AccountChanged { .. }
+        | Error::RefreshFailed { .. }
+        | Error::RevocationFailed { .. }
+        | Error::LogoutIncomplete { .. }
+        | Error::ServerUnavailable { .. }
+        | Error::Cancelled { .. }
+        | Error::RefreshRevoked { .. }
+        | Error::TokensCorrupt { .. } => Family::Account,
+        Error::MeFetch { .. }
+        | Error::ProjectNotFound { .. }
+        | Error::Config { .. }
+        | Error::NeedsRegionSwitch { .. }
+        | Error::AccountExists { .. }
+        | Error::PublishFailed { .. }
+        | Error::PlaceholderOutsideRoot { .. }
+        | Error::PlaceholderMissing { .. }
+        | Error::PlaceholderBusy { .. }
+        | Error::PlaceholderMetaCorrupt { .. } => Family::Publish,
+        Error::Interrupted { .. } => Family::Interrupt,
+        Error::NetworkError { .. }
+        | Error::ResponseTooLarge { .. }
+        | Error::ConfigCorrupt { .. }
+        | Error::ClientCacheCorrupt { .. }
+        | Error::SymlinkRefused { .. }
+        | Error::Io { .. }
+        | Error::Internal { .. } => Family::System,
+    }
+}
+
+/// The hint of a flag or argument that cannot be used.
+fn usage_hint(e: &Error) -> String {
+    match e {
+        Error::InvalidArgs { hint: Some(h), .. } => h.clone(),
+        Error::NotListenable { .. } => hints::NOT_LISTENABLE.into(),
+        Error::NotAnEnvelope { .. } => hints::NOT_AN_ENVELOPE.into(),
+        Error::NotOAuthAccount { .. } => {
+            "remove it with mixpanel-headless's own `mp account remove`".into()
+        }
+        Error::CallbackHost => {
+            "open the URL the terminal printed; the browser must come back to localhost".into()
+        }
+        Error::InvalidArgs { hint: None, .. } => "see `--help` for the accepted flags".into(),
+        _ => unreachable!("`family` sends only usage errors here"),
+    }
+}
+
+/// The hint of a login that cannot go on: its inflight file, the paste, the listener, the
+/// OAuth server's answers.
+fn login_hint(e: &Error) -> String {
+    let start_again = "run `mp-login-start` again, then open the new URL";
+    match e {
+        Error::PasteError {
+            problem,
+            redirect_uri,
+        } => paste_hint(*problem, redirect_uri),
+        Error::InflightMissing { .. } => hints::INFLIGHT_MISSING.into(),
+        Error::InflightExpired { .. } => {
+            format!("logins must be finished within their TTL: {start_again}")
+        }
+        Error::InflightCorrupt { path, .. }
+        | Error::InflightSchemaTooNew { path, .. }
+        | Error::InflightRegionInvalid { path, .. } => format!(
+            "inspect or delete `{}`, then run `mp-login-start` again",
+            path.display()
+        ),
+        Error::InflightMode { path, .. } => format!(
+            concat!(
+                "copied files (CI artifacts, downloads) lose their mode: run `chmod 600 {}`, ",
+                "then the same `mp-login-finish` again; the login is still good"
+            ),
+            quote(&path.to_string_lossy())
+        ),
+        Error::StateMismatch => hints::STATE_MISMATCH.into(),
+        Error::IssuerMismatch { .. } => hints::ISSUER_MISMATCH.into(),
+        Error::MetadataIssuerMismatch { .. } => hints::METADATA_ISSUER_MISMATCH.into(),
+        Error::AuthDenied { .. } => {
+            format!("approve the request in the browser this time: {start_again}")
+        }
+        Error::PortError { .. } => hints::PORT.into(),
+        Error::ListenPortTaken { holder, port, .. } => format!(
+            "{}, or finish without listening: paste the URL the browser lands on into `mp-login-finish '<URL>'`",
+            match holder {
+                Some(h) => format!("stop {} if it is not this login's", shown(h)),
+                None => format!("find what listens on port {port} (`ss -ltnp 'sport = :{port}'`) and stop it"),
+            }
+        ),
+        Error::ListenTimeout { .. } => hints::LISTEN_AGAIN.into(),
+        Error::LoginTaken { .. } => hints::LOGIN_TAKEN.into(),
+        Error::RegistrationError {
+            status: Some(429), ..
+        } => hints::REGISTRATION_RATE_LIMITED.into(),
+        // A 4xx with an error body: the server will refuse the same request again.
+        Error::RegistrationError {
+            status: Some(400..=499),
+            refusal: Some(_),
+            ..
+        } => hints::REGISTRATION_REFUSED.into(),
+        Error::RegistrationError { .. } => hints::REGISTRATION.into(),
+        Error::TokenError {
+            oauth_error: Some(error),
+            ..
+        } if error == "invalid_grant" => {
+            format!("authorization codes are one-time and short-lived: {start_again}")
+        }
+        Error::TokenError {
+            status: Some(429 | 500..=599) | None,
+            ..
+        } => hints::TOKEN_RETRY.into(),
+        Error::TokenError { .. } => start_again.to_string(),
+        _ => unreachable!("`family` sends only login errors here"),
+    }
+}
+
+/// The hint of an account command that failed, or of the account's tokens.
+fn account_hint(e: &Error) -> String {
+    match e {
+        Error::TokensCorrupt { .. } => hints::TOKENS_CORRUPT.into(),
+        Error::AccountNameInvalid { new: true, .. } => hints::NAME_FLAG.into(),
+        Error::AccountNameInvalid { new: false, .. } => hints::ACCOUNT_NAME.into(),
+        Error::AccountChanged { .. } => hints::ACCOUNT_CHANGED.into(),
+        Error::RefreshFailed {
+            status: Some(400..=499),
+            ..
+        } => hints::REFRESH_REFUSED.into(),
+        Error::RefreshFailed { .. } => hints::REFRESH_RETRY.into(),
+        Error::RevocationFailed { .. } => hints::REVOCATION.into(),
+        // One hint per kind of failure, in the order the accounts came.
+        Error::LogoutIncomplete { kept, .. } => {
+            let mut said: Vec<String> = Vec::new();
+            for hint in kept.iter().filter_map(|(_, e)| e.hint()) {
+                if !said.contains(&hint) {
+                    said.push(hint);
+                }
+            }
+            said.join("; ")
+        }
+        Error::ServerUnavailable { .. } => hints::SERVER_UNAVAILABLE.into(),
+        Error::Cancelled { .. } => hints::CANCELLED.into(),
+        Error::NotLoggedIn { .. }
+        | Error::RefreshRevoked { .. }
+        | Error::NoRefreshToken { expired: true, .. } => hints::LOG_IN.into(),
+        Error::NoRefreshToken { expired: false, .. } => hints::NO_REFRESH_TOKEN.into(),
+        _ => unreachable!("`family` sends only account errors here"),
+    }
+}
+
+/// The hint of a publish or resume that failed: most name the resume command that publishes
+/// the saved tokens.
+fn publish_hint(e: &Error) -> String {
+    match e {
+        Error::MeFetch {
+            failure: MeFailure::Status(401),
+            ..
+        } => hints::ME_REFUSED.into(),
+        Error::MeFetch { .. } => hints::ME_RETRY.into(),
+        Error::ProjectNotFound { .. } => hints::PROJECT_NOT_FOUND.into(),
+        Error::Config { problem, .. } => config_hint(problem),
+        Error::NeedsRegionSwitch {
+            suggested_region, ..
+        } => match suggested_region {
+            Some(r) => format!(
+                "log in to the region that has your projects: `mp-login-start --region {r}`"
+            ),
+            None => hints::REGION_UNKNOWN.into(),
+        },
+        Error::AccountExists { .. } => hints::ACCOUNT_EXISTS.into(),
+        Error::PublishFailed {
+            placeholder_dir,
+            cause,
+        } => {
+            let command = resume_command(placeholder_dir);
+            match cause.as_ref() {
+                Error::AccountExists { .. } | Error::Config { .. } => format!(
+                    "{}; then run `{command}` (with `--name` or `--project` as needed)",
+                    cause.hint().unwrap_or_default()
+                ),
+                Error::ProjectNotFound { .. } => format!(
+                    concat!(
+                        "run `{} --project <id>` with a visible id ",
+                        "(`details.original_details.available_projects`)"
+                    ),
+                    command
+                ),
+                Error::MeFetch {
+                    failure: MeFailure::Status(401),
+                    ..
+                } => format!(
+                    concat!(
+                        "the server refused the new access token: try `{}` once, ",
+                        "else log in again with `mp-login-start`"
+                    ),
+                    command
+                ),
+                Error::MeFetch { .. } => {
+                    format!("run `{command}` once the server answers again")
+                }
+                _ => format!("fix the cause, then run `{command}`"),
+            }
+        }
+        Error::PlaceholderOutsideRoot { root, .. } => format!(
+            "pass a placeholder directory below `{}` (the path `mp-login-finish` printed)",
+            root.display()
+        ),
+        Error::PlaceholderMissing { .. } => hints::PLACEHOLDER_MISSING.into(),
+        Error::PlaceholderBusy { path } => format!(
+            "wait for the other login to end, then run `{}` if it did not publish",
+            resume_command(path)
+        ),
+        Error::PlaceholderMetaCorrupt { path, .. } => format!(
+            concat!(
+                "do not delete the placeholder (it holds tokens): repair `{}` by hand, ",
+                "or log in again with `mp-login-start --region <us|eu|in>`"
+            ),
+            path.display()
+        ),
+        _ => unreachable!("`family` sends only publish errors here"),
+    }
+}
+
+/// The hint of an interrupt: what it left, and how to go on from there.
+fn interrupt_hint(e: &Error) -> String {
+    match e {
+        Error::Interrupted {
+            placeholder_dir: Some(dir),
+            ..
+        } => format!(
+            "the tokens were saved before the interrupt: publish them with `{}`",
+            resume_command(dir)
+        ),
+        Error::Interrupted {
+            code_spent: true, ..
+        } => hints::INTERRUPTED_SPENT.into(),
+        Error::Interrupted {
+            another_finish: true,
+            ..
+        } => hints::ANOTHER_FINISH.into(),
+        Error::Interrupted {
+            inflight: Some(_), ..
+        } => hints::LISTEN_AGAIN.into(),
+        Error::Interrupted { .. } => "nothing was changed: run the same command again".into(),
+        _ => unreachable!("`family` sends only interrupts here"),
+    }
+}
+
+/// The hint of a failure of the network, of a file the kit keeps, or of the kit itself.
+fn system_hint(e: &Error) -> String {
+    match e {
+        Error::NetworkError { .. } => hints::NETWORK.into(),
+        Error::ResponseTooLarge { .. } => hints::TOO_LARGE.into(),
+        Error::ConfigCorrupt { path, .. } => {
+            format!("fix the TOML in `{}`, then try again", path.display())
+        }
+        Error::ClientCacheCorrupt { path, .. } => {
+            format!("delete `{}` to register a new client", path.display())
+        }
+        Error::SymlinkRefused { path } => format!(
+            "replace the link `{}` with a regular file or directory",
+            path.display()
+        ),
+        Error::Io { .. } => hints::IO.into(),
+        Error::Internal { .. } => hints::INTERNAL.into(),
+        _ => unreachable!("`family` sends only system errors here"),
+    }
+}
+
+/// The details of a login's error: the inflight file's, or the OAuth server's answer.
+fn login_details(e: &Error) -> Value {
+    match e {
+        Error::InflightMissing { path } => json!({ "path": path }),
+        Error::InflightCorrupt {
+            path,
+            reason,
+            missing,
+        } if !missing.is_empty() => {
+            json!({ "path": path, "missing": missing, "reason": reason })
+        }
+        Error::InflightCorrupt { path, reason, .. } => json!({ "path": path, "reason": reason }),
+        Error::InflightExpired {
+            path, expires_at, ..
+        } => json!({ "path": path, "expires_at": expires_at }),
+        Error::InflightMode { path, mode } => json!({
+            "path": path,
+            "reason": format!("its mode is {mode:04o}; it holds a secret and must be 0600"),
+            "mode": format!("{mode:04o}"),
+        }),
+        Error::InflightSchemaTooNew { path, found } => {
+            json!({ "path": path, "schema_version": found, "supported": 1 })
+        }
+        Error::InflightRegionInvalid { path, region } => {
+            json!({ "path": path, "region": region })
+        }
+        Error::IssuerMismatch { expected, got } => {
+            json!({ "expected_issuer": expected, "iss": got })
+        }
+        Error::MetadataIssuerMismatch { url, expected, got } => {
+            json!({ "expected_issuer": expected, "issuer": shown(got).to_string(), "metadata_url": url })
+        }
+        Error::AuthDenied { error, description } => {
+            json!({ "error": error, "error_description": description })
+        }
+        Error::PortError { first, last } => json!({ "ports": [first, last] }),
+        Error::ListenPortTaken {
+            address,
+            port,
+            holder,
+        } => json!({ "address": address, "port": port, "holder": holder }),
+        Error::ListenTimeout { seconds, path } => {
+            json!({ "timeout_seconds": seconds, "path": path })
+        }
+        Error::LoginTaken { path, .. } => json!({ "path": path }),
+        Error::RegistrationError {
+            status,
+            refusal: Some(refusal),
+            ..
+        } => {
+            // The server's words, escaped and bounded as they are on stderr.
+            let escaped = |t: &Option<String>| t.as_deref().map(|t| shown(t).to_string());
+            json!({
+                "status_code": status,
+                "error": escaped(&refusal.error),
+                "error_description": escaped(&refusal.error_description),
+            })
+        }
+        Error::RegistrationError { status, .. } => json!({ "status_code": status }),
+        Error::TokenError {
+            status,
+            oauth_error,
+            ..
+        } => json!({ "status_code": status, "error": oauth_error }),
+        Error::PasteError { .. } | Error::StateMismatch => json!({}),
+        _ => unreachable!("`family` sends only login errors here"),
+    }
+}
+
+/// The details of an account command's error: the account, and the server's answer.
+fn account_details(e: &Error) -> Value {
+    match e {
+        Error::TokensCorrupt { path, reason } => json!({ "path": path, "reason": reason }),
+        Error::NotLoggedIn {
+            accounts: Some(accounts),
+            ..
+        } => json!({ "accounts": accounts }),
+        Error::NoRefreshToken {
+            name,
+            expires_at,
+            expired,
+        } => json!({ "name": name, "expires_at": expires_at, "expired": expired }),
+        Error::AccountChanged { name, .. } => json!({ "name": name }),
+        Error::AccountNameInvalid { invalid, .. } => json!({ "name": invalid.0 }),
+        Error::RefreshFailed {
+            status,
+            oauth_error,
+            ..
+        } => json!({ "status_code": status, "error": oauth_error }),
+        Error::RevocationFailed { status, .. } => json!({ "status_code": status }),
+        Error::LogoutIncomplete { kept, logged_out } => json!({
+            "kept": kept
+                .iter()
+                .map(|(name, e)| {
+                    let reason = match e {
+                        Error::RevocationFailed { reason, .. } => reason.clone(),
+                        e => e.message(),
+                    };
+                    json!({ "name": name, "code": e.code(), "reason": reason })
+                })
+                .collect::<Vec<_>>(),
+            "logged_out": logged_out,
+        }),
+        Error::ServerUnavailable { name, cause } => json!({
+            "account": name,
+            "original_code": cause.code(),
+            "original_details": cause.details(),
+        }),
+        Error::NotLoggedIn { accounts: None, .. }
+        | Error::RefreshRevoked { .. }
+        | Error::Cancelled { .. } => json!({}),
+        _ => unreachable!("`family` sends only account errors here"),
+    }
+}
+
+/// The details of a publish's error: the placeholder, the pick, and a failed publish's cause.
+fn publish_details(e: &Error) -> Value {
+    match e {
+        Error::PlaceholderBusy { path } => json!({ "path": path }),
+        Error::PlaceholderMissing { path, reason } => json!({ "path": path, "reason": reason }),
+        Error::PlaceholderMetaCorrupt { path, reason } => json!({ "path": path, "reason": reason }),
+        Error::MeFetch { failure, .. } => match failure {
+            MeFailure::Status(s) => json!({ "status_code": s }),
+            MeFailure::Network | MeFailure::Invalid => json!({}),
+        },
+        Error::ProjectNotFound {
+            project_id,
+            available,
+        } => json!({ "project_id": project_id, "available_projects": available }),
+        Error::NeedsRegionSwitch {
+            region, projects, ..
+        } => json!({ "auth_region": region, "cross_region_projects": projects }),
+        Error::AccountExists { name } => json!({ "name": name }),
+        Error::PublishFailed {
+            placeholder_dir,
+            cause,
+        } => json!({
+            "placeholder_dir": placeholder_dir,
+            "original_code": cause.code(),
+            "original_message": cause.message(),
+            "original_details": cause.details(),
+        }),
+        Error::PlaceholderOutsideRoot { path, root } => {
+            json!({ "path": path, "accounts_root": root })
+        }
+        Error::Config { .. } => json!({}),
+        _ => unreachable!("`family` sends only publish errors here"),
+    }
+}
+
+/// The details of an interrupt: the login it left open, or the tokens it left to publish.
+fn interrupt_details(e: &Error) -> Value {
+    match e {
+        Error::Interrupted {
+            placeholder_dir: None,
+            inflight: None,
+            ..
+        } => json!({}),
+        Error::Interrupted {
+            placeholder_dir: None,
+            inflight: Some(path),
+            another_finish: true,
+            ..
+        } => json!({ "inflight_path": path, "another_finish": true }),
+        Error::Interrupted {
+            placeholder_dir: None,
+            inflight: Some(path),
+            ..
+        } => json!({ "inflight_path": path, "inflight_kept": true }),
+        Error::Interrupted {
+            placeholder_dir: Some(dir),
+            ..
+        } => json!({ "placeholder_dir": dir, "resume_command": resume_command(dir) }),
+        _ => unreachable!("`family` sends only interrupts here"),
+    }
+}
+
+/// The details of a failure of the network, of a file the kit keeps, or of the kit itself.
+fn system_details(e: &Error) -> Value {
+    match e {
+        Error::SymlinkRefused { path } => json!({ "path": path }),
+        Error::ConfigCorrupt { path, reason } | Error::ClientCacheCorrupt { path, reason } => {
+            json!({ "path": path, "reason": reason })
+        }
+        Error::NetworkError { url, .. } => json!({ "url": url }),
+        Error::ResponseTooLarge { url, limit } => json!({ "url": url, "limit": limit }),
+        Error::Io { action, path, .. } => json!({ "action": action, "path": path }),
+        Error::Internal { .. } => json!({}),
+        _ => unreachable!("`family` sends only system errors here"),
     }
 }
 
@@ -681,7 +838,7 @@ fn config_hint(problem: &ConfigProblem) -> String {
     }
 }
 
-/// The fixed hints, out of [`Presented::hint`]'s match so that it stays formattable.
+/// The fixed hints, out of the `…_hint` functions' matches so that they stay formattable.
 mod hints {
     pub const NAME_FLAG: &str = "pass a name of letters, digits, `_` and `-` as `--name`";
     pub const NOT_LISTENABLE: &str =
@@ -778,29 +935,24 @@ mod tests {
     use super::*;
     use mp_login_core::error::IoContext;
 
+    fn p() -> std::path::PathBuf {
+        std::path::PathBuf::from("/s/x")
+    }
+
+    fn s(t: &str) -> String {
+        t.to_string()
+    }
+
     /// One of each kind of error (and of each hint that depends on a field).
     fn samples() -> Vec<Error> {
-        use mp_login_core::account_name::InvalidName;
-        use mp_login_core::oauth::Refusal;
-        use mp_login_core::region::Region;
-        let p = || std::path::PathBuf::from("/s/x");
-        let s = |t: &str| t.to_string();
-        let interrupted =
-            |placeholder: bool, code_spent, inflight: bool, another_finish| Error::Interrupted {
-                placeholder_dir: placeholder.then(p),
-                code_spent,
-                inflight: inflight.then(p),
-                another_finish,
-            };
-        let config = |problem| Error::Config {
-            message: s("m"),
-            problem,
-        };
-        let paste = |problem| Error::PasteError {
-            problem,
-            redirect_uri: s("http://localhost:1/callback"),
-        };
-        let mut all = vec![
+        let mut all = first_samples();
+        all.extend(second_samples());
+        all.extend(field_samples());
+        all
+    }
+
+    fn first_samples() -> Vec<Error> {
+        vec![
             Error::invalid_args("bad"),
             Error::invalid_input("bad", "did you mean `--x`?"),
             Error::invalid_input("bad", "pipe it into `mp-autopick`"),
@@ -873,6 +1025,11 @@ mod tests {
                 reason: s("r"),
                 accounts: None,
             },
+        ]
+    }
+
+    fn second_samples() -> Vec<Error> {
+        vec![
             Error::NoRefreshToken {
                 name: s("n"),
                 expires_at: s("t"),
@@ -942,7 +1099,18 @@ mod tests {
             Error::SymlinkRefused { path: p() },
             Error::Internal { message: s("m") },
             Error::io("cannot read", p(), std::io::Error::other("x")),
-        ];
+        ]
+    }
+
+    /// The errors whose hint depends on a field, once per value that matters.
+    fn field_samples() -> Vec<Error> {
+        use mp_login_core::account_name::InvalidName;
+        use mp_login_core::oauth::Refusal;
+        let paste = |problem| Error::PasteError {
+            problem,
+            redirect_uri: s("http://localhost:1/callback"),
+        };
+        let mut all = Vec::new();
         for new in [true, false] {
             all.push(Error::AccountNameInvalid {
                 invalid: InvalidName(s("../x")),
@@ -988,6 +1156,25 @@ mod tests {
         ] {
             all.push(paste(problem));
         }
+        all.extend(decision_samples());
+        all
+    }
+
+    /// The errors whose words depend on a decision: which config problem, region, interrupt.
+    fn decision_samples() -> Vec<Error> {
+        use mp_login_core::region::Region;
+        let interrupted =
+            |placeholder: bool, code_spent, inflight: bool, another_finish| Error::Interrupted {
+                placeholder_dir: placeholder.then(p),
+                code_spent,
+                inflight: inflight.then(p),
+                another_finish,
+            };
+        let config = |problem| Error::Config {
+            message: s("m"),
+            problem,
+        };
+        let mut all = Vec::new();
         for problem in [
             ConfigProblem::EnvProjectNotVisible,
             ConfigProblem::RegionMismatch { other: Region::Eu },
@@ -1052,6 +1239,8 @@ mod tests {
     fn actionable_means_a_command_is_named() {
         let names_command = |s: &str| s.contains("`mp-") || s.contains("`mp ");
         for e in samples() {
+            // Every kind has its arms in the families of hints and details (no `unreachable!`).
+            let _ = e.details();
             let said = names_command(&e.message()) || e.hint().is_some_and(|h| names_command(&h));
             assert_eq!(
                 e.actionable(),

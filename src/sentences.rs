@@ -5,9 +5,11 @@ use std::fmt::Write;
 
 use mp_login_core::text::{lines_shown, shown};
 
-use crate::envelope::Outcome;
-use crate::envelope::StartedLogin;
+use crate::envelope::{Outcome, PublishedLogin, StartedLogin, Tasks};
 use crate::presentation::Presented;
+use mp_login_core::account::{logout::Logout, status::Status};
+use mp_login_core::autopick::Pick;
+use mp_login_core::claim::Record;
 use mp_login_core::notice::{Notice, RetryCause};
 use mp_login_core::publish::Warning;
 use mp_login_core::Error;
@@ -34,141 +36,168 @@ pub fn failed(e: &Error) -> String {
 pub fn done(outcome: &Outcome) -> String {
     let mut out = String::new();
     match outcome {
-        Outcome::Elsewhere(record) => say!(
-            out,
-            "This login was finished by another process (pid {}):\n{}",
-            record.pid,
-            lines_shown(record.stderr.trim_end())
-        ),
-        Outcome::Started(s) => {
-            say!(
-                out,
-                "Open this URL in any browser and approve the login:\n\n  {}\n",
-                s.started.authorize_url
-            );
-            say!(
-                out,
-                "The browser then lands on `{}…`; the page may fail to load, that is expected.",
-                s.started.redirect_uri
-            );
-            say!(
-                out,
-                "Copy that URL from the address bar within {} minutes and run:\n\n  {}\n",
-                // Rounded up: the TTL is whole minutes and a slow start must not
-                // shave one off ("within 9 minutes" a second after starting).
-                ((s.started.expires_at - mp_login_core::clock::unix_now()).max(0) + 59) / 60,
-                s.finish_command
-            );
-            for r in &s.recoverable {
-                say!(
-                    out,
-                    "Tokens of an earlier login were saved but not published; unless that login is still running, publish them with:\n\n  {}\n",
-                    r.resume_command
-                );
-            }
-        }
-        Outcome::Published(view) => {
-            let p = &view.published;
-            let a = &p.account;
-            let project = match &p.project {
-                Some(pr) => format!("default project {pr}"),
-                None => "no project visible yet".to_string(),
-            };
-            say!(
-                out,
-                "Logged in{}: account `{}` in region {}, {project} ({}); saved in `{}`",
-                p.user
-                    .as_ref()
-                    .map(|u| format!(" as {}", shown(&u.email)))
-                    .unwrap_or_default(),
-                a.name,
-                a.region,
-                p.project_pick.method.as_str(),
-                a.path.display()
-            );
-            // The seed's `use()`: a new login becomes the active account. The kit has no switch
-            // of its own; mixpanel-headless's is the one to use.
-            say!(
-                out,
-                "`{}` is now the active account; `mp account use <name>` switches to another",
-                a.name
-            );
-            for w in &view.warnings {
-                say!(out, "warning: {}", w.message);
-            }
-        }
-        Outcome::Logout(l) => {
-            for a in &l.logged_out {
-                match &a.reason {
-                    None => say!(
-                        out,
-                        "Logged out of `{}`; the server revoked its {}",
-                        shown(&a.name),
-                        match a.revoked_token {
-                            Some("access_token") => "access token (it had no refresh token)",
-                            _ => "token",
-                        }
-                    ),
-                    Some(why) => say!(
-                        out,
-                        "Logged out of `{}` (files removed); not revoked: {}",
-                        shown(&a.name),
-                        shown(why)
-                    ),
-                }
-            }
-            for a in &l.skipped {
-                say!(out, "Left `{}` as it is: {}", shown(&a.name), a.reason);
-            }
-        }
-        Outcome::Status(s) => {
-            for a in &s.accounts {
-                say!(
-                out,
-                    "{} {} ({}){}{}",
-                    if a.active { "*" } else { " " },
-                    shown(&a.name),
-                    shown(a.region.as_deref().unwrap_or("?")),
-                    match (&a.expires_at, a.expired, a.refreshable) {
-                        (None, ..) => ", no tokens".to_string(),
-                        (Some(at), false, _) => format!(", token until {at}"),
-                        (Some(_), true, true) => ", token expired (refreshable)".to_string(),
-                        (Some(_), true, false) => ", token expired".to_string(),
-                    },
-                    if s.checked == Some(true) && s.selected.as_deref() == Some(a.name.as_str()) {
-                        ", /me answered"
-                    } else {
-                        ""
-                    }
-                );
-            }
-        }
-        Outcome::Tasks(t) => say!(
-                out,
-            "Wrote the cargo-make tasks of mp-login {} into `{}`; add to your Makefile.toml:\n\n  {}\n",
-            t.version,
-            t.files
-                .first()
-                .and_then(|f| f.parent())
-                .map(|d| d.display().to_string())
-                .unwrap_or_default(),
-            t.extend
-        ),
-        Outcome::Picked(p) => match &p.project {
-            Some(pr) => say!(
-                out,
-                "Picked project {pr}{} by {}",
-                p.project_pick
-                    .primary_org_name
-                    .as_deref()
-                    .map(|n| format!(" in {}", shown(n)))
-                    .unwrap_or_default(),
-                p.project_pick.method.as_str()
-            ),
-            None => say!(out, "No project to pick: the account sees none"),
-        },
+        Outcome::Elsewhere(record) => elsewhere(&mut out, record),
+        Outcome::Started(s) => started(&mut out, s),
+        Outcome::Published(p) => published(&mut out, p),
+        Outcome::Logout(l) => logged_out(&mut out, l),
+        Outcome::Status(s) => status(&mut out, s),
+        Outcome::Tasks(t) => tasks(&mut out, t),
+        Outcome::Picked(p) => picked(&mut out, p),
     }
     out
+}
+
+/// Another process finished the login: its sentences, as it said them.
+fn elsewhere(out: &mut String, record: &Record) {
+    say!(
+        out,
+        "This login was finished by another process (pid {}):\n{}",
+        record.pid,
+        lines_shown(record.stderr.trim_end())
+    );
+}
+
+/// `mp-login-start`: the URL to open, and the finish command to run with where it lands.
+fn started(out: &mut String, s: &StartedLogin) {
+    say!(
+        out,
+        "Open this URL in any browser and approve the login:\n\n  {}\n",
+        s.started.authorize_url
+    );
+    say!(
+        out,
+        "The browser then lands on `{}…`; the page may fail to load, that is expected.",
+        s.started.redirect_uri
+    );
+    say!(
+        out,
+        "Copy that URL from the address bar within {} minutes and run:\n\n  {}\n",
+        // Rounded up: the TTL is whole minutes and a slow start must not
+        // shave one off ("within 9 minutes" a second after starting).
+        ((s.started.expires_at - mp_login_core::clock::unix_now()).max(0) + 59) / 60,
+        s.finish_command
+    );
+    for r in &s.recoverable {
+        say!(
+            out,
+            "Tokens of an earlier login were saved but not published; unless that login is still running, publish them with:\n\n  {}\n",
+            r.resume_command
+        );
+    }
+}
+
+/// A finish or resume published the account: where, as whom, with which project.
+fn published(out: &mut String, view: &PublishedLogin) {
+    let p = &view.published;
+    let a = &p.account;
+    let project = match &p.project {
+        Some(pr) => format!("default project {pr}"),
+        None => "no project visible yet".to_string(),
+    };
+    say!(
+        out,
+        "Logged in{}: account `{}` in region {}, {project} ({}); saved in `{}`",
+        p.user
+            .as_ref()
+            .map(|u| format!(" as {}", shown(&u.email)))
+            .unwrap_or_default(),
+        a.name,
+        a.region,
+        p.project_pick.method.as_str(),
+        a.path.display()
+    );
+    // The seed's `use()`: a new login becomes the active account. The kit has no switch
+    // of its own; mixpanel-headless's is the one to use.
+    say!(
+        out,
+        "`{}` is now the active account; `mp account use <name>` switches to another",
+        a.name
+    );
+    for w in &view.warnings {
+        say!(out, "warning: {}", w.message);
+    }
+}
+
+/// `mp-logout`: each account it ended and whether its token was revoked, then those it left.
+fn logged_out(out: &mut String, l: &Logout) {
+    for a in &l.logged_out {
+        match &a.reason {
+            None => say!(
+                out,
+                "Logged out of `{}`; the server revoked its {}",
+                shown(&a.name),
+                match a.revoked_token {
+                    Some("access_token") => "access token (it had no refresh token)",
+                    _ => "token",
+                }
+            ),
+            Some(why) => say!(
+                out,
+                "Logged out of `{}` (files removed); not revoked: {}",
+                shown(&a.name),
+                shown(why)
+            ),
+        }
+    }
+    for a in &l.skipped {
+        say!(out, "Left `{}` as it is: {}", shown(&a.name), a.reason);
+    }
+}
+
+/// `mp-login-status`: a line per account, the active one starred.
+fn status(out: &mut String, s: &Status) {
+    for a in &s.accounts {
+        say!(
+            out,
+            "{} {} ({}){}{}",
+            if a.active { "*" } else { " " },
+            shown(&a.name),
+            shown(a.region.as_deref().unwrap_or("?")),
+            match (&a.expires_at, a.expired, a.refreshable) {
+                (None, ..) => ", no tokens".to_string(),
+                (Some(at), false, _) => format!(", token until {at}"),
+                (Some(_), true, true) => ", token expired (refreshable)".to_string(),
+                (Some(_), true, false) => ", token expired".to_string(),
+            },
+            if s.checked == Some(true) && s.selected.as_deref() == Some(a.name.as_str()) {
+                ", /me answered"
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+/// `mp-login-tasks`: where the tasks went, and the line that brings them into a Makefile.toml.
+fn tasks(out: &mut String, t: &Tasks) {
+    say!(
+        out,
+        "Wrote the cargo-make tasks of mp-login {} into `{}`; add to your Makefile.toml:\n\n  {}\n",
+        t.version,
+        t.files
+            .first()
+            .and_then(|f| f.parent())
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        t.extend
+    );
+}
+
+/// `mp-autopick`: the project it picked, and how.
+fn picked(out: &mut String, p: &Pick) {
+    match &p.project {
+        Some(pr) => say!(
+            out,
+            "Picked project {pr}{} by {}",
+            p.project_pick
+                .primary_org_name
+                .as_deref()
+                .map(|n| format!(" in {}", shown(n)))
+                .unwrap_or_default(),
+            p.project_pick.method.as_str()
+        ),
+        None => say!(out, "No project to pick: the account sees none"),
+    }
 }
 
 /// What `mp-login` says once the login is started: the URL, and how the browser comes back.

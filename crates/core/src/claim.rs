@@ -154,7 +154,7 @@ fn claims_dir() -> Result<PathBuf> {
 /// Removes what no login needs any more from the claims' directory: outcomes older than an hour
 /// (the longest login) or of an account since logged out, markers older than that (no login
 /// lives longer), and locks nobody holds that are as old. A lock is removed only while this process
-/// holds it, and [`take`] makes sure the lock it got is still the file at the path, so a
+/// holds it, and [`Claim::take`] makes sure the lock it got is still the file at the path, so a
 /// process that opened it just before cannot hold a lock nobody else sees.
 pub fn sweep() {
     let Ok(dir) = claims_dir() else {

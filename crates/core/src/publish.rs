@@ -16,7 +16,7 @@ use crate::digits;
 use crate::endpoints::Endpoints;
 use crate::error::{ConfigProblem, Error, IoContext, Result};
 use crate::interrupt::{Interrupt, Phase};
-use crate::me::{self, MeBody, MeJson};
+use crate::me::{self, Me, MeBody, MeJson};
 use crate::meta::MetaFields;
 use crate::naming;
 use crate::notice::Notice;
@@ -440,13 +440,91 @@ fn fetch_and_keep(
     Ok(body)
 }
 
+/// Step 4 of [`publish`]: the account's name. One asked for (`--name`, the one a publish
+/// stopped half-way gave the directory, the login's in `meta.json`) must be free; without one,
+/// a free one is made from `/me`. Runs under the accounts' lock, on the config read under it.
+fn choose_name(
+    placeholder: &Placeholder,
+    options: &PublishOptions,
+    config: &Config,
+    paths: &Paths,
+    me: &Me,
+) -> Result<AccountName> {
+    let meta = &placeholder.meta;
+    let own = placeholder.published_as.as_deref();
+    let name = options
+        .name
+        .clone()
+        .or_else(|| own.map(str::to_string))
+        .or_else(|| meta.account_name.clone());
+    match name {
+        Some(name) => {
+            if config.has_account(&name) {
+                return Err(Error::AccountExists { name });
+            }
+            let name = checked_name(&name)?;
+            let dir = paths.account(&name);
+            if dir.exists() && own != Some(name.as_str()) {
+                return Err(Error::Config {
+                    message: format!("Final account directory {} already exists.", dir.display()),
+                    problem: ConfigProblem::DirectoryExists {
+                        name: name.into_string(),
+                    },
+                });
+            }
+            Ok(name)
+        }
+        // A directory not in the config is skipped too (`docs/seed.md#where-the-kit-differs`; the seed fails on it).
+        // The fallback `org-<key>` carries the server's organization key: checked like a flag.
+        None => {
+            let name = naming::unique(&naming::base_name(me), |n| {
+                config.has_account(n)
+                    || AccountName::parse(n).is_ok_and(|n| paths.account(&n).exists())
+            });
+            checked_name(&name)
+        }
+    }
+}
+
+/// Step 5 of [`publish`]: the placeholder renamed to the account's directory, then its
+/// `me.json` and its config block; on failure the rename is rolled back, so the placeholder
+/// stays resumable. The account's directory.
+fn move_into_place(
+    ctx: &Context,
+    placeholder: &Placeholder,
+    config: Config,
+    name: &AccountName,
+    project_id: Option<&str>,
+) -> Result<PathBuf> {
+    let (progress, interrupt) = (ctx.progress, ctx.interrupt);
+    let target = ctx.paths.account(name);
+    let durable = interrupt.durable();
+    fs::rename(&placeholder.dir, &target).at("cannot publish the account to", &target)?;
+    let region = placeholder.meta.region;
+    if let Err(e) = finish_publish(ctx, &target, config, name.as_str(), region, project_id) {
+        // Roll the rename back; if even that fails, the directory is a half-published
+        // account, which resume completes under its own name: say so rather than drop it.
+        if let Err(rollback) = fs::rename(&target, &placeholder.dir) {
+            progress.notice(&Notice::RollbackFailed {
+                target: &target,
+                placeholder: &placeholder.dir,
+                error: &rollback,
+            });
+        }
+        return Err(e);
+    }
+    interrupt.set_phase(Phase::Published);
+    drop(durable);
+    Ok(target)
+}
+
 /// Steps 2–5 of `docs/publish.md#steps`, in the seed's order (`docs/files.md#published-accounts`).
 pub fn publish(
     ctx: &Context,
     placeholder: &Placeholder,
     options: &PublishOptions,
 ) -> Result<Published> {
-    let (paths, progress, interrupt) = (&ctx.paths, ctx.progress, ctx.interrupt);
+    let (paths, interrupt) = (&ctx.paths, ctx.interrupt);
     let meta = &placeholder.meta;
     let base_url = options.base_url.as_deref().or(meta.base_url.as_deref());
     let endpoints = Endpoints::new(meta.region, base_url)?;
@@ -492,39 +570,7 @@ pub fn publish(
     let _lock = store::lock_dir(&accounts)?;
     store::remove_stale_temps(&paths.config)?;
     let config = Config::load(&paths.config)?;
-    let own = placeholder.published_as.as_deref();
-    let name = options
-        .name
-        .clone()
-        .or_else(|| own.map(str::to_string))
-        .or_else(|| meta.account_name.clone());
-    let name = match name {
-        Some(name) => {
-            if config.has_account(&name) {
-                return Err(Error::AccountExists { name });
-            }
-            let name = checked_name(&name)?;
-            let dir = paths.account(&name);
-            if dir.exists() && own != Some(name.as_str()) {
-                return Err(Error::Config {
-                    message: format!("Final account directory {} already exists.", dir.display()),
-                    problem: ConfigProblem::DirectoryExists {
-                        name: name.into_string(),
-                    },
-                });
-            }
-            name
-        }
-        // A directory not in the config is skipped too (`docs/seed.md#where-the-kit-differs`; the seed fails on it).
-        // The fallback `org-<key>` carries the server's organization key: checked like a flag.
-        None => {
-            let name = naming::unique(&naming::base_name(&body.me), |n| {
-                config.has_account(n)
-                    || AccountName::parse(n).is_ok_and(|n| paths.account(&n).exists())
-            });
-            checked_name(&name)?
-        }
-    };
+    let name = choose_name(placeholder, options, &config, paths, &body.me)?;
 
     // mixpanel-headless refuses the whole config.toml when one `default_project` is not
     // `^\d+$`; the seed fails its publish here, the kit keeps the tokens for a `--project`.
@@ -546,24 +592,8 @@ pub fn publish(
     // dropped first: me.json is rewritten from the placeholder's copy, read anew.
     let user = body.me.user_email.clone().map(|email| User { email });
     drop(body);
-    let target = paths.account(&name);
-    let durable = interrupt.durable();
-    fs::rename(&placeholder.dir, &target).at("cannot publish the account to", &target)?;
     let project_id = pick.project.as_ref().map(|p| p.id.as_str());
-    if let Err(e) = finish_publish(ctx, &target, config, name.as_str(), meta.region, project_id) {
-        // Roll the rename back; if even that fails, the directory is a half-published
-        // account, which resume completes under its own name: say so rather than drop it.
-        if let Err(rollback) = fs::rename(&target, &placeholder.dir) {
-            progress.notice(&Notice::RollbackFailed {
-                target: &target,
-                placeholder: &placeholder.dir,
-                error: &rollback,
-            });
-        }
-        return Err(e);
-    }
-    interrupt.set_phase(Phase::Published);
-    drop(durable);
+    let target = move_into_place(ctx, placeholder, config, &name, project_id)?;
     Ok(Published {
         account: Account {
             name,

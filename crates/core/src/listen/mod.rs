@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::io::{BufRead, ErrorKind};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -92,25 +92,7 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
     if let Some(on_listening) = opts.on_listening {
         on_listening();
     }
-    let (tx, rx) = mpsc::channel();
-    let reading = Arc::new(Mutex::new(Reading::default()));
-    for listener in listeners {
-        let (tx, reading) = (tx.clone(), reading.clone());
-        std::thread::spawn(move || accept(listener, &tx, &reading));
-    }
-    let pastes = !terminal_in_background();
-    if pastes {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            // Sent to the background later (Ctrl-Z, `bg`), a read of the terminal would stop
-            // the whole process; with SIGTTIN blocked in the reading thread, the read fails
-            // instead (EIO), and only the pastes end.
-            let ttin = nix::sys::signal::SigSet::from(nix::sys::signal::Signal::SIGTTIN);
-            let _ = ttin.thread_block();
-            read_pastes(&tx)
-        });
-    }
-    drop(tx);
+    let (rx, pastes) = start_readers(listeners);
     let expiry = clock::from_unix(inflight.expires_at + 1);
     let until_expiry = expiry
         .duration_since(clock::now())
@@ -158,23 +140,8 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
                 continue;
             }
         };
-        let (text, callback) = match event {
-            Event::Paste(text) => (text, None),
-            Event::PasteTooLong => {
-                let e = Error::PasteError {
-                    problem: Paste::TooLarge { line: true },
-                    redirect_uri: String::new(),
-                };
-                ctx.progress.notice(&Notice::PasteRefused(&e));
-                continue;
-            }
-            Event::Callback(stream, request) => {
-                if let Some(page) = target.screen(&request, view) {
-                    answer_aside(stream, page);
-                    continue;
-                }
-                (request.target, Some(stream))
-            }
+        let Some((text, callback)) = offered_answer(ctx, event, &target, view) else {
+            continue;
         };
         let open = inflight.as_ref().expect("kept until the end");
         let attempt = match login::check(ctx, open, &text, Denials::OwnState) {
@@ -198,6 +165,61 @@ pub fn listen(ctx: &Context, opts: ListenOptions, view: &dyn View) -> Result<Fin
                 answer_waiting(stream, rx.try_iter(), &target, &state, view, &outcome);
                 return outcome;
             }
+        }
+    }
+}
+
+/// Starts the threads that feed the wait its events: one accepting on each listener, and one
+/// reading pastes unless stdin is a terminal this process runs in the background of. The
+/// events' receiving end, and whether pastes are read.
+fn start_readers(listeners: Vec<TcpListener>) -> (Receiver<Event>, bool) {
+    let (tx, rx) = mpsc::channel();
+    let reading = Arc::new(Mutex::new(Reading::default()));
+    for listener in listeners {
+        let (tx, reading) = (tx.clone(), reading.clone());
+        std::thread::spawn(move || accept(listener, &tx, &reading));
+    }
+    let pastes = !terminal_in_background();
+    if pastes {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            // Sent to the background later (Ctrl-Z, `bg`), a read of the terminal would stop
+            // the whole process; with SIGTTIN blocked in the reading thread, the read fails
+            // instead (EIO), and only the pastes end.
+            let ttin = nix::sys::signal::SigSet::from(nix::sys::signal::Signal::SIGTTIN);
+            let _ = ttin.thread_block();
+            read_pastes(&tx)
+        });
+    }
+    drop(tx);
+    (rx, pastes)
+}
+
+/// What an event offers as the login's answer: a pasted line, or a callback's request target
+/// with the connection to answer. `None` for an event turned away here, the wait going on: a
+/// paste too long to be one, a request that is not a callback to this login's redirect.
+fn offered_answer(
+    ctx: &Context,
+    event: Event,
+    target: &Target,
+    view: &dyn View,
+) -> Option<(String, Option<TcpStream>)> {
+    match event {
+        Event::Paste(text) => Some((text, None)),
+        Event::PasteTooLong => {
+            let e = Error::PasteError {
+                problem: Paste::TooLarge { line: true },
+                redirect_uri: String::new(),
+            };
+            ctx.progress.notice(&Notice::PasteRefused(&e));
+            None
+        }
+        Event::Callback(stream, request) => {
+            if let Some(page) = target.screen(&request, view) {
+                answer_aside(stream, page);
+                return None;
+            }
+            Some((request.target, Some(stream)))
         }
     }
 }
