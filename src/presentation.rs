@@ -1082,7 +1082,8 @@ mod tests {
             },
             Error::NetworkError {
                 url: s("u"),
-                message: s("m"),
+                failure: mp_login_core::error::NetworkFailure::Timeout,
+                source: None,
             },
             Error::ResponseTooLarge {
                 url: s("u"),

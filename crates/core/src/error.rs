@@ -25,6 +25,39 @@ pub enum MeFailure {
     Invalid,
 }
 
+/// How a call got no usable answer ([`Error::NetworkError`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NetworkFailure {
+    Timeout,
+    Connect,
+    /// Any other failure to send the request or read the answer's head (TLS, proxy, DNS...).
+    Request,
+    /// The answer's body broke off.
+    Read,
+    /// The whole call took longer than its deadline (seconds).
+    Deadline(f64),
+    /// The server answered this status where an answer was needed to go on.
+    Status(u16),
+    /// The HTTP client could not be made (its TLS roots, say).
+    Client,
+}
+
+impl std::fmt::Display for NetworkFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NetworkFailure::Timeout => f.write_str("timed out"),
+            NetworkFailure::Connect => f.write_str("could not connect"),
+            NetworkFailure::Request => f.write_str("request failed"),
+            NetworkFailure::Read => f.write_str("reading the answer failed"),
+            NetworkFailure::Deadline(secs) => {
+                write!(f, "no complete answer within the {secs} s deadline")
+            }
+            NetworkFailure::Status(status) => write!(f, "the server answered {status}"),
+            NetworkFailure::Client => f.write_str("cannot build the HTTP client"),
+        }
+    }
+}
+
 /// Which of the seed's `ConfigError`s an [`Error::Config`] is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigProblem {
@@ -405,9 +438,16 @@ pub enum Error {
     /// The placeholder's `meta.json` exists but cannot be parsed.
     #[error("Placeholder meta at {} could not be read: {reason}", path.display())]
     PlaceholderMetaCorrupt { path: PathBuf, reason: String },
-    /// Connect/read timeout, DNS, TLS, proxy (callers name the step it belongs to).
-    #[error("network error talking to {url}: {message}")]
-    NetworkError { url: String, message: String },
+    /// No usable answer: connect/read timeout, DNS, TLS, proxy, a cut-off body (callers name
+    /// the step it belongs to). `failure` says which; `source`, where there is one, is what
+    /// the HTTP client or the connection reported, and the message ends with its words.
+    #[error("network error talking to {url}: {failure}{}", causes(source.as_deref()))]
+    NetworkError {
+        url: String,
+        failure: NetworkFailure,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// An answer larger than its cap (`MP_MAX_RESPONSE_BYTES`).
     #[error("the answer of {url} is larger than {limit} bytes")]
     ResponseTooLarge { url: String, limit: u64 },
@@ -453,6 +493,19 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// `: cause: its cause: …` down the chain from `source`, for the messages that end with what
+/// the layer below said.
+fn causes(source: Option<&(dyn std::error::Error + Send + Sync)>) -> String {
+    let mut out = String::new();
+    let mut next: Option<&dyn std::error::Error> = source.map(|s| s as &dyn std::error::Error);
+    while let Some(s) = next {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        next = s.source();
+    }
+    out
 }
 
 /// RFC 9207's refusal, for a missing and for another server's `iss`.

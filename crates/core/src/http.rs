@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, RequestBuilder};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, NetworkFailure, Result};
 use crate::notice::{Notice, RetryCause};
 
 /// Timeouts and retry bounds.
@@ -127,7 +127,8 @@ impl Http {
             .build()
             .map_err(|e| Error::NetworkError {
                 url: String::new(),
-                message: format!("cannot build the HTTP client: {}", e.without_url()),
+                failure: NetworkFailure::Client,
+                source: Some(Box::new(e.without_url())),
             })?;
         Ok(Http { client, config })
     }
@@ -285,7 +286,8 @@ fn read_all(body: &mut dyn Read, url: &str) -> Result<Vec<u8>> {
 pub fn read_failed(url: &str, e: std::io::Error) -> Error {
     Error::NetworkError {
         url: url.to_string(),
-        message: format!("reading the answer failed: {e}"),
+        failure: NetworkFailure::Read,
+        source: Some(Box::new(e)),
     }
 }
 
@@ -319,10 +321,8 @@ impl Read for Capped<'_> {
         if self.started.elapsed() > self.deadline {
             let error = Error::NetworkError {
                 url: self.url.to_string(),
-                message: format!(
-                    "no complete answer within the {} s deadline",
-                    self.deadline.as_secs_f64()
-                ),
+                failure: NetworkFailure::Deadline(self.deadline.as_secs_f64()),
+                source: None,
             };
             return stop(self, error, false);
         }
@@ -379,23 +379,47 @@ struct Failure {
 }
 
 fn network_error(url: &str, e: reqwest::Error) -> Error {
-    let kind = if e.is_timeout() {
-        "timed out"
+    let failure = if e.is_timeout() {
+        NetworkFailure::Timeout
     } else if e.is_connect() {
-        "could not connect"
+        NetworkFailure::Connect
     } else {
-        "request failed"
+        NetworkFailure::Request
     };
-    let mut message = kind.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
+    let source = std::error::Error::source(&e)
+        .is_some()
+        .then(|| Box::new(Causes(e)) as Box<dyn std::error::Error + Send + Sync>);
     Error::NetworkError {
         url: url.to_string(),
-        message,
+        failure,
+        source,
+    }
+}
+
+/// A `reqwest::Error` seen from beneath its own words ("error sending request for url …",
+/// which repeat what [`Error::NetworkError`] says): it reads as its first cause, and its source
+/// is that cause's, so the chain goes on down with nothing lost.
+#[derive(Debug)]
+struct Causes(reqwest::Error);
+
+impl Causes {
+    fn first(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
+}
+
+impl std::fmt::Display for Causes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.first() {
+            Some(cause) => write!(f, "{cause}"),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl std::error::Error for Causes {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.first().and_then(|cause| cause.source())
     }
 }
 
@@ -423,6 +447,41 @@ fn with_progress<T>(label: &str, progress: &dyn Progress, f: impl FnOnce() -> T)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_connection_is_typed_with_its_causes_as_a_chain() {
+        // A port nobody listens on: bound, then let go.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/x");
+        let client = Client::new();
+        let e = network_error(&url, client.get(&url).send().unwrap_err());
+        let Error::NetworkError { failure, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(*failure, NetworkFailure::Connect);
+        let mut chain = Vec::new();
+        let mut next = std::error::Error::source(&e);
+        while let Some(cause) = next {
+            chain.push(cause.to_string());
+            next = cause.source();
+        }
+        assert!(chain.len() >= 2, "{chain:?}");
+        assert!(chain.last().unwrap().contains("refused"), "{chain:?}");
+        // The message says it all once: the failure, then each cause.
+        let message = e.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "network error talking to {url}: could not connect: "
+            )),
+            "{message}"
+        );
+        assert!(message.ends_with(chain.last().unwrap()), "{message}");
+        assert!(!message.contains("error sending request"), "{message}");
+    }
 
     #[test]
     fn retry_after_takes_seconds_and_http_dates() {

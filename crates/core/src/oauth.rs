@@ -12,7 +12,7 @@ use url::Url;
 use crate::clock;
 use crate::context::Context;
 use crate::endpoints::Endpoints;
-use crate::error::{Error, Result};
+use crate::error::{Error, NetworkFailure, Result};
 use crate::http::{as_step, Call, Reply};
 use crate::interrupt::Interrupt;
 use crate::region::Region;
@@ -194,7 +194,8 @@ pub fn metadata(ctx: &Context, endpoints: &Endpoints) -> Result<Option<Metadata>
     if reply.status >= 500 {
         return Err(Error::NetworkError {
             url: url.to_string(),
-            message: format!("the server answered {}", reply.status),
+            failure: NetworkFailure::Status(reply.status),
+            source: None,
         });
     }
     let Some(document) = (reply.status == 200)
