@@ -70,7 +70,7 @@ fn signalled_with_stdin(
             Some(path) => fs::File::open(path).expect("the paste").into(),
             None => std::process::Stdio::null(),
         });
-    let out = c.output().expect("strace runs");
+    let out = output_within(c, HANG);
     // mp-token's stdout is the token by design.
     if bin != "mp-token" {
         env.assert_no_secret(&String::from_utf8_lossy(&out.stdout));
@@ -80,6 +80,50 @@ fn signalled_with_stdin(
     let injected = fs::read_to_string(&log)
         .is_ok_and(|l| l.contains("si_code=SI_KERNEL") || l.contains("+++ killed by SIGKILL"));
     (out, injected)
+}
+
+/// Longer than any run of the matrices takes: a run still going then is stuck.
+const HANG: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// `c`'s output, failing the test (and killing its process group, strace and the traced run
+/// with it) when it has not ended within `limit`: a stop that never comes must fail, not hang.
+fn output_within(mut c: std::process::Command, limit: std::time::Duration) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    let child = c
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("strace runs");
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            // The group is gone once the run ended (`kill -0` fails).
+            let alive = std::process::Command::new("kill")
+                .args(["-0", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !alive {
+                return false;
+            }
+        }
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &format!("-{pid}")])
+            .status();
+        true
+    });
+    let out = child.wait_with_output().expect("strace runs");
+    let hung = watchdog.join().expect("the watchdog");
+    assert!(
+        !hung,
+        "the run did not end within {limit:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// Runs `bin args` killed at the `n`th `syscall`; `false` when it ran to its end first.
@@ -559,6 +603,50 @@ fn logout_killed_at_every_call_ends_all_or_nothing() {
     }
     eprintln!("crash test, mp-logout: {points} kill points, each ended by one `mp-logout`");
     assert!(points >= 40, "{points}");
+}
+
+/// SIGINT at every call of `mp-logout --all` over two accounts: the run always ends by itself
+/// (once the first account is gone, the signal is declined and the run goes on: its later
+/// steps must not wait for a stop that will not come), each account is whole and listed or
+/// gone, and one more `mp-logout --all` ends the rest.
+#[test]
+#[ignore = "needs strace; run by `cargo make crash-test`"]
+fn sigint_during_a_logout_of_all_ends_and_keeps_accounts_whole() {
+    let (mut points, mut interrupted, mut ended) = (0, 0, 0);
+    for syscall in LIFECYCLE_SYSCALLS {
+        for n in 1..=MAX_POINTS {
+            let env = Env::new();
+            for name in ["one", "two"] {
+                assert_eq!(env.login(&["--name", name], &[]).exit_code, 0);
+            }
+            let (out, injected) =
+                signalled_at(&env, "INT", syscall, n, "mp-logout", &["--all", "--yes"]);
+            if !injected {
+                break;
+            }
+            points += 1;
+            match out.status.code() {
+                Some(130) => interrupted += 1,
+                Some(0) => ended += 1,
+                None if out.status.signal() == Some(2) => {}
+                other => panic!("{syscall} #{n}: {other:?}"),
+            }
+            let config = fs::read_to_string(&env.config).unwrap_or_default();
+            for name in ["one", "two"] {
+                let dir = env.accounts().join(name);
+                let listed = config.contains(&format!("[accounts.{name}]"));
+                assert_eq!(
+                    listed,
+                    dir.exists(),
+                    "{syscall} #{n}: `{name}` half removed"
+                );
+            }
+            let rest = env.run("mp-logout", &["--all", "--yes"], None);
+            assert_eq!(rest.exit_code, 0, "{syscall} #{n}: {rest:?}");
+        }
+    }
+    eprintln!("sigint, mp-logout --all: {points} points, {ended} ran to their end, {interrupted} interrupted");
+    assert!(points > 0 && ended > 0);
 }
 
 /// SIGINT at every call of `mp-token --force-refresh`: either the token is printed, or an

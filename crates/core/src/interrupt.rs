@@ -152,7 +152,12 @@ impl Interrupt {
             let _ = std::fs::remove_file(temp);
         }
         let placeholder_dir = match &s.phase {
-            Phase::Published => return None,
+            Phase::Published => {
+                // Declined: the run goes on to its own outcome, and its later steps (the next
+                // account of a `--all` logout) must not wait for a stop that will not come.
+                s.requested = false;
+                return None;
+            }
             Phase::Saved(dir) => Some(dir.clone()),
             Phase::Prepared(dir) | Phase::Exchanging(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
@@ -235,6 +240,8 @@ mod tests {
         let (one, two) = (Interrupt::default(), Interrupt::default());
         one.decided();
         assert!(one.stop().is_none());
+        // The declined stop holds nothing off: a later durable step starts at once.
+        drop(one.durable());
         let stopping = two.stop().expect("the other run is not decided");
         assert!(matches!(
             stopping.error,
