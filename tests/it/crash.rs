@@ -85,45 +85,59 @@ fn signalled_with_stdin(
 /// Longer than any run of the matrices takes: a run still going then is stuck.
 const HANG: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// `c`'s output, failing the test (and killing its process group, strace and the traced run
-/// with it) when it has not ended within `limit`: a stop that never comes must fail, not hang.
+/// `c`'s output, failing the test (and killing strace and the run it traces) when it has not
+/// ended within `limit`: a stop that never comes must fail, not hang.
 fn output_within(mut c: std::process::Command, limit: std::time::Duration) -> std::process::Output {
-    use std::os::unix::process::CommandExt;
+    use std::io::Read;
     use std::process::Stdio;
-    let child = c
-        .process_group(0)
+    let mut child = c
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("strace runs");
-    let pid = child.id();
-    let watchdog = std::thread::spawn(move || {
-        let started = std::time::Instant::now();
-        while started.elapsed() < limit {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            // The group is gone once the run ended (`kill -0` fails).
-            let alive = std::process::Command::new("kill")
-                .args(["-0", &format!("-{pid}")])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if !alive {
-                return false;
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
             }
-        }
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", &format!("-{pid}")])
-            .status();
-        true
-    });
-    let out = child.wait_with_output().expect("strace runs");
-    let hung = watchdog.join().expect("the watchdog");
-    assert!(
-        !hung,
-        "the run did not end within {limit:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+            bytes
+        })
+    };
+    let stdout = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
-    out
+    let stderr = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("strace runs") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            // The traced run first: killed, strace would leave it running, detached.
+            let _ = std::process::Command::new("pkill")
+                .args(["-KILL", "-P", &child.id().to_string()])
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+            let said = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+            panic!("the run did not end within {limit:?}: {said}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: stdout.join().expect("stdout"),
+        stderr: stderr.join().expect("stderr"),
+    }
 }
 
 /// Runs `bin args` killed at the `n`th `syscall`; `false` when it ran to its end first.
