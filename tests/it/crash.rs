@@ -455,6 +455,13 @@ fn sigint_at_every_durable_step_reports_what_is_on_disk() {
                                 details.get("placeholder_dir").is_none(),
                                 "{syscall} #{n}: {run:?}"
                             );
+                            // "Nothing was changed" means the code was not sent: the same
+                            // finish again publishes.
+                            let hint = run.stdout["error"]["hint"].as_str().unwrap_or("");
+                            if hint.contains("nothing was changed") {
+                                let again = env.finish(&redirect, &[]);
+                                assert_eq!(again.exit_code, 0, "{syscall} #{n}: {again:?}");
+                            }
                             unnamed += 1;
                         }
                         more => panic!("{syscall} #{n}: {more:?}"),
@@ -639,6 +646,8 @@ fn sigint_during_a_logout_of_all_ends_and_keeps_accounts_whole() {
                 break;
             }
             points += 1;
+            let said_nothing_changed =
+                String::from_utf8_lossy(&out.stdout).contains("nothing was changed");
             match out.status.code() {
                 Some(130) => interrupted += 1,
                 Some(0) => ended += 1,
@@ -653,6 +662,10 @@ fn sigint_during_a_logout_of_all_ends_and_keeps_accounts_whole() {
                     listed,
                     dir.exists(),
                     "{syscall} #{n}: `{name}` half removed"
+                );
+                assert!(
+                    listed || !said_nothing_changed,
+                    "{syscall} #{n}: `{name}` removed under \"nothing was changed\""
                 );
             }
             let rest = env.run("mp-logout", &["--all", "--yes"], None);

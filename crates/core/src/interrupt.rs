@@ -156,6 +156,7 @@ impl Interrupt {
                 // Declined: the run goes on to its own outcome, and its later steps (the next
                 // account of a `--all` logout) must not wait for a stop that will not come.
                 s.requested = false;
+                self.idle.notify_all();
                 return None;
             }
             Phase::Saved(dir) => Some(dir.clone()),
@@ -183,11 +184,17 @@ impl Interrupt {
 }
 
 impl Drop for Durable<'_> {
+    /// The last durable step of a run that was asked to stop does not return until the stop
+    /// is reported (the process then ends) or declined: nothing of the run goes on past it (a
+    /// code must not be sent after an interrupt arrived).
     fn drop(&mut self) {
         let mut s = self.0.state();
         s.depth -= 1;
         if s.depth == 0 {
             self.0.idle.notify_all();
+            while s.requested {
+                s = self.0.idle.wait(s).unwrap_or_else(|p| p.into_inner());
+            }
         }
     }
 }
@@ -215,16 +222,24 @@ mod tests {
         std::fs::create_dir(&placeholder).unwrap();
         interrupt.set_phase(Phase::Prepared(placeholder.clone()));
         let step = interrupt.durable();
+        let reported = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopper = {
-            let interrupt = Arc::clone(&interrupt);
+            let (interrupt, reported) = (Arc::clone(&interrupt), Arc::clone(&reported));
             std::thread::spawn(move || {
                 let stopping = interrupt.stop().expect("not decided");
+                // The binary prints here; the run must not go on meanwhile.
+                std::thread::sleep(Duration::from_millis(100));
+                reported.store(true, std::sync::atomic::Ordering::SeqCst);
                 format!("{:?}", stopping.error)
             })
         };
         std::thread::sleep(Duration::from_millis(100));
         assert!(placeholder.exists(), "the step in progress ends first");
         drop(step);
+        assert!(
+            reported.load(std::sync::atomic::Ordering::SeqCst),
+            "the end of the last durable step waits for the stop's report"
+        );
         let error = stopper.join().unwrap();
         assert!(error.contains("Interrupted"), "{error}");
         assert!(

@@ -140,7 +140,15 @@ pub fn start(ctx: &Context, opts: StartOptions) -> Result<Started> {
         project_id: opts.project_id,
         issuer,
     };
-    let replaced_previous = inflight.save(ctx.interrupt, &opts.inflight_path)?;
+    // Once the inflight file is written (a previous one replaced), the start's outcome is
+    // decided: an interrupt then still prints the new login's URL instead of saying that
+    // nothing was changed.
+    let replaced_previous = {
+        let _durable = ctx.interrupt.durable();
+        let replaced = inflight.save(ctx.interrupt, &opts.inflight_path)?;
+        ctx.interrupt.decided();
+        replaced
+    };
     Ok(Started {
         authorize_url: authorize_url.to_string(),
         redirect_uri,

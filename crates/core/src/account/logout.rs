@@ -163,7 +163,17 @@ fn logout_one(ctx: &Context, name: &str, force: bool) -> Result<LoggedOut> {
             reason: Some("another process logged it out first".into()),
         });
     }
-    let (revoked_token, reason) = match revoke(ctx, &config, name, &dir) {
+    // From the request to its answer: a revoked token cannot be taken back, so an interrupt
+    // waits for the answer, and once the server was asked the run's own outcome stands.
+    let revocation = {
+        let _durable = ctx.interrupt.durable();
+        let revocation = revoke(ctx, &config, name, &dir);
+        if !matches!(revocation, Ok(Revocation::NotPossible(_))) {
+            ctx.interrupt.decided();
+        }
+        revocation
+    };
+    let (revoked_token, reason) = match revocation {
         Ok(Revocation::Revoked(which)) => (Some(which), None),
         Ok(Revocation::NotPossible(why)) => (None, Some(why)),
         Err(Error::RevocationFailed { reason, .. }) if force => {
@@ -175,9 +185,6 @@ fn logout_one(ctx: &Context, name: &str, force: bool) -> Result<LoggedOut> {
         Err(e) => return Err(e),
     };
     remove(ctx, name, &dir)?;
-    // The account is gone: an interrupt from here on ends the run as it is, which names it
-    // (`docs/recovery.md#interrupts`), rather than saying that nothing was changed.
-    ctx.interrupt.decided();
     drop(lock);
     Ok(LoggedOut {
         name: name.to_string(),
@@ -277,6 +284,10 @@ fn remove(ctx: &Context, name: &str, dir: &Path) -> Result<()> {
     let mut config = Config::load(&ctx.paths.config)?;
     config.remove_account(name);
     config.save(ctx.interrupt, &ctx.paths.config)?;
+    // The account is gone: an interrupt from here on ends the run as it is, which names it
+    // (`docs/recovery.md#interrupts`), rather than saying that nothing was changed. Decided
+    // inside the durable step, so a stop that waited for it sees it.
+    ctx.interrupt.decided();
     if let Some(removed) = removed {
         fs::remove_dir_all(&removed).at("cannot remove", &removed)?;
     }

@@ -58,12 +58,13 @@ pub fn token(ctx: &Context, opts: &TokenOptions) -> Result<AccessToken> {
     // From the request to the saved pair: the server rotates the refresh token when it answers,
     // so an interrupt waits for the new pair to be on disk rather than lose it.
     let _durable = ctx.interrupt.durable();
-    let renewed = oauth::refresh(ctx, &endpoints, &client_id, refresh_token)?;
+    let renewed = oauth::refresh(ctx, &endpoints, &client_id, refresh_token);
+    // Once the server was asked, the refresh token may be spent: the run's own outcome (the
+    // saved pair, or an error that says so) is what is printed, not "nothing was changed".
+    ctx.interrupt.decided();
+    let renewed = renewed?;
     ensure_unchanged(&lock, &dir, &tokens_path, &presented, &name)?;
     renewed.save(ctx.interrupt, &tokens_path)?;
-    // The new pair is on disk: the outcome is decided, and an interrupt that came meanwhile
-    // must not report "nothing was changed" over it.
-    ctx.interrupt.decided();
     Ok(renewed.access_token)
 }
 
