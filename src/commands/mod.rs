@@ -157,11 +157,7 @@ pub fn login(args: LoginCmdArgs, process: &Process) -> Result<Outcome, Error> {
     let inflight_path = args.login.inflight_path(&ctx.paths);
     let resume = format!(
         "mp-login-finish --listen{}",
-        args.login
-            .inflight
-            .as_ref()
-            .map(|p| format!(" --inflight {}", crate::shell::quote(&p.to_string_lossy())))
-            .unwrap_or_default()
+        crate::shell::inflight_flag(&inflight_path, &ctx.paths.storage)
     );
     let started = args.start.start(&ctx, args.login, Some(resume))?;
     eprintln!("{}", lines_shown(&crate::sentences::open_url(&started)));

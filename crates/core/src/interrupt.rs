@@ -148,17 +148,19 @@ impl Interrupt {
         while s.depth > 0 {
             s = self.idle.wait(s).unwrap_or_else(|p| p.into_inner());
         }
+        if s.phase == Phase::Published {
+            // Declined: the run goes on to its own outcome, with its files, and its later
+            // steps (the next account of a `--all` logout) must not wait for a stop that will
+            // not come.
+            s.requested = false;
+            self.idle.notify_all();
+            return None;
+        }
         for temp in &s.temps {
             let _ = std::fs::remove_file(temp);
         }
         let placeholder_dir = match &s.phase {
-            Phase::Published => {
-                // Declined: the run goes on to its own outcome, and its later steps (the next
-                // account of a `--all` logout) must not wait for a stop that will not come.
-                s.requested = false;
-                self.idle.notify_all();
-                return None;
-            }
+            Phase::Published => None,
             Phase::Saved(dir) => Some(dir.clone()),
             Phase::Prepared(dir) | Phase::Exchanging(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
